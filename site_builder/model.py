@@ -1,0 +1,171 @@
+"""Immutable data that crosses the stages of a build.
+
+load -> Source; parse -> Report; assemble -> Site. Every stage takes and returns these
+frozen dataclasses (tuples, never lists), so a stage can be cached, compared or run in
+another process without surprises.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# The five mandated parts of an annual report (see docs/domain.md, section 1).
+PARTS: dict[int, str] = {
+    1: "主要举措和成效",
+    2: "存在的不足和原因",
+    3: "党政主要负责人履行第一责任人职责情况",
+    4: "下一年度主要安排",
+    5: "其他需要报告的情况",
+}
+
+# Quality flags a report can carry, with the Chinese label shown on pages.
+FLAGS: dict[str, str] = {
+    "missing-part-1": "缺少：主要举措和成效",
+    "missing-part-2": "缺少：存在的不足和原因",
+    "missing-part-3": "缺少：第一责任人职责情况",
+    "missing-part-4": "缺少：下一年度主要安排",
+    "placeholder": "含模板占位符（XX、××、某某等）",
+    "masked-digits": "数字被屏蔽（*）",
+    "cut": "内容有删节（略）",
+    "spam-removed": "已删除植入的垃圾信息",
+    "truncated": "正文可能不完整",
+    "template": "疑似模板而非实际报告",
+    "late": "晚于次年4月1日发布",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """A content problem, printed as ``path:line: severity: message``."""
+
+    path: str
+    line: int
+    message: str
+    severity: str = "error"  # "error" (report not published) or "warning"
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.severity}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """One report file as read from disk: its bytes and their decoded text."""
+
+    path: str  # POSIX path relative to the content directory
+    format: str  # "txt", "html" or "md"
+    raw: bytes
+    sha256: str
+    text: str  # decoded, newlines normalised to "\n"
+    encoding: str  # "utf-8", "utf-8-sig", "utf-16", "gb18030"
+    overrides: tuple[tuple[str, str], ...] = ()  # from front matter / sidecar, sorted
+    override_lines: tuple[tuple[str, int], ...] = ()  # field -> line in the override file
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One edit made by the cleaner: 1-based line of the decoded source."""
+
+    line: int
+    kind: str
+    before: str
+    after: str
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    heading: str
+    level: int  # 1 = top level (一、), 2 = （一）, 3 = 1., 4 = （1）
+    part: int | None  # mandated part 1-5 for top-level sections, else None
+    text: str  # paragraphs separated by "\n"
+    line: int = 0  # line of the heading in the decoded source
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    source: str  # content-relative path of the original file
+    format: str
+    encoding: str
+    sha256: str
+    script: str  # "simplified" or "traditional" (of the original)
+    title: str
+    title_derived: bool
+    place: str | None
+    level: str | None  # 镇/乡/街道/县/区/市/部门
+    issuer: tuple[str, ...]
+    region: str | None
+    year: int | None
+    published: str | None  # YYYY-MM-DD
+    written: str | None
+    signed: str | None
+    index_no: str | None
+    doc_no: str | None
+    source_name: str | None  # 信息来源
+    addressee: str | None  # 主送
+    cc: str | None  # 抄送
+    preamble: str  # paragraphs before the first section, "\n"-separated
+    sections: tuple[Section, ...]
+    text: str  # the cleaned simplified body with its headings
+    changes: tuple[Change, ...]
+    flags: tuple[str, ...]
+    slug: str | None = None  # explicit id from front matter / sidecar
+
+    def to_json(self) -> dict:
+        """The stable ``site-builder parse --json`` contract."""
+        return {
+            "file": self.source,
+            "encoding": self.encoding,
+            "title": self.title,
+            "title_derived": self.title_derived,
+            "place": self.place,
+            "level": self.level,
+            "issuer": list(self.issuer),
+            "region": self.region,
+            "year": self.year,
+            "published": self.published,
+            "written": self.written,
+            "signed": self.signed,
+            "index_no": self.index_no,
+            "doc_no": self.doc_no,
+            "source": self.source_name,
+            "addressee": self.addressee,
+            "cc": self.cc,
+            "script": self.script,
+            "sections": [
+                {"heading": s.heading, "level": s.level, "part": s.part, "text": s.text}
+                for s in self.sections
+            ],
+            "text": self.text,
+            "changes": [
+                {"line": c.line, "kind": c.kind, "before": c.before, "after": c.after}
+                for c in self.changes
+            ],
+            "flags": list(self.flags),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A report placed in the site: the report plus everything assemble decided."""
+
+    report: Report
+    id: str  # ASCII, stable, unique; the report's URL is reports/<id>/
+    place_key: str  # the place this report belongs to (see urls.place_key)
+    prev_id: str | None = None  # previous report of the same place (older year)
+    next_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    key: str
+    name: str
+    slug: str
+    level: str | None
+    region: str | None
+    entry_ids: tuple[str, ...]  # oldest first
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    entries: tuple[Entry, ...]  # sorted by id
+    places: tuple[Place, ...]  # sorted by slug
+    years: tuple[tuple[int, tuple[str, ...]], ...]  # (year, entry ids), newest year first
+    undated: tuple[str, ...] = field(default=())  # ids of reports with no known year
