@@ -169,3 +169,21 @@ class Site:
     places: tuple[Place, ...]  # sorted by slug
     years: tuple[tuple[int, tuple[str, ...]], ...]  # (year, entry ids), newest year first
     undated: tuple[str, ...] = field(default=())  # ids of reports with no known year
+
+
+# What each kind of cleaner change means, as shown in the 处理说明 panel.
+CHANGE_KINDS: dict[str, str] = {
+    "chrome": "删除网页框架与小部件",
+    "metadata": "元数据行转为字段",
+    "aggregator": "删除转载站标记",
+    "spam": "删除植入的垃圾信息",
+    "pinyin": "删除拼音注音",
+    "mojibake": "修复乱码编号",
+    "replacement-char": "删除无法识别的字符",
+    "spacing": "删除词内多余空格",
+    "t2s": "繁体转简体",
+    "duplicate-title": "删除重复标题",
+    "signature": "落款转为字段",
+    "control-char": "删除控制字符",
+    "markup": "转换标记格式",
+}

@@ -1,0 +1,86 @@
+"""One build, top to bottom:
+
+    config -> load + parse (cached by content hash) -> assemble -> render -> write
+    -> search indexes (from the model, not from the HTML)
+
+A build with any error writes nothing: output/ stays as it was and every problem is
+reported. Warnings are published with the site, and fail the build only with strict.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import parse_cache
+from .assemble import assemble_site
+from .config import SiteConfig, load_config
+from .load import find_report_paths
+from .model import Problem, Site
+from .render import make_environment, render_site
+from .write import write_site
+
+
+@dataclass(frozen=True, slots=True)
+class BuildResult:
+    problems: tuple[Problem, ...]
+    ok: bool  # False: nothing was written, output/ is as it was
+    reports: int  # reports published
+    written: int  # output files whose bytes changed
+    timings: tuple[tuple[str, float], ...] = ()  # seconds per stage
+    site: Site | None = None
+
+
+def state_dir(output_dir: Path) -> Path:
+    """Where a build keeps what is not published: caches, manifest, Whoosh index."""
+    output_dir = Path(output_dir).absolute()
+    return output_dir.parent / ".site-cache" / output_dir.name
+
+
+def build(content_dir: Path, output_dir: Path, config_path: Path | None = None,
+          strict: bool = False) -> BuildResult:
+    content_dir, output_dir = Path(content_dir), Path(output_dir)
+    clock = _Clock()
+    config, problems = load_config(config_path, content_dir)
+    state = state_dir(output_dir)
+
+    paths, found_problems = find_report_paths(content_dir)
+    reports, parse_problems = parse_cache.parse_files(content_dir, paths, state / "parse")
+    clock.lap("load+parse")
+    site, assemble_problems = assemble_site(reports)
+    clock.lap("assemble")
+    problems = _sorted(problems + found_problems + parse_problems + assemble_problems)
+
+    if not _passes(problems, strict):
+        return BuildResult(problems, False, len(reports), 0, clock.laps)
+    written = _publish(site, config, content_dir, output_dir, state, clock)
+    return BuildResult(problems, True, len(reports), written, clock.laps, site)
+
+
+def _publish(site: Site, config: SiteConfig, content_dir: Path, output_dir: Path,
+             state: Path, clock: "_Clock") -> int:
+    env = make_environment()
+    files = render_site(site, config, env, lambda rel: (content_dir / rel).read_bytes())
+    stats = write_site(files, output_dir, state)
+    clock.lap("render+write")
+    return stats.written
+
+
+def _passes(problems: tuple[Problem, ...], strict: bool) -> bool:
+    failing = {"error", "warning"} if strict else {"error"}
+    return not any(p.severity in failing for p in problems)
+
+
+def _sorted(problems: tuple[Problem, ...]) -> tuple[Problem, ...]:
+    return tuple(sorted(problems, key=lambda p: (p.path, p.line, p.severity, p.message)))
+
+
+class _Clock:
+    def __init__(self):
+        self.laps: tuple[tuple[str, float], ...] = ()
+        self._last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps += ((name, round(now - self._last, 4)),)
+        self._last = now

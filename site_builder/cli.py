@@ -1,0 +1,110 @@
+"""Command line: `site-builder build|parse|search|serve` and `build-site` (= build)."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--content", type=Path, default=Path("content"), metavar="DIR",
+                        help="folder of reports (default: content/)")
+    parser.add_argument("--output", type=Path, default=Path("output"), metavar="DIR",
+                        help="folder the site is written to (default: output/)")
+    parser.add_argument("--config", type=Path, default=None, metavar="FILE",
+                        help="site config (default: <content>/site.toml when present)")
+    parser.add_argument("--strict", action="store_true", help="treat warnings as errors")
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="site-builder", description="Build the 法治政府建设年度报告 archive.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    build = commands.add_parser("build", help="build the site into --output")
+    _common(build)
+    build.set_defaults(run=run_build)
+
+    parse = commands.add_parser("parse", help="show how report files are read")
+    parse.add_argument("--json", action="store_true", help="one JSON object per file, one per line")
+    parse.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    parse.set_defaults(run=run_parse)
+
+    try:
+        from .search_cli import add_search_arguments, run_search
+    except ImportError:
+        pass
+    else:
+        search = commands.add_parser("search", help="search the index of a build")
+        _common(search)
+        add_search_arguments(search)
+        search.set_defaults(run=run_search)
+
+    try:
+        from .serve import add_serve_arguments, run_serve
+    except ImportError:
+        pass
+    else:
+        serve = commands.add_parser("serve", help="build, serve on 127.0.0.1, rebuild on change")
+        _common(serve)
+        add_serve_arguments(serve)
+        serve.set_defaults(run=run_serve)
+    return parser
+
+
+def run_build(args: argparse.Namespace) -> int:
+    from .build import build
+
+    result = build(args.content, args.output, args.config, strict=args.strict)
+    for problem in result.problems:
+        print(problem, file=sys.stderr)
+    errors = sum(p.severity == "error" for p in result.problems)
+    warnings = len(result.problems) - errors
+    if not result.ok:
+        print(f"build failed: {errors} error(s), {warnings} warning(s); {args.output}/ left unchanged",
+              file=sys.stderr)
+        return 1
+    print(f"built {result.reports} report(s) into {args.output}/: {result.written} file(s) changed, "
+          f"{warnings} warning(s)", file=sys.stderr)
+    return 0
+
+
+def run_parse(args: argparse.Namespace) -> int:
+    from .parse_cache import parse_file
+
+    status = 0
+    for path in args.files:
+        report, problems = parse_file(path, path.as_posix())
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        if report is None:
+            status = 1
+            continue
+        if args.json:
+            print(json.dumps(report.to_json(), ensure_ascii=False, sort_keys=False))
+        else:
+            _print_summary(report)
+    return status
+
+
+def _print_summary(report) -> None:
+    derived = "（据地点与年度生成）" if report.title_derived else ""
+    print(f"{report.source}\n  标题：{report.title}{derived}\n  地点：{report.place}  年度：{report.year}"
+          f"  发布：{report.published}\n  章节：")
+    for section in report.sections:
+        part = f"  [第{section.part}部分]" if section.part else ""
+        print(f"    {'  ' * (section.level - 1)}{section.heading}{part}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = make_parser().parse_args(argv)
+    return args.run(args)
+
+
+def build_site_main(argv: list[str] | None = None) -> int:
+    """`build-site [options]`, the same as `site-builder build [options]`."""
+    return main(["build", *(sys.argv[1:] if argv is None else argv)])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,101 @@
+"""Load and parse every report, reusing earlier results for unchanged files.
+
+A result is keyed by the file's bytes, its sidecar's bytes, its content path and the code
+version (a digest of this package's sources), so any change to either invalidates it.
+Cache misses are parsed in worker processes when there are enough of them.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+from concurrent.futures import ProcessPoolExecutor
+from functools import cache
+from pathlib import Path
+
+from .load import load_source, sidecar_path
+from .model import Problem, Report
+from .parse import parse_source
+
+PARALLEL_THRESHOLD = 64  # below this many misses a process pool costs more than it saves
+
+
+def parse_files(content_dir: Path, paths: tuple[Path, ...], cache_dir: Path
+                ) -> tuple[tuple[Report, ...], tuple[Problem, ...]]:
+    rels = [p.relative_to(content_dir).as_posix() for p in paths]
+    keys = [_key(path, rel) for path, rel in zip(paths, rels)]
+    results: list = [None] * len(paths)
+    misses = []
+    for i, key in enumerate(keys):
+        results[i] = _read_cached(cache_dir, key)
+        if results[i] is None:
+            misses.append(i)
+    for i, result in zip(misses, _parse_many([(paths[i], rels[i]) for i in misses])):
+        results[i] = result
+        _write_cached(cache_dir, keys[i], result)
+    reports = tuple(r for r, _ in results if r is not None)
+    problems = tuple(p for _, ps in results for p in ps)
+    return reports, problems
+
+
+def parse_file(path: Path, rel: str) -> tuple[Report | None, tuple[Problem, ...]]:
+    source, load_problems = load_source(path, rel)
+    if source is None:
+        return None, load_problems
+    report, parse_problems = parse_source(source)
+    return report, load_problems + parse_problems
+
+
+def _parse_many(jobs: list[tuple[Path, str]]):
+    workers = os.cpu_count() or 1
+    if len(jobs) < PARALLEL_THRESHOLD or workers < 2:
+        return [parse_file(*job) for job in jobs]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        chunk = max(1, min(64, len(jobs) // (workers * 8)))
+        return list(pool.map(_parse_job, jobs, chunksize=chunk))
+
+
+def _parse_job(job: tuple[Path, str]):
+    return parse_file(*job)
+
+
+def _key(path: Path, rel: str) -> str:
+    digest = hashlib.sha256(code_version().encode())
+    digest.update(rel.encode("utf-8", "surrogateescape") + b"\0")
+    for part in (path, sidecar_path(path)):
+        try:
+            digest.update(part.read_bytes())
+        except OSError:
+            digest.update(b"\0missing")
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+@cache
+def code_version() -> str:
+    """Digest of the package's own sources: a new parser invalidates every cached result."""
+    digest = hashlib.sha256()
+    for module in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(module.name.encode() + b"\0" + module.read_bytes())
+    return digest.hexdigest()
+
+
+def _cache_path(cache_dir: Path, key: str) -> Path:
+    return cache_dir / key[:2] / f"{key}.pickle"
+
+
+def _read_cached(cache_dir: Path, key: str):
+    try:
+        with open(_cache_path(cache_dir, key), "rb") as handle:
+            return pickle.load(handle)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
+        return None
+
+
+def _write_cached(cache_dir: Path, key: str, result) -> None:
+    path = _cache_path(cache_dir, key)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    with open(tmp, "wb") as handle:
+        pickle.dump(result, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(tmp, path)

@@ -1,0 +1,200 @@
+"""Stage 4, render: turn the assembled Site into (path, bytes) pairs.
+
+Every page is a Jinja template rendered with autoescape and StrictUndefined: report text
+is untrusted and must never become markup. Links are relative to each page, so the site
+works from any folder; only 404.html, the feed and the sitemap use config.root/base_url.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import jinja2
+
+from . import urls
+from .config import SiteConfig
+from .decode import DecodeError, decode_bytes
+from .model import CHANGE_KINDS, FLAGS, PARTS, Entry, Place, Site
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+LEVEL_ORDER = ("市", "县", "区", "街道", "镇", "乡", "部门")
+
+
+def make_environment(templates_dir: Path = TEMPLATES_DIR) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_dir)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.globals.update(u=urls, PARTS=PARTS, FLAGS=FLAGS, CHANGE_KINDS=CHANGE_KINDS)
+    env.filters["paragraphs"] = lambda text: [p for p in text.split("\n") if p.strip()]
+    return env
+
+
+@dataclass(frozen=True)
+class SiteView:
+    """Read-only lookups over a Site that templates need; built once per render."""
+
+    site: Site
+    config: SiteConfig
+
+    @cached_property
+    def by_id(self) -> dict[str, Entry]:
+        return {e.id: e for e in self.site.entries}
+
+    @cached_property
+    def place_of(self) -> dict[str, Place]:
+        return {p.key: p for p in self.site.places}
+
+    @cached_property
+    def newest_first(self) -> tuple[Entry, ...]:
+        """Catalogue order: publication date, then report year, newest first; id breaks ties."""
+        ordered = sorted(self.site.entries, key=lambda e: e.id)
+        return tuple(sorted(
+            ordered,
+            key=lambda e: (e.report.published or "", e.report.year or 0),
+            reverse=True,
+        ))
+
+    def entries(self, ids) -> list[Entry]:
+        return [self.by_id[i] for i in ids]
+
+    def places_by_level(self) -> list[tuple[str, list[Place]]]:
+        groups: dict[str, list[Place]] = {}
+        for place in self.site.places:
+            groups.setdefault(place.level or "其他", []).append(place)
+        order = {level: i for i, level in enumerate(LEVEL_ORDER)}
+        return sorted(groups.items(), key=lambda g: (order.get(g[0], len(order)), g[0]))
+
+
+def render_site(
+    site: Site, config: SiteConfig, env: jinja2.Environment, read_original: Callable[[str], bytes],
+) -> Iterator[tuple[str, bytes]]:
+    """Every file of the site, in a fixed order. read_original(source path) gives a report's
+    original bytes, published unchanged."""
+    view = SiteView(site, config)
+    page = _PageRenderer(env, view, read_original)
+    yield from page.home()
+    for entry in site.entries:
+        yield from page.report(entry)
+    yield from page.places()
+    yield from page.years()
+    yield from page.catalogue()
+    yield from page.misc()
+    yield from static_files()
+
+
+def static_files(static_dir: Path = STATIC_DIR) -> Iterator[tuple[str, bytes]]:
+    for path in sorted(static_dir.rglob("*")):
+        if path.is_file():
+            yield "static/" + path.relative_to(static_dir).as_posix(), path.read_bytes()
+
+
+class _PageRenderer:
+    def __init__(self, env: jinja2.Environment, view: SiteView, read_original: Callable[[str], bytes]):
+        self.env, self.view, self.read_original = env, view, read_original
+
+    def _page(self, url: str, template: str, root: str | None = None, **context) -> tuple[str, bytes]:
+        html = self.env.get_template(template).render(
+            config=self.view.config, view=self.view, page_url=url,
+            root=urls.root_prefix(url) if root is None else root, **context,
+        )
+        return urls.file_path(url), html.encode("utf-8")
+
+    def home(self):
+        yield self._page(urls.home(), "index.html", newest=self.view.newest_first[: self.view.config.newest])
+
+    def report(self, entry: Entry):
+        report, view = entry.report, self.view
+        yield self._page(
+            urls.report(entry.id), "report.html",
+            entry=entry, r=report, place=view.place_of[entry.place_key],
+            prev=view.by_id.get(entry.prev_id) if entry.prev_id else None,
+            next=view.by_id.get(entry.next_id) if entry.next_id else None,
+            change_counts=_count_kinds(report.changes),
+        )
+        raw = self.read_original(report.source)
+        yield self._page(urls.original(entry.id), "original.html", entry=entry, r=report,
+                         original_text=_decoded(raw))
+        yield urls.original_raw(entry.id), raw
+        yield urls.report_json(entry.id), _json({"id": entry.id, "url": urls.report(entry.id), **report.to_json()})
+
+    def places(self):
+        yield self._page(urls.places(), "places.html", groups=self.view.places_by_level())
+        for place in self.view.site.places:
+            yield self._page(urls.place(place.slug), "place.html", place=place,
+                             entries=list(reversed(self.view.entries(place.entry_ids))))
+
+    def years(self):
+        yield self._page(urls.years(), "years.html")
+        groups = list(self.view.site.years)
+        if self.view.site.undated:
+            groups.append((None, self.view.site.undated))
+        for value, ids in groups:
+            entries = sorted(self.view.entries(ids), key=lambda e: (self.view.place_of[e.place_key].slug, e.id))
+            yield self._page(urls.year(value), "year.html", year=value, entries=entries)
+
+    def catalogue(self):
+        rows = self.view.newest_first
+        size, pages = max(1, self.view.config.per_page), self._pages()
+        for number in range(1, pages + 1):
+            start = (number - 1) * size
+            yield self._page(urls.catalogue(number), "catalogue.html", rows=rows[start:start + size],
+                             start=start, number=number, pages=pages, total=len(rows))
+
+    def misc(self):
+        site = self.view.site
+        # 404.html is served at any depth, so its links start at the configured root.
+        yield self._page(urls.not_found(), "404.html", root=self.view.config.root)
+        entries = self.view.newest_first[:50]
+        yield self._page(urls.feed(), "feed.xml", entries=entries, atom_date=atom_date, atom_id=self._atom_id,
+                         feed_updated=max((atom_date(e.report) for e in entries), default=atom_date(None)))
+        pages = [urls.home(), urls.places(), urls.years(), *(urls.catalogue(n) for n in range(1, self._pages() + 1))]
+        pages += [urls.report(e.id) for e in site.entries]
+        pages += [urls.place(p.slug) for p in site.places]
+        pages += [urls.year(y) for y, _ in site.years] + ([urls.year(None)] if site.undated else [])
+        yield self._page(urls.sitemap(), "sitemap.xml", sitemap_urls=pages)
+
+    def _atom_id(self, url: str) -> str:
+        """Atom ids must be absolute: the page's URL when base_url is set, else a tag URI."""
+        config = self.view.config
+        if config.base_url:
+            return config.base_url.rstrip("/") + config.root + url
+        return f"tag:site-builder,2019:{config.root}{url}"
+
+    def _pages(self) -> int:
+        return max(1, -(-len(self.view.site.entries) // max(1, self.view.config.per_page)))
+
+
+def atom_date(report) -> str:
+    """An Atom timestamp from what the report says; never the build's wall-clock time."""
+    day = None
+    if report is not None:
+        day = report.published or report.signed or report.written or (
+            f"{report.year}-12-31" if report.year else None)
+    return f"{day or '2000-01-01'}T00:00:00Z"
+
+
+def _decoded(raw: bytes) -> str:
+    try:
+        return decode_bytes(raw)[0]
+    except DecodeError:
+        return raw.decode("utf-8", "replace")
+
+
+def _count_kinds(changes) -> list[tuple[str, int]]:
+    counts: dict[str, int] = {}
+    for change in changes:
+        counts[change.kind] = counts.get(change.kind, 0) + 1
+    return sorted(counts.items())
+
+
+def _json(data) -> bytes:
+    return (json.dumps(data, ensure_ascii=False, sort_keys=True, indent=1) + "\n").encode("utf-8")

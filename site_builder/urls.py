@@ -1,0 +1,119 @@
+"""Every URL of the site, in one place.
+
+URLs are relative to the site root, ASCII, and never derived from a report's title:
+a report's id comes from its content path (or an explicit ``id`` override), so a better
+parser never moves a page. Directory-style URLs end in "/" and are written as index.html.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from functools import cache
+
+from pypinyin import lazy_pinyin
+
+_NON_SLUG = re.compile(r"[^a-z0-9]+")
+_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_RUNS = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+|[^\u3400-\u9fff\uf900-\ufaff]+")
+MAX_SLUG = 80
+# Names that are unsafe or confusing as a path component on some file system.
+_RESERVED = {"con", "prn", "aux", "nul", "com1", "lpt1", "index", "page"}
+
+
+@cache
+def slugify(text: str) -> str:
+    """ASCII slug: each run of Han characters becomes its pinyin (演陂镇 -> yanbeizhen),
+    other runs keep their lowercase letters and digits, '-' between runs."""
+    runs = []
+    for run in _RUNS.findall(text):
+        runs.append("".join(lazy_pinyin(run)) if _HAN.match(run) else run.lower())
+    slug = _NON_SLUG.sub("-", "-".join(runs)).strip("-")[:MAX_SLUG].strip("-")
+    if not slug or slug in _RESERVED:
+        slug = (slug + "-" if slug else "x-") + short_hash(text)
+    return slug
+
+
+def short_hash(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:6]
+
+
+def report_id(source_path: str, explicit: str | None) -> str:
+    """The stable id of a report: the explicit override, else its content path without suffix."""
+    if explicit:
+        return slugify(explicit)
+    stem = source_path.rsplit(".", 1)[0]
+    return "-".join(slugify(part) for part in stem.split("/") if part)
+
+
+def place_key(place: str | None, region: str | None) -> str:
+    return f"{region or ''}|{place or ''}"
+
+
+# --- the URL of each page, relative to the site root ---------------------------------
+
+def home() -> str:
+    return ""
+
+
+def report(entry_id: str) -> str:
+    return f"reports/{entry_id}/"
+
+
+def original(entry_id: str) -> str:
+    """The original text, escaped inside an HTML page."""
+    return f"reports/{entry_id}/original.html"
+
+
+def original_raw(entry_id: str) -> str:
+    """The original file's bytes, unchanged; .txt so no browser runs it as a page."""
+    return f"reports/{entry_id}/original.txt"
+
+
+def report_json(entry_id: str) -> str:
+    return f"reports/{entry_id}/report.json"
+
+
+def places() -> str:
+    return "places/"
+
+
+def place(slug: str) -> str:
+    return f"places/{slug}/"
+
+
+def years() -> str:
+    return "years/"
+
+
+def year(value: int | None) -> str:
+    return f"years/{value}/" if value is not None else "years/undated/"
+
+
+def catalogue(page: int = 1) -> str:
+    return "catalogue/" if page == 1 else f"catalogue/{page}/"
+
+
+def search() -> str:
+    return "search/"
+
+
+def feed() -> str:
+    return "feed.xml"
+
+
+def sitemap() -> str:
+    return "sitemap.xml"
+
+
+def not_found() -> str:
+    return "404.html"
+
+
+def file_path(url: str) -> str:
+    """The output file that serves a URL."""
+    return url + "index.html" if url == "" or url.endswith("/") else url
+
+
+def root_prefix(url: str) -> str:
+    """Relative prefix from the page at `url` back to the site root ("", "../", ...)."""
+    return "../" * url.count("/")

@@ -1,0 +1,142 @@
+"""Stage 5, write: publish rendered files atomically.
+
+The new site is staged in a sibling folder, then swapped with output/ in one step
+(renameat2 RENAME_EXCHANGE on Linux, two renames elsewhere). Files whose bytes did not
+change are hard-linked from the previous output, so they keep their inode and mtime and
+a deploy syncs only what changed. A build that fails or is killed leaves output/ as it
+was; the next build removes what a killed one left behind.
+"""
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+MANIFEST = "manifest.json"  # kept in the state dir: output path -> sha256 of its bytes
+
+
+class UnsafePath(ValueError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class WriteStats:
+    files: int
+    written: int  # new or changed
+    linked: int  # unchanged, hard-linked from the previous output
+    removed: int  # in the previous output, gone now
+
+
+def staging_dir(output_dir: Path) -> Path:
+    return output_dir.parent / f".{output_dir.name}.staging-{os.getpid()}"
+
+
+def recover(output_dir: Path) -> None:
+    """Undo what a killed build left: stale staging folders, a half-done swap."""
+    parent, name = output_dir.parent, output_dir.name
+    if not parent.exists():
+        return
+    old = parent / f".{name}.old"
+    if not output_dir.exists() and old.exists():
+        os.rename(old, output_dir)  # killed between the two renames of the fallback swap
+    for stale in sorted(parent.glob(f".{name}.staging-*")) + ([old] if old.exists() else []):
+        shutil.rmtree(stale, ignore_errors=True)
+
+
+def safe_join(root: Path, rel: str) -> Path:
+    """root/rel, refusing anything that could land outside root."""
+    pure = PurePosixPath(rel)
+    if (not rel or "\x00" in rel or "\\" in rel or pure.is_absolute()
+            or any(part in ("", ".", "..") for part in pure.parts)):
+        raise UnsafePath(f"unsafe output path {rel!r}")
+    return root.joinpath(*pure.parts)
+
+
+def write_site(files: Iterable[tuple[str, bytes]], output_dir: Path, state_dir: Path) -> WriteStats:
+    """Stage every file, then swap the staging folder in as output_dir."""
+    recover(output_dir)
+    state_dir.mkdir(parents=True, exist_ok=True)
+    previous = _load_manifest(state_dir, output_dir)
+    stage = staging_dir(output_dir)
+    shutil.rmtree(stage, ignore_errors=True)
+    stage.mkdir(parents=True)
+    manifest: dict[str, str] = {}
+    written = linked = 0
+    try:
+        for rel, data in files:
+            if rel in manifest:
+                raise UnsafePath(f"two files render to {rel!r}")
+            target = safe_join(stage, rel)
+            digest = hashlib.sha256(data).hexdigest()
+            manifest[rel] = digest
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if previous.get(rel) == digest and _link(output_dir / rel, target):
+                linked += 1
+            else:
+                target.write_bytes(data)
+                written += 1
+        _swap(stage, output_dir)
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+    shutil.rmtree(stage, ignore_errors=True)  # after an exchange this is the old output
+    _save_manifest(state_dir, output_dir, manifest)
+    removed = len(set(previous) - set(manifest))
+    return WriteStats(files=len(manifest), written=written, linked=linked, removed=removed)
+
+
+def _link(existing: Path, target: Path) -> bool:
+    try:
+        os.link(existing, target)
+        return True
+    except OSError:
+        return False
+
+
+def _load_manifest(state_dir: Path, output_dir: Path) -> dict[str, str]:
+    """The digests of the files in output_dir, if the manifest describes this very folder
+    (same inode): after a build killed between swap and save it does not, and all is rewritten."""
+    try:
+        data = json.loads((state_dir / MANIFEST).read_text(encoding="utf-8"))
+        return data["files"] if data["inode"] == output_dir.stat().st_ino else {}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+
+
+def _save_manifest(state_dir: Path, output_dir: Path, manifest: dict[str, str]) -> None:
+    tmp = state_dir / (MANIFEST + ".tmp")
+    data = {"inode": output_dir.stat().st_ino, "files": manifest}
+    tmp.write_text(json.dumps(data, sort_keys=True), encoding="utf-8")
+    os.replace(tmp, state_dir / MANIFEST)
+
+
+def _swap(stage: Path, output_dir: Path) -> None:
+    if output_dir.exists() and _exchange(stage, output_dir):
+        return
+    if output_dir.exists():
+        old = output_dir.parent / f".{output_dir.name}.old"
+        os.rename(output_dir, old)
+        os.rename(stage, output_dir)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.rename(stage, output_dir)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically exchange two paths (Linux renameat2); False where unsupported."""
+    libc_name = ctypes.util.find_library("c")
+    if not libc_name:
+        return False
+    libc = ctypes.CDLL(libc_name, use_errno=True)
+    renameat2 = getattr(libc, "renameat2", None)
+    if renameat2 is None:
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    result = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
+    return result == 0
