@@ -51,11 +51,11 @@ def recover(output_dir: Path) -> None:
 
 def safe_join(root: Path, rel: str) -> Path:
     """root/rel, refusing anything that could land outside root."""
-    pure = PurePosixPath(rel)
-    if (not rel or "\x00" in rel or "\\" in rel or pure.is_absolute()
-            or any(part in ("", ".", "..") for part in pure.parts)):
+    parts = rel.split("/")
+    if (not rel or "\x00" in rel or "\\" in rel or PurePosixPath(rel).is_absolute()
+            or any(part in ("", ".", "..") for part in parts)):
         raise UnsafePath(f"unsafe output path {rel!r}")
-    return root.joinpath(*pure.parts)
+    return root.joinpath(*parts)
 
 
 def write_site(files: Iterable[tuple[str, bytes]], output_dir: Path, state_dir: Path) -> WriteStats:

@@ -1,0 +1,165 @@
+"""Whole builds of small archives written inline: pages, links, rebuilds, failures."""
+from __future__ import annotations
+
+import os
+import posixpath
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import REPO, SAMPLES, internal_links, report_text, tree, write_archive
+from site_builder.build import build, state_dir
+
+
+def test_sample_archive_builds_every_page(tmp_path: Path):
+    out = tmp_path / "output"
+    result = build(SAMPLES, out)
+    assert result.ok, [str(p) for p in result.problems]
+    assert result.reports == 5
+    files = tree(out)
+    for name in ["index.html", "404.html", "sitemap.xml", "feed.xml", "catalogue/index.html",
+                 "places/index.html", "years/index.html", "static/site.css"]:
+        assert name in files, name
+    for stem in ["yanpi-zhen-2024", "jinshi-zhen-2021", "citangxu-zhen-2024", "yuquan-zhen-2023",
+                 "anhua-chengnanqu-2023"]:
+        for page in ["index.html", "original.html", "original.txt", "report.json"]:
+            assert f"reports/{stem}/{page}" in files
+        # the original is published byte for byte
+        assert files[f"reports/{stem}/original.txt"] == next(SAMPLES.glob(f"{stem}.*")).read_bytes()
+    for year in [2021, 2023, 2024]:
+        assert f"years/{year}/index.html" in files
+    assert sum(1 for f in files if f.startswith("places/") and f != "places/index.html") == 5
+
+
+def test_every_internal_link_resolves(tmp_path: Path):
+    out = tmp_path / "output"
+    assert build(SAMPLES, out).ok
+    files = set(tree(out))
+    broken = []
+    for page in sorted(f for f in files if f.endswith(".html") and f != "404.html"):
+        html = (out / page).read_text(encoding="utf-8")
+        for link in internal_links(html):
+            target = posixpath.normpath(posixpath.join(posixpath.dirname(page), link))
+            if link.endswith("/") or target == ".":
+                target = posixpath.join(target, "index.html") if target != "." else "index.html"
+            if target not in files:
+                broken.append(f"{page} -> {link}")
+    assert not broken, broken[:20]
+
+
+def test_report_page_structure(tmp_path: Path, small_archive: Path):
+    out = tmp_path / "output"
+    assert build(small_archive, out).ok
+    html = (out / "reports/yanpi-2024/index.html").read_text(encoding="utf-8")
+    # breadcrumb: 首页 > 法治政府建设年度报告 > 2024年 > 演陂镇
+    crumbs = html[html.index('aria-label="当前位置"'):html.index("</nav>", html.index('aria-label="当前位置"'))]
+    assert [w for w in ["首页", "法治政府建设年度报告", "2024年", "演陂镇"] if w in crumbs] == \
+        ["首页", "法治政府建设年度报告", "2024年", "演陂镇"]
+    assert crumbs.index("2024年") < crumbs.index("演陂镇")
+    for label in ["索引号", "发布机构", "成文日期", "发布日期"]:
+        assert f'<th scope="row">{label}</th>' in html
+    assert 'data-font="large"' in html and "打印" in html and 'id="toc-h"' in html
+    assert 'href="../../reports/yanpi-2023/"' in html  # previous report of the same place
+    assert "下一篇：无" in html
+    assert 'href="../../reports/yanpi-2024/original.html"' in html
+    assert "一、2024年推进法治政府建设的主要举措和成效" in html
+
+
+def test_place_and_year_pages_list_their_reports(tmp_path: Path, small_archive: Path):
+    out = tmp_path / "output"
+    assert build(small_archive, out).ok
+    place = next(p for p in (out / "places").iterdir() if p.is_dir() and "yanbei" in p.name)
+    html = (place / "index.html").read_text(encoding="utf-8")
+    assert html.index("reports/yanpi-2024/") < html.index("reports/yanpi-2023/")  # newest first
+    year = (out / "years/2024/index.html").read_text(encoding="utf-8")
+    assert "reports/yanpi-2024/" in year and "reports/hebei-qingshan-2024/" in year
+    assert "reports/yanpi-2023/" not in year
+
+
+def test_catalogue_is_paginated(tmp_path: Path):
+    content = write_archive(tmp_path / "content", {
+        f"r{i:02d}.txt": report_text(f"{'东南西北中'[i % 5]}{'山水林田湖'[i // 5]}镇", 2020 + i % 4)
+        for i in range(12)
+    } | {"site.toml": "per_page = 5\n"})
+    out = tmp_path / "output"
+    assert build(content, out).ok
+    pages = sorted(p.relative_to(out).as_posix() for p in (out / "catalogue").rglob("index.html"))
+    assert pages == ["catalogue/2/index.html", "catalogue/3/index.html", "catalogue/index.html"]
+    last = (out / "catalogue/3/index.html").read_text(encoding="utf-8")
+    assert "共 12 条，第 3/3 页" in last and "<td>11</td>" in last and "<td>12</td>" in last
+
+
+def test_rebuild_writes_only_what_changed_and_drops_stale_files(tmp_path: Path, small_archive: Path):
+    out = tmp_path / "output"
+    first = build(small_archive, out)
+    assert first.ok and first.written > 0
+    inode = (out / "reports/yanpi-2023/index.html").stat().st_ino
+    assert build(small_archive, out).written == 0
+    (small_archive / "yanpi-2024.txt").write_text(report_text("演陂镇", 2024, "新增一句。"), encoding="utf-8")
+    third = build(small_archive, out)
+    assert 0 < third.written < first.written
+    assert "新增一句" in (out / "reports/yanpi-2024/index.html").read_text(encoding="utf-8")
+    assert (out / "reports/yanpi-2023/index.html").stat().st_ino == inode  # untouched page kept
+    (small_archive / "hebei/qingshan-2024.txt").unlink()
+    assert build(small_archive, out).ok
+    assert not (out / "reports/hebei-qingshan-2024").exists()
+
+
+def test_failed_build_leaves_output_untouched(tmp_path: Path, small_archive: Path):
+    out = tmp_path / "output"
+    assert build(small_archive, out).ok
+    before = tree(out)
+    (small_archive / "broken.txt").write_bytes(b"\xff\xfe\x00\xd8")  # UTF-16 BOM, lone surrogate
+    (small_archive / "empty.txt").write_bytes(b"")
+    result = build(small_archive, out)
+    assert not result.ok
+    errors = sorted(str(p) for p in result.problems if p.severity == "error")
+    assert errors[0].startswith("broken.txt:1: error:") and errors[1].startswith("empty.txt:1: error:")
+    assert tree(out) == before
+    assert not list(tmp_path.glob(".output.staging-*"))
+
+
+def test_cli_reports_all_problems_and_exits_nonzero(tmp_path: Path, small_archive: Path):
+    (small_archive / "a-broken.txt").write_bytes(b"")
+    (small_archive / "site.toml").write_text("per_page = 'many'\n", encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    run = subprocess.run([sys.executable, "-m", "site_builder.cli", "build", "--content", str(small_archive),
+                          "--output", str(tmp_path / "out")], capture_output=True, text=True, env=env)
+    assert run.returncode == 1
+    assert "a-broken.txt:1: error: file is empty" in run.stderr
+    assert "site.toml:1: error: setting 'per_page'" in run.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_strict_fails_on_warnings(tmp_path: Path, small_archive: Path):
+    (small_archive / "yanpi-2024.meta.toml").write_text('colour = "red"\n', encoding="utf-8")
+    assert build(small_archive, tmp_path / "a").ok
+    assert not build(small_archive, tmp_path / "b", strict=True).ok
+
+
+def test_subfolder_base_path_and_absolute_feed(tmp_path: Path, small_archive: Path):
+    (small_archive / "site.toml").write_text('base_path = "/archive/"\nbase_url = "https://example.org"\n',
+                                             encoding="utf-8")
+    out = tmp_path / "output"
+    assert build(small_archive, out).ok
+    assert 'href="/archive/static/site.css"' in (out / "404.html").read_text(encoding="utf-8")
+    sitemap = (out / "sitemap.xml").read_text(encoding="utf-8")
+    assert "<loc>https://example.org/archive/reports/yanpi-2024/</loc>" in sitemap
+    feed = (out / "feed.xml").read_text(encoding="utf-8")
+    assert "<id>https://example.org/archive/reports/yanpi-2023/</id>" in feed
+    # pages link relatively, so the same output works under any folder
+    assert 'href="../../static/site.css"' in (out / "reports/yanpi-2024/index.html").read_text(encoding="utf-8")
+
+
+def test_two_builds_are_byte_identical(tmp_path: Path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert build(SAMPLES, a).ok and build(SAMPLES, b).ok
+    assert tree(a) == tree(b)
+
+
+def test_state_is_kept_outside_output(tmp_path: Path, small_archive: Path):
+    out = tmp_path / "output"
+    assert build(small_archive, out).ok
+    state = state_dir(out)
+    assert state.is_dir() and not state.is_relative_to(out)
+    assert not any(p.suffix == ".pickle" for p in out.rglob("*"))
