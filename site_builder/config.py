@@ -45,7 +45,7 @@ def load_config(path: Path | None, content_dir: Path) -> tuple[SiteConfig, tuple
     for key, value in sorted(data.items()):
         if key not in known:
             problems.append(Problem(str(path), 1, f"unknown setting {key!r}", "warning"))
-        elif not isinstance(value, type(getattr(SiteConfig, key))):
+        elif not isinstance(value, type(known[key].default)):
             problems.append(Problem(str(path), 1, f"setting {key!r} must be {known[key].type}"))
         else:
             values[key] = value
