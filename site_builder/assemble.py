@@ -7,15 +7,15 @@ from __future__ import annotations
 from collections import defaultdict
 
 from . import urls
-from .model import Entry, Place, Problem, Report, Site
+from .model import Entry, Place, Problem, Site, Summary
 
 UNKNOWN_PLACE = "未标明地点"
 
 
-def assemble_site(reports: tuple[Report, ...]) -> tuple[Site, tuple[Problem, ...]]:
+def assemble_site(reports: tuple[Summary, ...]) -> tuple[Site, tuple[Problem, ...]]:
     reports = tuple(sorted(reports, key=lambda r: r.source))
     ids, problems = _assign_ids(reports)
-    by_place: dict[str, list[tuple[Report, str]]] = defaultdict(list)
+    by_place: dict[str, list[tuple[Summary, str]]] = defaultdict(list)
     for report, entry_id in zip(reports, ids):
         by_place[urls.place_key(report.place, report.region)].append((report, entry_id))
 
@@ -56,7 +56,7 @@ def assemble_site(reports: tuple[Report, ...]) -> tuple[Site, tuple[Problem, ...
     return site, problems
 
 
-def _assign_ids(reports: tuple[Report, ...]) -> tuple[list[str], tuple[Problem, ...]]:
+def _assign_ids(reports: tuple[Summary, ...]) -> tuple[list[str], tuple[Problem, ...]]:
     """One id per report; a clash (two files, one URL) is reported and resolved by path order."""
     taken: dict[str, str] = {}
     ids, problems = [], []

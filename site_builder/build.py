@@ -17,7 +17,7 @@ from .assemble import assemble_site
 from .config import SiteConfig, load_config
 from .load import find_report_paths
 from .model import Problem, Site
-from .render import make_environment, render_site
+from .render import Sources, make_environment, render_site
 from .write import write_site
 
 
@@ -45,22 +45,26 @@ def build(content_dir: Path, output_dir: Path, config_path: Path | None = None,
     state = state_dir(output_dir)
 
     paths, found_problems = find_report_paths(content_dir)
-    reports, parse_problems = parse_cache.parse_files(content_dir, paths, state / "parse")
+    summaries, parse_problems = parse_cache.parse_files(content_dir, paths, state / "parse")
     clock.lap("load+parse")
-    site, assemble_problems = assemble_site(reports)
+    site, assemble_problems = assemble_site(summaries)
     clock.lap("assemble")
     problems = _sorted(problems + found_problems + parse_problems + assemble_problems)
 
     if not _passes(problems, strict):
-        return BuildResult(problems, False, len(reports), 0, clock.laps)
+        return BuildResult(problems, False, len(summaries), 0, clock.laps)
     written = _publish(site, config, content_dir, output_dir, state, clock)
-    return BuildResult(problems, True, len(reports), written, clock.laps, site)
+    return BuildResult(problems, True, len(summaries), written, clock.laps, site)
 
 
 def _publish(site: Site, config: SiteConfig, content_dir: Path, output_dir: Path,
              state: Path, clock: "_Clock") -> int:
     env = make_environment()
-    files = render_site(site, config, env, lambda rel: (content_dir / rel).read_bytes())
+    sources = Sources(
+        report=lambda key: parse_cache.load_report(state / "parse", key),
+        original=lambda rel: (content_dir / rel).read_bytes(),
+    )
+    files = render_site(site, config, env, sources)
     stats = write_site(files, output_dir, state)
     clock.lap("render+write")
     return stats.written

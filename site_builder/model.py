@@ -77,6 +77,7 @@ class Section:
     part: int | None  # mandated part 1-5 for top-level sections, else None
     text: str  # paragraphs separated by "\n"
     line: int = 0  # line of the heading in the decoded source
+    number: str = ""  # the heading's numbering as printed, e.g. "一、", "（1）"
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,10 +144,53 @@ class Report:
 
 
 @dataclass(frozen=True, slots=True)
-class Entry:
-    """A report placed in the site: the report plus everything assemble decided."""
+class Summary:
+    """What listings, feeds and indexes need of a report, without its body.
 
-    report: Report
+    A site holds one Summary per report; the full Report stays in the parse cache and is
+    read back (by `key`) only to render its own page or index it, so memory stays small
+    at a national archive's scale."""
+
+    key: str  # parse-cache key of the full Report
+    source: str
+    format: str
+    encoding: str
+    sha256: str
+    script: str
+    title: str
+    title_derived: bool
+    place: str | None
+    level: str | None
+    issuer: tuple[str, ...]
+    region: str | None
+    year: int | None
+    published: str | None
+    written: str | None
+    signed: str | None
+    index_no: str | None
+    doc_no: str | None
+    source_name: str | None
+    addressee: str | None
+    cc: str | None
+    flags: tuple[str, ...]
+    parts: tuple[int, ...]  # mandated parts present, sorted
+    slug: str | None
+    lead: str  # the opening of the body, for feeds and result lists
+
+    @classmethod
+    def of(cls, report: Report, key: str) -> "Summary":
+        shared = {name: getattr(report, name) for name in cls.__slots__
+                  if name not in ("key", "parts", "lead")}
+        parts = sorted({s.part for s in report.sections if s.part})
+        lead = (report.preamble or report.text).replace("\n", " ")[:200]
+        return cls(key=key, parts=tuple(parts), lead=lead, **shared)
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A report placed in the site: its summary plus everything assemble decided."""
+
+    report: Summary
     id: str  # ASCII, stable, unique; the report's URL is reports/<id>/
     place_key: str  # the place this report belongs to (see urls.place_key)
     prev_id: str | None = None  # previous report of the same place (older year)

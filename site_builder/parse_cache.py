@@ -2,6 +2,8 @@
 
 A result is keyed by the file's bytes, its sidecar's bytes, its content path and the code
 version (a digest of this package's sources), so any change to either invalidates it.
+Each result is stored twice: the small (Summary, problems) that every build reads, and
+the full Report that only its page and the search index read (`load_report`).
 Cache misses are parsed in worker processes when there are enough of them.
 """
 from __future__ import annotations
@@ -14,28 +16,40 @@ from functools import cache
 from pathlib import Path
 
 from .load import load_source, sidecar_path
-from .model import Problem, Report
+from .model import Problem, Report, Summary
 from .parse import parse_source
 
 PARALLEL_THRESHOLD = 64  # below this many misses a process pool costs more than it saves
 
 
 def parse_files(content_dir: Path, paths: tuple[Path, ...], cache_dir: Path
-                ) -> tuple[tuple[Report, ...], tuple[Problem, ...]]:
+                ) -> tuple[tuple[Summary, ...], tuple[Problem, ...]]:
+    """Summaries of every publishable report, and every problem found on the way."""
     rels = [p.relative_to(content_dir).as_posix() for p in paths]
     keys = [_key(path, rel) for path, rel in zip(paths, rels)]
     results: list = [None] * len(paths)
     misses = []
     for i, key in enumerate(keys):
-        results[i] = _read_cached(cache_dir, key)
+        results[i] = _read(cache_dir, key, "meta")
         if results[i] is None:
             misses.append(i)
-    for i, result in zip(misses, _parse_many([(paths[i], rels[i]) for i in misses])):
-        results[i] = result
-        _write_cached(cache_dir, keys[i], result)
-    reports = tuple(r for r, _ in results if r is not None)
+    for i, (report, problems) in zip(misses, _parse_many([(paths[i], rels[i]) for i in misses])):
+        summary = Summary.of(report, keys[i]) if report is not None else None
+        if report is not None:
+            _write(cache_dir, keys[i], "report", report)
+        results[i] = (summary, problems)
+        _write(cache_dir, keys[i], "meta", results[i])
+    summaries = tuple(s for s, _ in results if s is not None)
     problems = tuple(p for _, ps in results for p in ps)
-    return reports, problems
+    return summaries, problems
+
+
+def load_report(cache_dir: Path, key: str) -> Report:
+    """The full Report behind a Summary, as the parse stage stored it."""
+    report = _read(cache_dir, key, "report")
+    if report is None:
+        raise FileNotFoundError(f"parse cache lost report {key}; rebuild")
+    return report
 
 
 def parse_file(path: Path, rel: str) -> tuple[Report | None, tuple[Problem, ...]]:
@@ -80,20 +94,20 @@ def code_version() -> str:
     return digest.hexdigest()
 
 
-def _cache_path(cache_dir: Path, key: str) -> Path:
-    return cache_dir / key[:2] / f"{key}.pickle"
+def _cache_path(cache_dir: Path, key: str, kind: str) -> Path:
+    return cache_dir / key[:2] / f"{key}.{kind}.pickle"
 
 
-def _read_cached(cache_dir: Path, key: str):
+def _read(cache_dir: Path, key: str, kind: str):
     try:
-        with open(_cache_path(cache_dir, key), "rb") as handle:
+        with open(_cache_path(cache_dir, key, kind), "rb") as handle:
             return pickle.load(handle)
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
         return None
 
 
-def _write_cached(cache_dir: Path, key: str, result) -> None:
-    path = _cache_path(cache_dir, key)
+def _write(cache_dir: Path, key: str, kind: str, result) -> None:
+    path = _cache_path(cache_dir, key, kind)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
     with open(tmp, "wb") as handle:

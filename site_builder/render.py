@@ -17,7 +17,7 @@ import jinja2
 from . import urls
 from .config import SiteConfig
 from .decode import DecodeError, decode_bytes
-from .model import CHANGE_KINDS, FLAGS, PARTS, Entry, Place, Site
+from .model import CHANGE_KINDS, FLAGS, PARTS, Entry, Place, Report, Site
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
@@ -36,6 +36,14 @@ def make_environment(templates_dir: Path = TEMPLATES_DIR) -> jinja2.Environment:
     env.globals.update(u=urls, PARTS=PARTS, FLAGS=FLAGS, CHANGE_KINDS=CHANGE_KINDS)
     env.filters["paragraphs"] = lambda text: [p for p in text.split("\n") if p.strip()]
     return env
+
+
+@dataclass(frozen=True)
+class Sources:
+    """Where render reads what the Site does not hold: full reports and original bytes."""
+
+    report: Callable[[str], Report]  # parse-cache key -> Report
+    original: Callable[[str], bytes]  # content path -> the file's bytes
 
 
 @dataclass(frozen=True)
@@ -75,12 +83,11 @@ class SiteView:
 
 
 def render_site(
-    site: Site, config: SiteConfig, env: jinja2.Environment, read_original: Callable[[str], bytes],
+    site: Site, config: SiteConfig, env: jinja2.Environment, sources: Sources,
 ) -> Iterator[tuple[str, bytes]]:
-    """Every file of the site, in a fixed order. read_original(source path) gives a report's
-    original bytes, published unchanged."""
+    """Every file of the site, in a fixed order."""
     view = SiteView(site, config)
-    page = _PageRenderer(env, view, read_original)
+    page = _PageRenderer(env, view, sources)
     yield from page.home()
     for entry in site.entries:
         yield from page.report(entry)
@@ -98,8 +105,8 @@ def static_files(static_dir: Path = STATIC_DIR) -> Iterator[tuple[str, bytes]]:
 
 
 class _PageRenderer:
-    def __init__(self, env: jinja2.Environment, view: SiteView, read_original: Callable[[str], bytes]):
-        self.env, self.view, self.read_original = env, view, read_original
+    def __init__(self, env: jinja2.Environment, view: SiteView, sources: Sources):
+        self.env, self.view, self.sources = env, view, sources
 
     def _page(self, url: str, template: str, root: str | None = None, **context) -> tuple[str, bytes]:
         html = self.env.get_template(template).render(
@@ -112,7 +119,7 @@ class _PageRenderer:
         yield self._page(urls.home(), "index.html", newest=self.view.newest_first[: self.view.config.newest])
 
     def report(self, entry: Entry):
-        report, view = entry.report, self.view
+        report, view = self.sources.report(entry.report.key), self.view
         yield self._page(
             urls.report(entry.id), "report.html",
             entry=entry, r=report, place=view.place_of[entry.place_key],
@@ -120,7 +127,7 @@ class _PageRenderer:
             next=view.by_id.get(entry.next_id) if entry.next_id else None,
             change_counts=_count_kinds(report.changes),
         )
-        raw = self.read_original(report.source)
+        raw = self.sources.original(report.source)
         yield self._page(urls.original(entry.id), "original.html", entry=entry, r=report,
                          original_text=_decoded(raw))
         yield urls.original_raw(entry.id), raw
