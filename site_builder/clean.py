@@ -1,0 +1,287 @@
+"""Line-level cleaning: repairs inside a line and classification of whole lines.
+
+Two jobs, both driven by the tables below:
+
+* ``repair_line`` fixes damage inside a line (control characters, stray markup,
+  misaligned-GBK numbering, 锟斤拷, inline pinyin glosses, spaces inside words,
+  traditional -> simplified) and returns the changes it made.
+* ``classify_line`` says whether a whole line is page chrome, an aggregator line
+  or injected spam (and so must not reach the published page).
+
+``strip_spam`` removes gambling/porn brands that were injected inside a line.
+Everything here is linear in the length of the line; regexes are compiled once.
+"""
+from __future__ import annotations
+
+import functools
+import html
+import re
+from pathlib import Path
+
+CJK = "\u3400-\u9fff\uf900-\ufaff"
+
+# ---------------------------------------------------------------- control chars
+# C0 controls (except tab/newline), DEL, zero-width and bidi controls, BOM.
+CONTROL_RE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064"
+    "\u2066-\u2069\ufeff\ufff9-\ufffb]"
+)
+
+# ---------------------------------------------------------------- stray markup
+MARKUP_RE = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]{0,10}(?:\s[^<>]{0,300})?/?>|&(?:#\d{1,6}|#x[0-9a-fA-F]{1,5}|[a-zA-Z]{2,8});")
+
+# ---------------------------------------------------------------- mojibake
+# 「锟斤拷」 is U+FFFD written as UTF-8 and read as GBK; 烫烫/屯屯 are MSVC fill bytes.
+REPLACEMENT_RE = re.compile("(?:锟斤拷)+|\ufffd+|(?:烫){3,}|(?:屯){3,}")
+
+_NUMERALS = "一二三四五六七八九十"
+_CN_NUMBERS = list(_NUMERALS) + ["十" + d for d in _NUMERALS[:-1]] + ["二十"]
+_LOST = "[?？\ufffd\ue000-\uf8ff┣]"  # what a lost byte turns into
+
+
+def _misaligned(numeral: str) -> str | None:
+    """Regex for 「（n）」 read one byte off: 「?。ㄒ唬?」 for 「（一）」.
+
+    GBK 「（n）」 is A3A8 <n> A3A9; read from the A3 of 「（」 it pairs as
+    A1A3 (。) A8<n0> <n1>A3 ... and the last byte is lost.
+    """
+    raw = b"\xa8" + numeral.encode("gbk") + b"\xa3"
+    out = []
+    for i in range(0, len(raw), 2):
+        try:
+            out.append(re.escape(raw[i : i + 2].decode("gbk")))
+        except UnicodeDecodeError:
+            out.append(_LOST)
+    if out[0] == _LOST:
+        return None  # too ambiguous to recognise safely
+    return f"{_LOST}?。" + "".join(out) + f"{_LOST}?"
+
+
+MOJIBAKE_NUMBERING: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), f"（{n}）")
+    for n in _CN_NUMBERS
+    if (pattern := _misaligned(n)) is not None
+)
+_MOJIBAKE_HINT = re.compile("。[ㄒǘㄈㄋㄎㄆòňㄊ]")
+
+# ---------------------------------------------------------------- pinyin glosses
+_TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
+_PLAIN = str.maketrans(_TONED + "ü", "aaaaeeeeiiiioooouuuuvvvvv")
+_SYLLABLE = re.compile(
+    r"(?:[bpmfdtnlgkhjqxrzcsyw]|zh|ch|sh)?"
+    r"(?:a|o|e|ai|ei|ao|ou|an|en|ang|eng|ong|er|i|ia|ie|iao|iu|ian|in|iang|ing|iong"
+    r"|u|ua|uo|uai|ui|uan|un|uang|ueng|v|ve|van|vn|ue|io)"
+)
+PINYIN_RE = re.compile(rf"(?<=[{CJK}])\s?[(（]\s*([a-z{_TONED}ü]{{1,6}})\s*[)）]")
+# A gloss whose opening bracket was eaten by mojibake: 「（一）qiáng)化」.
+ORPHAN_PINYIN_RE = re.compile(rf"(?<=[）)])([a-z{_TONED}ü]{{0,5}}[{_TONED}][a-z{_TONED}ü]{{0,5}})\s?[)）]")
+
+
+def _is_syllable(word: str) -> bool:
+    return _SYLLABLE.fullmatch(word.translate(_PLAIN)) is not None
+
+
+@functools.cache
+def _two_char_words() -> dict[str, int]:
+    """Two-character words of jieba's dictionary with their frequency."""
+    import jieba
+
+    words: dict[str, int] = {}
+    path = Path(jieba.__file__).parent / "dict.txt"
+    for row in path.read_text(encoding="utf-8").splitlines():
+        parts = row.split(" ")
+        if len(parts) >= 2 and len(parts[0]) == 2:
+            words[parts[0]] = int(parts[1])
+    return words
+
+
+@functools.cache
+def _chars_for(syllable: str) -> tuple[str, ...]:
+    from pypinyin.pinyin_dict import pinyin_dict
+
+    return tuple(chr(k) for k, v in pinyin_dict.items() if syllable in v.split(","))
+
+
+def _restore(m: re.Match[str]) -> str:
+    """Guess the character eaten with its gloss's bracket: 「（一）qiáng)化」 -> 「（一）強化」."""
+    if not _is_syllable(m[1]):
+        return m[0]
+    following = m.string[m.end() : m.end() + 1]
+    words = _two_char_words()
+    best = max(
+        ((words.get(to_simplified(c) + to_simplified(following), 0), c) for c in _chars_for(m[1])),
+        default=(0, ""),
+    )
+    return best[1] if best[0] > 0 else ""
+
+
+# ---------------------------------------------------------------- spacing
+# Word/PDF exports put spaces between characters: 「法 治 政 府 建 设」.
+_CJK_GAP = re.compile(rf"(?<=[{CJK}，。、；：])[ \u3000\u00a0]+(?=[{CJK}，。、；：])")
+
+
+def _despace(line: str) -> str:
+    gaps = _CJK_GAP.findall(line)
+    if len(gaps) < 3:
+        return line
+    pieces = [p for p in _CJK_GAP.split(line) if p]
+    if sum(len(p) for p in pieces) / len(pieces) > 4.0:
+        return line  # ordinary phrase spacing: 「加强组织领导 强化理论学习」
+    return _CJK_GAP.sub("", line)
+
+
+# ---------------------------------------------------------------- t2s (OpenCC)
+@functools.cache
+def _t2s():
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+@functools.cache
+def _traditional_chars() -> frozenset[str]:
+    import opencc
+
+    path = Path(opencc.__file__).parent / "dictionary" / "TSCharacters.txt"
+    chars = set()
+    for row in path.read_text(encoding="utf-8").splitlines():
+        key, _, values = row.partition("\t")
+        if len(key) == 1 and values.split() != [key]:
+            chars.add(key)
+    return frozenset(chars)
+
+
+def to_simplified(text: str) -> str:
+    """OpenCC t2s, skipped when no character could change (fast path)."""
+    trad = _traditional_chars()
+    if not any(ch in trad for ch in text):
+        return text
+    return _t2s().convert(text)
+
+
+def count_traditional(text: str) -> int:
+    trad = _traditional_chars()
+    return sum(1 for ch in text if ch in trad)
+
+
+# ---------------------------------------------------------------- repair
+def repair_line(line: str, markup: bool = True) -> tuple[str, list[tuple[str, str, str]]]:
+    """Repair damage inside one line. Returns (text, [(kind, before, after)])."""
+    changes: list[tuple[str, str, str]] = []
+
+    def step(kind: str, new: str) -> None:
+        nonlocal line
+        if new != line:
+            changes.append((kind, line, new))
+            line = new
+
+    step("control-char", CONTROL_RE.sub("", line.replace("\t", " ")))
+    if markup and ("<" in line or "&" in line):
+        step("markup", html.unescape(MARKUP_RE.sub("", line)) if MARKUP_RE.search(line) else line)
+    if "锟" in line or "\ufffd" in line or "烫烫" in line or "屯屯" in line:
+        step("replacement-char", REPLACEMENT_RE.sub("", line))
+    if _MOJIBAKE_HINT.search(line):
+        new = line
+        for pattern, repl in MOJIBAKE_NUMBERING:
+            new = pattern.sub(repl, new)
+        step("mojibake", new)
+    if "(" in line or "（" in line:
+        new = PINYIN_RE.sub(lambda m: "" if _is_syllable(m[1]) else m[0], line)
+        step("pinyin", new)
+        step("mojibake", ORPHAN_PINYIN_RE.sub(_restore, line))
+    step("spacing", _despace(line))
+    step("t2s", to_simplified(line))
+    return line, changes
+
+
+# ---------------------------------------------------------------- whole lines
+SHORT = 60  # chrome/aggregator rules only ever remove lines up to this length
+
+_WIDGET_TOKENS = re.compile(
+    r"打印本页|打印此页|打印文章|打印|关闭本页|关闭窗口|关闭|加入收藏|收藏本页|收藏|我要纠错|纠错|"
+    r"分享到|分享|字号|字体|默认|保存本页|保存|返回顶部|回到顶部|返回|顶部|浏览次数|阅读次数|"
+    r"点击次数|访问次数|浏览量|阅读量|浏览数|阅读数|视力保护色|护眼模式|无障碍浏览|无障碍|长者模式|"
+    r"关怀版|适老化|简体版|繁体版|简体|繁体|English|登录|注册|微信|微博|QQ空间|QQ|朋友圈|"
+    r"发表评论|评论|点赞|下载|[大中小]|[\[\]【】『』<>()（）|｜/:：,，、.·•\s\d次-]"
+)
+CHROME_RES: tuple[re.Pattern[str], ...] = tuple(
+    re.compile(p)
+    for p in (
+        r"(?:当前位置|当前的位置|您的位置|您现在的位置|你的位置|你现在的位置|所在位置|位置)\s*[:：>].*",
+        r"首页\s*[>＞»/|>].*",
+        r".*\s[>＞»]\s.*[>＞»].*",  # breadcrumb without a label
+        r"今天是[:：]?.*",
+        r"\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日\s*(?:星期|周)[一二三四五六日天].*",
+        r"扫一扫.*|.*(?:在手机|手机上)(?:打开|查看|浏览).*|.*二维码.*",
+        r"图片|图\d*|视频|附图|打印本页|打印|【?关闭】?",
+        r"(?:上一篇|下一篇|上一条|下一条|上篇|下篇)\s*[:：].*",
+        r"【?(?:相关链接|相关文章|相关阅读|相关新闻|相关信息|相关附件|友情链接)】?\s*[:：]?.*",
+        r".*(?:网站标识码|ICP备|ICP证|公网安备|网安备|主办单位|承办单位|技术支持|版权所有|Copyright|©|"
+        r"网站地图|联系我们|建议使用.*浏览器|分辨率|政府网站找错|党政机关).*",
+        r"(?:浏览|阅读|访问|点击)(?:次数|数|量)?\s*[:：].*",
+        r"(?:字号|字体)\s*[:：].*",
+    )
+)
+AGGREGATOR_RES: tuple[re.Pattern[str], ...] = tuple(
+    re.compile(p)
+    for p in (
+        # 「江苏/苏州 招标采购」「江苏/苏州-2025-03-02 00:00:00」
+        rf"[{CJK}]{{2,8}}\s*/\s*[{CJK}]{{2,8}}(?:\s*/\s*[{CJK}]{{2,8}})?(?:[\s\-－—_|].*)?",
+        r".*(?:本文来源|本文转载|转载自|转载于|转自|原文链接|原文地址|原文出处|免责声明|如有侵权|侵删|"
+        r"来源于网络|来自网络|责任编辑|本站|本网|文章来源|编辑\s*[:：]|审核\s*[:：]|校对\s*[:：]|"
+        r"相关推荐|猜你喜欢|热门推荐|推荐阅读|热门文章|最新文章|文档下载|下载文档|全文阅读|展开全文|"
+        r"阅读全文|免费下载|查看更多|点击查看|精选范文|范文网|文库|VIP|会员专享).*",
+        r"(?:https?://|www\.)\S+",
+        r"(?:第\s*\d+\s*页|共\s*\d+\s*页|上一页|下一页|尾页).*",
+        r"(?:标签|关键词|关键字|Tags?)\s*[:：].*",
+    )
+)
+
+# Brands and phrases that never belong to a report: removed wherever they occur.
+SPAM_BRAND_RE = re.compile(
+    r"(?:英国)?威廉(?:希尔|\.?希尔)(?:公司|官网|中文网|体育|app|APP)?|bet365|BET365|Bet365|betway|必发(?:娱乐|体育|官网)"
+    r"|(?:澳门)?(?:新)?葡京(?:娱乐|官网|赌场|平台|集团|网址)?|(?:澳门)?威尼斯人(?:娱乐|官网|平台|网址|app|APP)?"
+    r"|太阳城(?:集团|娱乐|官网|平台|网址)|(?:澳门)?金沙(?:娱乐|国际|集团|官网|网址|平台|城|app|APP|js)"
+    r"|皇冠(?:体育|娱乐|官网|网址|平台|足球|投注|现金网|app|APP)|伟德(?:国际|体育|官网|BETVICTOR)|立博(?:体育|官网)"
+    r"|必赢(?:国际|亚洲|官网|娱乐)|(?:澳门)?永利(?:娱乐|皇宫|官网|平台|集团)|(?:澳门)?银河(?:娱乐|官网|平台|国际娱乐)"
+    r"|亚博(?:体育|官网|app|APP|娱乐)|开云(?:体育|官网|app|APP|平台|娱乐)|九游(?:会|娱乐|官网|平台|体育)"
+    r"|乐鱼(?:体育|官网|平台)|米乐(?:体育|平台|官网|m6|M6)|华体会|爱游戏(?:体育|平台|官网)|半岛(?:体育|官网)"
+    r"|365(?:体育|bet|投注|官网)|百家乐|娱乐城|真人(?:视讯|娱乐|荷官|百家乐|棋牌)"
+    r"|(?:网上|线上|在线)(?:赌场|博彩|娱乐平台|棋牌游戏|投注)|博彩(?:公司|网站?|平台|官网|网址|app|APP)"
+    r"|澳门(?:赌场|博彩|娱乐|彩票|六合彩|官方|正规|赌博网站|网址|平台|[^\s，。]{0,4}(?:娱乐场|官网|平台|集团))"
+    r"|(?:体育|足球|篮球)投注|彩票(?:平台|官网|网址|app|APP|注册|开户|投注站?网)|棋牌(?:平台|官网|网址|app|APP|游戏平台)"
+    r"|(?:注册|首存|开户)送\d*元?|[av]v(?:在线|视频|电影)|AV(?:在线|视频|电影)|成人(?:影院|视频|网站|电影)|无码|"
+    r"(?:色情|黄色)(?:视频|电影|网站|直播)(?:在线|免费)"
+)
+
+
+def classify_line(text: str) -> str | None:
+    """'spam', 'chrome' or 'aggregator' for a line to drop entirely, else None."""
+    if len(text) > SHORT:
+        return None
+    if SPAM_BRAND_RE.search(text):
+        rest = SPAM_BRAND_RE.sub("", text)
+        if len(re.sub(rf"[^{CJK}]", "", rest)) <= max(6, len(text) // 3) or "报告" not in rest:
+            return "spam"
+    if _WIDGET_TOKENS.sub("", text) == "":
+        return "chrome"
+    for pattern in CHROME_RES:
+        if pattern.fullmatch(text):
+            return "chrome"
+    for pattern in AGGREGATOR_RES:
+        if pattern.fullmatch(text):
+            return "aggregator"
+    return None
+
+
+_TITLE_JOIN = re.compile(r"(政府|委员会|党委|党组|局|办事处|办公室)\s*(?=\d{4}\s*年)")
+
+
+def strip_spam(text: str) -> str:
+    """Remove injected brands inside a line; a brand that replaced 「关于」 becomes 「关于」."""
+    if not SPAM_BRAND_RE.search(text):
+        return text
+    marked = SPAM_BRAND_RE.sub("\x00", text)
+    # 「…人民政府<brand>2023年…的报告」: the brand stood where 「关于」 belongs.
+    marked = re.sub(r"(政府|委员会|党委|党组|局|办事处|办公室)\s*\x00\s*(?=\d{4}\s*年)", r"\1关于", marked)
+    return re.sub(r"\s*\x00\s*", "", marked).strip()

@@ -1,0 +1,288 @@
+"""Fields of a report: metadata labels, dates, year, place, level, region, issuer."""
+from __future__ import annotations
+
+import re
+
+from .clean import CJK
+
+# ---------------------------------------------------------------- metadata labels
+# Label -> field. Fields starting with "_" are recognised (and removed) but not kept.
+LABELS: dict[str, str] = {
+    "索引号": "index_no", "索取号": "index_no", "信息索引号": "index_no",
+    "文号": "doc_no", "发文字号": "doc_no", "发文文号": "doc_no", "文件编号": "doc_no", "文件文号": "doc_no",
+    "信息来源": "source", "来源": "source", "稿件来源": "source", "来源单位": "source", "文章来源": "source",
+    "发布机构": "publisher", "发文机关": "publisher", "制发机构": "publisher", "发布单位": "publisher",
+    "发文单位": "publisher", "责任部门": "publisher", "公开责任部门": "publisher", "信息公开责任部门": "publisher",
+    "所属机构": "publisher", "发布部门": "publisher", "主办单位": "publisher",
+    "成文日期": "written", "生成日期": "written", "发文日期": "issued", "印发日期": "issued",
+    "制发日期": "written", "成文时间": "written", "生成时间": "written",
+    "发布日期": "published", "发布时间": "published", "更新时间": "published", "公开日期": "published",
+    "公开时间": "published", "发表时间": "published", "发表日期": "published", "时间": "published",
+    "日期": "published", "上线时间": "published",
+    "标题": "title", "名称": "title", "文件名称": "title", "信息名称": "title",
+    "主题分类": "_", "信息分类": "_", "分类": "_", "信息类别": "_", "主题词": "_", "体裁分类": "_",
+    "组配分类": "_", "服务对象": "_", "公开方式": "_", "公开形式": "_", "公开范围": "_", "公开时限": "_",
+    "有效性": "_", "是否有效": "_", "作者": "_", "浏览数": "_", "浏览次数": "_", "访问量": "_",
+    "点击数": "_", "字号": "_", "备注": "_", "语种": "_", "效力状态": "_", "关键词": "_", "所属主题": "_",
+    "内容概述": "_", "失效时间": "_", "废止日期": "_", "实施日期": "_", "统一编号": "_", "登记号": "_",
+    "公开属性": "_", "信息类型": "_", "文种": "_", "摘要": "_",
+}
+# Labels so common in prose that they only count in the header or footer of a page.
+WEAK_LABELS = {"来源", "时间", "日期", "标题", "名称", "作者", "分类", "备注", "摘要", "关键词", "字号"}
+
+_SPACED = {label: r"\s*".join(map(re.escape, label)) for label in LABELS}
+_LABEL_ALT = "|".join(_SPACED[k] for k in sorted(LABELS, key=len, reverse=True))
+LABEL_RE = re.compile(rf"(?:^|(?<=[\s|｜丨/,，;；】\]]))[【\[]?({_LABEL_ALT})[】\]]?\s*(?:[:：]|(?=\s))")
+LABEL_ONLY_RE = re.compile(rf"[【\[]?({_LABEL_ALT})[】\]]?\s*[:：]?")
+
+
+def _label_key(raw: str) -> str:
+    return re.sub(r"\s+", "", raw)
+
+
+def parse_metadata_line(text: str, in_header: bool) -> dict[str, str] | None:
+    """Fields of a metadata line (「索引号：… 发布机构：…」), or None when it is not one."""
+    matches = list(LABEL_RE.finditer(text))
+    if not matches or matches[0].start() > 1:
+        return None
+    keys = [_label_key(m[1]) for m in matches]
+    if not in_header and (len(text) > 80 or all(k in WEAK_LABELS for k in keys)):
+        return None
+    if len(matches) == 1 and len(text) > 120:
+        return None
+    fields: dict[str, str] = {}
+    for m, nxt, key in zip(matches, matches[1:] + [None], keys):
+        value = text[m.end() : nxt.start() if nxt else len(text)]
+        value = value.strip(" \u3000|｜丨-—/,，;；【】[]").strip()
+        name = LABELS[key]
+        if value and not name.startswith("_"):
+            fields.setdefault(name, value)
+    return fields
+
+
+def label_only(text: str) -> str | None:
+    """The field of a line that is a bare label (its value is on the next line)."""
+    m = LABEL_ONLY_RE.fullmatch(text)
+    return LABELS[_label_key(m[1])] if m else None
+
+
+# ---------------------------------------------------------------- dates
+_CN_DIGITS = {"〇": 0, "○": 0, "零": 0, "Ｏ": 0, "O": 0, "0": 0, "一": 1, "二": 2, "三": 3, "四": 4,
+              "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_NUM = "〇○零Ｏ一二三四五六七八九十"
+DATE_RE = re.compile(
+    r"(?<!\d)(\d{4})\s*(?:[-/.年])\s*(\d{1,2})\s*(?:[-/.月])\s*(\d{1,2})(?!\d)\s*日?"
+    rf"|([{_CN_NUM}O]{{4}})\s*年\s*([{_CN_NUM}]{{1,3}})\s*月\s*([{_CN_NUM}]{{1,3}})\s*日"
+)
+
+
+def _cn_int(s: str) -> int:
+    if "十" in s:
+        tens, _, ones = s.partition("十")
+        return (_CN_DIGITS.get(tens, 1) if tens else 1) * 10 + (_CN_DIGITS.get(ones, 0) if ones else 0)
+    value = 0
+    for ch in s:
+        value = value * 10 + _CN_DIGITS.get(ch, 0)
+    return value
+
+
+def _valid(y: int, m: int, d: int) -> str | None:
+    import datetime
+
+    try:
+        return datetime.date(y, m, d).isoformat() if 1990 <= y <= 2100 else None
+    except ValueError:
+        return None
+
+
+def find_date(text: str) -> str | None:
+    """First valid date in text as YYYY-MM-DD."""
+    for m in DATE_RE.finditer(text):
+        if m[1]:
+            got = _valid(int(m[1]), int(m[2]), int(m[3]))
+        else:
+            got = _valid(_cn_int(m[4]), _cn_int(m[5]), _cn_int(m[6]))
+        if got:
+            return got
+    return None
+
+
+DATE_LINE_RE = re.compile(rf"[(（]?\s*(?:{DATE_RE.pattern})\s*[)）]?")
+
+
+def is_date_line(text: str) -> bool:
+    return DATE_LINE_RE.fullmatch(text.strip()) is not None and find_date(text) is not None
+
+
+# ---------------------------------------------------------------- year
+# Years that are never the report year: ranges, 〔2019〕 document numbers, titles of plans.
+_YEAR_NOISE = re.compile(
+    r"《[^《》]{0,60}》|[〔\[【［(（]\s*\d{4}\s*[〕\]】］)）]|\d{4}\s*[-—–－~～至到、]+\s*\d{4}\s*年?|\d{8}年"
+    r"|\d{4}\s*年\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?"
+)
+_YEAR_RE = re.compile(r"(?<!\d)(19[9]\d|20\d\d)\s*年")
+_REPORT_YEAR_RES = tuple(
+    re.compile(p)
+    for p in (
+        r"现将[^。]{0,20}?(?<!\d)(\d{4})\s*年",
+        r"(?<!\d)(\d{4})\s*年\s*度?[^。，,；]{0,12}?(?:法治政府|依法行政|法治建设|法治工作)",
+        r"^(?:[^。]{0,12}?)(?<!\d)(\d{4})\s*年\s*(?:度|以来|，|,|[^。]{0,6}?镇|[^。]{0,6}?县)",
+    )
+)
+
+
+def year_from_title(title: str) -> int | None:
+    cleaned = _YEAR_NOISE.sub(" ", title)
+    m = _YEAR_RE.search(cleaned)
+    return int(m[1]) if m else None
+
+
+def year_from_text(lines: list[str]) -> int | None:
+    """Report year stated in the opening lines (preamble, first heading)."""
+    for pattern in _REPORT_YEAR_RES:
+        for line in lines:
+            cleaned = _YEAR_NOISE.sub(" ", line)
+            m = pattern.search(cleaned)
+            if m and 1990 <= int(m[1]) <= 2100:
+                return int(m[1])
+    return None
+
+
+# ---------------------------------------------------------------- place
+ADMIN_SUFFIX = "省|自治区|自治州|地区|盟|市|州|自治县|县|旗|区|镇|乡|街道办事处|街道"
+_LEVEL_OF = {"镇": "镇", "乡": "乡", "街道": "街道", "街道办事处": "街道", "县": "县", "自治县": "县",
+             "旗": "县", "区": "区", "市": "市"}
+DEPARTMENT_RE = re.compile(
+    r"(?:局|委员会|委|办公室|办|厅|署|中心|院|所|队|站|支队|大队|管委会|管理委员会|人民法院|人民检察院)$"
+)
+_SEGMENT = re.compile(rf"[{CJK}]+?(?:{ADMIN_SUFFIX})")
+_NOT_PLACE = {
+    "全区", "我区", "本区", "该区", "辖区", "社区", "园区", "全市", "我市", "本市", "全县", "我县", "本县",
+    "该县", "各区", "各县", "各市", "城区", "市区", "县区", "山区", "景区", "库区", "片区", "校区", "小区",
+    "街区", "矿区", "林区", "牧区", "郊区", "灾区", "老区", "特区", "地区", "全镇", "我镇", "本镇", "各镇",
+    "乡镇", "城镇", "全乡", "我乡", "本乡", "各乡", "城乡", "街道", "全省", "我省", "本省", "各省", "县市",
+    "省市", "市县", "区县",
+}
+_TITLE_NOISE = re.compile(
+    r"中共|中国共产党|人民政府|政府|委员会|党委|党工委|关于|法治.*|依法行政.*|年度.*|工作.*|"
+    r"[\s·、，,]|\d{4}\s*年"
+)
+
+
+def split_chain(name: str) -> list[str]:
+    """「潮州市潮安区金石镇」 -> ['潮州市', '潮安区', '金石镇']."""
+    return _SEGMENT.findall(name)
+
+
+def level_of(place: str | None) -> str | None:
+    if not place:
+        return None
+    if DEPARTMENT_RE.search(place):
+        return "部门"
+    m = re.search(rf"({ADMIN_SUFFIX})$", place)
+    return _LEVEL_OF.get(m[1]) if m else None
+
+
+def place_from_title(title: str) -> tuple[str | None, str | None]:
+    """(place, region) named in a title such as 「潮安区金石镇2021年…报告」."""
+    m = _YEAR_RE.search(title)
+    candidates = []
+    if m:
+        before = title[: m.start()]
+        if "关于" in before:
+            before = before.split("关于")[-1]
+        candidates.append(before)
+        candidates.append(title[m.end() :])
+    candidates.append(title)
+    for text in candidates:
+        found = place_in(text)
+        if found[0]:
+            return found
+    return None, None
+
+
+def place_in(text: str) -> tuple[str | None, str | None]:
+    """The first administrative name (or department) in a short text."""
+    text = re.sub(r"中共|中国共产党", " ", text)
+    for piece in re.split(r"人民政府|政府|委员会|党委|党工委|关于|[\s·、，,：:（）()]|\d{4}\s*年度?", text):
+        piece = re.sub(r"(?:法治|依法行政|法制|年度|工作|建设).*$", "", piece)
+        dept = re.match(rf"(.*?(?:{ADMIN_SUFFIX}))?([{CJK}]{{1,12}}?{DEPARTMENT_RE.pattern})", piece)
+        if dept and dept[1] and dept[1] not in _NOT_PLACE and len(dept[0]) <= 20:
+            chain = split_chain(dept[1])
+            return dept[0], "".join(chain) or None
+        chain = [s for s in split_chain(piece) if s not in _NOT_PLACE]
+        if chain and re.fullmatch(rf"(?:[{CJK}]{{1,8}}?(?:{ADMIN_SUFFIX}))+", "".join(chain)):
+            return re.sub("街道办事处$", "街道", chain[-1]), "".join(chain[:-1]) or None
+    return None, None
+
+
+def region_in_text(place: str, texts: list[str]) -> tuple[str, str | None]:
+    """Find the parents of place where a text states them (「潮州市潮安区金石镇」).
+
+    Returns (place, region); place may be normalised: 「县城南区」 (the county's 城南区) with
+    「安化县城南区」 in the metadata becomes 「城南区」 in 「安化县」.
+    """
+    best: tuple[str, str | None] = (place, None)
+    forms = [(place, "")]
+    if place[0] in "县市区" and len(place) > 3:
+        forms.append((place[1:], place[0]))
+    for text in texts:
+        for name, head in forms:
+            start = 0
+            while (i := text.find(name, start)) >= 0:
+                start = i + 1
+                chain = _chain_before(text[max(0, i - 14) : i])
+                joined = "".join(chain)
+                if not chain or not joined.endswith(head):
+                    continue
+                if len(joined) > len(best[1] or ""):
+                    best = (name, joined)
+    return best
+
+
+def _chain_before(text: str) -> list[str]:
+    """Administrative segments ending exactly at the end of text, right to left."""
+    chain: list[str] = []
+    rest = text
+    while True:
+        m = re.search(rf"([{CJK}]{{2,5}}?)(省|自治区|自治州|地区|盟|市|州|自治县|县|旗|区)$", rest)
+        if not m:
+            break
+        # Two-character names are by far the most common; the text before a name in running
+        # prose cannot tell a longer name from a verb (「成立潮州市」).
+        seg = m[1][-2:] + m[2]
+        if seg in _NOT_PLACE or seg[: -len(m[2])] in {"全", "我", "本", "该", "各"}:
+            break
+        chain.insert(0, seg)
+        rest = rest[: len(rest) - len(seg)]
+    return chain
+
+
+# ---------------------------------------------------------------- issuer
+ISSUER_RE = re.compile(
+    rf"(?:中共|中国共产党)?[{CJK}]{{2,30}}?(?:人民政府|委员会|党委|党工委|党组|办事处|管委会|管理委员会|"
+    r"人民政府办公室|办公室|局|委|中心|厅)"
+)
+
+
+def split_issuers(text: str) -> list[str]:
+    """「中共鱼泉镇委员会 鱼泉镇人民政府」 -> both names; [] if the line is not issuer names."""
+    parts = [p for p in re.split(r"[\s\u3000、，,]+", text.strip()) if p]
+    if not parts or any(not ISSUER_RE.fullmatch(p) for p in parts):
+        return []
+    return parts
+
+
+def derived_issuer(place: str | None, level: str | None, text: str) -> tuple[str, ...]:
+    """An issuer derived from the place, only where the name is unambiguous."""
+    if not place or not level:
+        return ()
+    if level in ("镇", "乡"):
+        return (f"{place}人民政府",)
+    if level == "街道":
+        name = place if place.endswith("办事处") else f"{place}办事处"
+        return (name,)
+    if level == "部门":
+        return (place,)
+    name = f"{place}人民政府"
+    return (name,) if name in text else ()
