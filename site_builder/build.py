@@ -18,7 +18,7 @@ from .config import SiteConfig, load_config
 from .load import find_report_paths
 from .model import Problem, Site
 from .render import Sources, make_environment, render_site
-from .write import write_site
+from .write import WriteStats, write_site
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +27,7 @@ class BuildResult:
     ok: bool  # False: nothing was written, output/ is as it was
     reports: int  # reports published
     written: int  # output files whose bytes changed
+    rendered: int = 0  # output files that had to be produced (the rest were unchanged inputs)
     timings: tuple[tuple[str, float], ...] = ()  # seconds per stage
     site: Site | None = None
 
@@ -52,13 +53,13 @@ def build(content_dir: Path, output_dir: Path, config_path: Path | None = None,
     problems = _sorted(problems + found_problems + parse_problems + assemble_problems)
 
     if not _passes(problems, strict):
-        return BuildResult(problems, False, len(summaries), 0, clock.laps)
-    written = _publish(site, config, content_dir, output_dir, state, clock)
-    return BuildResult(problems, True, len(summaries), written, clock.laps, site)
+        return BuildResult(problems, False, len(summaries), 0, 0, clock.laps)
+    stats = _publish(site, config, content_dir, output_dir, state, clock)
+    return BuildResult(problems, True, len(summaries), stats.written, stats.rendered, clock.laps, site)
 
 
 def _publish(site: Site, config: SiteConfig, content_dir: Path, output_dir: Path,
-             state: Path, clock: "_Clock") -> int:
+             state: Path, clock: "_Clock") -> WriteStats:
     env = make_environment()
     sources = Sources(
         report=lambda key: parse_cache.load_report(state / "parse", key),
@@ -67,7 +68,7 @@ def _publish(site: Site, config: SiteConfig, content_dir: Path, output_dir: Path
     files = render_site(site, config, env, sources)
     stats = write_site(files, output_dir, state)
     clock.lap("render+write")
-    return stats.written
+    return stats
 
 
 def _passes(problems: tuple[Problem, ...], strict: bool) -> bool:

@@ -6,6 +6,8 @@ works from any folder; only 404.html, the feed and the sitemap use config.root/b
 """
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -17,6 +19,8 @@ import jinja2
 from . import urls
 from .config import SiteConfig
 from .decode import DecodeError, decode_bytes
+from .parse_cache import code_version
+from .write import Page
 from .model import CHANGE_KINDS, FLAGS, PARTS, Entry, Place, Report, Site
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -82,12 +86,11 @@ class SiteView:
         return sorted(groups.items(), key=lambda g: (order.get(g[0], len(order)), g[0]))
 
 
-def render_site(
-    site: Site, config: SiteConfig, env: jinja2.Environment, sources: Sources,
-) -> Iterator[tuple[str, bytes]]:
-    """Every file of the site, in a fixed order."""
+def render_site(site: Site, config: SiteConfig, env: jinja2.Environment, sources: Sources) -> Iterator[Page]:
+    """Every file of the site, in a fixed order. A Page renders only when asked: the write
+    stage skips pages whose fingerprint (all they are made from) has not changed."""
     view = SiteView(site, config)
-    page = _PageRenderer(env, view, sources)
+    page = _PageRenderer(env, view, sources, design_version(config))
     yield from page.home()
     for entry in site.entries:
         yield from page.report(entry)
@@ -98,46 +101,72 @@ def render_site(
     yield from static_files()
 
 
-def static_files(static_dir: Path = STATIC_DIR) -> Iterator[tuple[str, bytes]]:
+def static_files(static_dir: Path = STATIC_DIR) -> Iterator[Page]:
     for path in sorted(static_dir.rglob("*")):
         if path.is_file():
-            yield "static/" + path.relative_to(static_dir).as_posix(), path.read_bytes()
+            yield Page("static/" + path.relative_to(static_dir).as_posix(), None, path.read_bytes)
+
+
+def design_version(config: SiteConfig) -> str:
+    """Digest of everything every page depends on: code, templates, static files, config."""
+    digest = hashlib.sha256(code_version().encode() + repr(config).encode())
+    for folder in (TEMPLATES_DIR, STATIC_DIR):
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
 
 
 class _PageRenderer:
-    def __init__(self, env: jinja2.Environment, view: SiteView, sources: Sources):
-        self.env, self.view, self.sources = env, view, sources
+    def __init__(self, env: jinja2.Environment, view: SiteView, sources: Sources, version: str):
+        self.env, self.view, self.sources, self.version = env, view, sources, version
 
-    def _page(self, url: str, template: str, root: str | None = None, **context) -> tuple[str, bytes]:
-        html = self.env.get_template(template).render(
-            config=self.view.config, view=self.view, page_url=url,
-            root=urls.root_prefix(url) if root is None else root, **context,
-        )
-        return urls.file_path(url), html.encode("utf-8")
+    def _page(self, url: str, template: str, inputs=None, root: str | None = None,
+              lazy: dict | None = None, **context) -> Page:
+        """A page from a template. `inputs`, hashed with the design version, stands for all the
+        page shows when that is cheaper to state than to render; `lazy` holds context values
+        that are costly to get (a full report) and are computed only if the page is rendered."""
+        def produce() -> bytes:
+            late = {name: get() for name, get in (lazy or {}).items()}
+            html = self.env.get_template(template).render(
+                config=self.view.config, view=self.view, page_url=url,
+                root=urls.root_prefix(url) if root is None else root, **context, **late,
+            )
+            return html.encode("utf-8")
+        return Page(urls.file_path(url), self._fingerprint(url, inputs), produce)
+
+    def _fingerprint(self, url: str, inputs) -> str | None:
+        if inputs is None:
+            return None
+        return hashlib.sha256(f"{self.version}\0{url}\0{inputs!r}".encode()).hexdigest()
 
     def home(self):
         yield self._page(urls.home(), "index.html", newest=self.view.newest_first[: self.view.config.newest])
 
     def report(self, entry: Entry):
-        report, view = self.sources.report(entry.report.key), self.view
+        view = self.view
+        place = view.place_of[entry.place_key]
+        prev = view.by_id.get(entry.prev_id) if entry.prev_id else None
+        next_ = view.by_id.get(entry.next_id) if entry.next_id else None
+        full = functools.cache(lambda: self.sources.report(entry.report.key))
+        raw = functools.cache(lambda: self.sources.original(entry.report.source))
         yield self._page(
-            urls.report(entry.id), "report.html",
-            entry=entry, r=report, place=view.place_of[entry.place_key],
-            prev=view.by_id.get(entry.prev_id) if entry.prev_id else None,
-            next=view.by_id.get(entry.next_id) if entry.next_id else None,
-            change_counts=_count_kinds(report.changes),
+            urls.report(entry.id), "report.html", inputs=(entry, place, prev, next_),
+            entry=entry, place=place, prev=prev, next=next_,
+            lazy={"r": full, "change_counts": lambda: _count_kinds(full().changes)},
         )
-        raw = self.sources.original(report.source)
-        yield self._page(urls.original(entry.id), "original.html", entry=entry, r=report,
-                         original_text=_decoded(raw))
-        yield urls.original_raw(entry.id), raw
-        yield urls.report_json(entry.id), _json({"id": entry.id, "url": urls.report(entry.id), **report.to_json()})
+        yield self._page(urls.original(entry.id), "original.html", inputs=entry, entry=entry,
+                         lazy={"r": full, "original_text": lambda: _decoded(raw())})
+        yield Page(urls.original_raw(entry.id), self._fingerprint("raw", entry.report.sha256), raw)
+        yield Page(urls.report_json(entry.id), self._fingerprint("json", entry),
+                   lambda: _json({"id": entry.id, "url": urls.report(entry.id), **full().to_json()}))
 
     def places(self):
         yield self._page(urls.places(), "places.html", groups=self.view.places_by_level())
         for place in self.view.site.places:
-            yield self._page(urls.place(place.slug), "place.html", place=place,
-                             entries=list(reversed(self.view.entries(place.entry_ids))))
+            entries = list(reversed(self.view.entries(place.entry_ids)))
+            yield self._page(urls.place(place.slug), "place.html", inputs=(place, entries),
+                             place=place, entries=entries)
 
     def years(self):
         yield self._page(urls.years(), "years.html")

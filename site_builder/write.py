@@ -3,8 +3,9 @@
 The new site is staged in a sibling folder, then swapped with output/ in one step
 (renameat2 RENAME_EXCHANGE on Linux, two renames elsewhere). Files whose bytes did not
 change are hard-linked from the previous output, so they keep their inode and mtime and
-a deploy syncs only what changed. A build that fails or is killed leaves output/ as it
-was; the next build removes what a killed one left behind.
+a deploy syncs only what changed. A page whose fingerprint (a digest of everything it is
+made from) matches the previous build's is not even rendered. A build that fails or is
+killed leaves output/ as it was; the next build removes what a killed one left behind.
 """
 from __future__ import annotations
 
@@ -14,11 +15,25 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-MANIFEST = "manifest.json"  # kept in the state dir: output path -> sha256 of its bytes
+MANIFEST = "manifest.json"  # kept in the state dir: output path -> [sha256, fingerprint]
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One output file: its path, a fingerprint of its inputs (None: unknown), and how to
+    make its bytes, called only when the fingerprint does not match the previous build."""
+
+    path: str
+    fingerprint: str | None
+    produce: Callable[[], bytes]
+
+    @classmethod
+    def of(cls, path: str, data: bytes) -> "Page":
+        return cls(path, None, lambda: data)
 
 
 class UnsafePath(ValueError):
@@ -30,6 +45,7 @@ class WriteStats:
     files: int
     written: int  # new or changed
     linked: int  # unchanged, hard-linked from the previous output
+    rendered: int  # pages whose bytes had to be produced
     removed: int  # in the previous output, gone now
 
 
@@ -58,25 +74,33 @@ def safe_join(root: Path, rel: str) -> Path:
     return root.joinpath(*parts)
 
 
-def write_site(files: Iterable[tuple[str, bytes]], output_dir: Path, state_dir: Path) -> WriteStats:
-    """Stage every file, then swap the staging folder in as output_dir."""
+def write_site(pages: Iterable[Page], output_dir: Path, state_dir: Path) -> WriteStats:
+    """Stage every page, then swap the staging folder in as output_dir."""
     recover(output_dir)
     state_dir.mkdir(parents=True, exist_ok=True)
     previous = _load_manifest(state_dir, output_dir)
     stage = staging_dir(output_dir)
     shutil.rmtree(stage, ignore_errors=True)
     stage.mkdir(parents=True)
-    manifest: dict[str, str] = {}
-    written = linked = 0
+    manifest: dict[str, list] = {}
+    written = linked = rendered = 0
     try:
-        for rel, data in files:
-            if rel in manifest:
-                raise UnsafePath(f"two files render to {rel!r}")
-            target = safe_join(stage, rel)
-            digest = hashlib.sha256(data).hexdigest()
-            manifest[rel] = digest
+        for page in pages:
+            if page.path in manifest:
+                raise UnsafePath(f"two files render to {page.path!r}")
+            target = safe_join(stage, page.path)
             target.parent.mkdir(parents=True, exist_ok=True)
-            if previous.get(rel) == digest and _link(output_dir / rel, target):
+            old_digest, old_fingerprint = previous.get(page.path, (None, None))
+            old_file = output_dir / page.path
+            if page.fingerprint and page.fingerprint == old_fingerprint and _link(old_file, target):
+                manifest[page.path] = [old_digest, page.fingerprint]
+                linked += 1
+                continue
+            data = page.produce()
+            rendered += 1
+            digest = hashlib.sha256(data).hexdigest()
+            manifest[page.path] = [digest, page.fingerprint]
+            if digest == old_digest and _link(old_file, target):
                 linked += 1
             else:
                 target.write_bytes(data)
@@ -88,7 +112,7 @@ def write_site(files: Iterable[tuple[str, bytes]], output_dir: Path, state_dir: 
     shutil.rmtree(stage, ignore_errors=True)  # after an exchange this is the old output
     _save_manifest(state_dir, output_dir, manifest)
     removed = len(set(previous) - set(manifest))
-    return WriteStats(files=len(manifest), written=written, linked=linked, removed=removed)
+    return WriteStats(files=len(manifest), written=written, linked=linked, rendered=rendered, removed=removed)
 
 
 def _link(existing: Path, target: Path) -> bool:
@@ -99,7 +123,7 @@ def _link(existing: Path, target: Path) -> bool:
         return False
 
 
-def _load_manifest(state_dir: Path, output_dir: Path) -> dict[str, str]:
+def _load_manifest(state_dir: Path, output_dir: Path) -> dict[str, list]:
     """The digests of the files in output_dir, if the manifest describes this very folder
     (same inode): after a build killed between swap and save it does not, and all is rewritten."""
     try:
@@ -109,7 +133,7 @@ def _load_manifest(state_dir: Path, output_dir: Path) -> dict[str, str]:
         return {}
 
 
-def _save_manifest(state_dir: Path, output_dir: Path, manifest: dict[str, str]) -> None:
+def _save_manifest(state_dir: Path, output_dir: Path, manifest: dict[str, list]) -> None:
     tmp = state_dir / (MANIFEST + ".tmp")
     data = {"inode": output_dir.stat().st_ino, "files": manifest}
     tmp.write_text(json.dumps(data, sort_keys=True), encoding="utf-8")

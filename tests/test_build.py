@@ -105,6 +105,16 @@ def test_rebuild_writes_only_what_changed_and_drops_stale_files(tmp_path: Path, 
     assert not (out / "reports/hebei-qingshan-2024").exists()
 
 
+def test_unchanged_reports_are_neither_reparsed_nor_rerendered(tmp_path: Path, small_archive: Path):
+    out = tmp_path / "output"
+    assert build(small_archive, out).ok
+    for full in state_dir(out).joinpath("parse").rglob("*.report.pickle"):
+        full.unlink()  # a rebuild that needed a full report would now fail
+    again = build(small_archive, out)
+    assert again.ok and again.written == 0
+    assert again.rendered < 20  # listings and static files only, not the 12 report files
+
+
 def test_failed_build_leaves_output_untouched(tmp_path: Path, small_archive: Path):
     out = tmp_path / "output"
     assert build(small_archive, out).ok

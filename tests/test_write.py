@@ -7,32 +7,36 @@ from pathlib import Path
 import pytest
 
 from conftest import tree
-from site_builder.write import UnsafePath, recover, write_site
+from site_builder.write import Page, UnsafePath, recover, write_site
+
+
+def pages(*items):
+    return [Page.of(path, data) for path, data in items]
 
 
 def test_swap_replaces_output_and_removes_stale_files(tmp_path: Path):
     out, state = tmp_path / "output", tmp_path / "state"
-    write_site([("a.html", b"a"), ("d/b.html", b"b")], out, state)
-    stats = write_site([("a.html", b"a"), ("c.html", b"c")], out, state)
+    write_site(pages(("a.html", b"a"), ("d/b.html", b"b")), out, state)
+    stats = write_site(pages(("a.html", b"a"), ("c.html", b"c")), out, state)
     assert tree(out) == {"a.html": b"a", "c.html": b"c"}
     assert (stats.written, stats.linked, stats.removed) == (1, 1, 1)
 
 
 def test_unchanged_files_keep_their_inode(tmp_path: Path):
     out, state = tmp_path / "output", tmp_path / "state"
-    write_site([("a.html", b"a"), ("b.html", b"b")], out, state)
+    write_site(pages(("a.html", b"a"), ("b.html", b"b")), out, state)
     inode = (out / "a.html").stat().st_ino
-    write_site([("a.html", b"a"), ("b.html", b"B")], out, state)
+    write_site(pages(("a.html", b"a"), ("b.html", b"B")), out, state)
     assert (out / "a.html").stat().st_ino == inode
     assert (out / "b.html").read_bytes() == b"B"
 
 
 def test_error_while_rendering_leaves_output_intact(tmp_path: Path):
     out, state = tmp_path / "output", tmp_path / "state"
-    write_site([("a.html", b"a")], out, state)
+    write_site(pages(("a.html", b"a")), out, state)
 
     def files():
-        yield "a.html", b"changed"
+        yield Page.of("a.html", b"changed")
         raise RuntimeError("template broke")
 
     with pytest.raises(RuntimeError):
@@ -44,18 +48,18 @@ def test_error_while_rendering_leaves_output_intact(tmp_path: Path):
 @pytest.mark.parametrize("rel", ["../escape.html", "/abs.html", "a/../../x"])
 def test_unsafe_paths_are_refused(tmp_path: Path, rel):
     with pytest.raises(UnsafePath):
-        write_site([(rel, b"x")], tmp_path / "output", tmp_path / "state")
+        write_site(pages((rel, b"x")), tmp_path / "output", tmp_path / "state")
     assert not (tmp_path / "escape.html").exists()
 
 
 def test_duplicate_path_is_refused(tmp_path: Path):
     with pytest.raises(UnsafePath):
-        write_site([("a.html", b"1"), ("a.html", b"2")], tmp_path / "output", tmp_path / "state")
+        write_site(pages(("a.html", b"1"), ("a.html", b"2")), tmp_path / "output", tmp_path / "state")
 
 
 def test_recover_after_kill_between_renames(tmp_path: Path):
     out, state = tmp_path / "output", tmp_path / "state"
-    write_site([("a.html", b"a")], out, state)
+    write_site(pages(("a.html", b"a")), out, state)
     os.rename(out, tmp_path / ".output.old")  # killed after moving output away
     (tmp_path / ".output.staging-999").mkdir()  # and a staging folder left behind
     recover(out)
@@ -66,9 +70,22 @@ def test_recover_after_kill_between_renames(tmp_path: Path):
 def test_manifest_of_another_folder_is_not_trusted(tmp_path: Path):
     """If output/ was replaced behind the manifest's back, nothing is linked from it."""
     out, state = tmp_path / "output", tmp_path / "state"
-    write_site([("a.html", b"a")], out, state)
+    write_site(pages(("a.html", b"a")), out, state)
     os.rename(out, tmp_path / "elsewhere")
     out.mkdir()
     (out / "a.html").write_bytes(b"tampered")
-    write_site([("a.html", b"a")], out, state)
+    write_site(pages(("a.html", b"a")), out, state)
     assert (out / "a.html").read_bytes() == b"a"
+
+
+def test_page_with_unchanged_fingerprint_is_not_produced(tmp_path: Path):
+    out, state = tmp_path / "output", tmp_path / "state"
+    write_site([Page("a.html", "fp1", lambda: b"a")], out, state)
+
+    def boom() -> bytes:
+        raise AssertionError("rendered although its inputs did not change")
+
+    stats = write_site([Page("a.html", "fp1", boom)], out, state)
+    assert (stats.rendered, stats.linked) == (0, 1)
+    stats = write_site([Page("a.html", "fp2", lambda: b"A")], out, state)
+    assert stats.rendered == 1 and (out / "a.html").read_bytes() == b"A"
