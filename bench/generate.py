@@ -414,7 +414,8 @@ class ReportMaker:
         self.template = rng.random() < 0.006
         self.fmt = rng.choices(("txt", "html", "md"), weights=(70, 20, 10))[0]
         self.trad = rng.random() < (0.05 if self.fmt != "md" else 0.01)
-        self.spam = rng.random() < (0.025 if not self.trad else 0.6)
+        # Markdown files are curated by hand: no spam, one clean title.
+        self.spam = self.fmt != "md" and rng.random() < (0.025 if not self.trad else 0.6)
         lv = LEVELS[pl.level]
         upper = "县" if pl.county.endswith("县") else "区"
         if pl.level in ("县", "区"):
@@ -478,7 +479,9 @@ class ReportMaker:
         title_lines = [title]
         r = rng.random()
         title_mode = "plain"
-        if r < (0.08 if self.fmt == "txt" else 0.03) and self.fmt != "md":
+        if self.fmt == "md":
+            pass
+        elif r < (0.08 if self.fmt == "txt" else 0.03):
             title_mode = "missing"
         elif r < 0.20:
             title_mode = "twice"
@@ -488,6 +491,8 @@ class ReportMaker:
             second = title
             if rng.random() < 0.4:
                 second = title.replace("年度", "年") if "年度" in title else title.replace("年", "年度", 1)
+            elif rng.random() < 0.15 and self.place.level in ("镇", "乡"):
+                second = title.replace(self.place.name, self.place.short + ("乡" if self.place.level == "镇" else "镇"))
             title_lines = [title, second]
         elif title_mode == "split":
             if " " in title:
@@ -688,7 +693,7 @@ class ReportMaker:
                 paras[-1].text += self.s("全年共开展法治宣传活动XX场次，某某同志牵头负责。")
         if rng.random() < 0.03:
             self.noise.append("masked-digits")
-            for b in paras:
+            for b in paras[1:]:  # the preamble keeps its year: the truth must stay knowable
                 if rng.random() < 0.4:
                     b.text = re.sub(r"\d", "*", b.text)
         if rng.random() < 0.03 and len(paras) > 2:
@@ -714,6 +719,10 @@ class ReportMaker:
                     hits += 1
             if hits:
                 self.noise.append("gbk-misaligned")
+        if rng.random() < 0.03:
+            self.noise.append("dropped-dashes")
+            for b in self.blocks:
+                b.text = re.sub(r"[（(](20\d\d)[—－–-]+(20\d\d)年[）)]", r"(\1\2年)", b.text)
         self.truncated = rng.random() < 0.03
         if self.truncated:
             self.noise.append("truncated")
@@ -1000,6 +1009,8 @@ var _hmt = _hmt || [];
         rng, pl = self.rng, self.place
         ext = {"txt": ".txt", "html": ".html", "md": ".md"}[self.fmt]
         h = hashlib.sha1(f"{self.i}".encode()).hexdigest()
+        if self.template:
+            return f"muban/{self.i:03d}_{h[:8]}.{self.fmt}"
         style = rng.random()
         if self.fmt == "html":
             stem = rng.choice((f"t{self.published:%Y%m%d}_{rng.randrange(10**5, 10**7)}",
