@@ -1,0 +1,301 @@
+"""The one tokenizer of both search indexes, and the only module that calls the segmenter.
+
+Normalisation: NFKC, lower case, then traditional -> simplified one character at a time
+with a map taken from OpenCC's TSCharacters table (first candidate). Character by
+character, so the browser can apply the very same map to a query (static/search.js) and
+every normalised text keeps the length and offsets of its source.
+
+The *stream* of a text is what both indexes store, one token per position, positions
+sequential (0, 1, 2, ...):
+
+- a run of Han characters gives one token per character: the bigram starting there, or
+  the character alone at the end of the run; a run that directly follows a number or a
+  Latin word starts with one more single-character token, so "2023年" can match "2023年度";
+- a run of digits, or of other letters, is one token;
+- a run of anything else (space, punctuation, control characters) is a gap: one
+  position with no token (the static index writes a filler word "_" there).
+
+A query term is streamed the same way, minus its covered tail, and matched as a phrase of
+consecutive tokens. A query without a separator therefore matches exactly the texts that
+contain it as a substring (digit and Latin runs match whole). One Han character alone is
+matched against the character field (Whoosh) or as a prefix (Pagefind).
+
+Words (jieba, with a domain dictionary) only rank results: they never decide a match.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import rjieba
+
+# Bump when the stream or the normalisation changes: every indexed document is rebuilt.
+TOKENIZER_VERSION = "1"
+
+MAX_QUERY_CHARS = 200  # longer queries are cut: no report sentence is that long
+MAX_QUERY_TERMS = 12
+
+HAN_RANGES = (
+    (0x3007, 0x3007),  # 〇
+    (0x3400, 0x4DBF),
+    (0x4E00, 0x9FFF),
+    (0xF900, 0xFAFF),
+    (0x20000, 0x323AF),
+)
+# The same classes as a JavaScript regex source (kept next to the Python ranges).
+HAN_JS = r"[\u3007\u3400-\u4DBF\u4E00-\u9FFF\uF900-\uFAFF\u{20000}-\u{323AF}]"
+
+# Policy terms the segmenter must keep whole (place names are added per build).
+DOMAIN_TERMS = (
+    "法治政府", "法治政府建设", "放管服", "枫桥经验", "一网通办", "最多跑一次", "一网统管",
+    "行政执法", "行政复议", "行政诉讼", "行政应诉", "合法性审查", "规范性文件", "公平竞争审查",
+    "双随机、一公开", "双随机一公开", "三项制度", "法律顾问", "公职律师", "谁执法谁普法",
+    "八五普法", "七五普法", "民法典", "营商环境", "优化营商环境", "证明事项告知承诺制",
+    "第一责任人", "述法", "府院联动", "诉源治理", "矛盾纠纷", "依法行政", "综合行政执法",
+    "权责清单", "法治思想", "习近平法治思想",
+)
+
+def _opencc_dictionary() -> Path:
+    import opencc
+
+    return Path(opencc.__file__).resolve().parent / "dictionary" / "TSCharacters.txt"
+
+
+@cache
+def char_map() -> dict[str, str]:
+    """Traditional -> simplified, one character to one character (OpenCC TSCharacters)."""
+    table: dict[str, str] = {}
+    for line in _opencc_dictionary().read_text(encoding="utf-8").splitlines():
+        key, _, values = line.partition("\t")
+        value = values.split(" ")[0] if values else ""
+        if len(key) == 1 and len(value) == 1 and key != value:
+            table[key] = value
+    return table
+
+
+@cache
+def _translation() -> dict[int, str]:
+    return {ord(k): v for k, v in char_map().items()}
+
+
+def is_han(ch: str) -> bool:
+    code = ord(ch)
+    return any(lo <= code <= hi for lo, hi in HAN_RANGES)
+
+
+def _norm_char(ch: str) -> str:
+    return unicodedata.normalize("NFKC", ch).lower().translate(_translation())
+
+
+def normalize(text: str) -> str:
+    """NFKC + lower case + traditional -> simplified (characters)."""
+    return unicodedata.normalize("NFKC", text).lower().translate(_translation())
+
+
+def normalize_mapped(text: str) -> tuple[str, list[int]]:
+    """Normalise character by character; return the text and, for each of its
+    characters, the index of the source character it came from."""
+    out: list[str] = []
+    origin: list[int] = []
+    for i, ch in enumerate(text):
+        n = _norm_char(ch) if not ch.isascii() or ch.isupper() else ch
+        out.append(n)
+        origin.extend([i] * len(n))
+    return "".join(out), origin
+
+
+# --- the stream ------------------------------------------------------------------------
+
+_KIND_HAN, _KIND_DIGIT, _KIND_ALPHA, _KIND_GAP = "h", "d", "a", " "
+
+
+def _kind(ch: str) -> str:
+    if is_han(ch):
+        return _KIND_HAN
+    if ch.isdecimal():
+        return _KIND_DIGIT
+    if ch.isalnum():
+        return _KIND_ALPHA
+    return _KIND_GAP
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    kind: str  # "h" Han, "d" digits, "a" other letters, " " gap
+    text: str
+    start: int  # offset in the normalised text
+
+
+def runs(normalized: str) -> list[Run]:
+    out: list[Run] = []
+    start = 0
+    for i in range(1, len(normalized) + 1):
+        if i == len(normalized) or _kind(normalized[i]) != _kind(normalized[start]):
+            out.append(Run(_kind(normalized[start]), normalized[start:i], start))
+            start = i
+    return out
+
+
+def stream(normalized: str) -> list[str | None]:
+    """The token at each position of a normalised text; None marks a gap."""
+    tokens: list[str | None] = []
+    previous = None
+    for run in runs(normalized):
+        if run.kind == _KIND_GAP:
+            if tokens:
+                tokens.append(None)
+        elif run.kind == _KIND_HAN:
+            tokens.extend(_han_tokens(run.text, previous in (_KIND_DIGIT, _KIND_ALPHA)))
+        else:
+            tokens.append(run.text)
+        previous = run.kind
+    while tokens and tokens[-1] is None:
+        tokens.pop()
+    return tokens
+
+
+def _han_tokens(text: str, after_word: bool) -> list[str]:
+    tokens = [text[0]] if after_word else []
+    tokens.extend(text[i:i + 2] for i in range(len(text)))
+    return tokens
+
+
+def han_chars(normalized: str) -> list[str]:
+    """Every Han character of a text (the single-character field)."""
+    return [ch for ch in normalized if is_han(ch)]
+
+
+# --- queries ---------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Clause:
+    """One part of a query that must match: consecutive tokens, or a single Han
+    character (``char``: found anywhere, as a character)."""
+
+    text: str  # the normalised query text this clause stands for
+    tokens: tuple[str, ...]
+    char: bool = False
+
+
+def clean_query(query: str) -> str:
+    """Drop control characters and cut overlong input; never raises."""
+    query = "".join(ch if ch.isprintable() else " " for ch in str(query)[: MAX_QUERY_CHARS * 4])
+    return query[:MAX_QUERY_CHARS]
+
+
+def parse_query(query: str) -> tuple[Clause, ...]:
+    """Every clause must match (AND). Whitespace and punctuation separate clauses; quotes
+    are accepted and change nothing (a clause is matched as a phrase anyway)."""
+    normalized = normalize(clean_query(query))
+    clauses: list[Clause] = []
+    seen: set[tuple[str, ...]] = set()
+    for part in _split_parts(normalized):
+        clause = _clause(part)
+        if clause and clause.tokens not in seen:
+            seen.add(clause.tokens)
+            clauses.append(clause)
+        if len(clauses) >= MAX_QUERY_TERMS:
+            break
+    return tuple(clauses)
+
+
+def _split_parts(normalized: str) -> list[str]:
+    parts, current = [], []
+    for run in runs(normalized):
+        if run.kind == _KIND_GAP:
+            if current:
+                parts.append("".join(current))
+            current = []
+        else:
+            current.append(run.text)
+    if current:
+        parts.append("".join(current))
+    return parts
+
+
+def _clause(part: str) -> Clause | None:
+    tokens = stream(part)
+    if not tokens:
+        return None
+    if len(part) == 1 and is_han(part):
+        return Clause(part, (part,), char=True)
+    last = runs(part)[-1]
+    if last.kind == _KIND_HAN:
+        # The final single-character token of a trailing Han run is covered by the
+        # bigram (or the leading single character) before it.
+        tokens = tokens[:-1]
+    return Clause(part, tuple(t for t in tokens if t is not None))
+
+
+# --- words (ranking only) ----------------------------------------------------------------
+
+class Segmenter:
+    """jieba (jieba-rs through rjieba) with the domain dictionary and given place names."""
+
+    def __init__(self, extra_words: tuple[str, ...] = ()):
+        self._jieba = rjieba.Jieba()
+        for word in sorted(set(DOMAIN_TERMS) | {normalize(w) for w in extra_words if w}):
+            if len(word) >= 2:
+                self._jieba.add_word(word, None, None)
+
+    def words(self, normalized: str) -> list[str]:
+        """Words of two or more Han characters, in order (repeats kept)."""
+        return [w for w in self._jieba.cut(normalized, False) if len(w) >= 2 and all(map(is_han, w))]
+
+
+_SPACES = re.compile(r"\s+")
+
+
+def summary(text: str, limit: int = 120) -> str:
+    """The first characters of a text on one line."""
+    flat = _SPACES.sub(" ", text).strip()
+    return flat if len(flat) <= limit else flat[:limit].rstrip() + "…"
+
+
+def snippet(text: str, clauses: tuple[Clause, ...], width: int = 60) -> list[tuple[str, bool]]:
+    """A window of `text` around the first match, as (piece, highlighted) pairs; every
+    occurrence of a clause inside the window is highlighted."""
+    normalized, origin = normalize_mapped(text)
+    needles = sorted({c.text for c in clauses if c.text}, key=len, reverse=True)
+    marks = [False] * len(text)
+    first = None
+    for needle in needles:
+        start = normalized.find(needle)
+        while start != -1:
+            if _whole(normalized, start, needle):
+                first = origin[start] if first is None else min(first, origin[start])
+                end = origin[start + len(needle) - 1] + 1
+                for i in range(origin[start], end):
+                    marks[i] = True
+            start = normalized.find(needle, start + 1)
+    if first is None:
+        lo, hi = 0, min(len(text), width * 2)
+    else:
+        lo = max(0, first - width // 2)
+        hi = min(len(text), lo + width * 2)
+        lo = max(0, min(lo, hi - width * 2))
+    pieces: list[tuple[str, bool]] = []
+    if lo > 0:
+        pieces.append(("…", False))
+    for i in range(lo, hi):
+        ch = " " if text[i] in "\r\n\t" else text[i]
+        if pieces and pieces[-1][1] == marks[i] and pieces[-1][0] != "…":
+            pieces[-1] = (pieces[-1][0] + ch, marks[i])
+        else:
+            pieces.append((ch, marks[i]))
+    if hi < len(text):
+        pieces.append(("…", False))
+    return pieces
+
+
+def _whole(normalized: str, start: int, needle: str) -> bool:
+    """Digit and Latin runs match whole: no letter/digit of the same kind continues them."""
+    end = start + len(needle)
+    if start > 0 and _kind(needle[0]) in (_KIND_DIGIT, _KIND_ALPHA) and _kind(normalized[start - 1]) == _kind(needle[0]):
+        return False
+    if end < len(normalized) and _kind(needle[-1]) in (_KIND_DIGIT, _KIND_ALPHA) and _kind(normalized[end]) == _kind(needle[-1]):
+        return False
+    return True

@@ -1,0 +1,175 @@
+"""A small judged corpus for the search tests: Report objects built directly, with texts
+in both scripts (traditional originals are stored simplified, as the cleaner leaves them)."""
+from __future__ import annotations
+
+import re
+
+from site_builder import tokenizer
+from site_builder.model import Entry, Place, Report, Section, Site
+
+PARTS_HEADINGS = {
+    1: "一、{y}年推进法治政府建设的主要举措和成效",
+    2: "二、存在的不足和原因",
+    3: "三、党政主要负责人履行推进法治建设第一责任人职责情况",
+    4: "四、{y1}年工作安排",
+}
+
+# (id, place, level, year, published, script, {part: body})
+SPECS = [
+    ("jinshi-2021", "金石镇", "镇", 2021, "2022-03-20", "traditional", {
+        1: "深化放管服改革，推進一網通辦，優化營商環境。堅持和發展新時代楓橋經驗，化解矛盾糾紛86件。"
+           "全面落實行政執法三項制度，開展法治宣傳活動12次。",
+        2: "基層法治力量薄弱，執法人員專業化水平有待提高。",
+        3: "鎮黨委書記認真履行推進法治建設第一責任人職責，帶頭學法用法。",
+        4: "持續推進法治政府建設，健全依法決策機制。",
+    }),
+    ("jinshi-2022", "金石镇", "镇", 2022, "2023-03-28", "simplified", {
+        1: "2022年度，金石镇持续优化营商环境，推进证明事项告知承诺制。开展行政执法人员培训3期，"
+           "GDP增长5.2%。",
+        2: "法治宣传教育的针对性还不够强。",
+        4: "2023年继续深化放管服改革。",
+    }),
+    ("yanpi-2024", "演陂镇", "镇", 2024, "2025-03-15", "simplified", {
+        1: "演陂镇深入贯彻习近平法治思想，严格落实重大行政决策程序。推行一网通办，办件量达2024件。"
+           "坚持发展新时代枫桥经验，调处矛盾纠纷45宗。",
+        2: "部分干部法治意识不强，运用法治思维和法治方式解决问题的能力不足。",
+        3: "镇党委、政府主要负责人切实履行第一责任人职责。",
+        4: "2025年，进一步优化营商环境，加强行政复议工作。",
+        5: "无其他需要报告的情况。",
+    }),
+    ("yuquan-2023", "玉泉镇", "镇", 2023, "2024-03-30", "simplified", {
+        1: "玉泉镇2023年法治政府建设取得新成效，规范性文件合法性审查率100%。"
+           "积极开展民法典宣传，营商环境持续改善。",
+        2: "行政执法规范化水平有待提升。",
+        4: "下一步，将持续推进严格规范公正文明执法。",
+    }),
+    ("anhua-2023", "城南区", "区", 2023, "2024-04-10", "traditional", {
+        1: "城南區堅持以習近平新時代中國特色社會主義思想為指導，法治政府建設取得明顯成效。"
+           "推進綜合行政執法改革，行政復議案件辦結率100%。",
+        2: "個別部門依法行政意識不強。",
+        3: "區委、區政府主要負責同志認真履行法治建設第一責任人職責。",
+        4: "2024年，城南區將繼續深化放管服改革，推進一網通辦，打造一流營商環境。",
+    }),
+    ("citangxu-2024", "祠堂圩镇", "镇", 2024, "2025-03-01", "simplified", {
+        1: "祠堂圩镇务实推进《法治政府建设实施纲要（2021－2025年）》落地落实，围绕“法治政府”建设工作目标，"
+           "开展“八五”普法宣传。",
+        2: "法治队伍建设仍需加强。",
+        4: "2025年工作安排：继续加强法治宣传。",
+    }),
+    ("qingshan-2023", "青山乡", "乡", 2023, None, "simplified", {
+        1: "青山乡完成权责清单调整，公开行政执法信息120条。营商 环境得到优化。",
+        4: "下一年度继续推进乡村法治建设。",
+    }),
+    ("sifaju-2022", "县司法局", "部门", 2022, "2023-02-27", "simplified", {
+        1: "县司法局组织开展法律顾问工作，审查合同56份，办理行政复议案件18件，推进府院联动。",
+        2: "公职律师数量不足。",
+        3: "局主要负责人履行述法职责。",
+        4: "2023年将推动诉源治理。",
+    }),
+    ("wutitle-2021", "东湖街道", "街道", 2021, "2022-05-06", "simplified", {
+        1: "东湖街道开展营商环境专项整治，推动“最多跑一次”改革，群众满意度提升。",
+        4: "2022年工作打算：巩固法治创建成果。",
+    }),
+]
+
+
+def make_report(spec) -> Report:
+    entry_id, place, level, year, published, script, parts = spec
+    title = f"{place}{year}年法治政府建设年度报告"
+    sections, lines = [], []
+    for part, body in sorted(parts.items()):
+        body = tokenizer.normalize(body) if script == "traditional" else body
+        heading = PARTS_HEADINGS.get(part, "五、其他需要报告的情况").format(y=year, y1=year + 1)
+        sections.append(Section(heading=heading, level=1, part=part, text=body, line=len(lines) + 1))
+        lines += [heading, body]
+    preamble = f"现将{place}{year}年法治政府建设工作情况报告如下："
+    text = "\n".join([preamble, *lines])
+    return Report(
+        source=f"{entry_id}.txt", format="txt", encoding="utf-8", sha256=f"{entry_id:0<64}"[:64],
+        script=script, title=title, title_derived=False, place=place, level=level, issuer=(place,),
+        region=None, year=year, published=published, written=None, signed=None, index_no=None,
+        doc_no=None, source_name=None, addressee=None, cc=None, preamble=preamble,
+        sections=tuple(sections), text=text, changes=(), flags=(),
+    )
+
+
+def make_site(specs=SPECS, edit: dict[str, str] | None = None) -> Site:
+    """A Site of the given reports; `edit` appends text to some reports' last part."""
+    entries = []
+    for spec in specs:
+        report = make_report(spec)
+        if edit and spec[0] in edit:
+            report = _append(report, edit[spec[0]])
+        entries.append(Entry(report=report, id=spec[0], place_key=f"|{spec[1]}"))
+    entries.sort(key=lambda e: e.id)
+    places = {}
+    for e in entries:
+        places.setdefault(e.place_key, []).append(e.id)
+    place_objs = tuple(sorted(
+        (Place(key=k, name=k[1:], slug=re.sub(r"\W", "", k) or "x", level=None, region=None,
+               entry_ids=tuple(ids)) for k, ids in places.items()), key=lambda p: p.slug))
+    years: dict[int, list[str]] = {}
+    for e in entries:
+        years.setdefault(e.report.year, []).append(e.id)
+    return Site(entries=tuple(entries), places=place_objs,
+                years=tuple((y, tuple(sorted(ids))) for y, ids in sorted(years.items(), reverse=True)))
+
+
+def _append(report: Report, extra: str) -> Report:
+    from dataclasses import replace
+
+    last = report.sections[-1]
+    sections = report.sections[:-1] + (replace(last, text=last.text + extra),)
+    return replace(report, sections=sections, text=report.text + extra)
+
+
+def searchable(report: Report) -> str:
+    return report.title + "\n" + report.text
+
+
+def truth(site: Site, query: str, **filters) -> set[str]:
+    """Reports whose cleaned text (title + body) contains the query; digit and Latin runs
+    at the query's edges must not continue in the text."""
+    needle = tokenizer.normalize(query.strip().strip("\""))  # quotes are query syntax
+    out = set()
+    for e in site.entries:
+        r = e.report
+        if any(filters.get(k) not in (None, str(getattr(r, k))) for k in ("year", "place", "level")):
+            continue
+        hay = tokenizer.normalize(searchable(r))
+        pattern = (r"(?<![0-9])" if needle[:1].isdigit() else r"(?<![a-z])" if needle[:1].isalpha() and needle[:1].isascii() else "") \
+            + re.escape(needle) \
+            + (r"(?![0-9])" if needle[-1:].isdigit() else r"(?![a-z])" if needle[-1:].isalpha() and needle[-1:].isascii() else "")
+        if re.search(pattern, hay):
+            out.add(e.id)
+    return out
+
+
+# The judged queries: (query, expected ids or None = "whatever the truth says", note).
+# Expected sets were judged by reading the texts above.
+JUDGED = [
+    ("营商", {"jinshi-2021", "jinshi-2022", "yanpi-2024", "yuquan-2023", "anhua-2023", "wutitle-2021", "qingshan-2023"}, "two characters"),
+    ("营商环境", {"jinshi-2021", "jinshi-2022", "yanpi-2024", "yuquan-2023", "anhua-2023", "wutitle-2021"}, "phrase; qingshan has 营商 环境 with a space"),
+    ("放管服", {"jinshi-2021", "jinshi-2022", "anhua-2023"}, "policy term"),
+    ("枫桥经验", {"jinshi-2021", "yanpi-2024"}, "policy term, one traditional source"),
+    ("楓橋經驗", {"jinshi-2021", "yanpi-2024"}, "traditional query"),
+    ("法治政府建設", None, "traditional query, long"),
+    ("一網通辦", {"jinshi-2021", "yanpi-2024", "anhua-2023"}, "traditional"),
+    ("2023年", None, "digits + Han"),
+    ("2024件", {"yanpi-2024"}, "digits + Han, exact"),
+    ("100%", {"yuquan-2023", "anhua-2023"}, "digits with a sign"),
+    ("gdp", {"jinshi-2022"}, "Latin, lower case"),
+    ("GDP增长", {"jinshi-2022"}, "Latin + Han"),
+    ("金石镇", {"jinshi-2021", "jinshi-2022"}, "place name"),
+    ("祠堂圩", {"citangxu-2024"}, "place name part"),
+    ("城南区", {"anhua-2023"}, "place name from a traditional source"),
+    ("镇", None, "one character"),
+    ("複", {"anhua-2023", "yanpi-2024", "sifaju-2022"}, "one traditional character (复)"),
+    ("行政复议", {"anhua-2023", "yanpi-2024", "sifaju-2022"}, "phrase"),
+    ("第一责任人职责", None, "long phrase"),
+    ("深入贯彻习近平法治思想，严格落实重大行政决策程序", {"yanpi-2024"}, "a whole clause with punctuation"),
+    ("最多跑一次", {"wutitle-2021"}, "quoted term in the text"),
+    ("\"最多跑一次\"", {"wutitle-2021"}, "quoted query"),
+    ("诉源治理", {"sifaju-2022"}, "rare term"),
+    ("不存在的词语", set(), "no match"),
+]

@@ -1,0 +1,98 @@
+"""The tokenizer: normalisation, the token stream, query clauses, snippets."""
+from __future__ import annotations
+
+import pytest
+
+from site_builder import tokenizer as t
+
+
+def test_normalize_traditional_fullwidth_and_case():
+    assert t.normalize("法治政府建設") == "法治政府建设"
+    assert t.normalize("ＧＤＰ２０２３") == "gdp2023"
+    assert t.normalize("楓橋經驗") == "枫桥经验"
+
+
+def test_char_map_is_one_to_one_and_from_opencc():
+    table = t.char_map()
+    assert len(table) > 3000
+    assert table["設"] == "设" and table["鎮"] == "镇"
+    assert all(len(k) == 1 and len(v) == 1 and k != v for k, v in table.items())
+
+
+def test_normalize_mapped_keeps_offsets():
+    text = "Ａ法治建設\n２０２３年"
+    normalized, origin = t.normalize_mapped(text)
+    assert normalized == "a法治建设\n2023年"
+    assert len(origin) == len(normalized)
+    assert text[origin[normalized.index("设")]] == "設"
+
+
+def test_stream_positions_bigrams_and_gaps():
+    assert t.stream(t.normalize("2023年度，营商环境 GDP增长")) == [
+        "2023", "年", "年度", "度", None, "营商", "商环", "环境", "境", None, "gdp", "增", "增长", "长"]
+
+
+def test_stream_of_blank_and_control_text_is_empty():
+    assert t.stream("") == []
+    assert t.stream(" \x00\x1f\n\t，。") == []
+
+
+@pytest.mark.parametrize("query, expected", [
+    ("营商环境", [("营商", "商环", "环境")]),
+    ("2023年", [("2023", "年")]),
+    ("2023年度", [("2023", "年", "年度")]),
+    ("年2023", [("年", "2023")]),
+    ("法治", [("法治",)]),
+    ("營商環境", [("营商", "商环", "环境")]),
+    ("营商 环境", [("营商",), ("环境",)]),
+    ("a*b:c (d) OR NOT", [("a",), ("b",), ("c",), ("d",), ("or",), ("not",)]),
+])
+def test_parse_query(query, expected):
+    assert [c.tokens for c in t.parse_query(query)] == expected
+
+
+def test_one_character_query_is_a_character_clause():
+    (clause,) = t.parse_query("鎮")
+    assert clause.char and clause.tokens == ("镇",)
+
+
+@pytest.mark.parametrize("query", ["", "   ", "\x00\x01\x7f", "\"\"", "()*?:~^", "，。！"])
+def test_queries_with_nothing_searchable(query):
+    assert t.parse_query(query) == ()
+
+
+def test_hostile_long_query_is_cut():
+    clauses = t.parse_query("营" * 10_000)
+    assert len(clauses) == 1 and len(clauses[0].tokens) == t.MAX_QUERY_CHARS - 1
+    assert len(t.parse_query(" ".join(str(i) for i in range(1000)))) == t.MAX_QUERY_TERMS
+
+
+def test_query_clause_is_substring_of_its_own_stream():
+    # A clause's tokens appear consecutively in the stream of any text containing it.
+    text = t.normalize("各地在2023年度优化营商环境，GDP增长5%")
+    tokens = t.stream(text)
+    for q in ["2023年", "2023年度优", "优化营商", "gdp增长5", "增长", "地在2023"]:
+        (clause,) = t.parse_query(q)
+        n = len(clause.tokens)
+        assert any(tuple(tokens[i:i + n]) == clause.tokens for i in range(len(tokens))), q
+
+
+def test_segmenter_keeps_domain_terms_and_places():
+    seg = t.Segmenter(("祠堂圩镇",))
+    words = seg.words(t.normalize("祠堂圩镇深化放管服改革，坚持发展枫桥经验，推进一网通办"))
+    for word in ("祠堂圩镇", "放管服", "枫桥经验", "一网通办"):
+        assert word in words
+
+
+def test_snippet_highlights_match_in_original_script():
+    text = "前言。" * 30 + "金石鎮推進一網通辦改革。" + "结尾。" * 30
+    pieces = t.snippet(text, t.parse_query("一网通办"), width=20)
+    assert ("一網通辦", True) in pieces
+    assert pieces[0] == ("…", False) and pieces[-1] == ("…", False)
+
+
+def test_snippet_does_not_highlight_inside_longer_numbers():
+    pieces = t.snippet("编号12023年与2023年", t.parse_query("2023年"))
+    marked = [p for p, m in pieces if m]
+    assert marked == ["2023年"]
+    assert "".join(p for p, _ in pieces).startswith("编号12023年与")
