@@ -1,0 +1,229 @@
+"""Time site_builder builds on generated archives, against reference tools, in one run.
+
+    python bench/run.py [--sizes 1000,10000] [--seed 1] [--workdir DIR] [--skip-hugo]
+
+For each size N: generate N reports (bench/generate.py), then in child processes time a
+cold build, a no-op rebuild and a rebuild after one report changed, with each child's
+peak RSS (os.wait4). References measured in the same run on the same texts:
+- floor: one plain single-process jieba.lcut pass (import and dictionary load excluded);
+- Hugo (/usr/bin/hugo) rendering one minimal markdown page per report, then Pagefind
+  (python -m pagefind) indexing those pages.
+Prints one markdown table.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+sys.path.insert(0, str(BENCH))
+sys.path.insert(0, str(ROOT))
+
+import generate  # noqa: E402  (bench/generate.py)
+
+BUILD_CHILD = """
+import json, sys
+from pathlib import Path
+from site_builder.build import build, state_dir
+r = build(Path(sys.argv[1]), Path(sys.argv[2]))
+errors = [str(p) for p in r.problems if p.severity == "error"]
+print(json.dumps({"ok": r.ok, "reports": r.reports, "written": r.written,
+                  "timings": [list(t) for t in r.timings], "problems": len(r.problems),
+                  "errors": errors[:5], "state": str(state_dir(Path(sys.argv[2])))}))
+"""
+
+JIEBA_CHILD = """
+import html, json, re, sys, time
+from pathlib import Path
+import jieba
+from site_builder.decode import decode_bytes
+jieba.setLogLevel(60)
+jieba.initialize()
+texts = []
+for path in sorted(Path(sys.argv[1]).rglob("*")):
+    if path.is_file():
+        text = decode_bytes(path.read_bytes())[0]
+        if path.suffix == ".html":
+            text = html.unescape(re.sub(r"<script.*?</script>|<[^>]+>", " ", text, flags=re.S))
+        texts.append(text)
+start = time.perf_counter()
+tokens = 0
+for text in texts:
+    tokens += len(jieba.lcut(text))
+print(json.dumps({"seconds": time.perf_counter() - start, "texts": len(texts), "tokens": tokens,
+                  "chars": sum(map(len, texts))}))
+"""
+
+HUGO_CONFIG = """baseURL = "http://localhost/"
+languageCode = "zh-cn"
+defaultContentLanguage = "zh"
+title = "bench"
+hasCJKLanguage = true
+disableKinds = ["taxonomy", "term", "RSS", "sitemap", "robotsTXT", "404"]
+"""
+HUGO_SINGLE = """<!DOCTYPE html>
+<html lang="zh-cn"><head><meta charset="utf-8"><title>{{ .Title }}</title></head>
+<body><main data-pagefind-body><h1>{{ .Title }}</h1>{{ .Content }}</main></body></html>
+"""
+HUGO_LIST = """<!DOCTYPE html>
+<html lang="zh-cn"><head><meta charset="utf-8"><title>{{ .Title }}</title></head>
+<body><ul>{{ range .Pages }}<li><a href="{{ .RelPermalink }}">{{ .Title }}</a></li>{{ end }}</ul></body></html>
+"""
+
+
+def run_child(args: list[str], cwd: Path | None = None) -> tuple[float, float, str]:
+    """(wall seconds, peak RSS in MB, stdout) of one child process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(args, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out, err = proc.stdout.read(), proc.stderr.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    seconds = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise RuntimeError(f"{args[:3]} failed ({proc.returncode}):\n{err.decode(errors='replace')[-2000:]}")
+    return seconds, usage.ru_maxrss / 1024, out.decode()
+
+
+def size_of(path: Path) -> tuple[int, int]:
+    """(bytes, files) below path."""
+    if path.is_file():
+        return path.stat().st_size, 1
+    total = files = 0
+    for p in path.rglob("*"):
+        if p.is_file():
+            total += p.stat().st_size
+            files += 1
+    return total, files
+
+
+def build_once(content: Path, output: Path) -> dict:
+    seconds, rss, out = run_child([sys.executable, "-c", BUILD_CHILD, str(content), str(output)], cwd=ROOT)
+    result = json.loads(out.strip().splitlines()[-1])
+    if not result["ok"]:
+        raise RuntimeError(f"build failed: {result['errors']}")
+    return {**result, "seconds": seconds, "rss": rss}
+
+
+def change_one(content: Path, truth_rows: list[dict]) -> str:
+    """Append a sentence to one UTF-8 .txt report; return its name."""
+    row = next(r for r in truth_rows if r["format"] == "txt" and r["encoding"] == "utf-8")
+    path = content / row["file"]
+    path.write_bytes(path.read_bytes() + "\n补充说明：本报告发布后作了文字修订。\n".encode("utf-8"))
+    return row["file"]
+
+
+def hugo_site(content: Path, truth_rows: list[dict], site: Path) -> None:
+    """A minimal Hugo site: one markdown page per report, plain text body."""
+    from site_builder.decode import decode_bytes
+
+    (site / "layouts" / "_default").mkdir(parents=True)
+    (site / "hugo.toml").write_text(HUGO_CONFIG, encoding="utf-8")
+    (site / "layouts" / "_default" / "single.html").write_text(HUGO_SINGLE, encoding="utf-8")
+    (site / "layouts" / "_default" / "list.html").write_text(HUGO_LIST, encoding="utf-8")
+    (site / "layouts" / "index.html").write_text(HUGO_LIST, encoding="utf-8")
+    pages = site / "content" / "reports"
+    pages.mkdir(parents=True)
+    import html
+
+    for k, row in enumerate(truth_rows):
+        text = decode_bytes((content / row["file"]).read_bytes())[0]
+        if row["format"] == "html":
+            text = html.unescape(re.sub(r"<script.*?</script>|<[^>]+>", " ", text, flags=re.S))
+        text = re.sub(r"^---\n.*?\n---\n", "", text, flags=re.S)
+        body = "\n\n".join(line.strip() for line in text.splitlines() if line.strip())
+        front = f"+++\ntitle = {json.dumps(row['title'], ensure_ascii=False)}\n+++\n\n"
+        (pages / f"r{k:06d}.md").write_text(front + body + "\n", encoding="utf-8")
+
+
+def measure(n: int, seed: int, work: Path, skip_hugo: bool) -> dict[str, str]:
+    col: dict[str, str] = {}
+    base = work / str(n)
+    if base.exists():
+        shutil.rmtree(base)
+    content, output, truth = base / "content", base / "output", base / "truth.jsonl"
+    start = time.perf_counter()
+    generate.generate(content, n, seed, truth)
+    col["generate archive (s)"] = f"{time.perf_counter() - start:.1f}"
+    rows = [json.loads(line) for line in truth.read_text(encoding="utf-8").splitlines()]
+    col["input size (MB)"] = f"{size_of(content)[0] / 2**20:.1f}"
+
+    cold = build_once(content, output)
+    col["**cold build (s)**"] = f"**{cold['seconds']:.1f}**"
+    for stage, seconds in cold["timings"]:
+        col[f"  cold: {stage} (s)"] = f"{seconds:.1f}"
+    col["cold: peak RSS (MB)"] = f"{cold['rss']:.0f}"
+    col["reports published / problems"] = f"{cold['reports']} / {cold['problems']}"
+    noop = build_once(content, output)
+    col["**no-op rebuild (s)**"] = f"**{noop['seconds']:.2f}**"
+    col["no-op: files rewritten"] = str(noop["written"])
+    col["no-op: peak RSS (MB)"] = f"{noop['rss']:.0f}"
+    change_one(content, rows)
+    one = build_once(content, output)
+    col["**one report changed (s)**"] = f"**{one['seconds']:.2f}**"
+    col["one changed: files rewritten"] = str(one["written"])
+    col["one changed: peak RSS (MB)"] = f"{one['rss']:.0f}"
+    for stage, seconds in one["timings"]:
+        col[f"  one changed: {stage} (s)"] = f"{seconds:.2f}"
+    size, files = size_of(output)
+    col["output size (MB) / files"] = f"{size / 2**20:.1f} / {files}"
+    state = Path(cold["state"])
+    if state.is_dir():
+        for entry in sorted(state.iterdir()):
+            col[f"state: {entry.name} (MB)"] = f"{size_of(entry)[0] / 2**20:.1f}"
+    for entry in sorted(output.iterdir()):
+        if re.search(r"search|index|pagefind", entry.name) and entry.is_dir():
+            col[f"output: {entry.name}/ (MB)"] = f"{size_of(entry)[0] / 2**20:.1f}"
+
+    seconds, _, out = run_child([sys.executable, "-c", JIEBA_CHILD, str(content)], cwd=ROOT)
+    floor = json.loads(out.strip().splitlines()[-1])
+    col["**floor: jieba.lcut pass (s)**"] = f"**{floor['seconds']:.1f}**"
+    col["floor: characters segmented (M)"] = f"{floor['chars'] / 1e6:.1f}"
+
+    if not skip_hugo:
+        site = base / "hugo"
+        hugo_site(content, rows, site)
+        seconds, rss, _ = run_child(["/usr/bin/hugo", "--quiet", "-s", str(site), "-d", str(site / "public")])
+        col["**Hugo render (s)**"] = f"**{seconds:.1f}**"
+        col["Hugo: peak RSS (MB)"] = f"{rss:.0f}"
+        col["Hugo: output (MB) / files"] = "{:.1f} / {}".format(*((lambda s: (s[0] / 2**20, s[1]))(size_of(site / "public"))))
+        seconds, rss, _ = run_child([sys.executable, "-m", "pagefind", "--site", str(site / "public")])
+        col["**Pagefind index (s)**"] = f"**{seconds:.1f}**"
+        col["Pagefind: peak RSS (MB)"] = f"{rss:.0f}"
+        col["Pagefind: index (MB) / files"] = "{:.1f} / {}".format(
+            *((lambda s: (s[0] / 2**20, s[1]))(size_of(site / "public" / "pagefind"))))
+    return col
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sizes", default="1000,10000", help="comma-separated report counts")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--workdir", type=Path, help="keep the archives and outputs here")
+    ap.add_argument("--skip-hugo", action="store_true", help="leave out the Hugo/Pagefind reference")
+    args = ap.parse_args(argv)
+    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    with tempfile.TemporaryDirectory() as tmp:
+        work = args.workdir or Path(tmp)
+        columns = {}
+        for n in sizes:
+            print(f"measuring N={n} ...", file=sys.stderr)
+            columns[n] = measure(n, args.seed, work, args.skip_hugo)
+    metrics = list(dict.fromkeys(m for col in columns.values() for m in col))
+    print("| metric | " + " | ".join(f"N={n}" for n in sizes) + " |")
+    print("|---|" + "---:|" * len(sizes))
+    for m in metrics:
+        print(f"| {m} | " + " | ".join(columns[n].get(m, "–") for n in sizes) + " |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
