@@ -39,6 +39,7 @@ def parse_files(content_dir: Path, paths: tuple[Path, ...], cache_dir: Path
             _write(cache_dir, keys[i], "report", report)
         results[i] = (summary, problems)
         _write(cache_dir, keys[i], "meta", results[i])
+    _prune(cache_dir, set(keys))
     summaries = tuple(s for s, _ in results if s is not None)
     problems = tuple(p for _, ps in results for p in ps)
     return summaries, problems
@@ -92,6 +93,16 @@ def code_version() -> str:
     for module in sorted(Path(__file__).parent.glob("*.py")):
         digest.update(module.name.encode() + b"\0" + module.read_bytes())
     return digest.hexdigest()
+
+
+def _prune(cache_dir: Path, keep: set[str]) -> None:
+    """Forget results of files that are gone or changed, so the cache stays the archive's size."""
+    if not cache_dir.is_dir():
+        return
+    for shard in cache_dir.iterdir():
+        for entry in shard.iterdir() if shard.is_dir() else ():
+            if entry.name.split(".", 1)[0] not in keep:
+                entry.unlink(missing_ok=True)
 
 
 def _cache_path(cache_dir: Path, key: str, kind: str) -> Path:

@@ -103,6 +103,8 @@ def test_rebuild_writes_only_what_changed_and_drops_stale_files(tmp_path: Path, 
     (small_archive / "hebei/qingshan-2024.txt").unlink()
     assert build(small_archive, out).ok
     assert not (out / "reports/hebei-qingshan-2024").exists()
+    # the parse cache holds the two remaining reports only (summary + full report each)
+    assert len(list(state_dir(out).joinpath("parse").rglob("*.pickle"))) == 4
 
 
 def test_unchanged_reports_are_neither_reparsed_nor_rerendered(tmp_path: Path, small_archive: Path):
