@@ -59,7 +59,7 @@ def _misaligned(numeral: str) -> str | None:
 
 MOJIBAKE_NUMBERING: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(pattern), f"（{n}）")
-    for n in _CN_NUMBERS
+    for n in reversed(_CN_NUMBERS)  # 「十一」 before 「十」
     if (pattern := _misaligned(n)) is not None
 )
 _MOJIBAKE_HINT = re.compile("。[ㄒǘㄈㄋㄎㄆòňㄊ]")
@@ -100,6 +100,51 @@ def _chars_for(syllable: str) -> tuple[str, ...]:
     from pypinyin.pinyin_dict import pinyin_dict
 
     return tuple(chr(k) for k, v in pinyin_dict.items() if syllable in v.split(","))
+
+
+@functools.cache
+def _word_tails() -> dict[str, tuple[int, str]]:
+    """For jieba words of 2-4 characters: the rest of the word -> (freq, first char)."""
+    import jieba
+
+    tails: dict[str, tuple[int, str]] = {}
+    path = Path(jieba.__file__).parent / "dict.txt"
+    for row in path.read_text(encoding="utf-8").splitlines():
+        parts = row.split(" ")
+        if len(parts) >= 2 and 2 <= len(parts[0]) <= 4 and parts[1].isdigit():
+            word, freq = parts[0], int(parts[1]) * len(parts[0]) ** 3
+            if freq > tails.get(word[1:], (0, ""))[0]:
+                tails[word[1:]] = (freq, word[0])
+    return tails
+
+
+# Words that start report headings, tried before the general dictionary.
+_HEADING_WORDS = ("存在问题", "存在的", "存在不足", "其他需要", "主要举措", "党政主要", "工作措施", "工作开展",
+                  "下一步", "下阶段", "推进法治", "加强组织", "强化组织", "深入学习", "全面推进", "健全完善")
+
+
+def _restore_eaten(text: str) -> str:
+    """The misaligned byte also ate the character after 「）」: guess it from the words it
+    starts (「（一）作措施」 -> 「（一）工作措施」); a pinyin orphan is left to _restore."""
+    if "\x00" not in text:
+        return text
+
+    def guess(m: re.Match[str]) -> str:
+        after = to_simplified(m.string[m.end() : m.end() + 4])
+        if ORPHAN_PINYIN_RE.match(")" + m.string[m.end() : m.end() + 8]) or not after:
+            return ""
+        if re.match(r"\d{3}年", after):
+            return "2"
+        if after.startswith("一年"):
+            return "下" if re.search("安排|计划|打算|思路", m.string[m.end() :]) else "上"
+        for word in _HEADING_WORDS:
+            if after.startswith(word[1:4]):
+                return word[0]
+        tails = _word_tails()
+        found = [tails[after[:k]] for k in (3, 2, 1) if after[:k] in tails]
+        return max(found)[1] if found else ""
+
+    return re.sub("\x00", guess, text)
 
 
 def _restore(m: re.Match[str]) -> str:
@@ -183,8 +228,8 @@ def repair_line(line: str, markup: bool = True) -> tuple[str, list[tuple[str, st
     if _MOJIBAKE_HINT.search(line):
         new = line
         for pattern, repl in MOJIBAKE_NUMBERING:
-            new = pattern.sub(repl, new)
-        step("mojibake", new)
+            new = pattern.sub(repl + "\x00", new)
+        step("mojibake", _restore_eaten(new))
     if "(" in line or "（" in line:
         new = PINYIN_RE.sub(lambda m: "" if _is_syllable(m[1]) else m[0], line)
         step("pinyin", new)
@@ -238,21 +283,31 @@ AGGREGATOR_RES: tuple[re.Pattern[str], ...] = tuple(
 )
 
 # Brands and phrases that never belong to a report: removed wherever they occur.
-SPAM_BRAND_RE = re.compile(
-    r"(?:英国)?威廉(?:希尔|\.?希尔)(?:公司|官网|中文网|体育|app|APP)?|bet365|BET365|Bet365|betway|必发(?:娱乐|体育|官网)"
-    r"|(?:澳门)?(?:新)?葡京(?:娱乐|官网|赌场|平台|集团|网址)?|(?:澳门)?威尼斯人(?:娱乐|官网|平台|网址|app|APP)?"
-    r"|太阳城(?:集团|娱乐|官网|平台|网址)|(?:澳门)?金沙(?:娱乐|国际|集团|官网|网址|平台|城|app|APP|js)"
-    r"|皇冠(?:体育|娱乐|官网|网址|平台|足球|投注|现金网|app|APP)|伟德(?:国际|体育|官网|BETVICTOR)|立博(?:体育|官网)"
-    r"|必赢(?:国际|亚洲|官网|娱乐)|(?:澳门)?永利(?:娱乐|皇宫|官网|平台|集团)|(?:澳门)?银河(?:娱乐|官网|平台|国际娱乐)"
-    r"|亚博(?:体育|官网|app|APP|娱乐)|开云(?:体育|官网|app|APP|平台|娱乐)|九游(?:会|娱乐|官网|平台|体育)"
-    r"|乐鱼(?:体育|官网|平台)|米乐(?:体育|平台|官网|m6|M6)|华体会|爱游戏(?:体育|平台|官网)|半岛(?:体育|官网)"
-    r"|365(?:体育|bet|投注|官网)|百家乐|娱乐城|真人(?:视讯|娱乐|荷官|百家乐|棋牌)"
-    r"|(?:网上|线上|在线)(?:赌场|博彩|娱乐平台|棋牌游戏|投注)|博彩(?:公司|网站?|平台|官网|网址|app|APP)"
-    r"|澳门(?:赌场|博彩|娱乐|彩票|六合彩|官方|正规|赌博网站|网址|平台|[^\s，。]{0,4}(?:娱乐场|官网|平台|集团))"
-    r"|(?:体育|足球|篮球)投注|彩票(?:平台|官网|网址|app|APP|注册|开户|投注站?网)|棋牌(?:平台|官网|网址|app|APP|游戏平台)"
-    r"|(?:注册|首存|开户)送\d*元?|[av]v(?:在线|视频|电影)|AV(?:在线|视频|电影)|成人(?:影院|视频|网站|电影)|无码|"
-    r"(?:色情|黄色)(?:视频|电影|网站|直播)(?:在线|免费)"
+# Names that are gambling brands on their own:
+_BRANDS_ALONE = (
+    r"(?:英国)?威廉\.?希尔|bet365|BET365|Bet365|betway|188bet|12bet|百家乐|娱乐城|娱乐场|(?:澳门)?新葡京|葡京娱乐"
+    r"|威尼斯人|华体会|九游会|金博宝|易胜博|博狗|六合彩开奖|时时彩|北京赛车|真人荷官|真人视讯"
 )
+# Names that are ordinary words unless a gambling suffix follows (金沙镇, 皇冠 are legitimate):
+_BRANDS_SUFFIXED = (
+    r"(?:澳门)?(?:金沙|皇冠|太阳城|永利|银河|开云|亚博|凯发|乐鱼|米乐|半岛|必赢|伟德|立博|大发|天博|沙巴|明升|尊龙"
+    r"|利来|必发|爱游戏|新濠|美高梅|威尼斯)"
+)
+_SPAM_SUFFIX = (
+    r"(?:娱乐城|娱乐场|娱乐平台|娱乐官网|娱乐网址|娱乐|体育在线|体育官网|体育|在线|官网|官方网站|网址|平台|集团|"
+    r"国际|公司|真人|棋牌|彩票|电子|app|APP|中文网|注册|开户|皇宫|赌场)"
+)
+SPAM_BRAND_RE = re.compile(
+    rf"(?:{_BRANDS_ALONE}){_SPAM_SUFFIX}*|{_BRANDS_SUFFIXED}{_SPAM_SUFFIX}+"
+    r"|(?:网上|线上|在线)(?:赌场|博彩|娱乐平台|棋牌游戏|投注)|博彩(?:公司|网站?|平台|官网|网址|app|APP)"
+    r"|澳门(?:赌场|博彩|彩票|六合彩|正规|赌博网站|网址|[^\s，。、]{0,4}(?:娱乐场|娱乐城|官网|平台|集团))"
+    r"|(?:体育|足球|篮球)投注|彩票(?:平台|官网|网址|app|APP|注册|开户|投注站?网)|棋牌(?:平台|官网|网址|app|APP|游戏平台)"
+    r"|(?:注册|首存|开户)送\d*元?|[aA][vV](?:在线|视频|电影)|成人(?:影院|视频|网站|电影)|无码"
+    r"|(?:色情|黄色)(?:视频|电影|网站|直播)(?:在线|免费)"
+)
+
+
+_DATE_HINT = re.compile(r"(?:19|20)\d\d\s*[-/.年]\s*\d{1,2}")
 
 
 def classify_line(text: str) -> str | None:
@@ -263,7 +318,7 @@ def classify_line(text: str) -> str | None:
         rest = SPAM_BRAND_RE.sub("", text)
         if len(re.sub(rf"[^{CJK}]", "", rest)) <= max(6, len(text) // 3) or "报告" not in rest:
             return "spam"
-    if _WIDGET_TOKENS.sub("", text) == "":
+    if _WIDGET_TOKENS.sub("", text) == "" and not _DATE_HINT.search(text):
         return "chrome"
     for pattern in CHROME_RES:
         if pattern.fullmatch(text):
@@ -284,4 +339,75 @@ def strip_spam(text: str) -> str:
     marked = SPAM_BRAND_RE.sub("\x00", text)
     # 「…人民政府<brand>2023年…的报告」: the brand stood where 「关于」 belongs.
     marked = re.sub(r"(政府|委员会|党委|党组|局|办事处|办公室)\s*\x00\s*(?=\d{4}\s*年)", r"\1关于", marked)
+    if re.fullmatch(r"\s*\x00\s*\d{4}\s*年.*的(?:报告|汇报|总结)", marked):
+        marked = marked.replace("\x00", "关于", 1)
     return re.sub(r"\s*\x00\s*", "", marked).strip()
+
+
+# ---------------------------------------------------------------- one-line exports
+# A whole report on one line (Word/PDF export): paragraphs separated by spaces, and
+# stray spaces inside words. Break at sentence ends and before numbering; elsewhere join.
+_NUMBERING_START = re.compile(
+    r"(?:[一二三四五六七八九十]{1,3}[、．.]|[（(][一二三四五六七八九十\d]{1,3}[）)]|\d{1,2}[.．、](?!\d)|第[一二三四五六七八九十]{1,3}部分)"
+)
+_END_PUNCT = "。！？；：:!?"
+_GAP = re.compile(r"[ \u3000\u00a0]+")
+_TITLE_END = re.compile(r"(?:报告|总结|汇报)$")
+
+
+def split_export(line: str) -> list[str] | None:
+    """Paragraphs of a report exported on one line, or None when the line is not one."""
+    if len(line) < 300:
+        return None
+    pieces = [p for p in _GAP.split(line) if p]
+    if len(pieces) < 6:
+        return None
+    segments: list[tuple[str, list[int]]] = []  # text, offsets where a gap was closed
+    current, gaps = pieces[0], []
+    for piece in pieces[1:]:
+        if (
+            current[-1] in _END_PUNCT
+            or _NUMBERING_START.match(piece)
+            or (not segments and _TITLE_END.search(current) and len(current) <= 60)
+        ):
+            segments.append((current, gaps))
+            current, gaps = piece, []
+        elif re.match(f"[{CJK}，、“”]", current[-1]) and re.match(f"[{CJK}，、“”]", piece[0]):
+            gaps.append(len(current))
+            current += piece
+        else:
+            current += " " + piece
+    segments.append((current, gaps))
+    out: list[str] = []
+    for text, gaps in segments:
+        out.extend(_split_heading(text, gaps))
+    return out
+
+
+def _split_heading(text: str, gaps: list[int]) -> list[str]:
+    """「一、…的主要举措和成效 严格执行…。」: the heading ends at the last closed gap that
+    falls between two words (by jieba) before the first sentence end."""
+    marker = _NUMBERING_START.match(text)
+    if not marker or not gaps:
+        return [text]
+    end = next((i for i, ch in enumerate(text) if ch in "。！？；"), len(text))
+    if end > 80:
+        return [text]
+    candidates = [g for g in gaps if marker.end() + 4 <= g < end - 1]
+    if not candidates:
+        return [text]
+    bounds = _word_bounds(text[:end])
+    for gap in reversed(candidates):
+        if gap in bounds:
+            return [text[:gap], text[gap:]]
+    return [text]
+
+
+def _word_bounds(text: str) -> set[int]:
+    import rjieba
+
+    bounds, pos = set(), 0
+    for word in rjieba.cut(text):
+        pos += len(word)
+        bounds.add(pos)
+    return bounds

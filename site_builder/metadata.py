@@ -205,7 +205,7 @@ def place_in(text: str) -> tuple[str | None, str | None]:
     """The first administrative name (or department) in a short text."""
     text = re.sub(r"中共|中国共产党", " ", text)
     for piece in re.split(r"人民政府|政府|委员会|党委|党工委|关于|[\s·、，,：:（）()]|\d{4}\s*年度?", text):
-        piece = re.sub(r"(?:法治|依法行政|法制|年度|工作|建设).*$", "", piece)
+        piece = re.sub(r"(?:法治|依法行政|法制|年度|工作).*$", "", piece)
         dept = re.match(rf"(.*?(?:{ADMIN_SUFFIX}))?([{CJK}]{{1,12}}?{DEPARTMENT_RE.pattern})", piece)
         if dept and dept[1] and dept[1] not in _NOT_PLACE and len(dept[0]) <= 20:
             chain = split_chain(dept[1])
@@ -265,12 +265,19 @@ ISSUER_RE = re.compile(
 )
 
 
+_ISSUER_PAIR = re.compile(rf"((?:中共|中国共产党)[{CJK}]{{2,20}}?(?:委员会|党委|党工委))([{CJK}]{{2,20}}?(?:人民政府|办事处))")
+
+
 def split_issuers(text: str) -> list[str]:
     """「中共鱼泉镇委员会 鱼泉镇人民政府」 -> both names; [] if the line is not issuer names."""
     parts = [p for p in re.split(r"[\s\u3000、，,]+", text.strip()) if p]
     if not parts or any(not ISSUER_RE.fullmatch(p) for p in parts):
         return []
-    return parts
+    out = []
+    for part in parts:  # 「中共X镇委员会X镇人民政府」 with the space lost
+        m = _ISSUER_PAIR.fullmatch(part)
+        out.extend([m[1], m[2]] if m else [part])
+    return out
 
 
 def derived_issuer(place: str | None, level: str | None, text: str) -> tuple[str, ...]:
@@ -286,3 +293,61 @@ def derived_issuer(place: str | None, level: str | None, text: str) -> tuple[str
         return (place,)
     name = f"{place}人民政府"
     return (name,) if name in text else ()
+
+
+_CLAUSE_LEAD = re.compile(
+    r"^(?:.*?(?:现将|现就|兹将|特将))?(?:\d{4}\s*年度?(?:以来)?)?(?:近年来|今年来|今年以来|一年来|以来)?[，,]?\s*"
+    r"(?:根据|按照|围绕|在|由|对|把|将)?"
+)
+_LEAD_NAME = re.compile(rf"[{CJK}]{{1,10}}?(?:{ADMIN_SUFFIX})(?:[{CJK}]{{1,12}}?(?:局|委员会|办公室|中心))?")
+_NOT_IN_NAME = re.compile("[我全该的了是将把以为对年来据照使和与及府委党合]")
+_OWN = re.compile(r"我(镇|乡|街道|县|区|市|局)")
+
+
+def place_from_preamble(lines: list[str]) -> tuple[str | None, str | None]:
+    """A place named at the start of an opening clause: 「2022年，西鹤县公安局坚持…」,
+    「现将2019年度洪洪区法治政府建设…」. Where the text says 「我镇」, a county named as
+    the leadership (「在X县委、县政府的领导下」) is not the place."""
+    own = _OWN.search("".join(lines[:3]))
+    found: list[tuple[str, str | None]] = []
+    for line in lines[:3]:
+        for clause in re.split(r"[，,。；;：:]", line)[:4]:
+            rest = _CLAUSE_LEAD.sub("", clause, count=1)
+            m = _LEAD_NAME.match(rest)
+            if not m:
+                continue
+            name = m[0]
+            first = split_chain(name)[0] if split_chain(name) else name
+            if _NOT_IN_NAME.search(first[:-1]) or first in _NOT_PLACE:
+                continue
+            place, region = place_in(name)
+            if place and (not own or level_of(place) == _LEVEL_OF.get(own[1], "部门")):
+                return place, region
+    return None, None
+
+
+def place_by_frequency(opening: list[str], body: list[str]) -> tuple[str | None, str | None]:
+    """「我区」 in the opening and 「明溪区」 most often in the text: the place is 明溪区."""
+    m = _OWN.search("".join(opening))
+    if not m or m[1] == "局":
+        return None, None
+    suffix = m[1]
+    counts: dict[str, int] = {}
+    for line in body + opening:
+        for found in re.finditer(rf"([{CJK}]{{2,4}}){suffix}", line):
+            stem = found[1]
+            for k in (2, 3, 4):
+                if len(stem) >= k and not _NOT_IN_NAME.search(stem[-k:]):
+                    name = stem[-k:] + suffix
+                    counts[name] = counts.get(name, 0) + 1
+    best, best_count = None, 1
+    for name, count in counts.items():
+        if len(name) - len(suffix) == 2 and name not in _NOT_PLACE and count > best_count:
+            best, best_count = name, count
+    if best is None:
+        return None, None
+    # A longer name wins when (almost) every mention of the short one is part of it.
+    for name, count in sorted(counts.items(), key=lambda kv: -len(kv[0])):
+        if name.endswith(best) and count == best_count >= 3 and len(name) > len(best):
+            return name, None
+    return best, None

@@ -22,6 +22,7 @@ LEVELS = ("镇", "乡", "街道", "县", "区", "市", "部门")
 
 TITLE_WORDS = re.compile(r"报告|总结|汇报|情况|年报|工作要点")
 TITLE_TOPIC = re.compile(r"法治|依法行政|法制")
+TITLE_HEAD = re.compile(r"(?:关于|\d{4}\s*年度?|的|镇|乡|县|区|市|局|街道|政府|委员会)$|\d{4}\s*年")
 ADDRESSEE_RE = re.compile(r"[^。，,；]{2,40}[:：]")
 CC_RE = re.compile(r"(主送|抄送)\s*[:：]\s*(.*?)\s*[。.]?\s*(?=[，,；;\s]*(?:主送|抄送)\s*[:：]|$)")
 DISCLOSURE_RE = re.compile(r"[(（]?\s*此件.{0,12}[)）]?|[(（]?\s*(?:主动公开|依申请公开|不予公开)\s*[)）]?")
@@ -98,7 +99,9 @@ def _parse(source: Source) -> tuple[Report | None, tuple[Problem, ...]]:
         fixed, reps = clean.repair_line(line, markup=source.format == "txt")
         fixed = fixed.strip()
         if fixed:
-            parts = split_run_on(fixed)
+            parts = clean.split_export(fixed) or split_run_on(fixed)
+            if len(parts) > 1:
+                reps.append(("spacing", fixed, "\n".join(parts)))
             for part in parts:
                 items.append(Item(no, part, reps, line.strip() if len(parts) == 1 else part))
                 reps = []
@@ -145,7 +148,7 @@ def _title_like(text: str) -> bool:
 
 
 def _paragraph_like(text: str) -> bool:
-    if _title_like(text) or md.parse_metadata_line(text, True) is not None:
+    if _title_like(text) or md.parse_metadata_line(text, True) is not None or _values_only(text):
         return False
     return (
         len(text) > 60
@@ -188,6 +191,12 @@ def _header(kept: list[Item], run: _Run) -> tuple[str | None, list[Item], int]:
             for name, value in fields.items():
                 _take_field(run, name, value)
             run.drop(item, "metadata")
+        elif nxt and _title_like(nxt) and TITLE_HEAD.search(text) and not md.split_issuers(text) \
+                and len(text) <= 40 and not _title_like(text) and not re.search(r"[，,。：:]", text):
+            titles.append((item, text + nxt))  # 「X镇关于2025年度」+「法治政府建设工作的报告」
+            run.drop(kept[i + 1], "duplicate-title")
+            i += 2
+            continue
         elif _title_like(text):
             joined = text + nxt
             if nxt and not TITLE_WORDS.search(text[-4:]) and _title_like(joined) and len(nxt) <= 30 \
@@ -202,6 +211,8 @@ def _header(kept: list[Item], run: _Run) -> tuple[str | None, list[Item], int]:
             run.drop(kept[i + 1], "duplicate-title")
             i += 2
             continue
+        elif _values_only(text, run):
+            run.drop(item, "metadata")
         elif names := md.split_issuers(text):
             run.issuers.extend(n for n in names if n not in run.issuers)
             run.drop(item, "metadata")
@@ -209,7 +220,9 @@ def _header(kept: list[Item], run: _Run) -> tuple[str | None, list[Item], int]:
             run.set("index_no", text)
             run.drop(item, "metadata")
         elif md.is_date_line(text):
-            run.set("date_line", md.find_date(text))
+            # A web-style date alone in the header is the page's date; 「（2024年3月1日）」
+            # under a title is the date the document was written.
+            run.set("date_line" if "年" not in text else "written", md.find_date(text))
             run.drop(item, "metadata")
         elif titles:
             late.append(item)  # after the title: a subtitle or a line of the report
@@ -223,6 +236,8 @@ def _header(kept: list[Item], run: _Run) -> tuple[str | None, list[Item], int]:
     for k, (item, text) in enumerate(titles):
         if title is None and k == 0:
             title = text
+            if text.startswith("关于") and run.issuers and not meta_title:
+                text = " ".join(run.issuers) + text  # 「中共X镇委员会 X镇人民政府关于…的报告」
             _strip_spam(item, run)
             title = clean.strip_spam(text)
             run.keep(item)
@@ -238,7 +253,25 @@ def _header(kept: list[Item], run: _Run) -> tuple[str | None, list[Item], int]:
         m = re.match(r"(.*?)关于", title)
         if m and (names := md.split_issuers(m[1])):
             run.issuers.extend(n for n in names if n not in run.issuers)
+            title = " ".join(names) + title[len(m[1]) :]
     return title or None, late, end
+
+
+VALUE_CELLS = re.compile(r"\s{2,}|\t|[|｜]")
+
+
+def _values_only(text: str, run: _Run | None = None) -> bool:
+    """A metadata table row with values and no labels: 「6167…X/2025-33095    司法    2025-01-21 …」."""
+    cells = [c.strip() for c in VALUE_CELLS.split(text) if c.strip()]
+    if len(cells) < 3 or any(len(c) > 30 for c in cells):
+        return False
+    index = next((c for c in cells if INDEX_ONLY_RE.fullmatch(c)), None)
+    if not index and not any(md.is_date_line(c) for c in cells):
+        return False
+    if run:
+        run.set("index_no", index)
+        run.set("publisher", next((c for c in cells if md.split_issuers(c)), None))
+    return True
 
 
 def _same_title(text: str, title: str) -> bool:
@@ -391,12 +424,9 @@ def _report(source: Source, run: _Run, title: str | None, body: list[Item], over
             if place:
                 break
     if not place:
-        for line in preamble_probe:
-            m = re.search(rf"([{clean.CJK}]{{2,12}}?(?:{md.ADMIN_SUFFIX}))\s*(?=\d{{4}}\s*年)", line)
-            if m:
-                place, region = md.place_in(m[1])
-                if place:
-                    break
+        place, region = md.place_from_preamble(preamble_probe)
+    if not place:
+        place, region = md.place_by_frequency(preamble_probe, [b.text for b in body_lines])
     if not place:
         for key in ("publisher", "source"):
             if f.get(key):

@@ -42,7 +42,7 @@ SAMPLES = {
         removed={}, flags=set(), parts={1, 2, 3, 4},
     ),
     "yuquan-zhen-2023.txt": dict(
-        title="关于2023年法治政府建设情况的报告", title_derived=False, place="鱼泉镇", level="镇",
+        title="中共鱼泉镇委员会 鱼泉镇人民政府关于2023年法治政府建设情况的报告", title_derived=False, place="鱼泉镇", level="镇",
         year=2023, script="simplified", issuer=("中共鱼泉镇委员会", "鱼泉镇人民政府"),
         addressee="县委、县政府", cc="县委依法治县办", signed="2024-01-11",
         first=("2023年推进法治政府建设的主要举措和成效", "一、", 1),
