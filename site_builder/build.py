@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import parse_cache
+from . import parse_cache, similarity
 from .assemble import assemble_site
 from .config import SiteConfig, load_config
 from .load import find_report_paths
@@ -49,6 +49,7 @@ def build(content_dir: Path, output_dir: Path, config_path: Path | None = None,
     summaries, parse_problems = parse_cache.parse_files(content_dir, paths, state / "parse")
     clock.lap("load+parse")
     site, assemble_problems = assemble_site(summaries)
+    site = similarity.with_similar(site)
     clock.lap("assemble")
     problems = _sorted(problems + found_problems + parse_problems + assemble_problems)
 

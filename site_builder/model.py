@@ -108,6 +108,7 @@ class Report:
     changes: tuple[Change, ...]
     flags: tuple[str, ...]
     slug: str | None = None  # explicit id from front matter / sidecar
+    keywords: tuple[str, ...] = ()  # top words by TF-IDF (tokenizer.keywords), filled after parsing
 
     def to_json(self) -> dict:
         """The stable ``site-builder parse --json`` contract."""
@@ -176,14 +177,20 @@ class Summary:
     parts: tuple[int, ...]  # mandated parts present, sorted
     slug: str | None
     lead: str  # the opening of the body, for feeds and result lists
+    keywords: tuple[str, ...] = ()
+    # Packed 64-bit hashes of the body's normalised sentences (similarity.sentence_hashes):
+    # enough to compare reports without reading them back. Not shown, so not in repr.
+    sentences: bytes = field(default=b"", repr=False)
 
     @classmethod
     def of(cls, report: Report, key: str) -> "Summary":
+        from .similarity import sentence_hashes
+
         shared = {name: getattr(report, name) for name in cls.__slots__
-                  if name not in ("key", "parts", "lead")}
+                  if name not in ("key", "parts", "lead", "sentences")}
         parts = sorted({s.part for s in report.sections if s.part})
         lead = (report.preamble or report.text).replace("\n", " ")[:200]
-        return cls(key=key, parts=tuple(parts), lead=lead, **shared)
+        return cls(key=key, parts=tuple(parts), lead=lead, sentences=sentence_hashes(report.text), **shared)
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,6 +202,7 @@ class Entry:
     place_key: str  # the place this report belongs to (see urls.place_key)
     prev_id: str | None = None  # previous report of the same place (older year)
     next_id: str | None = None
+    similar: tuple[tuple[str, float], ...] = ()  # (entry id, share of identical sentences), most first
 
 
 @dataclass(frozen=True, slots=True)

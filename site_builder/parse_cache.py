@@ -8,6 +8,7 @@ Cache misses are parsed in worker processes when there are enough of them.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import pickle
@@ -18,6 +19,7 @@ from pathlib import Path
 from .load import load_source, sidecar_path
 from .model import Problem, Report, Summary
 from .parse import parse_source
+from .tokenizer import keywords
 
 PARALLEL_THRESHOLD = 64  # below this many misses a process pool costs more than it saves
 
@@ -58,6 +60,8 @@ def parse_file(path: Path, rel: str) -> tuple[Report | None, tuple[Problem, ...]
     if source is None:
         return None, load_problems
     report, parse_problems = parse_source(source)
+    if report is not None:
+        report = dataclasses.replace(report, keywords=keywords(report.text))
     return report, load_problems + parse_problems
 
 

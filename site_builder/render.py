@@ -16,7 +16,7 @@ from pathlib import Path
 
 import jinja2
 
-from . import urls
+from . import compliance, datasets, urls
 from .config import SiteConfig
 from .decode import DecodeError, decode_bytes
 from .parse_cache import code_version
@@ -37,7 +37,8 @@ def make_environment(templates_dir: Path = TEMPLATES_DIR) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.globals.update(u=urls, PARTS=PARTS, FLAGS=FLAGS, CHANGE_KINDS=CHANGE_KINDS)
+    env.globals.update(u=urls, PARTS=PARTS, FLAGS=FLAGS, CHANGE_KINDS=CHANGE_KINDS,
+                       pct=compliance.percent, status=compliance.status, mark=compliance.mark)
     env.filters["paragraphs"] = lambda text: [p for p in text.split("\n") if p.strip()]
     return env
 
@@ -97,6 +98,8 @@ def render_site(site: Site, config: SiteConfig, env: jinja2.Environment, sources
     yield from page.places()
     yield from page.years()
     yield from page.catalogue()
+    yield from page.compliance()
+    yield from page.data()
     yield from page.misc()
     yield from static_files()
 
@@ -148,25 +151,28 @@ class _PageRenderer:
         place = view.place_of[entry.place_key]
         prev = view.by_id.get(entry.prev_id) if entry.prev_id else None
         next_ = view.by_id.get(entry.next_id) if entry.next_id else None
+        similar = [(view.by_id[i], share) for i, share in entry.similar]
         full = functools.cache(lambda: self.sources.report(entry.report.key))
         raw = functools.cache(lambda: self.sources.original(entry.report.source))
         yield self._page(
-            urls.report(entry.id), "report.html", inputs=(entry, place, prev, next_),
-            entry=entry, place=place, prev=prev, next=next_,
+            urls.report(entry.id), "report.html", inputs=(entry, place, prev, next_, similar),
+            entry=entry, place=place, prev=prev, next=next_, similar=similar,
             lazy={"r": full, "change_counts": lambda: _count_kinds(full().changes)},
         )
         yield self._page(urls.original(entry.id), "original.html", inputs=entry, entry=entry,
                          lazy={"r": full, "original_text": lambda: _decoded(raw())})
         yield Page(urls.original_raw(entry.id), self._fingerprint("raw", entry.report.sha256), raw)
         yield Page(urls.report_json(entry.id), self._fingerprint("json", entry),
-                   lambda: _json({"id": entry.id, "url": urls.report(entry.id), **full().to_json()}))
+                   lambda: _json({"id": entry.id, "url": urls.report(entry.id), **full().to_json(),
+                                  "keywords": list(entry.report.keywords),
+                                  "similar": [{"id": i, "share": s} for i, s in entry.similar]}))
 
     def places(self):
         yield self._page(urls.places(), "places.html", groups=self.view.places_by_level())
         for place in self.view.site.places:
             entries = list(reversed(self.view.entries(place.entry_ids)))
             yield self._page(urls.place(place.slug), "place.html", inputs=(place, entries),
-                             place=place, entries=entries)
+                             place=place, entries=entries, timeline=compliance.place_timeline(entries))
 
     def years(self):
         yield self._page(urls.years(), "years.html")
@@ -185,6 +191,24 @@ class _PageRenderer:
             yield self._page(urls.catalogue(number), "catalogue.html", rows=rows[start:start + size],
                              start=start, number=number, pages=pages, total=len(rows))
 
+    def compliance(self):
+        stats = compliance.year_stats(self.view.site)
+        yield self._page(urls.compliance(), "compliance.html", inputs=stats, stats=stats,
+                         charts=compliance.overview_charts(stats))
+        for year in stats:
+            rows = compliance.year_rows(self.view.site, year.year)
+            places = {key: self.view.place_of[key] for key in {r.place_key for r in rows} | set(year.absent)}
+            yield self._page(urls.compliance_year(year.year), "compliance_year.html",
+                             inputs=(year, rows, sorted(places.items())), year=year, rows=rows,
+                             places=places, chart=compliance.parts_chart(year))
+
+    def data(self):
+        site, config = self.view.site, self.view.config
+        yield self._page(urls.data(), "data.html", inputs=len(site.entries), fields=datasets.FIELD_NOTES)
+        yield Page(urls.reports_dataset("json"), None, lambda: datasets.reports_json(site, config))
+        yield Page(urls.reports_dataset("csv"), None, lambda: datasets.reports_csv(site, config))
+        yield Page(urls.robots(), None, lambda: datasets.robots_txt(config))
+
     def misc(self):
         site = self.view.site
         # 404.html is served at any depth, so its links start at the configured root.
@@ -193,6 +217,7 @@ class _PageRenderer:
         yield self._page(urls.feed(), "feed.xml", entries=entries, atom_date=atom_date, atom_id=self._atom_id,
                          feed_updated=max((atom_date(e.report) for e in entries), default=atom_date(None)))
         pages = [urls.home(), urls.places(), urls.years(), *(urls.catalogue(n) for n in range(1, self._pages() + 1))]
+        pages += [urls.compliance(), *(urls.compliance_year(y) for y, _ in site.years), urls.data()]
         pages += [urls.report(e.id) for e in site.entries]
         pages += [urls.place(p.slug) for p in site.places]
         pages += [urls.year(y) for y, _ in site.years] + ([urls.year(None)] if site.undated else [])

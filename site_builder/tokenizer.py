@@ -299,3 +299,37 @@ def _whole(normalized: str, start: int, needle: str) -> bool:
     if end < len(normalized) and _kind(needle[-1]) in (_KIND_DIGIT, _KIND_ALPHA) and _kind(normalized[end]) == _kind(needle[-1]):
         return False
     return True
+
+
+# --- keywords (shown on report pages) ----------------------------------------------------
+
+# Words nearly every report uses: as keywords they would tell one report from no other.
+KEYWORD_STOP = frozenset((
+    "法治", "法治政府", "法治政府建设", "建设", "政府", "工作", "推进", "加强", "开展", "落实",
+    "全面", "进一步", "深入", "持续", "坚持", "提升", "报告", "年度", "情况", "主要", "存在",
+    "问题", "不足", "原因", "下一步", "安排", "我镇", "我乡", "我区", "我县", "我局", "全镇",
+    "全乡", "全区", "全县", "扎实", "有效", "不断", "积极", "认真", "切实", "相关", "有关",
+    "我们", "行政", "强化", "学习", "法律", "依法",
+))
+
+
+@cache
+def _keyword_extractor():
+    import jieba.analyse
+
+    class _Cut:
+        def __init__(self):
+            self.segmenter = Segmenter()
+
+        def cut(self, text: str) -> list[str]:
+            return self.segmenter.words(text)
+
+    extractor = jieba.analyse.TFIDF()  # jieba's IDF table and stop words
+    extractor.tokenizer = _Cut()  # segmented like the indexes (rjieba + domain terms)
+    extractor.stop_words = set(extractor.stop_words) | KEYWORD_STOP
+    return extractor
+
+
+def keywords(text: str, k: int = 8) -> tuple[str, ...]:
+    """The top `k` words of a text by jieba's TF-IDF, over the normalised text."""
+    return tuple(_keyword_extractor().extract_tags(normalize(text), topK=k))

@@ -117,3 +117,32 @@ def file_path(url: str) -> str:
 def root_prefix(url: str) -> str:
     """Relative prefix from the page at `url` back to the site root ("", "../", ...)."""
     return "../" * url.count("/")
+
+
+def search_for(query: str) -> str:
+    """The search page with a query filled in."""
+    from urllib.parse import quote
+
+    return f"{search()}?q={quote(query)}"
+
+
+def compliance() -> str:
+    return "compliance/"
+
+
+def compliance_year(value: int) -> str:
+    return f"compliance/{value}/"
+
+
+def data() -> str:
+    """The data downloads page."""
+    return "data/"
+
+
+def reports_dataset(kind: str) -> str:
+    """All reports' metadata: kind "json" or "csv"."""
+    return f"reports.{kind}"
+
+
+def robots() -> str:
+    return "robots.txt"

@@ -1,0 +1,116 @@
+"""Data downloads: every report's metadata, flags and URLs as reports.json and reports.csv,
+and robots.txt. Pure functions of the Site; no wall-clock time, rows sorted by id.
+
+The CSV is meant to be opened in a spreadsheet: UTF-8 with a BOM (so Excel reads the
+Chinese), CRLF rows, and every cell that a spreadsheet could run as a formula (starting
+with = + - @, a tab or a carriage return) prefixed with an apostrophe.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from . import compliance, urls
+from .config import SiteConfig
+from .model import FLAGS, Entry, Site
+
+FIELDS = (
+    "id", "title", "title_derived", "place", "level", "region", "year", "published", "written",
+    "signed", "on_time", "index_no", "doc_no", "issuer", "source", "parts", "flags", "keywords",
+    "similar", "url", "json_url", "original_url", "original_file_url", "file", "format",
+    "encoding", "script",
+)
+# What each field means, shown on the data page.
+FIELD_NOTES = {
+    "id": "报告编号（网址的一部分，不随标题变化）",
+    "title": "标题", "title_derived": "标题是否据地区与年度生成", "place": "地区或部门",
+    "level": "层级", "region": "所属上级地区", "year": "报告年度", "published": "发布日期",
+    "written": "成文日期", "signed": "落款日期", "on_time": "是否于次年4月1日前公开（空：发布日期不详）",
+    "index_no": "索引号", "doc_no": "文号", "issuer": "发布机构", "source": "信息来源",
+    "parts": "包含的法定内容（1–5）", "flags": "质量提示", "keywords": "关键词",
+    "similar": "相似报告及相同句子占比", "url": "报告页网址", "json_url": "单篇数据（JSON）网址",
+    "original_url": "原文页网址", "original_file_url": "原始文件网址", "file": "原始文件名",
+    "format": "原始格式", "encoding": "原始编码", "script": "原文字体（simplified/traditional）",
+}
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def absolute(config: SiteConfig, url: str) -> str:
+    """A site URL as published: with base_url when one is set, else from the site root."""
+    return config.base_url.rstrip("/") + config.root + url
+
+
+def record(entry: Entry, config: SiteConfig) -> dict:
+    r = entry.report
+    return {
+        "id": entry.id,
+        "title": r.title,
+        "title_derived": r.title_derived,
+        "place": r.place,
+        "level": r.level,
+        "region": r.region,
+        "year": r.year,
+        "published": r.published,
+        "written": r.written,
+        "signed": r.signed,
+        "on_time": compliance.on_time(r),
+        "index_no": r.index_no,
+        "doc_no": r.doc_no,
+        "issuer": list(r.issuer),
+        "source": r.source_name,
+        "parts": list(r.parts),
+        "flags": list(r.flags),
+        "keywords": list(r.keywords),
+        "similar": [{"id": other, "share": share} for other, share in entry.similar],
+        "url": absolute(config, urls.report(entry.id)),
+        "json_url": absolute(config, urls.report_json(entry.id)),
+        "original_url": absolute(config, urls.original(entry.id)),
+        "original_file_url": absolute(config, urls.original_raw(entry.id)),
+        "file": r.source,
+        "format": r.format,
+        "encoding": r.encoding,
+        "script": r.script,
+    }
+
+
+def reports_json(site: Site, config: SiteConfig) -> bytes:
+    data = {
+        "site": config.site_name,
+        "count": len(site.entries),
+        "fields": FIELD_NOTES,
+        "flags": FLAGS,
+        "reports": [record(e, config) for e in site.entries],
+    }
+    return (json.dumps(data, ensure_ascii=False, sort_keys=True, indent=1) + "\n").encode("utf-8")
+
+
+def csv_cell(value) -> str:
+    """One CSV cell as text, never a formula: lists joined with "；", booleans as 是/否."""
+    if value is None:
+        text = ""
+    elif isinstance(value, bool):
+        text = "是" if value else "否"
+    elif isinstance(value, list):
+        text = "；".join(
+            f"{v['id']}（{v['share'] * 100:.0f}%）" if isinstance(v, dict) else str(v) for v in value)
+    else:
+        text = str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def reports_csv(site: Site, config: SiteConfig) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(FIELDS)
+    for entry in site.entries:
+        data = record(entry, config)
+        writer.writerow([csv_cell(data[name]) for name in FIELDS])
+    return b"\xef\xbb\xbf" + buffer.getvalue().encode("utf-8")
+
+
+def robots_txt(config: SiteConfig) -> bytes:
+    lines = ["User-agent: *", "Allow: /"]
+    if config.base_url:  # the Sitemap line must be an absolute URL
+        lines.append(f"Sitemap: {absolute(config, urls.sitemap())}")
+    return ("\n".join(lines) + "\n").encode("ascii", "backslashreplace")
