@@ -141,18 +141,26 @@ def runs(normalized: str) -> list[Run]:
 
 def stream(normalized: str) -> list[str | None]:
     """The token at each position of a normalised text; None marks a gap."""
-    tokens: list[str | None] = []
+    return [token for token, _ in stream_with_gaps(normalized)]
+
+
+def stream_with_gaps(normalized: str, display: str | None = None) -> list[tuple[str | None, str]]:
+    """The stream, each gap with the text it stands for: (None, "，"), taken from
+    `display` (the text before normalisation) when it has the same length."""
+    if display is None or len(display) != len(normalized):
+        display = normalized
+    tokens: list[tuple[str | None, str]] = []
     previous = None
     for run in runs(normalized):
         if run.kind == _KIND_GAP:
             if tokens:
-                tokens.append(None)
+                tokens.append((None, display[run.start:run.start + len(run.text)]))
         elif run.kind == _KIND_HAN:
-            tokens.extend(_han_tokens(run.text, previous in (_KIND_DIGIT, _KIND_ALPHA)))
+            tokens.extend((t, "") for t in _han_tokens(run.text, previous in (_KIND_DIGIT, _KIND_ALPHA)))
         else:
-            tokens.append(run.text)
+            tokens.append((run.text, ""))
         previous = run.kind
-    while tokens and tokens[-1] is None:
+    while tokens and tokens[-1][0] is None:
         tokens.pop()
     return tokens
 
