@@ -13,7 +13,7 @@ LABELS: dict[str, str] = {
     "信息来源": "source", "来源": "source", "稿件来源": "source", "来源单位": "source", "文章来源": "source",
     "发布机构": "publisher", "发文机关": "publisher", "制发机构": "publisher", "发布单位": "publisher",
     "发文单位": "publisher", "责任部门": "publisher", "公开责任部门": "publisher", "信息公开责任部门": "publisher",
-    "所属机构": "publisher", "发布部门": "publisher", "主办单位": "publisher",
+    "所属机构": "publisher", "发布部门": "publisher",
     "成文日期": "written", "生成日期": "written", "发文日期": "issued", "印发日期": "issued",
     "制发日期": "written", "成文时间": "written", "生成时间": "written",
     "发布日期": "published", "发布时间": "published", "更新时间": "published", "公开日期": "published",
@@ -107,7 +107,7 @@ def find_date(text: str) -> str | None:
     return None
 
 
-DATE_LINE_RE = re.compile(rf"[(（]?\s*(?:{DATE_RE.pattern})\s*[)）]?")
+DATE_LINE_RE = re.compile(rf"[(（]?\s*(?:{DATE_RE.pattern})\s*(?:\d{{1,2}}:\d{{2}}(?::\d{{2}})?)?\s*[)）]?")
 
 
 def is_date_line(text: str) -> bool:
@@ -300,7 +300,8 @@ _CLAUSE_LEAD = re.compile(
     r"(?:根据|按照|围绕|在|由|对|把|将)?"
 )
 _LEAD_NAME = re.compile(rf"[{CJK}]{{1,10}}?(?:{ADMIN_SUFFIX})(?:[{CJK}]{{1,12}}?(?:局|委员会|办公室|中心))?")
-_NOT_IN_NAME = re.compile("[我全该的了是将把以为对年来据照使和与及府委党合]")
+_NOT_IN_NAME = re.compile("[我全该的了是将把以为对年来据照使]")
+_NOT_IN_FREQ = re.compile("[我全该的了是将把以为对年来据照使和与及府委党合]")
 _OWN = re.compile(r"我(镇|乡|街道|县|区|市|局)")
 
 
@@ -312,6 +313,8 @@ def place_from_preamble(lines: list[str]) -> tuple[str | None, str | None]:
     found: list[tuple[str, str | None]] = []
     for line in lines[:3]:
         for clause in re.split(r"[，,。；;：:]", line)[:4]:
+            if re.search("(?:领导|指导|监督|支持|关心)下", clause):
+                continue  # 「在X县委、X县政府的坚强领导下」 names the superior
             rest = _CLAUSE_LEAD.sub("", clause, count=1)
             m = _LEAD_NAME.match(rest)
             if not m:
@@ -329,15 +332,24 @@ def place_from_preamble(lines: list[str]) -> tuple[str | None, str | None]:
 def place_by_frequency(opening: list[str], body: list[str]) -> tuple[str | None, str | None]:
     """「我区」 in the opening and 「明溪区」 most often in the text: the place is 明溪区."""
     m = _OWN.search("".join(opening))
-    if not m or m[1] == "局":
+    if not m:
         return None, None
+    if m[1] == "局":  # 「我局」: the department named in full somewhere in the text
+        depts: dict[str, int] = {}
+        for line in opening + body:
+            for found in re.finditer(rf"[{CJK}]{{2}}(?:县|区|市)[{CJK}]{{2,10}}?局", line):
+                depts[found[0]] = depts.get(found[0], 0) + 1
+        if not depts:
+            return None, None
+        name = max(depts, key=lambda k: (depts[k], k))
+        return name, split_chain(name)[0]
     suffix = m[1]
     counts: dict[str, int] = {}
     for line in body + opening:
         for found in re.finditer(rf"([{CJK}]{{2,4}}){suffix}", line):
             stem = found[1]
             for k in (2, 3, 4):
-                if len(stem) >= k and not _NOT_IN_NAME.search(stem[-k:]):
+                if len(stem) >= k and not _NOT_IN_FREQ.search(stem[-k:]):
                     name = stem[-k:] + suffix
                     counts[name] = counts.get(name, 0) + 1
     best, best_count = None, 1

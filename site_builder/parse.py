@@ -232,7 +232,7 @@ def _header(kept: list[Item], run: _Run) -> tuple[str | None, list[Item], int]:
     title = None
     meta_title = run.fields.get("title")
     if meta_title:
-        title = clean.strip_spam(clean.to_simplified(meta_title))
+        title = clean.strip_spam(clean.repair_line(meta_title)[0].strip())
     for k, (item, text) in enumerate(titles):
         if title is None and k == 0:
             title = text
@@ -270,6 +270,7 @@ def _values_only(text: str, run: _Run | None = None) -> bool:
         return False
     if run:
         run.set("index_no", index)
+        run.set("row_date", next((md.find_date(c) for c in cells if md.is_date_line(c)), None))
         run.set("publisher", next((c for c in cells if md.split_issuers(c)), None))
     return True
 
@@ -406,37 +407,22 @@ def _report(source: Source, run: _Run, title: str | None, body: list[Item], over
     f = run.fields
     body_lines = [BodyLine(item.line, item.text) for item in body]
     preamble_probe = [b.text for b in body_lines[:4]]
+    if overrides.get("title"):
+        title = str(overrides["title"]).strip()
     year = md.year_from_title(title) if title else None
     first_heading = next((b.text for b in body_lines if match_heading(b.text)), "")
     if year is None:
         year = md.year_from_text(preamble_probe + [first_heading])
-    published = f.get("published") or f.get("issued") or f.get("aggregator_date") or f.get("date_line")
+    published = (f.get("published") or f.get("issued") or f.get("aggregator_date") or f.get("date_line")
+                 or f.get("row_date"))
     written = f.get("written") or f.get("issued")
-    if year is None and published:
+    template = bool(title and TEMPLATE_RE.search(title))
+    if year is None and published and not template:
         year = int(published[:4]) - 1
         run.warn(body[0].line, f"report year not stated; assumed {year} from the publication date")
     preamble, sections, covered = build_sections(body_lines, year)
 
-    place, region = md.place_from_title(title) if title else (None, None)
-    if not place:
-        for name in run.issuers:
-            place, region = md.place_in(name)
-            if place:
-                break
-    if not place:
-        place, region = md.place_from_preamble(preamble_probe)
-    if not place:
-        place, region = md.place_by_frequency(preamble_probe, [b.text for b in body_lines])
-    if not place:
-        for key in ("publisher", "source"):
-            if f.get(key):
-                place, region = md.place_in(f[key])
-                if place:
-                    break
-    if place and not region:
-        texts = [title or "", f.get("publisher", ""), f.get("source", ""), *run.issuers, *preamble_probe]
-        texts += [b.text for b in body_lines]
-        place, region = md.region_in_text(place, texts)
+    place, region = (None, None) if template else _place(title, run, preamble_probe, body_lines)
     level = md.level_of(place)
     issuers = tuple(run.issuers) or md.derived_issuer(place, level, "\n".join(b.text for b in body_lines))
 
@@ -477,6 +463,30 @@ def _report(source: Source, run: _Run, title: str | None, body: list[Item], over
         changes=tuple(sorted(run.changes, key=lambda c: c.line)), flags=flags, slug=values["id"],
     )
     return report, tuple(run.problems)
+
+
+def _place(title, run: _Run, opening: list[str], body_lines: list[BodyLine]) -> tuple[str | None, str | None]:
+    """Place and region: from the title, the issuers, the opening, the text, then the metadata."""
+    f = run.fields
+    body = [b.text for b in body_lines]
+    finders = (
+        lambda: md.place_from_title(title) if title else (None, None),
+        lambda: next((found for n in run.issuers if (found := md.place_in(n))[0]), (None, None)),
+        lambda: md.place_from_preamble(opening),
+        lambda: md.place_by_frequency(opening, body),
+        lambda: next((found for k in ("publisher", "source") if f.get(k) and (found := md.place_in(f[k]))[0]),
+                     (None, None)),
+    )
+    for finder in finders:
+        place, region = finder()
+        if place:
+            break
+    else:
+        return None, None
+    if not region:
+        texts = [title or "", f.get("publisher", ""), f.get("source", ""), *run.issuers, *opening, *body]
+        place, region = md.region_in_text(place, texts)
+    return place, region
 
 
 def _apply_overrides(values: dict, overrides: dict[str, str], run: _Run) -> None:
