@@ -742,6 +742,7 @@ def run_serve(args: argparse.Namespace, build_fn: BuildFn | None = None) -> int:
         print(f"warning: listening on {args.host}: anyone who can reach this machine on port "
               f"{args.port} can read the preview (including unpublished reports). Use the "
               f"default --host 127.0.0.1 unless you mean it.", file=sys.stderr, flush=True)
+    print(f"building {server.preview.content_dir} …", file=sys.stderr, flush=True)
     try:
         server.start()
     except OSError as exc:
@@ -749,6 +750,9 @@ def run_serve(args: argparse.Namespace, build_fn: BuildFn | None = None) -> int:
               file=sys.stderr)
         server.stop()
         return 2
+    except KeyboardInterrupt:  # Ctrl-C during the first build
+        server.stop()
+        return 130
     print(f"Serving {server.url}  (watching {server.preview.content_dir}; Ctrl-C to stop)",
           flush=True)
     if args.open:

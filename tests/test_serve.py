@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -344,3 +345,26 @@ def test_open_page_reloads_itself_and_shows_errors(server: PreviewServer, conten
                                   timeout=10_000)
         finally:
             browser.close()
+
+
+# --- search -------------------------------------------------------------------------------
+
+def test_static_search_page_and_server_search(server: PreviewServer, content: Path,
+                                              tmp_path: Path):
+    from site_builder.build import state_dir
+
+    if not (state_dir(tmp_path / "output") / "whoosh").is_dir():
+        pytest.skip("this build writes no Whoosh index yet")
+    status, html = page(server, "search/")  # the static search page, as on a static host
+    assert status == 200 and "__livereload.js" in html
+    query = "/search/?q=" + quote("合法性审查")
+    status, headers, body = get(server, query)
+    html = body.decode("utf-8")
+    assert status == 200 and headers["Content-Type"].startswith("text/html")
+    assert "reports/jinshi-zhen-2023/" in html and "reports/yanpi-zhen-2024/" not in html
+    assert "__livereload.js" in html
+
+    # A new report is found by the server search after the rebuild.
+    write(content / "citangxu-zhen-2022.txt", report_text("茨塘圩镇", 2022, "开展合法性审查培训。"))
+    wait_until(lambda: "reports/citangxu-zhen-2022/" in get(server, query)[2].decode(),
+               timeout=10)
