@@ -281,6 +281,42 @@ def test_non_ascii_base_path_and_redirects(content: Path, tmp_path: Path):
         assert status == 404 and b"__livereload.js" in body
 
 
+def test_config_outside_content_is_watched(content: Path, tmp_path: Path):
+    config = tmp_path / "site.toml"
+    write(config, 'base_path = "/a/"\n')
+    with PreviewServer(content, tmp_path / "output", config, port=0, build_fn=build,
+                       log=lambda message: None) as server:
+        assert server.preview.root == "/a/" and get(server, "/a/")[0] == 200
+        from site_builder import render
+
+        watched = [path for path, _ in server.preview.watched()]
+        assert Path(render.TEMPLATES_DIR).resolve() in watched
+        seq = server.preview.state.seq
+        write(config, 'base_path = "/b/"\n')
+        wait_until(lambda: server.preview.root == "/b/", timeout=10)
+        assert get(server, "/b/reports/yanpi-zhen-2024/")[0] == 200
+        assert get(server, "/a/")[0] == 404
+        # Other files beside the config, and the build's own staging folder there, are ignored.
+        seq = server.preview.state.seq
+        write(tmp_path / "notes.txt", "not part of the site")
+        time.sleep(0.6)
+        assert server.preview.state.seq == seq
+
+
+def test_first_build_failing_serves_a_waiting_page_then_the_site(content: Path,
+                                                                  tmp_path: Path):
+    (content / "jinshi-zhen-2023.txt").write_bytes(b"")
+    with PreviewServer(content, tmp_path / "output", port=0, build_fn=build,
+                       log=lambda message: None) as server:
+        status, _, body = get(server, "/")
+        assert status == 503 and b"__livereload.js" in body
+        assert first_event(server)["errors"] == ["jinshi-zhen-2023.txt:1: file is empty"]
+        write(content / "jinshi-zhen-2023.txt", REPORTS["jinshi-zhen-2023.txt"])
+        wait_until(lambda: get(server, "/reports/jinshi-zhen-2023/")[0] == 200, timeout=10)
+        assert first_event(server) == {"build": server.preview.state.token, "ok": True,
+                                       "errors": []}
+
+
 def test_is_loopback():
     assert is_loopback("127.0.0.1") and is_loopback("localhost") and is_loopback("::1")
     assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.5")
