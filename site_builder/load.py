@@ -7,6 +7,7 @@ symlinks that lead out of it are refused.
 from __future__ import annotations
 
 import hashlib
+import re
 import tomllib
 from pathlib import Path
 
@@ -17,11 +18,19 @@ from .model import Problem, Source
 FORMATS = {".txt": "txt", ".html": "html", ".htm": "html", ".md": "md"}
 SIDECAR_SUFFIX = ".meta.toml"
 MAX_BYTES = 20 * 1024 * 1024  # a real report is < 1 MB; anything this big is not one
+# Never in a real report: C0 controls except tab/newline/CR/VT/FF (the cleaner turns those
+# into spaces), DEL, C1 controls, and the bidi embedding/override/isolate controls that can
+# make text display differently from what it is ("Trojan Source"). Zero-width characters
+# and a stray BOM are common in copied web text: the cleaner removes those.
+BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+FORBIDDEN_CHARS = re.compile(f"[\x00-\x08\x0e-\x1f\x7f-\x9f{BIDI_CONTROLS}]")
 OVERRIDE_KEYS = ("id", "issuer", "level", "place", "published", "region", "title", "written", "year")
 
 
 def find_report_paths(content_dir: Path) -> tuple[tuple[Path, ...], tuple[Problem, ...]]:
-    """All report files below content_dir, sorted by their content-relative POSIX path."""
+    """All report files below content_dir, sorted by their content-relative POSIX path.
+    Files (or their sidecars) that resolve outside the folder, dangling or looping
+    symlinks and names that are not clean UTF-8 are reported, never read."""
     root = content_dir.resolve()
     found, problems = [], []
     for path in sorted(content_dir.rglob("*")):
@@ -30,13 +39,42 @@ def find_report_paths(content_dir: Path) -> tuple[tuple[Path, ...], tuple[Proble
             continue
         if path.name.endswith(SIDECAR_SUFFIX) or path.suffix.lower() not in FORMATS:
             continue
-        if path.is_symlink() and not path.resolve().is_relative_to(root):
-            problems.append(Problem(rel.as_posix(), 1, "symlink leads outside the content folder; not read"))
+        name = rel.as_posix()
+        if not _clean_name(name):
+            problems.append(Problem(shown_name(name), 1, "file name is not valid UTF-8 or has control "
+                                    "characters; rename the file"))
+            continue
+        problem = _outside(path, name, root) or (
+            _outside(sidecar_path(path), name[: -len(path.suffix)] + SIDECAR_SUFFIX, root)
+            if sidecar_path(path).is_symlink() else None)
+        if problem:
+            problems.append(problem)
             continue
         if path.is_file():
             found.append(path)
     found.sort(key=lambda p: p.relative_to(content_dir).as_posix())
     return tuple(found), tuple(problems)
+
+
+def shown_name(name: str) -> str:
+    """A file name safe to print: undecodable bytes and control characters escaped."""
+    text = name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
+
+
+def _clean_name(name: str) -> bool:
+    return shown_name(name) == name
+
+
+def _outside(path: Path, rel: str, root: Path) -> Problem | None:
+    try:
+        real = path.resolve(strict=True)
+    except (OSError, RuntimeError) as exc:  # dangling link, symlink loop (RuntimeError < 3.13)
+        reason = getattr(exc, "strerror", None) or "symlink loop or missing target"
+        return Problem(rel, 1, f"cannot read file: {reason}")
+    if not real.is_relative_to(root):
+        return Problem(rel, 1, "symlink leads outside the content folder; not read")
+    return None
 
 
 def load_source(path: Path, rel: str) -> tuple[Source | None, tuple[Problem, ...]]:
@@ -55,6 +93,12 @@ def load_source(path: Path, rel: str) -> tuple[Source | None, tuple[Problem, ...
         text, encoding = decode_bytes(raw)
     except DecodeError as exc:
         return None, (Problem(rel, exc.line, f"undecodable: {exc}"),)
+    bad = FORBIDDEN_CHARS.search(text)
+    if bad:
+        line = text.count("\n", 0, bad.start()) + 1
+        kind = "bidirectional control" if bad[0] in BIDI_CONTROLS else "control"
+        return None, (Problem(rel, line, f"{kind} character U+{ord(bad[0]):04X} in the text "
+                                         f"(binary or tampered file); remove it"),)
     overrides, lines, problems = _read_sidecar(path, rel)
     source = Source(
         path=rel,
@@ -79,12 +123,14 @@ def _read_sidecar(path: Path, report_rel: str):
         return (), (), ()
     rel = report_rel[: len(report_rel) - len(path.suffix)] + SIDECAR_SUFFIX
     try:
+        if sidecar.stat().st_size > MAX_BYTES:
+            return (), (), (Problem(rel, 1, f"sidecar is over the {MAX_BYTES}-byte limit"),)
         text = sidecar.read_text(encoding="utf-8-sig")
         data = tomllib.loads(text)
     except (OSError, UnicodeDecodeError) as exc:
         return (), (), (Problem(rel, 1, f"cannot read sidecar: {exc}"),)
     except tomllib.TOMLDecodeError as exc:
-        return (), (), (Problem(rel, getattr(exc, "lineno", 1) or 1, f"invalid TOML: {exc}"),)
+        return (), (), (Problem(rel, toml_error_line(exc), f"invalid TOML: {exc}"),)
     overrides, lines, problems = [], [], []
     for key, value in sorted(data.items()):
         line = _line_of(text, key)
@@ -93,9 +139,18 @@ def _read_sidecar(path: Path, report_rel: str):
             continue
         if isinstance(value, list):
             value = "、".join(str(v) for v in value)
+        if FORBIDDEN_CHARS.search(str(value)):
+            problems.append(Problem(rel, line, f"field {key!r} has a control character; remove it"))
+            continue
         overrides.append((key, str(value)))
         lines.append((key, line))
     return tuple(overrides), tuple(lines), tuple(problems)
+
+
+def toml_error_line(exc: tomllib.TOMLDecodeError) -> int:
+    """The line of a TOML error (Python < 3.14 has it only in the message)."""
+    found = re.search(r"at line (\d+)", str(exc))
+    return getattr(exc, "lineno", None) or (int(found[1]) if found else 1)
 
 
 def _line_of(text: str, key: str) -> int:

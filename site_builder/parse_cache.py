@@ -16,7 +16,7 @@ from concurrent.futures import ProcessPoolExecutor
 from functools import cache
 from pathlib import Path
 
-from .load import load_source, sidecar_path
+from .load import MAX_BYTES, load_source, sidecar_path
 from .model import Problem, Report, Summary
 from .parse import parse_source
 from .tokenizer import keywords
@@ -83,7 +83,9 @@ def _key(path: Path, rel: str) -> str:
     digest.update(rel.encode("utf-8", "surrogateescape") + b"\0")
     for part in (path, sidecar_path(path)):
         try:
-            digest.update(part.read_bytes())
+            size = part.stat().st_size
+            # A file over the limit is refused by load_source: never read it whole here.
+            digest.update(part.read_bytes() if size <= MAX_BYTES else b"\0too big %d" % size)
         except OSError:
             digest.update(b"\0missing")
         digest.update(b"\0")
