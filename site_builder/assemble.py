@@ -93,4 +93,13 @@ def _place_slugs(by_place: dict[str, list]) -> dict[str, str]:
                 slugs[key] = f"{urls.slugify(region)}-{base}"
             else:
                 slugs[key] = f"{base}-{urls.short_hash(key)}"
+    # Regions can still slug alike ("广东省·某市", "广东省 某市", traditional script): two
+    # places must never write one page, so clashing slugs all get their key's hash.
+    users: dict[str, list[str]] = defaultdict(list)
+    for key in sorted(slugs):
+        users[slugs[key]].append(key)
+    for slug, keys in users.items():
+        if len(keys) > 1:
+            for key in keys:
+                slugs[key] = f"{slug}-{urls.short_hash(key)}"
     return slugs

@@ -17,7 +17,8 @@ _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _RUNS = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+|[^\u3400-\u9fff\uf900-\ufaff]+")
 MAX_SLUG = 80
 # Names that are unsafe or confusing as a path component on some file system.
-_RESERVED = {"con", "prn", "aux", "nul", "com1", "lpt1", "index", "page"}
+_RESERVED = {"con", "prn", "aux", "nul", "index", "page",
+             *(f"{device}{n}" for device in ("com", "lpt") for n in range(10))}
 
 
 @cache
