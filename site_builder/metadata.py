@@ -313,8 +313,8 @@ def place_from_preamble(lines: list[str]) -> tuple[str | None, str | None]:
     found: list[tuple[str, str | None]] = []
     for line in lines[:3]:
         for clause in re.split(r"[，,。；;：:]", line)[:4]:
-            if re.search("(?:领导|指导|监督|支持|关心)下", clause):
-                continue  # 「在X县委、X县政府的坚强领导下」 names the superior
+            # 「在X县委、X县政府的坚强领导下」 names the superior, not the place.
+            clause = re.sub(r"在[^，。]*?(?:领导|指导|监督|支持|关心)下.*", "", clause)
             rest = _CLAUSE_LEAD.sub("", clause, count=1)
             m = _LEAD_NAME.match(rest)
             if not m:

@@ -14,9 +14,11 @@ STYLES: tuple[tuple[str, int, re.Pattern[str]], ...] = tuple(
     for name, rank, pattern in (
         ("chapter", 0, rf"第[{_CN}]{{1,3}}(?:部分|章)[、，,：:．.\s]*"),
         ("cn", 1, rf"[{_CN}]{{1,3}}\s*[、．.，,]\s*(?![{_CN}]{{1,3}}[、．.])"),
+        ("cn-dot", 1, rf"[{_CN}]{{1,3}}\s*[．.]\s*"),
         ("cn-paren", 2, rf"[（(]\s*[{_CN}]{{1,3}}\s*[）)][、．.，,]?\s*"),
         ("cn-rparen", 2, rf"[{_CN}]{{1,3}}[）)]\s*"),
-        ("num", 3, r"\d{1,2}\s*[.．、](?![\d.．])\s*"),
+        ("num-dot", 3, r"\d{1,2}\s*[.．](?:(?=\d{4}\s*年)|(?![\d.．%]))\s*"),
+        ("num-comma", 3, r"\d{1,2}\s*、\s*"),
         ("num-paren", 4, r"[（(]\s*\d{1,2}\s*[）)][、．.，,]?\s*"),
         ("num-rparen", 4, r"\d{1,2}[）)]\s*"),
         ("circled", 5, r"[①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳]\s*"),
@@ -32,11 +34,12 @@ class Heading:
     title: str
     rest: str  # body text on the same line after the heading
     rank: int
+    style: str = ""
 
 
 def match_heading(line: str) -> Heading | None:
     """The heading at the start of a line, or None for a paragraph."""
-    for _, rank, pattern in STYLES:
+    for style, rank, pattern in STYLES:
         m = pattern.match(line)
         if not m:
             continue
@@ -50,7 +53,7 @@ def match_heading(line: str) -> Heading | None:
             title, rest = body[: end.start()], body[end.end() :].strip()
         if not title or len(title) > MAX_HEADING:
             return None
-        return Heading(m[0].strip(), title.strip(), rest, rank)
+        return Heading(m[0].strip(), title.strip(), rest, rank, style)
     return None
 
 
@@ -86,6 +89,62 @@ def split_run_on(line: str) -> list[str]:
     return [p.strip() for p in marks.split(line) if p.strip()]
 
 
+_CN_VALUE = {c: i for i, c in enumerate(_CN, 1)}
+
+
+def number_value(number: str) -> int:
+    """「（十二）」 -> 12, 「3.」 -> 3, 「②」 -> 2."""
+    digits = re.sub(r"\D", "", number)
+    if digits:
+        return int(digits)
+    circled = re.search("[①-⑳]", number)
+    if circled:
+        return ord(circled[0]) - ord("①") + 1
+    cn = re.sub(f"[^{_CN}]", "", number)
+    if not cn:
+        return 0
+    if "十" in cn:
+        tens, _, ones = cn.partition("十")
+        return (_CN_VALUE.get(tens, 1) if tens else 1) * 10 + _CN_VALUE.get(ones, 0)
+    return _CN_VALUE.get(cn[-1], 0)
+
+
+def _style_keys(headings: list[Heading]) -> list[tuple[int, int, int]]:
+    """A sortable level key per heading: (rank, order of first appearance, depth).
+
+    Depth handles a style nested in itself: numbering that restarts at 1 with no
+    heading of a higher style in between (「1.存在的不足」「1.…」「2.…」「3.第一责任人…」)
+    opens a deeper level; a number that continues an outer sequence and names a
+    mandated part closes it again."""
+    first: dict[str, int] = {}
+    for i, h in enumerate(headings):
+        first.setdefault(h.style, i)
+    order = {style: (h.rank, first[style]) for style in first for h in headings if h.style == style}
+    stacks: dict[str, list[int]] = {}
+    last: dict[str, int] = {}
+    keys = []
+    for i, h in enumerate(headings):
+        n = number_value(h.number)
+        stack = stacks.get(h.style)
+        higher_between = stack is not None and any(
+            order[headings[j].style] < order[h.style] for j in range(last[h.style] + 1, i)
+        )
+        if stack is None or higher_between:
+            stack = stacks[h.style] = [n]
+        else:
+            outer = next((k for k in range(len(stack) - 2, -1, -1) if n == stack[k] + 1), None)
+            if outer is not None and (n != stack[-1] + 1 or parts_of(h.title)):
+                del stack[outer + 1 :]
+                stack[outer] = n
+            elif n == 1 and stack[-1] >= 1 and len(stack) < 3:
+                stack.append(1)
+            else:
+                stack[-1] = n
+        last[h.style] = i
+        keys.append((*order[h.style], len(stack) - 1))
+    return keys
+
+
 @dataclass(frozen=True, slots=True)
 class BodyLine:
     line: int
@@ -101,23 +160,23 @@ def build_sections(
         heading = match_heading(item.text)
         if heading:
             found.append((item, heading))
-    ranks = sorted({h.rank for _, h in found})
-    level_of = {rank: i + 1 for i, rank in enumerate(ranks)}
-    by_line = {id(item): h for item, h in found}
+    keys = _style_keys([h for _, h in found])
+    level_of = {key: i + 1 for i, key in enumerate(sorted(set(keys)))}
+    by_line = {id(item): (h, key) for (item, h), key in zip(found, keys)}
     preamble: list[str] = []
-    raw: list[tuple[Heading, int, list[str]]] = []
+    raw: list[tuple[Heading, tuple, int, list[str]]] = []
     for item in body:
-        heading = by_line.get(id(item))
-        if heading:
-            raw.append((heading, item.line, [heading.rest] if heading.rest else []))
+        if id(item) in by_line:
+            heading, key = by_line[id(item)]
+            raw.append((heading, key, item.line, [heading.rest] if heading.rest else []))
         elif raw:
-            raw[-1][2].append(item.text)
+            raw[-1][3].append(item.text)
         else:
             preamble.append(item.text)
     sections = []
     covered: set[int] = set()
-    for heading, line, paras in raw:
-        level = level_of[heading.rank]
+    for heading, key, line, paras in raw:
+        level = level_of[key]
         part = None
         if level == 1:
             parts = parts_of(heading.title, year)
