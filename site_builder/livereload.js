@@ -47,15 +47,33 @@
     (document.body || document.documentElement).appendChild(box);
   }
 
-  var source = new EventSource(events);
-  source.onmessage = function (event) {
+  // A browser opens at most six connections per host over HTTP/1.1, so only visible tabs
+  // keep a stream open; a tab shown again reconnects, gets the current state and reloads
+  // if a build happened meanwhile.
+  var source = null;
+  function onState(event) {
     var state;
     try { state = JSON.parse(event.data); } catch (e) { return; }
     if (state.build !== pageBuild) {
-      source.close();
+      disconnect();
       window.location.reload();
       return;
     }
     if (state.errors.length) showOverlay(state); else removeOverlay();
-  };
+  }
+  function connect() {
+    if (source) return;
+    source = new EventSource(events);
+    source.onmessage = onState;
+  }
+  function disconnect() {
+    if (source) source.close();
+    source = null;
+  }
+  document.addEventListener("visibilitychange", function () {
+    if (document.hidden) disconnect(); else connect();
+  });
+  window.addEventListener("pagehide", disconnect);
+  window.addEventListener("pageshow", function () { if (!document.hidden) connect(); });
+  if (!document.hidden) connect();
 })();

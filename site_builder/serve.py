@@ -612,7 +612,7 @@ class PreviewHandler(BaseHTTPRequestHandler):
         """Answer through the WSGI search app mounted at the site root."""
         host, port = self.server.server_address[:2]
         environ = {
-            "REQUEST_METHOD": "HEAD" if head else "GET",
+            "REQUEST_METHOD": "GET",  # for HEAD the body is dropped below
             "SCRIPT_NAME": root.rstrip("/"),
             "PATH_INFO": ("/" + rel).encode("utf-8").decode("latin-1"),
             "QUERY_STRING": query,
