@@ -391,16 +391,23 @@ def _split_heading(text: str, gaps: list[int]) -> list[str]:
     if not marker or not gaps:
         return [text]
     end = next((i for i, ch in enumerate(text) if ch in "。！？；"), len(text))
-    if end > 80:
-        return [text]
-    candidates = [g for g in gaps if marker.end() + 4 <= g < end - 1]
+    limit = min(end - 1, 60)
+    candidates = [g for g in gaps if marker.end() + 4 <= g < limit]
     if not candidates:
         return [text]
-    bounds = _word_bounds(text[:end])
-    for gap in reversed(candidates):
-        if gap in bounds:
-            return [text[:gap], text[gap:]]
-    return [text]
+    bounds = _word_bounds(text[: limit + 1])
+    candidates = [g for g in candidates if g in bounds]
+    if not candidates:
+        return [text]
+    if end <= 80:
+        gap = candidates[-1]  # heading and first sentence: the heading ends at the last gap
+    else:
+        gap = next((g for g in candidates if _HEADING_END.search(text[:g])), candidates[0])
+    return [text[:gap], text[gap:]]
+
+
+_HEADING_END = re.compile(r"(?:情况|成效|原因|安排|机制|能力|水平|建设|工作|举措|问题|不足|打算|基础|环境|体系|职责|稳定|"
+                          r"作用|意识|理念|保障|效能|运行|行政|执法|治理|功能|监督|宣传|教育|服务|思想)$")
 
 
 def _word_bounds(text: str) -> set[int]:

@@ -109,6 +109,16 @@ def number_value(number: str) -> int:
     return _CN_VALUE.get(cn[-1], 0)
 
 
+PART_HEADING = re.compile(
+    r"上一年度|下一年度|\d{4}\s*年度?|主要举措|举措和成效|开展情况|不足|存在的?问题|短板|第一责任人|主要负责|述法|"
+    r"下一步|下阶段|工作安排|工作打算|其他需要报告"
+)
+
+
+def _names_part(title: str) -> bool:
+    return len(title) <= 45 and PART_HEADING.search(title) is not None and bool(parts_of(title))
+
+
 def _style_keys(headings: list[Heading]) -> list[tuple[int, int, int]]:
     """A sortable level key per heading: (rank, order of first appearance, depth).
 
@@ -122,6 +132,7 @@ def _style_keys(headings: list[Heading]) -> list[tuple[int, int, int]]:
     order = {style: (h.rank, first[style]) for style in first for h in headings if h.style == style}
     stacks: dict[str, list[int]] = {}
     last: dict[str, int] = {}
+    top_named: dict[str, bool] = {}
     keys = []
     for i, h in enumerate(headings):
         n = number_value(h.number)
@@ -131,6 +142,9 @@ def _style_keys(headings: list[Heading]) -> list[tuple[int, int, int]]:
         )
         if stack is None or higher_between:
             stack = stacks[h.style] = [n]
+        elif len(stack) > 1 and _names_part(h.title) and top_named.get(h.style):
+            del stack[1:]  # misnumbered top level: 「1.存在的不足」 after 「1.…」「2.…」
+            stack[0] = n
         else:
             outer = next((k for k in range(len(stack) - 2, -1, -1) if n == stack[k] + 1), None)
             if outer is not None and (n != stack[-1] + 1 or parts_of(h.title)):
@@ -141,6 +155,8 @@ def _style_keys(headings: list[Heading]) -> list[tuple[int, int, int]]:
             else:
                 stack[-1] = n
         last[h.style] = i
+        if len(stack) == 1:
+            top_named[h.style] = top_named.get(h.style, False) or _names_part(h.title)
         keys.append((*order[h.style], len(stack) - 1))
     return keys
 
