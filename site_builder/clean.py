@@ -82,17 +82,33 @@ def _is_syllable(word: str) -> bool:
 
 
 @functools.cache
-def _two_char_words() -> dict[str, int]:
-    """Two-character words of jieba's dictionary with their frequency."""
+def _jieba_words() -> tuple[dict[str, int], dict[str, tuple[int, str]]]:
+    """From jieba's dictionary: two-character words -> frequency, and for words of 2-4
+    characters, the rest of the word -> (weighted frequency, first character)."""
     import jieba
 
-    words: dict[str, int] = {}
+    pairs: dict[str, int] = {}
+    tails: dict[str, tuple[int, str]] = {}
     path = Path(jieba.__file__).parent / "dict.txt"
     for row in path.read_text(encoding="utf-8").splitlines():
-        parts = row.split(" ")
-        if len(parts) >= 2 and len(parts[0]) == 2:
-            words[parts[0]] = int(parts[1])
-    return words
+        word, _, rest = row.partition(" ")
+        if not 2 <= len(word) <= 4:
+            continue
+        freq = int(rest.partition(" ")[0] or 0)
+        if len(word) == 2:
+            pairs[word] = freq
+        weighted = freq * len(word) ** 3
+        if weighted > tails.get(word[1:], (0, ""))[0]:
+            tails[word[1:]] = (weighted, word[0])
+    return pairs, tails
+
+
+def _two_char_words() -> dict[str, int]:
+    return _jieba_words()[0]
+
+
+def _word_tails() -> dict[str, tuple[int, str]]:
+    return _jieba_words()[1]
 
 
 @functools.cache
@@ -100,22 +116,6 @@ def _chars_for(syllable: str) -> tuple[str, ...]:
     from pypinyin.pinyin_dict import pinyin_dict
 
     return tuple(chr(k) for k, v in pinyin_dict.items() if syllable in v.split(","))
-
-
-@functools.cache
-def _word_tails() -> dict[str, tuple[int, str]]:
-    """For jieba words of 2-4 characters: the rest of the word -> (freq, first char)."""
-    import jieba
-
-    tails: dict[str, tuple[int, str]] = {}
-    path = Path(jieba.__file__).parent / "dict.txt"
-    for row in path.read_text(encoding="utf-8").splitlines():
-        parts = row.split(" ")
-        if len(parts) >= 2 and 2 <= len(parts[0]) <= 4 and parts[1].isdigit():
-            word, freq = parts[0], int(parts[1]) * len(parts[0]) ** 3
-            if freq > tails.get(word[1:], (0, ""))[0]:
-                tails[word[1:]] = (freq, word[0])
-    return tails
 
 
 # Words that start report headings, tried before the general dictionary.

@@ -3,29 +3,48 @@ from __future__ import annotations
 
 
 class DecodeError(ValueError):
-    def __init__(self, message: str, line: int = 1, start: int = 0):
+    def __init__(self, message: str, line: int = 1):
         super().__init__(message)
         self.line = line
-        self.start = start  # offset of the first byte that could not be decoded
 
 
 def decode_bytes(raw: bytes) -> tuple[str, str]:
-    """Return (text, encoding). BOMs win; then strict UTF-8; then GB18030."""
+    """Return (text, encoding). BOMs win; then strict UTF-8; then GB18030 (which covers
+    GBK and GB2312). UTF-16 without a BOM is recognised by its NUL bytes; other NUL
+    bytes mean a binary file, which is refused rather than shown as mojibake."""
     if raw.startswith(b"\xef\xbb\xbf"):
         return _strict(raw[3:], "utf-8", "utf-8-sig")
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         return _strict(raw, "utf-16", "utf-16")
+    if b"\x00" in raw:
+        codec = _utf16_without_bom(raw)
+        if codec is None:
+            line = raw[: raw.index(b"\x00")].count(b"\n") + 1
+            raise DecodeError("binary file (NUL bytes), not text", line)
+        return _strict(raw, codec, "utf-16")
     try:
         return _normalise(raw.decode("utf-8")), "utf-8"
-    except UnicodeDecodeError as exc:
-        utf8_end = exc.start
-    try:
-        return _strict(raw, "gb18030", "gb18030")
-    except DecodeError as exc:
-        if exc.start >= utf8_end:
-            raise
-    # UTF-8 got further: the file is most likely damaged UTF-8; say where.
-    return _strict(raw, "utf-8", "utf-8")
+    except UnicodeDecodeError:
+        pass
+    return _strict(raw, "gb18030", "gb18030")
+
+
+def _utf16_without_bom(raw: bytes) -> str | None:
+    """'utf-16-le' or 'utf-16-be' when the bytes read as Chinese text in one of them."""
+    if len(raw) % 2:
+        return None
+    best, best_score = None, 0.0
+    for codec in ("utf-16-le", "utf-16-be"):
+        try:
+            text = raw[:8192].decode(codec)
+        except UnicodeDecodeError:
+            continue
+        good = sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff" or " " <= ch <= "~" or ch in "\r\n\t"
+                   or "\u3000" <= ch <= "\u303f" or "\uff00" <= ch <= "\uffef")
+        score = good / max(1, len(text))
+        if score > best_score:
+            best, best_score = codec, score
+    return best if best_score >= 0.9 else None
 
 
 def _strict(raw: bytes, codec: str, name: str) -> tuple[str, str]:
@@ -33,7 +52,9 @@ def _strict(raw: bytes, codec: str, name: str) -> tuple[str, str]:
         return _normalise(raw.decode(codec)), name
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise DecodeError(f"cannot decode as {name} (byte {exc.start})", line, exc.start) from None
+        if codec.startswith("utf-16"):
+            line = raw[: exc.start].count(b"\n\x00" if codec != "utf-16-be" else b"\x00\n") + 1
+        raise DecodeError(f"cannot decode as {name} (byte {exc.start})", line) from None
 
 
 def _normalise(text: str) -> str:

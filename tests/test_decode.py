@@ -1,0 +1,50 @@
+"""decode_bytes: every encoding real captures come in, and clear errors for the rest."""
+from __future__ import annotations
+
+import pytest
+
+from site_builder.decode import DecodeError, decode_bytes
+
+TEXT = "金石镇2021年法治政府建设年度报告\r\n一、主要举措和成效\r\n（一）加强组织领导"
+
+
+@pytest.mark.parametrize(
+    "raw, encoding",
+    [
+        (TEXT.encode("utf-8"), "utf-8"),
+        (b"\xef\xbb\xbf" + TEXT.encode("utf-8"), "utf-8-sig"),
+        (TEXT.encode("utf-16"), "utf-16"),  # with BOM
+        (b"\xfe\xff" + TEXT.encode("utf-16-be"), "utf-16"),
+        (TEXT.encode("utf-16-le"), "utf-16"),  # no BOM, recognised by its NULs
+        (TEXT.encode("gbk"), "gb18030"),
+        (TEXT.encode("gb18030"), "gb18030"),
+    ],
+)
+def test_decodes_and_records_encoding(raw, encoding):
+    text, used = decode_bytes(raw)
+    assert used == encoding
+    assert text == TEXT.replace("\r\n", "\n")
+
+
+def test_old_mac_line_ends_are_normalised():
+    assert decode_bytes("一\r二".encode("utf-8"))[0] == "一\n二"
+
+
+def test_binary_is_refused_with_its_line():
+    raw = b"line one\nline two\n\x00\x01\x02\x89PNG\x00\x00\x10"
+    with pytest.raises(DecodeError) as err:
+        decode_bytes(raw)
+    assert err.value.line == 3
+    assert "binary" in str(err.value)
+
+
+def test_broken_utf16_names_the_line():
+    raw = "第一行\n第二行\n".encode("utf-16") + b"\x00\xd8"  # a lone high surrogate
+    with pytest.raises(DecodeError) as err:
+        decode_bytes(raw)
+    assert err.value.line == 3
+
+
+def test_invalid_utf8_with_bom_is_an_error_not_mojibake():
+    with pytest.raises(DecodeError):
+        decode_bytes(b"\xef\xbb\xbf\xe9\x87\x91\xff\xfe")
