@@ -19,6 +19,7 @@
   applyFont(load("font-size"));
   applyContrast(load("contrast") === "1");
   document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-page-url]").forEach(function (el) { el.textContent = location.href; });
     applyFont(load("font-size"));
     applyContrast(load("contrast") === "1");
     document.addEventListener("click", function (event) {
