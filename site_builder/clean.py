@@ -28,7 +28,8 @@ CONTROL_RE = re.compile(
 )
 
 # ---------------------------------------------------------------- stray markup
-MARKUP_RE = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]{0,10}(?:\s[^<>]{0,300})?/?>|&(?:#\d{1,6}|#x[0-9a-fA-F]{1,5}|[a-zA-Z]{2,8});")
+MARKUP_RE = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]{0,10}(?:\s[^<>]{0,300})?/?>")
+ENTITY_RE = re.compile(r"&(?:#\d{1,6}|#x[0-9a-fA-F]{1,5}|[a-zA-Z]{2,8});")
 
 # ---------------------------------------------------------------- mojibake
 # 「锟斤拷」 is U+FFFD written as UTF-8 and read as GBK; 烫烫/屯屯 are MSVC fill bytes.
@@ -140,6 +141,8 @@ def _restore_eaten(text: str) -> str:
         for word in _HEADING_WORDS:
             if after.startswith(word[1:4]):
                 return word[0]
+        if _two_char_words().get(after[:2], 0) >= 100:
+            return ""  # the text after 「）」 reads well as it is: nothing was eaten
         tails = _word_tails()
         found = [tails[after[:k]] for k in (3, 2, 1) if after[:k] in tails]
         return max(found)[1] if found else ""
@@ -222,7 +225,8 @@ def repair_line(line: str, markup: bool = True) -> tuple[str, list[tuple[str, st
 
     step("control-char", CONTROL_RE.sub("", line.replace("\t", " ")))
     if markup and ("<" in line or "&" in line):
-        step("markup", html.unescape(MARKUP_RE.sub("", line)) if MARKUP_RE.search(line) else line)
+        if MARKUP_RE.search(line) or ENTITY_RE.search(line):
+            step("markup", html.unescape(MARKUP_RE.sub("", line)))
     if "锟" in line or "\ufffd" in line or "烫烫" in line or "屯屯" in line:
         step("replacement-char", REPLACEMENT_RE.sub("", line))
     if _MOJIBAKE_HINT.search(line):
@@ -376,7 +380,9 @@ def split_export(line: str) -> list[str] | None:
             gaps.append(len(current))
             current += piece
         else:
-            current += " " + piece
+            current += " "
+            gaps.append(len(current))
+            current += piece
     segments.append((current, gaps))
     out: list[str] = []
     for text, gaps in segments:
@@ -391,6 +397,8 @@ def _split_heading(text: str, gaps: list[int]) -> list[str]:
     if not marker or not gaps:
         return [text]
     end = next((i for i, ch in enumerate(text) if ch in "。！？；"), len(text))
+    if end == len(text) and len(text) <= 60:
+        return [text]  # a heading alone
     limit = min(end - 1, 60)
     candidates = [g for g in gaps if marker.end() + 4 <= g < limit]
     if not candidates:
@@ -399,15 +407,15 @@ def _split_heading(text: str, gaps: list[int]) -> list[str]:
     candidates = [g for g in candidates if g in bounds]
     if not candidates:
         return [text]
-    if end <= 80:
-        gap = candidates[-1]  # heading and first sentence: the heading ends at the last gap
-    else:
-        gap = next((g for g in candidates if _HEADING_END.search(text[:g])), candidates[0])
-    return [text[:gap], text[gap:]]
+    typical = next((g for g in candidates if _HEADING_END.search(text[:g].rstrip())), None)
+    # Else: a heading and a short first sentence end at the last gap, a long one at the first.
+    gap = typical or (candidates[-1] if end <= 80 else candidates[0])
+    return [text[:gap].rstrip(), text[gap:].lstrip()]
 
 
 _HEADING_END = re.compile(r"(?:情况|成效|原因|安排|机制|能力|水平|建设|工作|举措|问题|不足|打算|基础|环境|体系|职责|稳定|"
-                          r"作用|意识|理念|保障|效能|运行|行政|执法|治理|功能|监督|宣传|教育|服务|思想)$")
+                          r"作用|意识|理念|保障|效能|运行|行政|执法|治理|功能|监督|宣传|教育|服务|思想|领导|学习|"
+                          r"管理|落实|实效|素养|制度|氛围|成果|措施|部署|责任)$")
 
 
 def _word_bounds(text: str) -> set[int]:

@@ -28,7 +28,7 @@ CC_RE = re.compile(r"(主送|抄送)\s*[:：]\s*(.*?)\s*[。.]?\s*(?=[，,；;\s
 DISCLOSURE_RE = re.compile(r"[(（]?\s*此件.{0,12}[)）]?|[(（]?\s*(?:主动公开|依申请公开|不予公开)\s*[)）]?")
 INDEX_ONLY_RE = re.compile(r"[0-9A-Za-z]{5,}[-/]\d{4}[-/]\d{2,}")
 PLACEHOLDER_RE = re.compile(r"(?<![A-Za-z])(?:XX|xx|ＸＸ|Ｘ|X(?=[名件人次个元万项起家镇乡村县区])|××|某某|20[xX]{2})(?![A-Za-z])")
-MASKED_RE = re.compile(r"\*{2,}\s*[年月日次件人个元万项%起家名]|\d\*+\d|\*+\d|\d\*+")
+MASKED_RE = re.compile(rf"\*{{2,}}(?=\s*[{clean.CJK}%])|\d\*+|\*+\d")
 CUT_RE = re.compile(r"[(（【\[]\s*略\s*[)）】\]]|……略|以下略|此处略")
 TEMPLATE_RE = re.compile(r"(?:XX|××|某某|X)(?:镇|乡|县|区|市|街道)|20[xX]{2}\s*年")
 TRUNCATED_END = re.compile(r"[。！？!?”」』）)…]$|[。！？]”$")
@@ -534,7 +534,7 @@ def _flags(text: str, covered: list[int], run: _Run, values: dict, sections, bod
     flags = [f"missing-part-{n}" for n in (1, 2, 3, 4) if n not in covered]
     if PLACEHOLDER_RE.search(text) or PLACEHOLDER_RE.search(values["title"] or ""):
         flags.append("placeholder")
-    if MASKED_RE.search(text):
+    if MASKED_RE.search(text) or MASKED_RE.search(values["title"] or ""):
         flags.append("masked-digits")
     if CUT_RE.search(text):
         flags.append("cut")
