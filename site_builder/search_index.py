@@ -16,14 +16,14 @@ from pathlib import Path
 
 from whoosh import index as whoosh_index
 from whoosh import query as Q
-from whoosh import scoring, sorting
+from whoosh import scoring
 from whoosh.analysis import Token, Tokenizer
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 
 from . import tokenizer
 from .model import Entry, Report, Site
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 FILTER_FIELDS = ("year", "place", "level")
 PART_NUMBERS = (1, 2, 3, 4, 5)
 TITLE_BOOST = 3.0
@@ -91,10 +91,9 @@ def make_schema() -> Schema:
         published=ID(stored=True, sortable=True),
         parts=KEYWORD(stored=True, commas=True),
         text=STORED,
+        part_texts=STORED,  # {part number: text}: a --part search filters matches on them
         url=STORED,
     )
-    for n in PART_NUMBERS:
-        fields[f"part{n}"] = TEXT(analyzer=stream, phrase=True)
     return Schema(**fields)
 
 
@@ -161,10 +160,9 @@ def _document(entry: Entry, r: Report, segmenter: tokenizer.Segmenter) -> dict:
         published=r.published or "",
         parts=",".join(str(n) for n in sorted(parts)),
         text=r.text,
+        part_texts=parts,
         url=report_url(entry.id),
     )
-    for n, part in parts.items():
-        doc[f"part{n}"] = part
     return doc
 
 
@@ -273,9 +271,9 @@ class Results:
     facets: dict = field(default_factory=dict)  # field -> ((value, count), ...)
 
 
-def build_query(clauses: tuple[tokenizer.Clause, ...], part: int | None = None):
+def build_query(clauses: tuple[tokenizer.Clause, ...]):
     """The Whoosh query that must match, and the optional one that only ranks."""
-    fieldname = f"part{part}" if part else "content"
+    fieldname = "content"
     required = [_clause_query(fieldname, c) for c in clauses]
     rank = [_clause_query("title", c) for c in clauses if not c.char]
     segmenter_words = [w for c in clauses for w in _query_words(c)]
@@ -308,39 +306,48 @@ def _filter_query(filters: dict[str, str | None]):
 
 def search(index_dir_or_ix, query: str, *, filters: dict | None = None, part: int | None = None,
            limit: int | None = 10, offset: int = 0, facets: bool = False) -> Results:
-    """Search; every clause of the query must match. Never raises on odd input: a query
-    with nothing searchable gives no results."""
+    """Search; every clause of the query must match (inside mandated part `part` when
+    given). Never raises on odd input: a query with nothing searchable finds nothing."""
     clauses = tokenizer.parse_query(query)
     if part is not None and part not in PART_NUMBERS:
         part = None
     if not clauses:
         return Results(query, clauses, 0, (), {})
     ix = index_dir_or_ix if hasattr(index_dir_or_ix, "searcher") else open_index(Path(index_dir_or_ix))
-    whoosh_query = build_query(clauses, part)
-    flt = _filter_query(filters or {})
     with ix.searcher(weighting=scoring.BM25F()) as searcher:
-        groupedby = sorting.Facets()
-        if facets:
-            for name in FILTER_FIELDS:
-                groupedby.add_field(name, allow_overlap=False)
-        kwargs = {"groupedby": groupedby} if facets else {}
-        found = searcher.search(whoosh_query, filter=flt, limit=None, **kwargs)
-        ids = searcher.reader().column_reader("id")
-        ranked = sorted(((round(h.score, 6), h.docnum) for h in found),
-                        key=lambda sd: (-sd[0], ids[sd[1]]))
+        found = searcher.search(build_query(clauses), filter=_filter_query(filters or {}), limit=None)
+        reader = searcher.reader()
+        ids = reader.column_reader("id")
+        ranked = sorted(((round(h.score, 6), h.docnum) for h in found), key=lambda sd: (-sd[0], ids[sd[1]]))
+        if part is not None:
+            # Parts are not indexed apart: a match in the report is kept when its text
+            # (normalised) contains every clause inside that part.
+            ranked = [(score, docnum) for score, docnum in ranked
+                      if _in_part(searcher.stored_fields(docnum)["part_texts"].get(part, ""), clauses)]
         facet_counts = {}
         if facets:
             for name in FILTER_FIELDS:
-                groups = found.groups(name)
-                facet_counts[name] = tuple(sorted(((k, len(v)) for k, v in groups.items() if k),
-                                                  key=lambda kv: (-kv[1], kv[0])))
+                column = reader.column_reader(name)
+                counts: dict[str, int] = {}
+                for _, docnum in ranked:
+                    value = column[docnum]
+                    value = value.decode("utf-8") if isinstance(value, bytes) else value
+                    if value:
+                        counts[value] = counts.get(value, 0) + 1
+                facet_counts[name] = tuple(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
         page = ranked[offset:] if limit is None else ranked[offset:offset + limit]
         hits = []
         for score, docnum in page:
             f = searcher.stored_fields(docnum)
+            text = f["part_texts"].get(part, "") if part is not None else f["title"] + "\n" + f["text"]
             hits.append(Hit(
                 id=f["id"], url=f["url"], title=f["title"], place=f["place"], level=f["level"],
                 year=f["year"], published=f["published"], score=score,
-                snippet=tuple(tokenizer.snippet(f["title"] + "\n" + f["text"], clauses)),
+                snippet=tuple(tokenizer.snippet(text, clauses)),
             ))
         return Results(query, clauses, len(ranked), tuple(hits), facet_counts)
+
+
+def _in_part(text: str, clauses: tuple[tokenizer.Clause, ...]) -> bool:
+    normalized = tokenizer.normalize(text)
+    return all(tokenizer.contains(normalized, c) for c in clauses)

@@ -129,14 +129,18 @@ class Run:
     start: int  # offset in the normalised text
 
 
+_HAN_CLASS = "\u3007\u3400-\u4DBF\u4E00-\u9FFF\uF900-\uFAFF\U00020000-\U000323AF"
+# The same classes as _kind, for whole texts: Han; decimal digits; other letters and
+# numbers (str.isalnum); anything else ("_" included) is a gap.
+_RUN_RE = re.compile(
+    f"(?P<h>[{_HAN_CLASS}]+)|(?P<d>\\d+)|(?P<a>(?:(?![{_HAN_CLASS}])[^\\W\\d_])+)|(?P<g>[\\W_]+)")
+_HAN_CHAR_RE = re.compile(f"[{_HAN_CLASS}]")
+_HAN_WORD_RE = re.compile(f"[{_HAN_CLASS}]{{2,}}")
+_GROUP_KIND = {"h": _KIND_HAN, "d": _KIND_DIGIT, "a": _KIND_ALPHA, "g": _KIND_GAP}
+
+
 def runs(normalized: str) -> list[Run]:
-    out: list[Run] = []
-    start = 0
-    for i in range(1, len(normalized) + 1):
-        if i == len(normalized) or _kind(normalized[i]) != _kind(normalized[start]):
-            out.append(Run(_kind(normalized[start]), normalized[start:i], start))
-            start = i
-    return out
+    return [Run(_GROUP_KIND[m.lastgroup], m.group(), m.start()) for m in _RUN_RE.finditer(normalized)]
 
 
 def stream(normalized: str) -> list[str | None]:
@@ -173,7 +177,7 @@ def _han_tokens(text: str, after_word: bool) -> list[str]:
 
 def han_chars(normalized: str) -> list[str]:
     """Every Han character of a text (the single-character field)."""
-    return [ch for ch in normalized if is_han(ch)]
+    return _HAN_CHAR_RE.findall(normalized)
 
 
 # --- queries ---------------------------------------------------------------------------
@@ -251,7 +255,7 @@ class Segmenter:
 
     def words(self, normalized: str) -> list[str]:
         """Words of two or more Han characters, in order (repeats kept)."""
-        return [w for w in self._jieba.cut(normalized, False) if len(w) >= 2 and all(map(is_han, w))]
+        return [w for w in self._jieba.cut(normalized, False) if _HAN_WORD_RE.fullmatch(w)]
 
 
 _SPACES = re.compile(r"\s+")
@@ -297,6 +301,17 @@ def snippet(text: str, clauses: tuple[Clause, ...], width: int = 60) -> list[tup
     if hi < len(text):
         pieces.append(("…", False))
     return pieces
+
+
+def contains(normalized: str, clause: Clause) -> bool:
+    """Whether a normalised text holds a clause: the same answer as matching the clause's
+    tokens as a phrase in the text's stream (digit and Latin runs match whole)."""
+    start = normalized.find(clause.text)
+    while start != -1:
+        if clause.char or _whole(normalized, start, clause.text):
+            return True
+        start = normalized.find(clause.text, start + 1)
+    return False
 
 
 def _whole(normalized: str, start: int, needle: str) -> bool:

@@ -1,0 +1,251 @@
+"""Search figures on generated archives: segmenter throughput, Whoosh index build time and
+size, query latency, Pagefind bundle build time and size, bytes a browser fetches per query.
+
+    python bench/search.py [--sizes 1000,10000] [--seed 1] [--workdir DIR] [--no-browser]
+
+For each size N: generate N reports (bench/generate.py), parse them (site_builder's parse
+cache), assemble the site, then measure. Prints one markdown section.
+"""
+from __future__ import annotations
+
+import argparse
+import functools
+import http.server
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+sys.path.insert(0, str(BENCH))
+sys.path.insert(0, str(ROOT))
+
+import generate  # noqa: E402  (bench/generate.py)
+
+QUERIES = [
+    ("two characters", "营商", {}),
+    ("phrase", "营商环境", {}),
+    ("policy term", "放管服", {}),
+    ("traditional", "行政復議", {}),
+    ("long phrase", "深入贯彻习近平法治思想", {}),
+    ("one character", "镇", {}),
+    ("digits + Han", "2023年", {}),
+    ("two terms", "执法 培训", {}),
+    ("with a filter", "营商环境", {"year": "2023"}),
+    ("no match", "不存在的词语组合", {}),
+]
+
+
+def mib(n: int) -> str:
+    return f"{n / 1048576:.1f} MiB"
+
+
+def folder_size(path: Path) -> tuple[int, int]:
+    files = [p for p in path.rglob("*") if p.is_file()]
+    return sum(p.stat().st_size for p in files), len(files)
+
+
+def prepare(n: int, seed: int, work: Path):
+    from site_builder import parse_cache
+    from site_builder.assemble import assemble_site
+    from site_builder.load import find_report_paths
+
+    content = work / f"content-{n}"
+    if not content.exists():
+        generate.generate(content, n, seed)
+    cache = work / f"parse-{n}"
+    paths, _ = find_report_paths(content)
+    summaries, _ = parse_cache.parse_files(content, paths, cache)
+    site, _ = assemble_site(summaries)
+    return site, functools.partial(parse_cache.load_report, cache)
+
+
+def segmenter_throughput(texts: list[str]) -> dict:
+    import jieba
+    import rjieba
+
+    from site_builder import tokenizer
+
+    jieba.setLogLevel(60)
+    jieba.initialize()
+    rj = rjieba.Jieba()
+    rj.cut("预热")
+    chars = sum(len(t) for t in texts)
+    out = {}
+    for name, cut in (("jieba", lambda t: jieba.lcut(t, HMM=False)), ("rjieba", lambda t: rj.cut(t, False))):
+        start = time.perf_counter()
+        for t in texts:
+            cut(t)
+        out[name] = chars / (time.perf_counter() - start)
+    sample = texts[: min(len(texts), 200)]
+    out["same_tokens"] = sum(jieba.lcut(t, HMM=False) == rj.cut(t, False) for t in sample) / len(sample)
+    start = time.perf_counter()
+    for t in texts:
+        tokenizer.stream(tokenizer.normalize(t))
+    out["stream"] = chars / (time.perf_counter() - start)
+    out["chars"] = chars
+    return out
+
+
+def whoosh_figures(site, report_of, work: Path, n: int) -> dict:
+    from dataclasses import replace
+
+    from site_builder import search_index as si
+
+    index_dir = work / f"whoosh-{n}"
+    if index_dir.exists():
+        import shutil
+
+        shutil.rmtree(index_dir)
+    start = time.perf_counter()
+    stats = si.update_index(site, index_dir, report_of)
+    cold = time.perf_counter() - start
+    start = time.perf_counter()
+    si.update_index(site, index_dir, report_of)
+    noop = time.perf_counter() - start
+    # One report edited: its summary gets a new key (as a changed file would).
+    first = site.entries[0]
+    edited = replace(site, entries=(replace(first, report=replace(first.report, key=first.report.key + "x")),)
+                     + site.entries[1:])
+    start = time.perf_counter()
+    si.update_index(edited, index_dir, lambda key: report_of(key[:-1]) if key.endswith("x") else report_of(key))
+    one = time.perf_counter() - start
+    ix = si.open_index(index_dir)
+    latencies = {}
+    for label, query, filters in QUERIES:
+        si.search(ix, query, filters=filters, limit=10, facets=True)  # warm
+        runs = []
+        for _ in range(7):
+            t = time.perf_counter()
+            res = si.search(ix, query, filters=filters, limit=10, facets=True)
+            runs.append(time.perf_counter() - t)
+        latencies[label] = (query, statistics.median(runs), res.total)
+    return {"cold": cold, "noop": noop, "one": one, "bytes": stats.bytes, "docs": stats.documents,
+            "latency": latencies}
+
+
+class _Counting(http.server.SimpleHTTPRequestHandler):
+    sent: dict = {}
+
+    def log_message(self, *args):
+        pass
+
+    def copyfile(self, source, outputfile):
+        data = source.read()
+        outputfile.write(data)
+        _Counting.sent[self.path] = _Counting.sent.get(self.path, 0) + len(data)
+
+
+def static_figures(site, report_of, work: Path, n: int, browser: bool) -> dict:
+    import shutil
+
+    from site_builder import static_search
+    from site_builder.config import SiteConfig
+    from site_builder.render import STATIC_DIR, make_environment
+
+    out = work / f"static-{n}"
+    pf_work = work / f"pagefind-work-{n}"
+    for path in (out, pf_work):
+        if path.exists():
+            shutil.rmtree(path)
+    start = time.perf_counter()
+    static_search.write_static_search(site, SiteConfig(), out, report_of, pf_work)
+    cold = time.perf_counter() - start
+    start = time.perf_counter()
+    static_search.write_static_search(site, SiteConfig(), work / f"static-{n}-again", report_of, pf_work)
+    noop = time.perf_counter() - start
+    size, files = folder_size(out / "pagefind")
+    result = {"cold": cold, "noop": noop, "bytes": size, "files": files}
+    if not browser:
+        return result
+    env = make_environment()
+    (out / "search").mkdir(exist_ok=True)
+    (out / "search" / "index.html").write_text(
+        env.get_template("search.html").render(config=SiteConfig(), root="../", page_url="search/"), encoding="utf-8")
+    shutil.copytree(STATIC_DIR, out / "static", dirs_exist_ok=True)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Counting, directory=str(out)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}/"
+    from playwright.sync_api import sync_playwright
+
+    fetched = {}
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"])
+        for label, query, filters in QUERIES:
+            context = b.new_context()  # a fresh cache for every query
+            page = context.new_page()
+            _Counting.sent = {}
+            page.goto(base + "search/")
+            page.wait_for_function("document.querySelectorAll('#search-level option').length > 1")
+            page.wait_for_timeout(200)
+            startup = sum(v for k, v in _Counting.sent.items() if k.startswith("/pagefind/"))
+            _Counting.sent = {}
+            for name, value in filters.items():
+                page.select_option(f"#search-{name}", value)
+            page.fill("#search-q", query)
+            t = time.perf_counter()
+            page.press("#search-q", "Enter")
+            page.wait_for_selector("body[data-search-done]")
+            elapsed = time.perf_counter() - t
+            sent = sum(v for k, v in _Counting.sent.items() if k.startswith("/pagefind/"))
+            fetched[label] = (startup, sent, elapsed)
+            context.close()
+        b.close()
+    server.shutdown()
+    result["fetched"] = fetched
+    return result
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--workdir", type=Path)
+    parser.add_argument("--no-browser", action="store_true")
+    args = parser.parse_args(argv)
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="search-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    lines = []
+    for n in (int(s) for s in args.sizes.split(",")):
+        site, report_of = prepare(n, args.seed, work)
+        texts = [report_of(e.report.key).text for e in site.entries]
+        seg = segmenter_throughput(texts)
+        wh = whoosh_figures(site, report_of, work, n)
+        st = static_figures(site, report_of, work, n, not args.no_browser)
+        lines += [
+            f"### {len(site.entries)} reports ({seg['chars'] / 1e6:.1f} M characters of cleaned text)",
+            "",
+            f"- Segmenter, words without HMM: jieba {seg['jieba'] / 1e6:.2f} M chars/s, rjieba "
+            f"{seg['rjieba'] / 1e6:.2f} M chars/s ({seg['rjieba'] / seg['jieba']:.0f}×), same tokens on "
+            f"{seg['same_tokens']:.0%} of sampled reports; token stream (normalise + bigrams) "
+            f"{seg['stream'] / 1e6:.2f} M chars/s.",
+            f"- Whoosh: cold build {wh['cold']:.1f} s, no-op update {wh['noop']:.2f} s, one report changed "
+            f"{wh['one']:.2f} s; index {mib(wh['bytes'])} for {wh['docs']} documents.",
+            f"- Pagefind: cold build {st['cold']:.1f} s (pages + CLI), unchanged rebuild {st['noop']:.2f} s; "
+            f"bundle {mib(st['bytes'])} in {st['files']} files.",
+            "",
+            "| query | | matches | Whoosh latency (median, 10 hits + facets) |"
+            + (" static: KiB fetched for the query | static: time to results |" if "fetched" in st else ""),
+            "|---|---|---:|---:|" + ("---:|---:|" if "fetched" in st else ""),
+        ]
+        for label, query, _ in QUERIES:
+            q, lat, total = wh["latency"][label]
+            row = f"| {label} | `{q}` | {total} | {lat * 1000:.1f} ms |"
+            if "fetched" in st:
+                startup, sent, elapsed = st["fetched"][label]
+                row += f" {sent / 1024:.0f} | {elapsed * 1000:.0f} ms |"
+            lines.append(row)
+        if "fetched" in st:
+            startup = st["fetched"][QUERIES[0][0]][0]
+            lines += ["", f"Static search page start-up (pagefind.js, wasm, entry, meta, filters): "
+                          f"{startup / 1024:.0f} KiB, once per visit."]
+        lines.append("")
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
