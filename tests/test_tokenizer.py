@@ -96,3 +96,50 @@ def test_snippet_does_not_highlight_inside_longer_numbers():
     marked = [p for p, m in pieces if m]
     assert marked == ["2023年"]
     assert "".join(p for p, _ in pieces).startswith("编号12023年与")
+
+
+# --- the core claim, as a property: a clause matches exactly where its text occurs ---------
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+_ALPHABET = st.sampled_from(list("营商环境法治镇年度建設设") + list("2023") + list("ab") + list(" ，。、_\n"))
+
+
+def _phrase_in_stream(tokens, clause) -> bool:
+    if clause.char:
+        return clause.tokens[0] in tokenizer_chars(tokens)
+    n = len(clause.tokens)
+    return any(tuple(tokens[i:i + n]) == clause.tokens for i in range(len(tokens) - n + 1))
+
+
+def tokenizer_chars(tokens):
+    return {ch for tok in tokens if tok for ch in tok if t.is_han(ch)}
+
+
+def _boundary_substring(text: str, needle: str) -> bool:
+    import re
+
+    def edge(ch: str) -> str:
+        return "0-9" if ch.isdigit() else "a-z" if ch.isalpha() and ch.isascii() else ""
+
+    head, tail = edge(needle[0]), edge(needle[-1])
+    pattern = (f"(?<![{head}])" if head else "") + re.escape(needle) + (f"(?![{tail}])" if tail else "")
+    return re.search(pattern, text) is not None
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(_ALPHABET, max_size=40), data=st.data())
+def test_clause_matches_exactly_where_its_text_occurs(text, data):
+    normalized = t.normalize(text)
+    tokens = t.stream(normalized)
+    other = data.draw(st.text(_ALPHABET, min_size=1, max_size=6))
+    start = data.draw(st.integers(0, max(0, len(text) - 1)))
+    candidates = [text[start:start + data.draw(st.integers(1, 6))], other]
+    for query in candidates:
+        clauses = t.parse_query(query)
+        if len(clauses) != 1 or clauses[0].text != t.normalize(query):
+            continue  # queries with gaps are several clauses, each checked on its own
+        (clause,) = clauses
+        expected = _boundary_substring(normalized, clause.text)
+        assert _phrase_in_stream(tokens, clause) == expected, (text, query, tokens, clause)
+        assert t.contains(normalized, clause) == expected
