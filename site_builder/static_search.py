@@ -59,6 +59,17 @@ def write_static_search(site: Site, config, out_dir: Path, report_of: ReportOf |
 
 
 def _write(site: Site, out_dir: Path, work: Path, report_of: ReportOf | None) -> None:
+    bundle, _ = build_bundle(site, work, report_of)
+    target = out_dir / BUNDLE_DIR
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(bundle, target)
+
+
+def build_bundle(site: Site, work: Path, report_of: ReportOf | None = None) -> tuple[Path, str]:
+    """Bring <work>/pages and <work>/bundle up to date; return the bundle and its digest.
+    Pagefind runs only when a page changed (its filter files differ from run to run)."""
+    work = Path(work)
     pages = work / "pages"
     digest = sync_pages(site, pages, report_of)
     bundle = work / "bundle"
@@ -69,10 +80,21 @@ def _write(site: Site, out_dir: Path, work: Path, report_of: ReportOf | None) ->
         stamp.unlink(missing_ok=True)
         run_pagefind(pages, bundle)
         stamp.write_text(digest, encoding="utf-8")
-    target = out_dir / BUNDLE_DIR
-    if target.exists():
-        shutil.rmtree(target)
-    shutil.copytree(bundle, target)
+    return bundle, digest
+
+
+def static_search_pages(site: Site, work_dir: Path, report_of: ReportOf | None = None):
+    """The static search files as write.Page objects, for write_site: the Pagefind bundle
+    (built in `work_dir`, a folder of the build's state dir) and the character map. A
+    file's fingerprint is the bundle digest, so an unchanged bundle is not read again."""
+    from .write import Page
+
+    bundle, digest = build_bundle(site, Path(work_dir), report_of)
+    for path in sorted(p for p in bundle.rglob("*") if p.is_file()):
+        rel = f"{BUNDLE_DIR}/{path.relative_to(bundle).as_posix()}"
+        yield Page(rel, f"{digest}:{rel}", path.read_bytes)
+    data = char_map_js().encode("utf-8")
+    yield Page(CHAR_MAP_PATH, hashlib.sha256(data).hexdigest(), lambda: data)
 
 
 def run_pagefind(site_dir: Path, output_path: Path) -> None:

@@ -196,3 +196,15 @@ def test_fresh_pagefind_runs_agree_on_pages_and_words(site, tmp_path):
                 if p.is_file() and p.parent.name in ("fragment", "index")}
 
     assert stable(a) and stable(a) == stable(b)
+
+
+def test_static_search_pages_for_write_site(site, tmp_path):
+    pages = list(static_search.static_search_pages(site, tmp_path / "work"))
+    paths = [p.path for p in pages]
+    assert "pagefind/pagefind.js" in paths and static_search.CHAR_MAP_PATH in paths
+    assert len(paths) == len(set(paths))
+    again = {p.path: p.fingerprint for p in static_search.static_search_pages(site, tmp_path / "work")}
+    assert again == {p.path: p.fingerprint for p in pages}
+    by_path = {p.path: p for p in pages}
+    assert by_path["pagefind/pagefind.js"].produce() == \
+        (tmp_path / "work" / "bundle" / "pagefind.js").read_bytes()
