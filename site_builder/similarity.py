@@ -23,7 +23,8 @@ import numpy as np
 from .model import Site, Summary
 from .tokenizer import normalize
 
-MIN_CHARS = 10  # shorter sentences (headings, dates, signatures) say nothing about copying
+MIN_CHARS = 10  # shorter sentences (headings, dates, signatures) say nothing about copying;
+# digits do not count towards it, so a date alone is never a sentence
 MIN_SHARED = 2  # a single shared sentence can be chance or a quotation
 MIN_SHARE = 0.05
 TOP = 5  # similar reports listed per report
@@ -41,7 +42,7 @@ def sentences(text: str) -> list[str]:
     out = []
     for piece in _SPLIT.split(normalize(text)):
         sentence = _DROP.sub("", piece).translate(_DIGITS)
-        if len(sentence) >= MIN_CHARS:
+        if len(sentence) - sum(ch == "0" for ch in sentence) >= MIN_CHARS:
             out.append(sentence)
     return out
 
