@@ -28,7 +28,7 @@ CC_RE = re.compile(r"(主送|抄送)\s*[:：]\s*(.*?)\s*[。.]?\s*(?=[，,；;\s
 DISCLOSURE_RE = re.compile(r"[(（]?\s*此件.{0,12}[)）]?|[(（]?\s*(?:主动公开|依申请公开|不予公开)\s*[)）]?")
 INDEX_ONLY_RE = re.compile(r"[0-9A-Za-z]{5,}[-/]\d{4}[-/]\d{2,}")
 PLACEHOLDER_RE = re.compile(r"(?<![A-Za-z])(?:XX|xx|ＸＸ|Ｘ|X(?=[名件人次个元万项起家镇乡村县区])|××|某某|20[xX]{2})(?![A-Za-z])")
-MASKED_RE = re.compile(rf"\*{{2,}}(?=\s*[{clean.CJK}%])|\d\*+|\*+\d")
+MASKED_RE = re.compile(rf"\*{{2,}}(?=\s*[{clean.CJK}%])|\*(?=[年月日次件个人元万%名场余项起家户多])|\d\*+|\*+\d")
 CUT_RE = re.compile(r"[(（【\[]\s*略\s*[)）】\]]|……略|以下略|此处略")
 TEMPLATE_RE = re.compile(r"(?:XX|××|某某|X)(?:镇|乡|县|区|市|街道)|20[xX]{2}\s*年")
 TRUNCATED_END = re.compile(r"[。！？!?”」』）)…]$|[。！？]”$")
@@ -530,6 +530,16 @@ def _apply_overrides(values: dict, overrides: dict[str, str], run: _Run) -> None
             values[key] = value
 
 
+def _truncated(body, sections, run: _Run) -> bool:
+    """The text stops mid-sentence, or on a heading with nothing under it."""
+    if run.fields.get("signed") or not body:
+        return False
+    if sections and not sections[-1].text and body[-1].line == sections[-1].line:
+        return True
+    last = sections[-1].text.split("\n")[-1] if sections and sections[-1].text else body[-1].text
+    return TRUNCATED_END.search(last) is None and match_heading(last) is None
+
+
 def _flags(text: str, covered: list[int], run: _Run, values: dict, sections, body) -> tuple[str, ...]:
     flags = [f"missing-part-{n}" for n in (1, 2, 3, 4) if n not in covered]
     if PLACEHOLDER_RE.search(text) or PLACEHOLDER_RE.search(values["title"] or ""):
@@ -540,8 +550,7 @@ def _flags(text: str, covered: list[int], run: _Run, values: dict, sections, bod
         flags.append("cut")
     if any(c.kind == "spam" for c in run.changes):
         flags.append("spam-removed")
-    last = body[-1].text if body else ""
-    if not run.fields.get("signed") and last and not TRUNCATED_END.search(last) and not match_heading(last):
+    if _truncated(body, sections, run):
         flags.append("truncated")
     if TEMPLATE_RE.search(values["title"] or "") or TEMPLATE_RE.search(text[:300]) \
             or len(PLACEHOLDER_RE.findall(text)) >= 20:
