@@ -75,12 +75,33 @@ def test_font_size_switch_by_keyboard_scales_all_text_and_persists(page, site_ur
     assert root_font_px(page) < before["root"]
 
 
+# Contrast ratio of every visible button's text against its own background. axe leaves
+# one-character labels (大/中/小) unjudged, so they are measured here.
+BUTTON_CONTRAST = """() => {
+  const rgb = c => c.match(/[0-9.]+/g).slice(0, 3).map(Number);
+  const lum = c => { const [r, g, b] = rgb(c).map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+                     return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+  return [...document.querySelectorAll('button')].filter(b => b.offsetParent).map(b => {
+    const s = getComputedStyle(b); const [x, y] = [lum(s.color), lum(s.backgroundColor)];
+    return [b.textContent.trim(), (Math.max(x, y) + 0.05) / (Math.min(x, y) + 0.05)];
+  });
+}"""
+
+
+def low_contrast_buttons(page) -> list:
+    ratios = page.evaluate(BUTTON_CONTRAST)
+    assert len(ratios) >= 5
+    return [(label, round(ratio, 2)) for label, ratio in ratios if ratio < 4.5]
+
+
 def test_high_contrast_mode_by_keyboard_persists(page, site_url):
     page.goto(site_url)
     background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert not low_contrast_buttons(page)
     page.focus("button[data-contrast]")
     page.keyboard.press("Enter")
     assert page.get_attribute("button[data-contrast]", "aria-pressed") == "true"
+    assert not low_contrast_buttons(page)
     page.goto(site_url + PAGE_TYPES["report"])
     assert page.evaluate("document.documentElement.classList.contains('contrast')")
     assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(0, 0, 0)" != background
