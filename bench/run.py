@@ -216,13 +216,21 @@ def main(argv: list[str] | None = None) -> int:
         columns = {}
         for n in sizes:
             print(f"measuring N={n} ...", file=sys.stderr)
-            columns[n] = measure(n, args.seed, work, args.skip_hugo)
-    metrics = list(dict.fromkeys(m for col in columns.values() for m in col))
-    print("| metric | " + " | ".join(f"N={n}" for n in sizes) + " |")
-    print("|---|" + "---:|" * len(sizes))
-    for m in metrics:
-        print(f"| {m} | " + " | ".join(columns[n].get(m, "–") for n in sizes) + " |")
+            try:
+                columns[n] = measure(n, args.seed, work, args.skip_hugo)
+            except RuntimeError as exc:  # report what failed, keep the other sizes
+                columns[n] = {"failed": str(exc).splitlines()[-1][:200]}
+            print(markdown_table(columns), file=sys.stderr)  # partial results as they come
+    print(markdown_table(columns))
     return 0
+
+
+def markdown_table(columns: dict[int, dict[str, str]]) -> str:
+    sizes = list(columns)
+    metrics = list(dict.fromkeys(m for col in columns.values() for m in col))
+    lines = ["| metric | " + " | ".join(f"N={n}" for n in sizes) + " |", "|---|" + "---:|" * len(sizes)]
+    lines += [f"| {m} | " + " | ".join(columns[n].get(m, "–") for n in sizes) + " |" for m in metrics]
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
