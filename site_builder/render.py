@@ -155,7 +155,9 @@ class _PageRenderer:
         full = functools.cache(lambda: self.sources.report(entry.report.key))
         raw = functools.cache(lambda: self.sources.original(entry.report.source))
         yield self._page(
-            urls.report(entry.id), "report.html", inputs=(entry, place, prev, next_, similar),
+            urls.report(entry.id), "report.html",
+            inputs=(entry, place, prev, next_, [(o.id, o.report.title, o.report.place, o.report.year, share)
+                                                for o, share in similar]),
             entry=entry, place=place, prev=prev, next=next_, similar=similar,
             lazy={"r": full, "change_counts": lambda: _count_kinds(full().changes)},
         )
