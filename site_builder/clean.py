@@ -261,7 +261,8 @@ CHROME_RES: tuple[re.Pattern[str], ...] = tuple(
         r".*\s[>＞»]\s.*[>＞»].*",  # breadcrumb without a label
         r"今天是[:：]?.*",
         r"\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日\s*(?:星期|周)[一二三四五六日天].*",
-        r"扫一扫.*|.*(?:在手机|手机上)(?:打开|查看|浏览).*|.*二维码.*",
+        r".*扫一扫.*|.*(?:在手机|手机上)(?:打开|查看|浏览).*|.*二维码.*",
+        r"(?:主办|承办|协办|维护|运维)(?:单位)?\s*[:：].*|.*地址\s*[:：].*(?:邮编|电话|邮政编码).*",
         r"图片|图\d*|视频|附图|打印本页|打印|【?关闭】?",
         r"(?:上一篇|下一篇|上一条|下一条|上篇|下篇)\s*[:：].*",
         r"【?(?:相关链接|相关文章|相关阅读|相关新闻|相关信息|相关附件|友情链接)】?\s*[:：]?.*",
@@ -290,12 +291,13 @@ AGGREGATOR_RES: tuple[re.Pattern[str], ...] = tuple(
 # Names that are gambling brands on their own:
 _BRANDS_ALONE = (
     r"(?:英国)?威廉\.?希尔|bet365|BET365|Bet365|betway|188bet|12bet|百家乐|娱乐城|娱乐场|(?:澳门)?新葡京|葡京娱乐"
-    r"|威尼斯人|华体会|九游会|金博宝|易胜博|博狗|六合彩开奖|时时彩|北京赛车|真人荷官|真人视讯"
+    r"|威尼斯人|华体会|九游会|金博宝|易胜博|博狗|六合彩开奖|时时彩|北京赛车|真人荷官|真人视讯|雷竞技|开元棋牌"
+    r"|(?:KY|AG|PG|BG|BB|OB|IM|BOB|ky|ag|pg|bg|ob|im|bob)(?:真人|视讯|电子|棋牌|体育|娱乐)"
 )
 # Names that are ordinary words unless a gambling suffix follows (金沙镇, 皇冠 are legitimate):
 _BRANDS_SUFFIXED = (
     r"(?:澳门)?(?:金沙|皇冠|太阳城|永利|银河|开云|亚博|凯发|乐鱼|米乐|半岛|必赢|伟德|立博|大发|天博|沙巴|明升|尊龙"
-    r"|利来|必发|爱游戏|新濠|美高梅|威尼斯)"
+    r"|利来|必发|爱游戏|新濠|美高梅|威尼斯|欧宝|乐动|星空|江南|必威|明陞|宝博)"
 )
 _SPAM_SUFFIX = (
     r"(?:娱乐城|娱乐场|娱乐平台|娱乐官网|娱乐网址|娱乐|体育在线|体育官网|体育|在线|官网|官方网站|网址|平台|集团|"
@@ -357,6 +359,10 @@ _NUMBERING_START = re.compile(
 _END_PUNCT = "。！？；：:!?"
 _GAP = re.compile(r"[ \u3000\u00a0]+")
 _TITLE_END = re.compile(r"(?:报告|总结|汇报)$")
+_BLOCK_START = re.compile(r"(?:主送|抄送|附件)\s*[:：]")
+_DATE_END = re.compile(r"(?:19|20)\d\d\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日$")
+_DATE_START = re.compile(r"(?:19|20)\d\d\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日")
+_ISSUER_END = re.compile(r"(?:人民政府|委员会|办事处|局)$")
 
 
 def split_export(line: str) -> list[str] | None:
@@ -372,6 +378,9 @@ def split_export(line: str) -> list[str] | None:
         if (
             current[-1] in _END_PUNCT
             or _NUMBERING_START.match(piece)
+            or _BLOCK_START.match(piece)
+            or _DATE_END.search(current)
+            or (_ISSUER_END.search(current) and _DATE_START.match(piece))
             or (not segments and _TITLE_END.search(current) and len(current) <= 60)
         ):
             segments.append((current, gaps))

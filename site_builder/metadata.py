@@ -43,14 +43,21 @@ def _label_key(raw: str) -> str:
 def parse_metadata_line(text: str, in_header: bool) -> dict[str, str] | None:
     """Fields of a metadata line (「索引号：… 发布机构：…」), or None when it is not one."""
     matches = list(LABEL_RE.finditer(text))
-    if not matches or matches[0].start() > 1:
+    lead = None
+    if matches and matches[0].start() > 1:
+        # 「2024-03-28 10:01  来源：X县司法局」: a date before the first label is the page's date.
+        head = text[: matches[0].start()].strip(" |｜丨-—/")
+        if not DATE_LINE_RE.fullmatch(head):
+            return None
+        lead = find_date(head)
+    if not matches:
         return None
     keys = [_label_key(m[1]) for m in matches]
     if not in_header and (len(text) > 80 or all(k in WEAK_LABELS for k in keys)):
         return None
     if len(matches) == 1 and len(text) > 120:
         return None
-    fields: dict[str, str] = {}
+    fields: dict[str, str] = {"published": lead} if lead else {}
     for m, nxt, key in zip(matches, matches[1:] + [None], keys):
         value = text[m.end() : nxt.start() if nxt else len(text)]
         value = value.strip(" \u3000|｜丨-—/,，;；【】[]").strip()

@@ -327,8 +327,14 @@ def _footer_line(item: Item, run: _Run, body: list[Item]) -> None:
         for name, value in fields.items():
             _take_field(run, name, value)
         run.drop(item, "metadata")
-    else:
+    elif (md.split_issuers(text) or SIGNATURE_DATE.fullmatch(text) or KEEP_AT_END.match(text)
+          or len(text) > 40):
         body.append(item)
+    else:
+        run.drop(item, "chrome")  # page footer after the report: links, site names, counters
+
+
+KEEP_AT_END = re.compile(r"附件|附表|特此报告|特此汇报|[（(]?\d{1,2}[.、．)）]|联系人|[（(]?此")
 
 
 SIGNATURE_DATE = re.compile(rf"(.*?)\s*[(（]?\s*((?:{md.DATE_RE.pattern}))\s*[)）]?")
