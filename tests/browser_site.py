@@ -34,7 +34,17 @@ PAGE_TYPES = {
     "compliance-year": "compliance/2024/",
     "data": "data/",
     "not-found": "404.html",
+    "search": "search/",
 }
+
+
+@pytest.fixture(scope="session")
+def page_types(built_site: Path) -> dict[str, str]:
+    """PAGE_TYPES that the build produced (the search page comes with the search index)."""
+    found = {name: url for name, url in PAGE_TYPES.items()
+             if (built_site / (url + "index.html" if url == "" or url.endswith("/") else url)).exists()}
+    assert len(found) >= len(PAGE_TYPES) - 1, sorted(set(PAGE_TYPES) - set(found))
+    return found
 
 
 def require(tool_ok: bool, what: str) -> None:

@@ -9,6 +9,9 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "content"
 
+# The browser fixtures (one built site, one loopback server, one Chromium for the session).
+pytest_plugins = ("browser_site",)
+
 
 def report_text(place: str, year: int, extra: str = "") -> str:
     """A small, clean report in the usual shape."""

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from browser_site import built_site, require  # noqa: F401
+from browser_site import require
 
 CANARY = '<!DOCTYPE html><html lang="zh-CN"><head><title>x</title></head><body><p>x</span></body></html>'
 
