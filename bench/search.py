@@ -243,7 +243,8 @@ def main(argv=None) -> int:
             lines += ["", f"Static search page start-up (pagefind.js, wasm, entry, meta, filters): "
                           f"{startup / 1024:.0f} KiB, once per visit."]
         lines.append("")
-    print("\n".join(lines))
+        print("\n".join(lines), flush=True)  # each size as soon as it is measured
+        lines = []
     return 0
 
 
