@@ -1,5 +1,5 @@
 """Shared by the browser tests: the sample archive built once, served by one http.server
-thread on 127.0.0.1, and one headless Debian Chromium driven by Playwright.
+thread on 127.0.0.1, and a headless Debian Chromium driven by Playwright per module.
 
 Outside CI a missing tool skips these tests; with CI set they must run."""
 from __future__ import annotations
@@ -80,8 +80,10 @@ def site_url(built_site: Path):
     server.server_close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """Module-scoped: Playwright's sync API allows one running instance at a time, and
+    other test modules start their own."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
