@@ -130,15 +130,20 @@ def _article(root: Node) -> Node:
     if best_len >= 100:
         good = [n for n in hinted if _text_len(n, cache) >= 0.7 * best_len]
         return min(good, key=lambda n: _text_len(n, cache))
-    credit: dict[int, tuple[int, Node]] = {}
+    # Text directly in an element or in its paragraphs (old CMSs put text and <br> in a <td>).
+    best, best_score = None, 0
     for n in nodes:
-        if n.tag in ("p", "br", "font", "span") and n.parent is not None:
-            got = credit.get(id(n.parent), (0, n.parent))
-            credit[id(n.parent)] = (got[0] + _text_len(n, cache), n.parent)
-    if credit:
-        score, parent = max(credit.values(), key=lambda t: t[0])
-        if score >= 100:
-            return parent
+        score = 0
+        for child in n.children:
+            if isinstance(child, Node):
+                if child.tag in ("p", "font", "span", "strong", "b") and not _skipped(child):
+                    score += _text_len(child, cache)
+            else:
+                score += len(_CJK_RE.findall(child[1]))
+        if score > best_score:
+            best, best_score = n, score
+    if best is not None and best_score >= 100:
+        return best
     body = next((n for n in nodes if n.tag == "body"), root)
     return body
 

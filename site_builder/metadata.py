@@ -243,7 +243,10 @@ def region_in_text(place: str, texts: list[str]) -> tuple[str, str | None]:
                 if not chain or not joined.endswith(head):
                     continue
                 if len(joined) > len(best[1] or ""):
-                    best = (name, joined)
+                    if head and DEPARTMENT_RE.search(name):
+                        best = (chain[-1] + name, joined)  # 「市司法局」 in 「湘潭市司法局」
+                    else:
+                        best = (name, joined)
     return best
 
 

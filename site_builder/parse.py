@@ -233,6 +233,9 @@ def _header(kept: list[Item], run: _Run) -> tuple[str | None, list[Item], int]:
     meta_title = run.fields.get("title")
     if meta_title:
         title = clean.strip_spam(clean.repair_line(meta_title)[0].strip())
+    # A column name (「法治政府建设年度报告」) can precede the title: prefer one with a year.
+    best = next((k for k, (_, text) in enumerate(titles) if re.search(r"\d{4}", text)), 0)
+    titles = titles[best:best + 1] + titles[:best] + titles[best + 1:]
     for k, (item, text) in enumerate(titles):
         if title is None and k == 0:
             title = text
@@ -248,6 +251,11 @@ def _header(kept: list[Item], run: _Run) -> tuple[str | None, list[Item], int]:
     while end < len(kept) and title and _same_title(kept[end].text, title):
         run.drop(kept[end], "duplicate-title")
         end += 1
+    if title is None and run.fields.get("page_title"):
+        # <title>「X镇2023年法治政府建设年度报告_X县人民政府」: the part that is a title.
+        parts = re.split(r"\s*[_|｜]\s*|\s+-\s+", run.fields["page_title"])
+        fixed = [clean.strip_spam(clean.repair_line(p)[0]) for p in parts]
+        title = next((p for p in fixed if _title_like(p)), None)
     if title:
         title = re.sub(r"\s+", " ", title).strip("《》 ")
         m = re.match(r"(.*?)关于", title)
