@@ -405,7 +405,7 @@ class ReportMaker:
         self.i, self.pool = i, pool
         self.place = make_place(seed, rng.randrange(max(1, count // 3)))
         self.noise: list[str] = []
-        self.used: dict[int, set[int]] = {}
+        self.used: dict[object, set[int]] = {}
         pl = self.place
         township = pl.level in ("镇", "乡", "街道")
         self.year = rng.choices(range(2018, 2026), weights=(2, 4, 6, 8, 10, 12, 14, 12))[0]
@@ -589,17 +589,18 @@ class ReportMaker:
             text = "工作措施和成效"
         return text
 
+    def pick(self, key, size: int) -> int:
+        """An index below size, none picked twice for the same key while any are left."""
+        used = self.used.setdefault(key, set())
+        fresh = [k for k in range(size) if k not in used] or list(range(size))
+        k = self.rng.choice(fresh)
+        used.add(k)
+        return k
+
     def paragraphs(self, part: int, n: int) -> list[str]:
         """n paragraphs of a part's pool, none used twice in one report while the pool lasts."""
         pool = self.pool.paras[part] or self.pool.paras[1]
-        used = self.used.setdefault(part, set())
-        out = []
-        for _ in range(n):
-            fresh = [k for k in range(len(pool)) if k not in used] or list(range(len(pool)))
-            k = self.rng.choice(fresh)
-            used.add(k)
-            out.append(self.s(pool[k]))
-        return out
+        return [self.s(pool[self.pick(part, len(pool))]) for _ in range(n)]
 
     def body_blocks(self, order: list[int], merged: bool) -> list[Block]:
         rng, pl = self.rng, self.place
@@ -630,8 +631,8 @@ class ReportMaker:
         n = 0
         for part in order:
             n += 1
-            if misnumber and n == 2:
-                n = 1
+            if misnumber and n == 2 and len(order) > 2:
+                n, misnumber = 1, False  # one duplicated number: 一、一、二、三、
             heading = self.heading_text(part)
             if start_at_heading and part == order[0] and "{Y" not in heading:
                 heading = "{Y}年度" + heading.removeprefix("上一年度")
@@ -673,7 +674,7 @@ class ReportMaker:
             inline = rng.random() < 0.25
             for k in range(1, nsub + 1):
                 label = number_label(sub, k)
-                head = self.s(rng.choice(subs))
+                head = self.s(subs[self.pick(("sub", p), len(subs))])
                 if inline:
                     blocks.append(Block("p", label + head + "。" + self.paragraphs(p, 1)[0]))
                 else:
