@@ -3,9 +3,10 @@ from __future__ import annotations
 
 
 class DecodeError(ValueError):
-    def __init__(self, message: str, line: int = 1):
+    def __init__(self, message: str, line: int = 1, start: int = 0):
         super().__init__(message)
         self.line = line
+        self.start = start  # offset of the first byte that could not be decoded
 
 
 def decode_bytes(raw: bytes) -> tuple[str, str]:
@@ -24,9 +25,14 @@ def decode_bytes(raw: bytes) -> tuple[str, str]:
         return _strict(raw, codec, "utf-16")
     try:
         return _normalise(raw.decode("utf-8")), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    return _strict(raw, "gb18030", "gb18030")
+    except UnicodeDecodeError as exc:
+        utf8_error = exc.start
+    try:
+        return _strict(raw, "gb18030", "gb18030")
+    except DecodeError as exc:
+        if exc.start >= utf8_error:
+            raise
+    return _strict(raw, "utf-8", "utf-8")  # damaged UTF-8 (it got further): say where
 
 
 def _utf16_without_bom(raw: bytes) -> str | None:
@@ -54,7 +60,7 @@ def _strict(raw: bytes, codec: str, name: str) -> tuple[str, str]:
         line = raw[: exc.start].count(b"\n") + 1
         if codec.startswith("utf-16"):
             line = raw[: exc.start].count(b"\n\x00" if codec != "utf-16-be" else b"\x00\n") + 1
-        raise DecodeError(f"cannot decode as {name} (byte {exc.start})", line) from None
+        raise DecodeError(f"cannot decode as {name} (byte {exc.start})", line, exc.start) from None
 
 
 def _normalise(text: str) -> str:
