@@ -201,15 +201,13 @@ def _traditional_chars() -> frozenset[str]:
 
 def to_simplified(text: str) -> str:
     """OpenCC t2s, skipped when no character could change (fast path)."""
-    trad = _traditional_chars()
-    if not any(ch in trad for ch in text):
+    if _traditional_chars().isdisjoint(text):
         return text
     return _t2s().convert(text)
 
 
 def count_traditional(text: str) -> int:
-    trad = _traditional_chars()
-    return sum(1 for ch in text if ch in trad)
+    return sum(map(_traditional_chars().__contains__, text))
 
 
 # ---------------------------------------------------------------- repair

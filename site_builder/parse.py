@@ -116,10 +116,12 @@ def _parse(source: Source) -> tuple[Report | None, tuple[Problem, ...]]:
     return _report(source, run, title, body, overrides)
 
 
+BINARY_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ue000-\uf8ff]")
+
+
 def _binary(text: str) -> bool:
     sample = text[:4000]
-    bad = sum(1 for ch in sample if (ord(ch) < 32 and ch not in "\n\t\r") or 0xE000 <= ord(ch) <= 0xF8FF)
-    return bad > max(8, len(sample) // 20)
+    return len(BINARY_RE.findall(sample)) > max(8, len(sample) // 20)
 
 
 # ---------------------------------------------------------------- lines
@@ -311,7 +313,7 @@ def _footer(body: list[Item], run: _Run) -> list[Item]:
     """Take 主送/抄送, disclosure notes, trailing metadata and the signature off the end."""
     body = list(body)
     # Everything after the last paragraph-like line is footer.
-    last = max((i for i, item in enumerate(body) if _paragraph_like(item.text)), default=-1)
+    last = next((i for i in range(len(body) - 1, -1, -1) if _paragraph_like(body[i].text)), -1)
     tail = body[last + 1 :]
     body = body[: last + 1]
     for item in tail:
