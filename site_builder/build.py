@@ -9,6 +9,7 @@ reported. Warnings are published with the site, and fail the build only with str
 from __future__ import annotations
 
 import time
+from itertools import chain
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,8 @@ from .assemble import assemble_site
 from .config import SiteConfig, load_config
 from .load import find_report_paths
 from .model import Problem, Site
+from .search_index import update_index
+from .static_search import static_search_pages
 from .render import Sources, make_environment, render_site
 from .write import WriteStats, write_site
 
@@ -66,9 +69,12 @@ def _publish(site: Site, config: SiteConfig, content_dir: Path, output_dir: Path
         report=lambda key: parse_cache.load_report(state / "parse", key),
         original=lambda rel: (content_dir / rel).read_bytes(),
     )
-    files = render_site(site, config, env, sources)
-    stats = write_site(files, output_dir, state)
+    search_files = tuple(static_search_pages(site, state / "pagefind", sources.report))
+    clock.lap("static search")
+    stats = write_site(chain(render_site(site, config, env, sources), search_files), output_dir, state)
     clock.lap("render+write")
+    update_index(site, state / "whoosh", sources.report)
+    clock.lap("whoosh")
     return stats
 
 

@@ -215,6 +215,7 @@ class _PageRenderer:
         site = self.view.site
         # 404.html is served at any depth, so its links start at the configured root.
         yield self._page(urls.not_found(), "404.html", root=self.view.config.root)
+        yield self._page(urls.search(), "search.html")
         entries = self.view.newest_first[:50]
         yield self._page(urls.feed(), "feed.xml", entries=entries, atom_date=atom_date, atom_id=self._atom_id,
                          feed_updated=max((atom_date(e.report) for e in entries), default=atom_date(None)))
