@@ -86,3 +86,28 @@ def test_downloads_of_the_sample_archive(tmp_path: Path):
     assert 'href="../reports.csv"' in page and 'href="../reports.json"' in page
     sitemap = (out / "sitemap.xml").read_text(encoding="utf-8")
     assert "/compliance/</loc>" in sitemap and "/data/</loc>" in sitemap
+
+
+def test_keywords_are_script_independent_and_skip_stock_words():
+    from site_builder.tokenizer import KEYWORD_STOP, keywords
+
+    text = ("本镇深化行政复议体制改革，行政复议案件全部依法办结。推进公平竞争审查，"
+            "开展公平竞争审查培训。法治政府建设工作扎实推进。" * 3)
+    words = keywords(text, k=5)
+    assert 0 < len(words) <= 5
+    assert "行政复议" in words and "公平竞争审查" in words
+    assert not set(words) & KEYWORD_STOP
+    traditional = text.replace("复议", "複議").replace("审查", "審查").replace("竞争", "競爭")
+    assert keywords(traditional, k=5) == words
+
+
+def test_feed_and_sitemap_are_well_formed(tmp_path: Path, small_archive: Path):
+    from xml.etree import ElementTree
+
+    out = tmp_path / "out"
+    assert build(small_archive, out).ok
+    feed = ElementTree.parse(out / "feed.xml").getroot()
+    assert len(feed.findall("{http://www.w3.org/2005/Atom}entry")) == 3
+    sitemap = ElementTree.parse(out / "sitemap.xml").getroot()
+    locs = [e.text for e in sitemap.iter("{http://www.sitemaps.org/schemas/sitemap/0.9}loc")]
+    assert "/compliance/2024/" in locs and "/data/" in locs and len(locs) == len(set(locs))
