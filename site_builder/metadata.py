@@ -32,7 +32,7 @@ WEAK_LABELS = {"来源", "时间", "日期", "标题", "名称", "作者", "分�
 
 _SPACED = {label: r"\s*".join(map(re.escape, label)) for label in LABELS}
 _LABEL_ALT = "|".join(_SPACED[k] for k in sorted(LABELS, key=len, reverse=True))
-LABEL_RE = re.compile(rf"(?:^|(?<=[\s|｜丨/,，;；】\]]))[【\[]?({_LABEL_ALT})[】\]]?\s*(?:[:：]|(?=\s))")
+LABEL_RE = re.compile(rf"(?:^|(?<=[\s|｜丨/,，;；】\]:：]))[【\[]?({_LABEL_ALT})[】\]]?\s*(?:[:：]|(?=\s))")
 LABEL_ONLY_RE = re.compile(rf"[【\[]?({_LABEL_ALT})[】\]]?\s*[:：]?")
 
 
