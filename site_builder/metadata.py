@@ -25,10 +25,13 @@ LABELS: dict[str, str] = {
     "有效性": "_", "是否有效": "_", "作者": "_", "浏览数": "_", "浏览次数": "_", "访问量": "_",
     "点击数": "_", "字号": "_", "备注": "_", "语种": "_", "效力状态": "_", "关键词": "_", "所属主题": "_",
     "内容概述": "_", "失效时间": "_", "废止日期": "_", "实施日期": "_", "统一编号": "_", "登记号": "_",
-    "公开属性": "_", "信息类型": "_", "文种": "_", "摘要": "_",
+    "公开属性": "_", "信息类型": "_", "文种": "_", "摘要": "_", "发布者": "_", "发布人": "_", "撰稿": "_",
+    "审核": "_", "签发": "_", "录入": "_", "编辑": "_", "点击率": "_", "阅读量": "_", "访问次数": "_",
+    "信息提供单位": "source", "提供单位": "source", "供稿单位": "source", "供稿": "source",
 }
 # Labels so common in prose that they only count in the header or footer of a page.
-WEAK_LABELS = {"来源", "时间", "日期", "标题", "名称", "作者", "分类", "备注", "摘要", "关键词", "字号"}
+WEAK_LABELS = {"来源", "时间", "日期", "标题", "名称", "作者", "分类", "备注", "摘要", "关键词", "字号", "编辑",
+               "审核", "签发", "录入", "撰稿", "供稿"}
 
 _SPACED = {label: r"\s*".join(map(re.escape, label)) for label in LABELS}
 _LABEL_ALT = "|".join(_SPACED[k] for k in sorted(LABELS, key=len, reverse=True))
@@ -114,7 +117,7 @@ def find_date(text: str) -> str | None:
     return None
 
 
-DATE_LINE_RE = re.compile(rf"[(（]?\s*(?:{DATE_RE.pattern})\s*(?:\d{{1,2}}:\d{{2}}(?::\d{{2}})?)?\s*[)）]?")
+DATE_LINE_RE = re.compile(rf"[(（\[【［]?\s*(?:{DATE_RE.pattern})\s*(?:\d{{1,2}}:\d{{2}}(?::\d{{2}})?)?\s*[)）\]】］]?")
 
 
 def is_date_line(text: str) -> bool:
