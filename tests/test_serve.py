@@ -312,9 +312,10 @@ def test_first_build_failing_serves_a_waiting_page_then_the_site(content: Path,
         assert status == 503 and b"__livereload.js" in body
         assert first_event(server)["errors"] == ["jinshi-zhen-2023.txt:1: file is empty"]
         write(content / "jinshi-zhen-2023.txt", REPORTS["jinshi-zhen-2023.txt"])
-        wait_until(lambda: get(server, "/reports/jinshi-zhen-2023/")[0] == 200, timeout=10)
+        wait_until(lambda: first_event(server)["ok"], timeout=10)
         assert first_event(server) == {"build": server.preview.state.token, "ok": True,
                                        "errors": []}
+        assert get(server, "/reports/jinshi-zhen-2023/")[0] == 200
 
 
 def test_is_loopback():
@@ -346,51 +347,69 @@ def test_cli_warns_off_loopback_and_stops_on_ctrl_c(content: Path, tmp_path: Pat
 
 # --- a real browser ---------------------------------------------------------------------
 
-def test_open_page_reloads_itself_and_shows_errors(server: PreviewServer, content: Path):
+@pytest.fixture(scope="module")
+def browser():
     playwright = pytest.importorskip("playwright.sync_api")
     if not Path(CHROMIUM).exists():
         pytest.skip("no chromium")
     with playwright.sync_playwright() as driver:
-        browser = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
-                                         headless=True)
+        launched = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
+                                          headless=True)
         try:
-            tab = browser.new_page()
-            tab.goto(server.url + "reports/yanpi-zhen-2024/")
-            tab.evaluate("window.__notReloaded = true")
-            # No need to wait for the event stream: a tab that connects late still sees a
-            # newer build token than the one its page was served with, and reloads.
-            write(content / "yanpi-zhen-2024.txt", report_text("演陂镇", 2024, "浏览器自动刷新。"))
-            tab.wait_for_function(
-                "() => !window.__notReloaded && document.body.innerText.includes('浏览器自动刷新')",
-                timeout=10_000)
-
-            # A broken file: an overlay lists the error, as text (the file name is hostile).
-            hostile = content / "<img src=x onerror=window.__xss=1>.txt"
-            hostile.write_bytes(b"")
-            tab.wait_for_selector("#site-builder-preview-overlay", timeout=10_000)
-            overlay = tab.inner_text("#site-builder-preview-overlay")
-            assert "<img src=x onerror=window.__xss=1>.txt:1: file is empty" in overlay
-            assert tab.evaluate("window.__xss") is None
-            assert "浏览器自动刷新" in tab.inner_text("body")  # the last good page stays
-
-            hostile.unlink()
-            write(content / "yanpi-zhen-2024.txt", report_text("演陂镇", 2024, "错误已修正。"))
-            tab.wait_for_function("() => document.body.innerText.includes('错误已修正')",
-                                  timeout=10_000)
-            tab.wait_for_selector("#site-builder-preview-overlay", state="detached",
-                                  timeout=10_000)
+            yield launched
         finally:
-            browser.close()
+            launched.close()
+
+
+def test_open_page_reloads_itself_and_shows_errors(server: PreviewServer, content: Path,
+                                                   browser):
+    tab = browser.new_page()
+    try:
+        tab.goto(server.url + "reports/yanpi-zhen-2024/")
+        tab.evaluate("window.__notReloaded = true")
+        # No need to wait for the event stream: a tab that connects late still sees a
+        # newer build token than the one its page was served with, and reloads.
+        write(content / "yanpi-zhen-2024.txt", report_text("演陂镇", 2024, "浏览器自动刷新。"))
+        tab.wait_for_function(
+            "() => !window.__notReloaded && document.body.innerText.includes('浏览器自动刷新')",
+            timeout=10_000)
+
+        # A broken file: an overlay lists the error, as text (the file name is hostile).
+        hostile = content / "<img src=x onerror=window.__xss=1>.txt"
+        hostile.write_bytes(b"")
+        tab.wait_for_selector("#site-builder-preview-overlay", timeout=10_000)
+        overlay = tab.inner_text("#site-builder-preview-overlay")
+        assert "<img src=x onerror=window.__xss=1>.txt:1: file is empty" in overlay
+        assert tab.evaluate("window.__xss") is None
+        assert "浏览器自动刷新" in tab.inner_text("body")  # the last good page stays
+
+        hostile.unlink()
+        write(content / "yanpi-zhen-2024.txt", report_text("演陂镇", 2024, "错误已修正。"))
+        tab.wait_for_function("() => document.body.innerText.includes('错误已修正')",
+                              timeout=10_000)
+        tab.wait_for_selector("#site-builder-preview-overlay", state="detached",
+                              timeout=10_000)
+    finally:
+        tab.close()
+
+
+def test_static_search_page_works_in_preview(server: PreviewServer, browser):
+    tab = browser.new_page()
+    try:
+        tab.goto(server.url + "search/")
+        tab.fill("#search-q", "合法性审查")
+        tab.press("#search-q", "Enter")
+        tab.wait_for_selector("body[data-search-done]", timeout=10_000)
+        links = tab.eval_on_selector_all("#search-results a", "els => els.map(e => e.href)")
+        assert any(link.endswith("/reports/jinshi-zhen-2023/") for link in links), links
+        assert not any("yanpi-zhen-2024" in link for link in links)
+    finally:
+        tab.close()
 
 
 # --- search -------------------------------------------------------------------------------
 
-def test_static_search_page_and_server_search(server: PreviewServer, content: Path,
-                                              tmp_path: Path):
-    from site_builder.build import state_dir
-
-    if not (state_dir(tmp_path / "output") / "whoosh").is_dir():
-        pytest.skip("this build writes no Whoosh index yet")
+def test_static_search_page_and_server_search(server: PreviewServer, content: Path):
     status, html = page(server, "search/")  # the static search page, as on a static host
     assert status == 200 and "__livereload.js" in html
     query = "/search/?q=" + quote("合法性审查")
