@@ -6,6 +6,9 @@ import json
 import sys
 from pathlib import Path
 
+from .search_cli import add_search_arguments, run_search
+from .serve import add_serve_arguments, run_serve
+
 
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--content", type=Path, default=Path("content"), metavar="DIR",
@@ -30,25 +33,15 @@ def make_parser() -> argparse.ArgumentParser:
     parse.add_argument("files", nargs="+", type=Path, metavar="FILE")
     parse.set_defaults(run=run_parse)
 
-    try:
-        from .search_cli import add_search_arguments, run_search
-    except ImportError:
-        pass
-    else:
-        search = commands.add_parser("search", help="search the index of a build")
-        _common(search)
-        add_search_arguments(search)
-        search.set_defaults(run=run_search)
+    search = commands.add_parser("search", help="search the index of a build")
+    _common(search)
+    add_search_arguments(search)
+    search.set_defaults(run=run_search)
 
-    try:
-        from .serve import add_serve_arguments, run_serve
-    except ImportError:
-        pass
-    else:
-        serve = commands.add_parser("serve", help="build, serve on 127.0.0.1, rebuild on change")
-        _common(serve)
-        add_serve_arguments(serve)
-        serve.set_defaults(run=run_serve)
+    serve = commands.add_parser("serve", help="build, serve on 127.0.0.1, rebuild on change")
+    _common(serve)
+    add_serve_arguments(serve)
+    serve.set_defaults(run=run_serve)
     return parser
 
 
