@@ -24,6 +24,7 @@ from html import escape
 from pathlib import Path
 
 from . import tokenizer
+from .pagefind_canonical import canonicalize
 from .search_index import ReportOf, fingerprint, full_report, searchable_text
 from .model import Entry, Site
 
@@ -68,7 +69,7 @@ def _write(site: Site, out_dir: Path, work: Path, report_of: ReportOf | None) ->
 
 def build_bundle(site: Site, work: Path, report_of: ReportOf | None = None) -> tuple[Path, str]:
     """Bring <work>/pages and <work>/bundle up to date; return the bundle and its digest.
-    Pagefind runs only when a page changed (its filter files differ from run to run)."""
+    Pagefind runs only when a page changed."""
     work = Path(work)
     pages = work / "pages"
     digest = sync_pages(site, pages, report_of)
@@ -79,6 +80,7 @@ def build_bundle(site: Site, work: Path, report_of: ReportOf | None = None) -> t
             shutil.rmtree(bundle)
         stamp.unlink(missing_ok=True)
         run_pagefind(pages, bundle)
+        canonicalize(bundle)  # Pagefind's filter files come out in random order
         stamp.write_text(digest, encoding="utf-8")
     return bundle, digest
 
