@@ -112,6 +112,20 @@ def server(content: Path, tmp_path: Path):
         yield running
 
 
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory):
+    """One server for the tests that only read (no content changes)."""
+    root = tmp_path_factory.mktemp("shared")
+    folder = root / "content"
+    folder.mkdir()
+    for name, text in REPORTS.items():
+        write(folder / name, text)
+    with PreviewServer(folder, root / "output", port=0, build_fn=build,
+                       log=lambda message: None) as running:
+        assert running.preview.state.ok, running.preview.state.errors
+        yield running
+
+
 # --- live rebuilds over HTTP --------------------------------------------------------------
 
 def test_edit_shows_within_two_seconds(server: PreviewServer, content: Path):
@@ -198,7 +212,8 @@ def test_builds_reading_files_do_not_trigger_rebuilds(server: PreviewServer, con
 
 # --- what is served ----------------------------------------------------------------------
 
-def test_script_injected_in_served_html_only(server: PreviewServer, tmp_path: Path):
+def test_script_injected_in_served_html_only(shared: PreviewServer):
+    server = shared
     status, headers, body = get(server, "/reports/yanpi-zhen-2024/")
     assert status == 200 and headers["Content-Type"] == "text/html; charset=utf-8"
     assert body.count(b'src="/__livereload.js"') == 1
@@ -209,7 +224,7 @@ def test_script_injected_in_served_html_only(server: PreviewServer, tmp_path: Pa
     status, headers, script = get(server, "/__livereload.js")
     assert status == 200 and b"EventSource" in script
     # Nothing of the preview is written into the output folder.
-    for path in (tmp_path / "output").rglob("*"):
+    for path in server.preview.output_dir.rglob("*"):
         if path.is_file():
             assert b"__livereload" not in path.read_bytes(), path
     assert get(server, "/reports/yanpi-zhen-2024", "HEAD")[0] == 302
@@ -234,17 +249,19 @@ def test_inject_script_places_tag_before_last_body_end():
     "/index.html%00.txt",
     "http://example.org/../../etc/passwd",
 ])
-def test_traversal_is_refused(server: PreviewServer, target: str):
+def test_traversal_is_refused(shared: PreviewServer, target: str):
+    server = shared
     status, _, body = get(server, target)
     assert status in (400, 404)
     assert b"root:" not in body
 
 
-def test_absolute_paths_and_symlinks_out_of_output_are_not_served(server: PreviewServer,
+def test_absolute_paths_and_symlinks_out_of_output_are_not_served(shared: PreviewServer,
                                                                    tmp_path: Path):
+    server = shared
     secret = tmp_path / "secret.txt"
     write(secret, "top secret")
-    output = tmp_path / "output"
+    output = server.preview.output_dir
     os.symlink(secret, output / "leak.txt")
     os.symlink(tmp_path, output / "up")
     os.symlink(output / "static" / "site.css", output / "inside.css")
@@ -393,7 +410,8 @@ def test_open_page_reloads_itself_and_shows_errors(server: PreviewServer, conten
         tab.close()
 
 
-def test_static_search_page_works_in_preview(server: PreviewServer, browser):
+def test_static_search_page_works_in_preview(shared: PreviewServer, browser):
+    server = shared
     tab = browser.new_page()
     try:
         tab.goto(server.url + "search/")
