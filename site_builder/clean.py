@@ -321,7 +321,7 @@ def classify_line(text: str) -> str | None:
         return None
     if SPAM_BRAND_RE.search(text):
         rest = SPAM_BRAND_RE.sub("", text)
-        if len(re.sub(rf"[^{CJK}]", "", rest)) <= max(6, len(text) // 3) or "报告" not in rest:
+        if len(re.sub(rf"[^{CJK}]", "", rest)) <= max(6, len(text) // 3):
             return "spam"
     if _WIDGET_TOKENS.sub("", text) == "" and not _DATE_HINT.search(text):
         return "chrome"

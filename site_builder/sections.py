@@ -57,6 +57,15 @@ def match_heading(line: str) -> Heading | None:
     return None
 
 
+def bare_heading(line: str) -> Heading | None:
+    """A part heading printed without a number (「存在的不足和原因」 on its own line)."""
+    text = line.strip()
+    if (len(text) > 45 or re.search(r"[。；！？!?：:]", text) or re.search(r"(?:报告|总结|汇报)$", text)
+            or re.match(r"[一二三四五六七八九十]是|我|在|经|通过", text) or not _names_part(text)):
+        return None
+    return Heading("", text, "", 1, "bare")
+
+
 # Mandated parts by the words of a top-level heading; checked in this order because
 # 「下阶段工作措施」 is part 4 although it says 措施, and part 3's heading mentions 法治政府建设.
 PART_WORDS: tuple[tuple[int, re.Pattern[str]], ...] = (
@@ -110,7 +119,7 @@ def number_value(number: str) -> int:
 
 
 PART_HEADING = re.compile(
-    r"上一年度|下一年度|\d{4}\s*年度?|主要举措|举措和成效|开展情况|不足|存在的?问题|短板|第一责任人|主要负责|述法|"
+    r"上一年度|下一年度|\d{4}\s*年度?|举措|成效|措施|开展情况|不足|问题|原因|短板|第一责任人|主要负责|述法|"
     r"下一步|下阶段|工作安排|工作打算|其他需要报告"
 )
 
@@ -142,7 +151,7 @@ def _style_keys(headings: list[Heading]) -> list[tuple[int, int, int]]:
         )
         if stack is None or higher_between:
             stack = stacks[h.style] = [n]
-        elif len(stack) > 1 and _names_part(h.title) and top_named.get(h.style):
+        elif _names_part(h.title) and top_named.get(h.style):
             del stack[1:]  # misnumbered top level: 「1.存在的不足」 after 「1.…」「2.…」
             stack[0] = n
         else:
@@ -173,7 +182,7 @@ def build_sections(
     """(preamble paragraphs, sections, parts covered) of the body lines."""
     found: list[tuple[BodyLine, Heading]] = []
     for item in body:
-        heading = match_heading(item.text)
+        heading = match_heading(item.text) or bare_heading(item.text)
         if heading:
             found.append((item, heading))
     keys = _style_keys([h for _, h in found])

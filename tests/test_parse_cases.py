@@ -162,6 +162,19 @@ CASES = [
     ("yi-shi-is-not-a-heading",
      "一、主要举措和成效\n一是加强学习。二是规范执法。\n二、存在问题\n一是宣传不够。",
      dict(), ["一是加强学习。二是规范执法。"], [], [], []),
+    ("unnumbered-part-headings",
+     "青山镇2023年法治政府建设年度报告\n2023年度推进法治政府建设的主要举措和成效\n成立领导小组，统筹推进。\n"
+     "存在的主要问题及原因\n宣传不够深入。\n主要负责同志履行推进法治建设第一责任人职责情况\n书记带头述法。\n"
+     "2024年工作安排\n继续推进法治建设。",
+     dict(), [], [], [], ["missing-part-1", "missing-part-2", "missing-part-3", "missing-part-4"]),
+    ("misnumbered-top-level",
+     "一、主要工作举措及成效\n推进依法决策。\n一、存在的不足和原因\n宣传不够。\n二、第一责任人职责履行情况\n"
+     "书记带头述法。\n三、2024年推进法治政府建设的工作安排\n继续推进。",
+     dict(), [], [], [], ["missing-part-1", "missing-part-2", "missing-part-3", "missing-part-4"]),
+    ("brand-before-a-split-title",
+     "亚博娱乐平台\n亚博娱乐平台长鹤县人力资源和社会保障局2025年\n法治政府建设年度报告\n" + BODY.replace("我镇", "我局"),
+     dict(title="长鹤县人力资源和社会保障局2025年法治政府建设年度报告", place="长鹤县人力资源和社会保障局",
+          level="部门"), [], ["亚博"], ["spam-removed"], []),
     # ---- damage
     ("masked-digits-and-cut",
      "青山镇****年法治政府建设年度报告\n" + BODY.replace("35场次", "**场次").replace(
