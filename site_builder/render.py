@@ -197,8 +197,9 @@ class _PageRenderer:
         stats = compliance.year_stats(self.view.site)
         yield self._page(urls.compliance(), "compliance.html", inputs=stats, stats=stats,
                          charts=compliance.overview_charts(stats))
+        by_year = compliance.rows_by_year(self.view.site)
         for year in stats:
-            rows = compliance.year_rows(self.view.site, year.year)
+            rows = by_year[year.year]
             places = {key: self.view.place_of[key] for key in {r.place_key for r in rows} | set(year.absent)}
             yield self._page(urls.compliance_year(year.year), "compliance_year.html",
                              inputs=(year, rows, sorted(places.items())), year=year, rows=rows,
