@@ -67,7 +67,7 @@ def similar_reports(summaries: tuple[Summary, ...], top: int = TOP
     if n < 2:
         return result
     hashes = np.frombuffer(b"".join(s.sentences for s in summaries), dtype="<u8")
-    owner = np.repeat(np.arange(n, dtype=np.int64), [len(s.sentences) // 8 for s in summaries])
+    owner = np.repeat(np.arange(n, dtype=np.int32), [len(s.sentences) // 8 for s in summaries])
     order = np.argsort(hashes)  # the order inside a group does not change any count
     hashes, owner = hashes[order], owner[order]
 
@@ -78,9 +78,9 @@ def similar_reports(summaries: tuple[Summary, ...], top: int = TOP
     stock = group_size > limit
     own = np.bincount(owner[~stock], minlength=n)  # each report's non-stock sentences
 
-    keep = (group_size >= 2) & ~stock
+    keep = (group_size >= 2) & ~stock  # most sentences are in one report only: dropped here
     members, size = owner[keep], group_size[keep]
-    position = (np.arange(len(hashes)) - np.repeat(starts, sizes))[keep]
+    position = np.flatnonzero(keep) - np.repeat(starts, sizes)[keep]
     firsts, seconds = [], []
     for offset in range(1, limit):
         # members of one sentence's group are contiguous: i and i+offset share it
@@ -93,7 +93,8 @@ def similar_reports(summaries: tuple[Summary, ...], top: int = TOP
         seconds += [b, a]
     if not firsts:
         return result
-    pairs, shared = np.unique(np.concatenate(firsts) * n + np.concatenate(seconds), return_counts=True)
+    pairs, shared = np.unique(np.concatenate(firsts).astype(np.int64) * n + np.concatenate(seconds),
+                              return_counts=True)
     first, second = pairs // n, pairs % n
     share = shared / np.maximum(own[first], 1)
     ok = (shared >= MIN_SHARED) & (share >= MIN_SHARE)
