@@ -344,7 +344,8 @@ def strip_spam(text: str) -> str:
     marked = SPAM_BRAND_RE.sub("\x00", text)
     # 「…人民政府<brand>2023年…的报告」: the brand stood where 「关于」 belongs.
     marked = re.sub(r"(政府|委员会|党委|党组|局|办事处|办公室)\s*\x00\s*(?=\S)", r"\1关于", marked)
-    if re.fullmatch(r"\s*\x00\s*\d{4}\s*年.*的(?:报告|汇报|总结)", marked):
+    # 「<brand>2023年…的报告」「X镇<brand>2023年…的报告」: 「关于…的报告」 lost its 「关于」.
+    if re.fullmatch(r"(?:\S*?(?:镇|乡|县|区|市|街道))?\s*\x00\s*\d{4}\s*年.*的(?:报告|汇报|总结)", marked):
         marked = marked.replace("\x00", "关于", 1)
     return re.sub(r"\s*\x00\s*", "", marked).strip()
 

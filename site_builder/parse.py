@@ -183,7 +183,9 @@ def _header(kept: list[Item], run: _Run) -> tuple[str | None, list[Item], int]:
         nxt = kept[i + 1].text if i + 1 < end else ""
         fields = md.parse_metadata_line(text, True)
         label = md.label_only(text)
-        if label and nxt and not md.label_only(nxt) and len(nxt) <= 60 and not _title_like(nxt):
+        after = kept[i + 2].text if i + 2 < end else ""
+        if label and nxt and not md.label_only(nxt) and len(nxt) <= 60 and not _title_like(nxt) \
+                and not (TITLE_HEAD.search(nxt) and _title_like(nxt + after) and not md.split_issuers(nxt)):
             _take_field(run, label, nxt)
             run.drop(item, "metadata")
             run.drop(kept[i + 1], "metadata")
