@@ -36,3 +36,31 @@ def test_every_page_is_valid_html(built_site: Path, tmp_path: Path):
     site_errors = [f"{m['url'].split('/site/', 1)[-1]}:{m.get('lastLine')}: {m['message']}"
                    for m in errors if m not in canary]
     assert not site_errors, site_errors
+
+
+def _headings(html: str) -> list[int]:
+    import re
+
+    return [int(level) for level in re.findall(r"<h([1-6])[\s>]", html)]
+
+
+def test_one_h1_and_no_skipped_heading_levels_on_any_page(built_site: Path):
+    bad = {}
+    for path in sorted(built_site.rglob("*.html")):
+        levels = _headings(path.read_text(encoding="utf-8"))
+        skips = [(a, b) for a, b in zip(levels, levels[1:]) if b > a + 1]
+        if levels.count(1) != 1 or levels[0] != 1 or skips:
+            bad[path.relative_to(built_site).as_posix()] = levels
+    assert not bad, bad
+
+
+def test_css_and_js_are_small_and_nothing_comes_from_other_hosts(built_site: Path):
+    import re
+
+    assert (built_site / "static/site.css").stat().st_size < 16_000
+    assert (built_site / "static/site.js").stat().st_size < 8_000
+    foreign = re.compile(r"""<(?:script|link|img|iframe|source|video|audio)\b[^>]*\b(?:src|href)=["']?(?:https?:)?//""",
+                         re.IGNORECASE)
+    pages = sorted(built_site.rglob("*.html"))
+    assert len(pages) > 20
+    assert not [p.name for p in pages if foreign.search(p.read_text(encoding="utf-8"))]
