@@ -100,7 +100,7 @@ def _text_len(node: Node, cache: dict[int, int]) -> int:
         total = 0
         for child in node.children:
             if isinstance(child, Node):
-                if not _skipped(child):
+                if not _skipped(child) and child.tag != "a":  # link lists are navigation
                     total += _text_len(child, cache)
             else:
                 total += len(_CJK_RE.findall(child[1]))

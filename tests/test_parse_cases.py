@@ -342,3 +342,27 @@ def test_sidecar_wins_over_front_matter_and_text_and_is_validated():
     assert report.published is None
     bad = [p for p in problems if p.severity == "error"]
     assert [(p.path, p.line) for p in bad] == [("x/r.meta.toml", 2)]
+
+
+def test_every_numbering_style_gets_a_level():
+    text = ("第一部分 主要举措和成效\n一、加强组织领导\n（一）成立领导小组\n1.明确分工\n1、细化任务\n"
+            "（1）按月调度\n①建立台账\n开展工作。\n第二部分 存在的不足和原因\n一)宣传不够\n宣传不够深入。")
+    report = report_of(text)
+    levels = {s.number: s.level for s in report.sections}
+    assert levels["第一部分"] == 1 and levels["一、"] == 2 and levels["（一）"] == 3
+    assert levels["1."] < levels["1、"] < levels["（1）"] < levels["①"]
+    assert levels["一)"] == levels["（一）"]
+    assert [s.part for s in report.sections if s.level == 1] == [1, 2]
+
+
+def test_word_saved_html_page():
+    page = ("<html xmlns:o='urn:schemas-microsoft-com:office:office'><head><style>p.MsoNormal{}</style></head>"
+            "<body><div class=WordSection1>"
+            "<p class=MsoNormal align=center><b>青山镇2023年法治政府建设年度报告<o:p></o:p></b></p>"
+            + "".join(f"<p class=MsoNormal>&#12288;&#12288;{line}<o:p></o:p></p>" for line in BODY.split("\n"))
+            + "</div></body></html>")
+    report = report_of(page, fmt="html")
+    assert report.title == "青山镇2023年法治政府建设年度报告"
+    assert [s.part for s in report.sections if s.level == 1] == [1, 2, 3, 4]
+    for para in PARAGRAPHS:
+        assert para in report.text
