@@ -409,14 +409,17 @@ def _front_matter(text: str, run: _Run) -> tuple[list[tuple[int, str]], dict[str
     return _md_lines(lines[end + 1 :], end + 2), values, where
 
 
-MD_SYNTAX = re.compile(r"^\s{0,3}(?:#{1,6}\s+|>\s?|[-*+]\s+(?=\S))|\*\*|__|(?<!\w)[*_](?=\S)|(?<=\S)[*_](?!\w)|`")
+MD_BLOCK = re.compile(r"^\s{0,3}(?:#{1,6}\s+|>\s?|[-+]\s+(?=\S)|\*\s+(?=\S))")
+MD_INLINE = re.compile(r"(\*\*|__|\*|_|`)(?=[^*_`\s])(.+?)(?<=[^*_`\s])\1")
 
 
 def _md_lines(lines: list[str], first: int) -> list[tuple[int, str]]:
+    """Markdown source lines as text: block markers, emphasis and links removed; masked
+    digits (「****年」) are not emphasis and stay."""
     out = []
     for no, line in enumerate(lines, first):
         line = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", line)
-        out.append((no, MD_SYNTAX.sub("", line)))
+        out.append((no, MD_INLINE.sub(r"\2", MD_BLOCK.sub("", line))))
     return out
 
 
