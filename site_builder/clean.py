@@ -334,9 +334,6 @@ def classify_line(text: str) -> str | None:
     return None
 
 
-_TITLE_JOIN = re.compile(r"(政府|委员会|党委|党组|局|办事处|办公室)\s*(?=\d{4}\s*年)")
-
-
 def strip_spam(text: str) -> str:
     """Remove injected brands inside a line; a brand that replaced 「关于」 becomes 「关于」."""
     if not SPAM_BRAND_RE.search(text):
