@@ -55,7 +55,8 @@ def make_app(output_dir: Path, index_dir: Path, config: SiteConfig | None = None
 # --- search page ---------------------------------------------------------------------------
 
 def _params(query_string: str) -> dict[str, str]:
-    parsed = parse_qs(query_string, keep_blank_values=True, errors="replace", max_num_fields=50)
+    # More than 50 fields is never a real search: ignore the rest (parse_qs would raise).
+    parsed = parse_qs("&".join(query_string.split("&")[:50]), keep_blank_values=True, errors="replace")
     return {k: v[0] for k, v in parsed.items() if v}
 
 
