@@ -443,6 +443,9 @@ _NOT_FOUND_PAGE = """<!doctype html>
 class PreviewHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # The default listen backlog of 5 drops connections when many arrive while the accept
+    # loop waits for the GIL; dropped SYNs are retried after 1, 3, 7, 15 s... (timeouts).
+    request_queue_size = 128
 
     def __init__(self, address, preview: Preview, quiet: bool = True):
         host = address[0]
