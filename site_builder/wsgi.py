@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import mimetypes
 import posixpath
+import threading
 from pathlib import Path
 from urllib.parse import parse_qs, quote, urlencode
 
@@ -29,6 +30,11 @@ def make_app(output_dir: Path, index_dir: Path, config: SiteConfig | None = None
     output_dir = Path(output_dir).resolve()
     config = config or SiteConfig()
     ix = search_index.open_index(Path(index_dir))
+    # One searcher for the app's life, refreshed per request (cheap when the index is
+    # unchanged; a rebuild's new segments are picked up). Whoosh searchers are not
+    # thread-safe, so requests search one at a time.
+    held = {"searcher": search_index.open_searcher(ix)}
+    lock = threading.Lock()
     if env is None:
         from .render import make_environment
 
@@ -44,7 +50,9 @@ def make_app(output_dir: Path, index_dir: Path, config: SiteConfig | None = None
         if path in ("search", SEARCH_PATH):
             if path == "search":
                 return _redirect(start_response, environ, SEARCH_PATH)
-            body = _search_page(ix, template, config, environ.get("QUERY_STRING", ""))
+            with lock:
+                held["searcher"] = held["searcher"].refresh()
+                body = _search_page(held["searcher"], template, config, environ.get("QUERY_STRING", ""))
             return _respond(start_response, "200 OK", body, "text/html; charset=utf-8", method,
                             [("Cache-Control", "no-store")])
         return _serve_file(start_response, environ, output_dir, path, method)
@@ -67,18 +75,18 @@ def _int(value: str | None, default: int, lo: int, hi: int) -> int:
         return default
 
 
-def _search_page(ix, template, config: SiteConfig, query_string: str) -> bytes:
+def _search_page(searcher, template, config: SiteConfig, query_string: str) -> bytes:
     params = _params(query_string)
     query = search_index.tokenizer.clean_query(params.get("q", "")).strip()
     filters = {name: params.get(name, "").strip()[:50] for name, _, _ in FILTER_FIELDS}
     part = _int(params.get("part"), 0, 0, 5) or None
     page = _int(params.get("page"), 1, 1, MAX_PAGE)
-    results = search_index.search(ix, query, filters=filters, part=part, limit=PAGE_SIZE,
+    results = search_index.search(searcher, query, filters=filters, part=part, limit=PAGE_SIZE,
                                   offset=(page - 1) * PAGE_SIZE, facets=True)
     pages = max(1, -(-results.total // PAGE_SIZE))
     if page > pages and results.total:
         page = pages
-        results = search_index.search(ix, query, filters=filters, part=part, limit=PAGE_SIZE,
+        results = search_index.search(searcher, query, filters=filters, part=part, limit=PAGE_SIZE,
                                       offset=(page - 1) * PAGE_SIZE, facets=True)
     base = {"q": query, **{k: v for k, v in filters.items() if v}}
     if part:
@@ -97,20 +105,18 @@ def _search_page(ix, template, config: SiteConfig, query_string: str) -> bytes:
         page_numbers=[n for n in range(max(1, page - 4), min(pages, page + 4) + 1)],
         page_link=page_link, facet_link=facet_link, part=part,
         filters=filters, facets=results.facets, filter_fields=FILTER_FIELDS,
-        filter_values=_filter_values(ix),
+        filter_values=_filter_values(searcher),
     )
     return html.encode("utf-8")
 
 
-def _filter_values(ix) -> dict[str, list[str]]:
-    with ix.searcher() as searcher:
-        reader = searcher.reader()
-        out = {}
-        for name, _, _ in FILTER_FIELDS:
-            values = sorted(v.decode("utf-8") if isinstance(v, bytes) else v
-                            for v in reader.lexicon(name))
-            out[name] = sorted((v for v in values if v), reverse=(name == "year"))
-        return out
+def _filter_values(searcher) -> dict[str, list[str]]:
+    reader = searcher.reader()
+    out = {}
+    for name, _, _ in FILTER_FIELDS:
+        values = (v.decode("utf-8") if isinstance(v, bytes) else v for v in reader.lexicon(name))
+        out[name] = sorted((v for v in values if v), reverse=(name == "year"))
+    return out
 
 
 # --- files -------------------------------------------------------------------------------

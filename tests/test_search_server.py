@@ -178,3 +178,20 @@ def test_cli_search_errors(output, tmp_path, capsys):
     assert main(["search", "--output", str(output), "\x00 ()"]) == 2
     assert main(["search", "--output", str(output), "--json", "\x00"]) == 0
     assert json.loads(capsys.readouterr().out) == []
+
+
+def test_app_sees_a_rebuilt_index_without_restart(output, tmp_path):
+    from search_fixtures import SPECS
+
+    index_dir = tmp_path / "whoosh"
+    si.update_index(make_site(SPECS[:2]), index_dir)
+    app = make_app(output, index_dir, SiteConfig())
+
+    def ids(q):
+        environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/search/", "SCRIPT_NAME": "",
+                   "QUERY_STRING": urllib.parse.urlencode({"q": q})}
+        return result_ids(b"".join(app(environ, lambda s, h: None)).decode("utf-8"))
+
+    assert ids("诉源治理") == []
+    si.update_index(make_site(SPECS), index_dir)
+    assert ids("诉源治理") == ["sifaju-2022"]
