@@ -21,7 +21,7 @@ from .model import Problem, Site
 from .search_index import update_index
 from .static_search import static_search_pages
 from .render import Sources, make_environment, render_site
-from .write import WriteStats, write_site
+from .write import UnsafePath, WriteStats, write_site
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +58,11 @@ def build(content_dir: Path, output_dir: Path, config_path: Path | None = None,
 
     if not _passes(problems, strict):
         return BuildResult(problems, False, len(summaries), 0, 0, clock.laps)
-    stats = _publish(site, config, content_dir, output_dir, state, clock)
+    try:
+        stats = _publish(site, config, content_dir, output_dir, state, clock)
+    except UnsafePath as exc:  # two pages on one path, or a path leaving output/: nothing written
+        problem = Problem(str(content_dir), 1, f"refused to write the site: {exc}")
+        return BuildResult(problems + (problem,), False, len(summaries), 0, 0, clock.laps)
     return BuildResult(problems, True, len(summaries), stats.written, stats.rendered, clock.laps, site)
 
 
