@@ -337,22 +337,34 @@ KEYWORD_STOP = frozenset((
 
 
 @cache
-def _keyword_extractor():
-    import jieba.analyse
+def _default_segmenter() -> Segmenter:
+    return Segmenter()
 
-    class _Cut:
-        def __init__(self):
-            self.segmenter = Segmenter()
 
-        def cut(self, text: str) -> list[str]:
-            return self.segmenter.words(text)
+@cache
+def _idf() -> tuple[dict[str, float], float]:
+    """jieba's IDF table (word -> idf) and its median, read from the jieba package's data
+    file; reading it directly spares importing jieba.analyse, which loads the POS tagger."""
+    import jieba
 
-    extractor = jieba.analyse.TFIDF()  # jieba's IDF table and stop words
-    extractor.tokenizer = _Cut()  # segmented like the indexes (rjieba + domain terms)
-    extractor.stop_words = set(extractor.stop_words) | KEYWORD_STOP
-    return extractor
+    table: dict[str, float] = {}
+    path = Path(jieba.__file__).parent / "analyse" / "idf.txt"
+    for line in path.read_text(encoding="utf-8").splitlines():
+        word, _, value = line.partition(" ")
+        if value:
+            table[word] = float(value)
+    values = sorted(table.values())
+    return table, values[len(values) // 2]
 
 
 def keywords(text: str, k: int = 8) -> tuple[str, ...]:
-    """The top `k` words of a text by jieba's TF-IDF, over the normalised text."""
-    return tuple(_keyword_extractor().extract_tags(normalize(text), topK=k))
+    """The top `k` words of a text by TF-IDF (jieba's IDF table), over the normalised text,
+    segmented like the indexes; ties go to the word seen first."""
+    counts: dict[str, int] = {}
+    for word in _default_segmenter().words(normalize(text)):
+        if len(word.strip()) >= 2 and word not in KEYWORD_STOP:
+            counts[word] = counts.get(word, 0) + 1
+    idf, median = _idf()
+    order = {word: i for i, word in enumerate(counts)}
+    ranked = sorted(counts, key=lambda w: (-counts[w] * idf.get(w, median), order[w]))
+    return tuple(ranked[:k])
