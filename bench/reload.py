@@ -92,13 +92,13 @@ def main() -> int:
                 logs.clear()
                 time.sleep(0.3)  # let the tab settle before the next edit
         finally:
-            path.write_text(original, encoding="utf-8")
             browser.close()
+    path.write_text(original, encoding="utf-8")  # after the server stopped: no rebuild
 
     print(f"| {args.count:,} | {cold:.1f} s | {statistics.median(times):.2f} s | "
           f"{max(times):.2f} s | {args.edits} |")
     print("rebuilds:", "; ".join(builds))
-    print("timings of the last rebuild:", build(content, output).timings)
+    print("timings of a standalone rebuild (edit reverted):", build(content, output).timings)
     return 0
 
 

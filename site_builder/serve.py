@@ -283,7 +283,10 @@ class Preview:
             self._observer.daemon = True
             self._observer.start()
 
-    def stop(self) -> None:
+    def stop(self, wait: bool = True) -> None:
+        """Stop watching and building. wait=True waits for a running build to finish, so no
+        other build of the same output can start meanwhile; the command line passes False
+        (Ctrl-C must be prompt, and a build killed with its process leaves output/ intact)."""
         self._stopping.set()
         self._pending.set()
         with self._cond:
@@ -291,8 +294,8 @@ class Preview:
         if self._observer is not None:
             self._observer.stop()
             self._observer.join(timeout=5)
-        if self._thread is not None:
-            self._thread.join(timeout=30)
+        if self._thread is not None and wait:
+            self._thread.join()
 
     # -- search -----------------------------------------------------------------------
 
@@ -708,8 +711,8 @@ class PreviewServer:
                                               name="preview-http", daemon=True)
         self._serve_thread.start()
 
-    def stop(self) -> None:
-        self.preview.stop()  # wakes the event streams so their threads end
+    def stop(self, wait: bool = True) -> None:
+        self.preview.stop(wait)  # also wakes the event streams so their threads end
         if self.httpd is not None:
             if self._serve_thread is not None and self._serve_thread.is_alive():
                 self.httpd.shutdown()
@@ -754,7 +757,7 @@ def run_serve(args: argparse.Namespace, build_fn: BuildFn | None = None) -> int:
         server.stop()
         return 2
     except KeyboardInterrupt:  # Ctrl-C during the first build
-        server.stop()
+        server.stop(wait=False)
         return 130
     print(f"Serving {server.url}  (watching {server.preview.content_dir}; Ctrl-C to stop)",
           flush=True)
@@ -771,7 +774,7 @@ def run_serve(args: argparse.Namespace, build_fn: BuildFn | None = None) -> int:
         pass
     finally:
         print("\nstopping…", file=sys.stderr, flush=True)
-        server.stop()
+        server.stop(wait=False)
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
     return 0
