@@ -321,7 +321,7 @@ def search(target, query: str, *, filters: dict | None = None, part: int | None 
         part = None
     if not clauses:
         return Results(query, clauses, 0, (), {})
-    if hasattr(target, "reader") and hasattr(target, "refresh"):
+    if hasattr(target, "search") and hasattr(target, "refresh"):  # a Searcher (an Index has no search)
         return _search(target, query, clauses, filters, part, limit, offset, facets)
     with open_searcher(target) as searcher:
         return _search(searcher, query, clauses, filters, part, limit, offset, facets)
