@@ -5,6 +5,8 @@ version (a digest of this package's sources), so any change to either invalidate
 Each result is stored twice: the small (Summary, problems) that every build reads, and
 the full Report that only its page and the search index read (`load_report`).
 Cache misses are parsed in worker processes when there are enough of them.
+Keys themselves are remembered per file with its stat (size, mtime, ctime, inode), as git
+does, so an unchanged archive is not read again just to learn that it did not change.
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import dataclasses
 import hashlib
 import os
 import pickle
+import time
 from concurrent.futures import ProcessPoolExecutor
 from functools import cache
 from pathlib import Path
@@ -22,13 +25,15 @@ from .parse import parse_source
 from .tokenizer import keywords
 
 PARALLEL_THRESHOLD = 64  # below this many misses a process pool costs more than it saves
+STAT_MEMO = "stat-memo.pickle"  # content path -> (stat stamp, key), in the cache dir
+RACY_SECONDS = 2.0  # a file changed this recently may change again within the same mtime
 
 
 def parse_files(content_dir: Path, paths: tuple[Path, ...], cache_dir: Path
                 ) -> tuple[tuple[Summary, ...], tuple[Problem, ...]]:
     """Summaries of every publishable report, and every problem found on the way."""
     rels = [p.relative_to(content_dir).as_posix() for p in paths]
-    keys = [_key(path, rel) for path, rel in zip(paths, rels)]
+    keys = _keys(paths, rels, cache_dir)
     results: list = [None] * len(paths)
     misses = []
     for i, key in enumerate(keys):
@@ -78,6 +83,32 @@ def _parse_job(job: tuple[Path, str]):
     return parse_file(*job)
 
 
+def _keys(paths: tuple[Path, ...], rels: list[str], cache_dir: Path) -> list[str]:
+    """The cache key of every file, hashing only files whose stat changed since last time."""
+    memo = _load_pickle(cache_dir / STAT_MEMO) or {}
+    version, now = code_version(), time.time()
+    fresh, keys = {}, []
+    for path, rel in zip(paths, rels):
+        stamp = (version, _stamp(path), _stamp(sidecar_path(path)))
+        old = memo.get(rel)
+        if old is not None and old[0] == stamp and stamp[1] and now - stamp[1][1] / 1e9 > RACY_SECONDS:
+            key = old[1]
+        else:
+            key = _key(path, rel)
+        fresh[rel] = (stamp, key)
+        keys.append(key)
+    _store_pickle(cache_dir / STAT_MEMO, fresh)
+    return keys
+
+
+def _stamp(path: Path) -> tuple[int, int, int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino
+
+
 def _key(path: Path, rel: str) -> str:
     digest = hashlib.sha256(code_version().encode())
     digest.update(rel.encode("utf-8", "surrogateescape") + b"\0")
@@ -116,17 +147,24 @@ def _cache_path(cache_dir: Path, key: str, kind: str) -> Path:
 
 
 def _read(cache_dir: Path, key: str, kind: str):
+    return _load_pickle(_cache_path(cache_dir, key, kind))
+
+
+def _write(cache_dir: Path, key: str, kind: str, result) -> None:
+    _store_pickle(_cache_path(cache_dir, key, kind), result)
+
+
+def _load_pickle(path: Path):
     try:
-        with open(_cache_path(cache_dir, key, kind), "rb") as handle:
+        with open(path, "rb") as handle:
             return pickle.load(handle)
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
         return None
 
 
-def _write(cache_dir: Path, key: str, kind: str, result) -> None:
-    path = _cache_path(cache_dir, key, kind)
+def _store_pickle(path: Path, value) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
     with open(tmp, "wb") as handle:
-        pickle.dump(result, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
     os.replace(tmp, path)

@@ -104,7 +104,7 @@ def test_rebuild_writes_only_what_changed_and_drops_stale_files(tmp_path: Path, 
     assert build(small_archive, out).ok
     assert not (out / "reports/hebei-qingshan-2024").exists()
     # the parse cache holds the two remaining reports only (summary + full report each)
-    assert len(list(state_dir(out).joinpath("parse").rglob("*.pickle"))) == 4
+    assert len(list(state_dir(out).joinpath("parse").glob("*/*.pickle"))) == 4
 
 
 def test_unchanged_reports_are_neither_reparsed_nor_rerendered(tmp_path: Path, small_archive: Path):
@@ -175,3 +175,19 @@ def test_state_is_kept_outside_output(tmp_path: Path, small_archive: Path):
     state = state_dir(out)
     assert state.is_dir() and not state.is_relative_to(out)
     assert not any(p.suffix == ".pickle" for p in out.rglob("*"))
+
+
+def test_edit_that_keeps_size_and_mtime_is_still_seen(tmp_path: Path, small_archive: Path):
+    """Keys are remembered by stat; an edit restoring size and mtime still changes ctime."""
+    out = tmp_path / "output"
+    path = small_archive / "yanpi-2024.txt"
+    old = path.stat()
+    os.utime(path, ns=(old.st_atime_ns, old.st_mtime_ns - 10**10))  # not racily recent
+    assert build(small_archive, out).ok
+    text = path.read_text(encoding="utf-8").replace("坚持依法行政", "坚持依法办事")
+    stat = path.stat()
+    path.write_text(text, encoding="utf-8")
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert path.stat().st_size == stat.st_size
+    assert build(small_archive, out).ok
+    assert "坚持依法办事" in (out / "reports/yanpi-2024/index.html").read_text(encoding="utf-8")
