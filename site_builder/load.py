@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .config import CONFIG_NAME
 from .decode import DecodeError, decode_bytes
-from .model import Problem, Source
+from .model import OVERRIDE_KEYS, Problem, Source
 
 FORMATS = {".txt": "txt", ".html": "html", ".htm": "html", ".md": "md"}
 SIDECAR_SUFFIX = ".meta.toml"
@@ -24,7 +24,6 @@ MAX_BYTES = 20 * 1024 * 1024  # a real report is < 1 MB; anything this big is no
 # and a stray BOM are common in copied web text: the cleaner removes those.
 BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 FORBIDDEN_CHARS = re.compile(f"[\x00-\x08\x0e-\x1f\x7f-\x9f{BIDI_CONTROLS}]")
-OVERRIDE_KEYS = ("id", "issuer", "level", "place", "published", "region", "title", "written", "year")
 
 
 def find_report_paths(content_dir: Path) -> tuple[tuple[Path, ...], tuple[Problem, ...]]:

@@ -14,10 +14,9 @@ import tomllib
 from dataclasses import dataclass, field
 
 from . import clean, htmlpage, metadata as md
-from .model import FLAGS, Change, Problem, Report, Source
+from .model import FLAGS, OVERRIDE_KEYS, Change, Problem, Report, Source
 from .sections import BodyLine, build_sections, match_heading, split_run_on
 
-OVERRIDE_KEYS = ("place", "year", "title", "published", "written", "level", "region", "issuer", "id")
 LEVELS = ("镇", "乡", "街道", "县", "区", "市", "部门")
 
 TITLE_WORDS = re.compile(r"报告|总结|汇报|情况|年报|工作要点")

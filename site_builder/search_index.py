@@ -38,16 +38,20 @@ def report_url(entry_id: str) -> str:
 
 # --- analysers (pickled into the index schema, so plain and stateless) --------------------
 
-class StreamTokenizer(Tokenizer):
-    """The tokenizer stream of a text; gaps take a position and yield nothing."""
+class _WordsTokenizer(Tokenizer):
+    """Yields the words `words(value)` gives, at sequential positions; None is a gap that
+    takes a position and yields nothing."""
 
     def __eq__(self, other):
         return other.__class__ is self.__class__
 
+    def words(self, value: str):
+        raise NotImplementedError
+
     def __call__(self, value, positions=False, chars=False, keeporiginal=False,
                  removestops=True, start_pos=0, start_char=0, mode="", **kwargs):
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        for pos, text in enumerate(tokenizer.stream(tokenizer.normalize(value))):
+        for pos, text in enumerate(self.words(value)):
             if text is None:
                 continue
             token.text = text
@@ -58,22 +62,18 @@ class StreamTokenizer(Tokenizer):
             yield token
 
 
-class SpaceTokenizer(Tokenizer):
+class StreamTokenizer(_WordsTokenizer):
+    """The tokenizer stream of a text."""
+
+    def words(self, value: str):
+        return tokenizer.stream(tokenizer.normalize(value))
+
+
+class SpaceTokenizer(_WordsTokenizer):
     """Tokens already computed by site_builder.tokenizer, separated by spaces."""
 
-    def __eq__(self, other):
-        return other.__class__ is self.__class__
-
-    def __call__(self, value, positions=False, chars=False, keeporiginal=False,
-                 removestops=True, start_pos=0, start_char=0, mode="", **kwargs):
-        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        for pos, text in enumerate(value.split()):
-            token.text = text
-            token.boost = 1.0
-            token.stopped = False
-            if positions:
-                token.pos = start_pos + pos
-            yield token
+    def words(self, value: str):
+        return value.split()
 
 
 def make_schema() -> Schema:
