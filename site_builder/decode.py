@@ -24,15 +24,38 @@ def decode_bytes(raw: bytes) -> tuple[str, str]:
             raise DecodeError("binary file (NUL bytes), not text", line)
         return _strict(raw, codec, "utf-16")
     try:
-        return _normalise(raw.decode("utf-8")), "utf-8"
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         utf8_error = exc.start
+    else:
+        return _prefer_gb18030_if_chinese(raw, text)
     try:
         return _strict(raw, "gb18030", "gb18030")
     except DecodeError as exc:
         if exc.start >= utf8_error:
             raise
     return _strict(raw, "utf-8", "utf-8")  # damaged UTF-8 (it got further): say where
+
+
+def _prefer_gb18030_if_chinese(raw: bytes, utf8_text: str) -> tuple[str, str]:
+    """Short GBK text can also be valid UTF-8 (「一」 = D2 BB = Cyrillic 「һ」). Valid UTF-8
+    with no Han and no Latin letters beyond ASCII, whose bytes read entirely as Chinese in
+    GB18030, is taken as GB18030; accented Latin text stays UTF-8."""
+    wide = [ch for ch in utf8_text if ord(ch) >= 0x80]
+    if not wide or any(_is_han(ch) or "\u00a0" <= ch <= "\u024f" for ch in wide):
+        return _normalise(utf8_text), "utf-8"
+    try:
+        gb_text = raw.decode("gb18030")
+    except UnicodeDecodeError:
+        return _normalise(utf8_text), "utf-8"
+    if all(_is_han(ch) or "\u3000" <= ch <= "\u303f" or "\uff00" <= ch <= "\uffef"
+           for ch in gb_text if ord(ch) >= 0x80):
+        return _normalise(gb_text), "gb18030"
+    return _normalise(utf8_text), "utf-8"
+
+
+def _is_han(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf"
 
 
 def _utf16_without_bom(raw: bytes) -> str | None:

@@ -48,3 +48,11 @@ def test_broken_utf16_names_the_line():
 def test_invalid_utf8_with_bom_is_an_error_not_mojibake():
     with pytest.raises(DecodeError):
         decode_bytes(b"\xef\xbb\xbf\xe9\x87\x91\xff\xfe")
+
+
+def test_short_gbk_that_is_also_valid_utf8_is_read_as_chinese():
+    from site_builder.decode import decode_bytes
+
+    assert decode_bytes("一".encode("gb18030")) == ("一", "gb18030")  # D2 BB is also UTF-8 「һ」
+    assert decode_bytes("héllo".encode("utf-8")) == ("héllo", "utf-8")
+    assert decode_bytes("一".encode("utf-8")) == ("一", "utf-8")
