@@ -39,19 +39,24 @@ def decode_bytes(raw: bytes) -> tuple[str, str]:
 
 def _prefer_gb18030_if_chinese(raw: bytes, utf8_text: str) -> tuple[str, str]:
     """Short GBK text can also be valid UTF-8 (「一」 = D2 BB = Cyrillic 「һ」). Valid UTF-8
-    with no Han and no Latin letters beyond ASCII, whose bytes read entirely as Chinese in
-    GB18030, is taken as GB18030; accented Latin text stays UTF-8."""
+    with no Han, no CJK punctuation and no Latin letters beyond ASCII, whose bytes read
+    entirely as Chinese in GB18030, is taken as GB18030; accented Latin text and Chinese
+    punctuation (「、X」, which GB18030 would read as 「銆乆」) stay UTF-8."""
     wide = [ch for ch in utf8_text if ord(ch) >= 0x80]
-    if not wide or any(_is_han(ch) or "\u00a0" <= ch <= "\u024f" for ch in wide):
+    if not wide or any(_is_han(ch) or _is_cjk_mark(ch) or "\u00a0" <= ch <= "\u024f" for ch in wide):
         return _normalise(utf8_text), "utf-8"
     try:
         gb_text = raw.decode("gb18030")
     except UnicodeDecodeError:
         return _normalise(utf8_text), "utf-8"
-    if all(_is_han(ch) or "\u3000" <= ch <= "\u303f" or "\uff00" <= ch <= "\uffef"
-           for ch in gb_text if ord(ch) >= 0x80):
+    if all(_is_han(ch) or _is_cjk_mark(ch) for ch in gb_text if ord(ch) >= 0x80):
         return _normalise(gb_text), "gb18030"
     return _normalise(utf8_text), "utf-8"
+
+
+def _is_cjk_mark(ch: str) -> bool:
+    """CJK punctuation (、。《》) or a fullwidth form (，：１Ａ)."""
+    return "\u3000" <= ch <= "\u303f" or "\uff00" <= ch <= "\uffef"
 
 
 def _is_han(ch: str) -> bool:

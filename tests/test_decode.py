@@ -56,3 +56,6 @@ def test_short_gbk_that_is_also_valid_utf8_is_read_as_chinese():
     assert decode_bytes("一".encode("gb18030")) == ("一", "gb18030")  # D2 BB is also UTF-8 「һ」
     assert decode_bytes("héllo".encode("utf-8")) == ("héllo", "utf-8")
     assert decode_bytes("一".encode("utf-8")) == ("一", "utf-8")
+    # Chinese punctuation is UTF-8 evidence: E3 80 81 58 would read as GB18030 「銆乆」
+    assert decode_bytes("、X".encode("utf-8")) == ("、X", "utf-8")
+    assert decode_bytes("《法》".encode("utf-8")) == ("《法》", "utf-8")
