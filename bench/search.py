@@ -94,6 +94,7 @@ def whoosh_figures(site, report_of, work: Path, n: int) -> dict:
     from dataclasses import replace
 
     from site_builder import search_index as si
+    from site_builder.search_update import update_index
 
     index_dir = work / f"whoosh-{n}"
     if index_dir.exists():
@@ -101,17 +102,17 @@ def whoosh_figures(site, report_of, work: Path, n: int) -> dict:
 
         shutil.rmtree(index_dir)
     start = time.perf_counter()
-    stats = si.update_index(site, index_dir, report_of)
+    stats = update_index(site, index_dir, report_of)
     cold = time.perf_counter() - start
     start = time.perf_counter()
-    si.update_index(site, index_dir, report_of)
+    update_index(site, index_dir, report_of)
     noop = time.perf_counter() - start
     # One report edited: its summary gets a new key (as a changed file would).
     first = site.entries[0]
     edited = replace(site, entries=(replace(first, report=replace(first.report, key=first.report.key + "x")),)
                      + site.entries[1:])
     start = time.perf_counter()
-    si.update_index(edited, index_dir, lambda key: report_of(key[:-1]) if key.endswith("x") else report_of(key))
+    update_index(edited, index_dir, lambda key: report_of(key[:-1]) if key.endswith("x") else report_of(key))
     one = time.perf_counter() - start
     ix = si.open_searcher(index_dir)  # reused across queries, as the WSGI app does
     latencies = {}

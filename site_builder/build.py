@@ -9,6 +9,7 @@ reported. Warnings are published with the site, and fail the build only with str
 from __future__ import annotations
 
 import time
+from functools import partial
 from itertools import chain
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,7 @@ from .assemble import assemble_site
 from .config import SiteConfig, load_config
 from .load import find_report_paths
 from .model import Problem, Site
-from .search_index import update_index
+from .search_update import updating_index
 from .static_search import static_search_pages
 from .render import Sources, make_environment, render_site
 from .write import UnsafePath, WriteStats, write_site
@@ -70,15 +71,17 @@ def _publish(site: Site, config: SiteConfig, content_dir: Path, output_dir: Path
              state: Path, clock: "_Clock") -> WriteStats:
     env = make_environment()
     sources = Sources(
-        report=lambda key: parse_cache.load_report(state / "parse", key),
+        report=partial(parse_cache.load_report, state / "parse"),  # pickles: indexing workers use it
         original=lambda rel: (content_dir / rel).read_bytes(),
     )
-    search_files = tuple(static_search_pages(site, state / "pagefind", sources.report))
-    clock.lap("static search")
-    stats = write_site(chain(render_site(site, config, env, sources), search_files), output_dir, state)
-    clock.lap("render+write")
-    update_index(site, state / "whoosh", sources.report)
-    clock.lap("whoosh")
+    # The Whoosh index is written by worker processes meanwhile, and committed only if
+    # the site was written.
+    with updating_index(site, state / "whoosh", sources.report):
+        search_files = tuple(static_search_pages(site, state / "pagefind", sources.report))
+        clock.lap("static search")
+        stats = write_site(chain(render_site(site, config, env, sources), search_files), output_dir, state)
+        clock.lap("render+write")
+    clock.lap("whoosh (rest)")
     return stats
 
 

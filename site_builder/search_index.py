@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +22,7 @@ from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 from . import tokenizer
 from .model import Entry, Report, Site
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "4"
 FILTER_FIELDS = ("year", "place", "level")
 PART_NUMBERS = (1, 2, 3, 4, 5)
 TITLE_BOOST = 3.0
@@ -80,10 +79,9 @@ def make_schema() -> Schema:
     stream = StreamTokenizer()
     fields = dict(
         id=ID(stored=True, unique=True, sortable=True),
-        fingerprint=ID(stored=True),
+        fingerprint=ID(stored=True, sortable=True),
         title=TEXT(analyzer=stream, phrase=True, stored=True, field_boost=TITLE_BOOST),
         content=TEXT(analyzer=stream, phrase=True),
-        chars=TEXT(analyzer=SpaceTokenizer(), phrase=False),
         words=TEXT(analyzer=SpaceTokenizer(), phrase=False, field_boost=WORD_BOOST),
         place=ID(stored=True, sortable=True),
         level=ID(stored=True, sortable=True),
@@ -143,7 +141,8 @@ def fingerprint(entry: Entry) -> str:
     return hashlib.sha256(json.dumps(data, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
-def _document(entry: Entry, r: Report, segmenter: tokenizer.Segmenter) -> dict:
+def document(entry: Entry, r: Report, segmenter: tokenizer.Segmenter) -> dict:
+    """The Whoosh document of one report: its field values."""
     text = searchable_text(r)
     normalized = tokenizer.normalize(text)
     parts = part_texts(r)
@@ -152,7 +151,6 @@ def _document(entry: Entry, r: Report, segmenter: tokenizer.Segmenter) -> dict:
         fingerprint=fingerprint(entry),
         title=r.title,
         content=text,
-        chars=" ".join(tokenizer.han_chars(normalized)),
         words=" ".join(segmenter.words(normalized)),
         place=r.place or "",
         level=r.level or "",
@@ -171,72 +169,11 @@ def domain_words(site: Site) -> tuple[str, ...]:
     return tuple(sorted(n for n in names if n))
 
 
-# --- building ----------------------------------------------------------------------------
-
-@dataclass(frozen=True, slots=True)
-class IndexStats:
-    added: int
-    updated: int
-    deleted: int
-    unchanged: int
-    documents: int
-    bytes: int  # size of the index folder
-
+# --- opening -----------------------------------------------------------------------------
 
 def open_index(index_dir: Path):
     """Open an existing index for searching (raises if there is none)."""
     return whoosh_index.open_dir(str(index_dir))
-
-
-def update_index(site: Site, index_dir: Path, report_of: ReportOf | None = None) -> IndexStats:
-    """Bring the index in `index_dir` in line with `site`: add new reports, replace changed
-    ones, delete removed ones. A build with nothing changed opens no writer. Only the
-    changed entries' full reports are read (through `report_of`)."""
-    index_dir = Path(index_dir)
-    ix = _open_or_create(index_dir)
-    with ix.searcher() as searcher:
-        stored = {f["id"]: f["fingerprint"] for f in searcher.all_stored_fields()}
-    wanted = {e.id: e for e in site.entries}
-    changed = [e for e in site.entries if stored.get(e.id) != fingerprint(e)]
-    removed = sorted(set(stored) - set(wanted))
-    added = sum(1 for e in changed if e.id not in stored)
-    if changed or removed:
-        segmenter = tokenizer.Segmenter(domain_words(site))
-        writer = ix.writer(timeout=60.0)
-        try:
-            for entry_id in removed:
-                writer.delete_by_term("id", entry_id)
-            for entry in changed:
-                writer.update_document(**_document(entry, full_report(entry, report_of), segmenter))
-            writer.commit()
-        except BaseException:
-            writer.cancel()
-            raise
-    size = sum(p.stat().st_size for p in index_dir.iterdir() if p.is_file())
-    return IndexStats(added, len(changed) - added, len(removed),
-                      len(wanted) - len(changed), len(wanted), size)
-
-
-def _open_or_create(index_dir: Path):
-    """Open the index, or start a new one when it is missing, from another schema version
-    or unreadable (a build killed at the wrong moment). A lock left by a killed build is
-    an flock on a file, released by the kernel when that process died."""
-    marker = index_dir / "site-builder-schema"
-    if index_dir.exists():
-        try:
-            if marker.read_text(encoding="utf-8") == SCHEMA_VERSION:
-                ix = whoosh_index.open_dir(str(index_dir))
-                with ix.searcher() as searcher:
-                    searcher.doc_count()
-                return ix
-        except Exception:  # noqa: BLE001 - any damage means: rebuild from the model
-            pass
-    if index_dir.exists():
-        shutil.rmtree(index_dir)
-    index_dir.mkdir(parents=True)
-    ix = whoosh_index.create_in(str(index_dir), make_schema())
-    marker.write_text(SCHEMA_VERSION, encoding="utf-8")
-    return ix
 
 
 # --- searching ---------------------------------------------------------------------------
@@ -290,9 +227,11 @@ def _query_words(clause: tokenizer.Clause) -> list[str]:
 
 def _clause_query(fieldname: str, clause: tokenizer.Clause):
     if clause.char:
-        if fieldname == "content":
-            return Q.Term("chars", clause.tokens[0])
-        return Q.Prefix(fieldname, clause.tokens[0])
+        # Every Han character starts a token of the stream (a bigram, or the last
+        # character of a run alone), so this finds exactly the texts holding it. Scored
+        # as the sum of its terms: a constant score would depend on how many terms each
+        # segment happens to hold.
+        return Q.Prefix(fieldname, clause.tokens[0], constantscore=False)
     if len(clause.tokens) == 1:
         return Q.Term(fieldname, clause.tokens[0])
     return Q.Phrase(fieldname, list(clause.tokens), slop=1)

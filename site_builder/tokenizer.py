@@ -134,7 +134,6 @@ _HAN_CLASS = "\u3007\u3400-\u4DBF\u4E00-\u9FFF\uF900-\uFAFF\U00020000-\U000323AF
 # numbers (str.isalnum); anything else ("_" included) is a gap.
 _RUN_RE = re.compile(
     f"(?P<h>[{_HAN_CLASS}]+)|(?P<d>\\d+)|(?P<a>(?:(?![{_HAN_CLASS}])[^\\W\\d_])+)|(?P<g>[\\W_]+)")
-_HAN_CHAR_RE = re.compile(f"[{_HAN_CLASS}]")
 _HAN_WORD_RE = re.compile(f"[{_HAN_CLASS}]{{2,}}")
 _GROUP_KIND = {"h": _KIND_HAN, "d": _KIND_DIGIT, "a": _KIND_ALPHA, "g": _KIND_GAP}
 
@@ -173,11 +172,6 @@ def _han_tokens(text: str, after_word: bool) -> list[str]:
     tokens = [text[0]] if after_word else []
     tokens.extend(text[i:i + 2] for i in range(len(text)))
     return tokens
-
-
-def han_chars(normalized: str) -> list[str]:
-    """Every Han character of a text (the single-character field)."""
-    return _HAN_CHAR_RE.findall(normalized)
 
 
 # --- queries ---------------------------------------------------------------------------

@@ -23,6 +23,7 @@ import pytest
 from conftest import report_text, write_archive
 from site_builder import parse_cache
 from site_builder import search_index as si
+from site_builder.search_update import update_index
 from site_builder.build import build, state_dir
 from site_builder.config import SiteConfig
 
@@ -95,7 +96,7 @@ def built(tmp_path_factory):
     assert result.ok, [str(p) for p in result.problems if p.severity == "error"]
     parse_dir = state_dir(output) / "parse"
     report_of = functools.partial(parse_cache.load_report, parse_dir)
-    si.update_index(result.site, state_dir(output) / "whoosh", report_of)
+    update_index(result.site, state_dir(output) / "whoosh", report_of)
     return output, result, report_of
 
 

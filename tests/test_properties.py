@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from site_builder import clean, datasets, load, tokenizer
 from site_builder import search_index as si
+from site_builder.search_update import update_index
 from site_builder.decode import DecodeError, decode_bytes
 from site_builder.model import Source
 from site_builder.parse import parse_source
@@ -147,7 +148,7 @@ def index(tmp_path_factory):
 
     site = make_site()
     path = tmp_path_factory.mktemp("whoosh") / "whoosh"
-    si.update_index(site, path)
+    update_index(site, path)
     return si.open_index(path)
 
 

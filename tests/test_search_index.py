@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from site_builder import search_index as si
+from site_builder.search_update import update_index
 from site_builder import tokenizer
 
 from search_fixtures import JUDGED, SPECS, make_site, truth
@@ -21,7 +22,7 @@ def site():
 @pytest.fixture(scope="module")
 def index_dir(site, tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("whoosh") / "whoosh"
-    stats = si.update_index(site, path)
+    stats = update_index(site, path)
     assert stats.added == len(SPECS) and stats.documents == len(SPECS)
     return path
 
@@ -107,11 +108,11 @@ def test_hostile_html_query_is_escaped_in_snippets(index_dir):
 
 def test_incremental_update(tmp_path):
     path = tmp_path / "whoosh"
-    si.update_index(make_site(), path)
+    update_index(make_site(), path)
     before = {p.name: p.stat().st_mtime_ns for p in path.iterdir()}
 
     # A rebuild with nothing changed touches no file.
-    stats = si.update_index(make_site(), path)
+    stats = update_index(make_site(), path)
     assert (stats.added, stats.updated, stats.deleted, stats.unchanged) == (0, 0, 0, len(SPECS))
     assert {p.name: p.stat().st_mtime_ns for p in path.iterdir()} == before
 
@@ -119,7 +120,7 @@ def test_incremental_update(tmp_path):
     specs = [s for s in SPECS if s[0] != "wutitle-2021"]
     new = ("xinzhen-2024", "新镇", "镇", 2024, "2025-03-01", "simplified", {1: "新镇推行首违不罚清单制度。"})
     site = make_site(specs + [new], edit={"citangxu-2024": "开展首违不罚试点。"})
-    stats = si.update_index(site, path)
+    stats = update_index(site, path)
     assert (stats.added, stats.updated, stats.deleted) == (1, 1, 1)
     assert ids(si.search(path, "首违不罚", limit=None)) == {"xinzhen-2024", "citangxu-2024"}
     assert ids(si.search(path, "最多跑一次", limit=None)) == set()
@@ -128,7 +129,7 @@ def test_incremental_update(tmp_path):
 
 def test_stale_lock_of_a_killed_build_is_recovered(tmp_path):
     path = tmp_path / "whoosh"
-    si.update_index(make_site(SPECS[:3]), path)
+    update_index(make_site(SPECS[:3]), path)
     # A killed writer leaves its lock file behind (the flock itself dies with the process).
     pid = os.fork()
     if pid == 0:  # child: take the lock and die without releasing it
@@ -137,16 +138,16 @@ def test_stale_lock_of_a_killed_build_is_recovered(tmp_path):
         os._exit(0)
     os.waitpid(pid, 0)
     assert (path / "MAIN_WRITELOCK").exists()
-    stats = si.update_index(make_site(SPECS[:4]), path)
+    stats = update_index(make_site(SPECS[:4]), path)
     assert stats.added == 1
 
 
 def test_damaged_index_is_rebuilt(tmp_path):
     path = tmp_path / "whoosh"
-    si.update_index(make_site(SPECS[:3]), path)
+    update_index(make_site(SPECS[:3]), path)
     for p in path.glob("*.toc"):
         p.write_bytes(b"garbage")
-    stats = si.update_index(make_site(SPECS[:3]), path)
+    stats = update_index(make_site(SPECS[:3]), path)
     assert stats.added == 3
     assert si.search(path, "金石镇", limit=None).total == 2
 
@@ -164,9 +165,9 @@ def test_summary_entries_are_read_through_report_of(tmp_path):
         return reports[key]
 
     path = tmp_path / "whoosh"
-    si.update_index(replace(site, entries=entries), path, report_of)
+    update_index(replace(site, entries=entries), path, report_of)
     assert sorted(read) == sorted(reports)
     read.clear()
-    si.update_index(replace(site, entries=entries), path, report_of)
+    update_index(replace(site, entries=entries), path, report_of)
     assert read == []  # nothing changed: no report is read back
     assert ids(si.search(path, "楓橋經驗", limit=None)) == {"jinshi-2021"}

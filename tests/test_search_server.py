@@ -13,6 +13,7 @@ from wsgiref.simple_server import WSGIRequestHandler, make_server
 import pytest
 
 from site_builder import search_index as si
+from site_builder.search_update import update_index
 from site_builder.build import state_dir
 from site_builder.cli import main
 from site_builder.config import SiteConfig
@@ -36,7 +37,7 @@ def output(site, tmp_path_factory) -> Path:
     (out / "static").mkdir()
     (out / "static" / "site.css").write_text("body{}", encoding="utf-8")
     (out.parent / "secret.txt").write_text("secret", encoding="utf-8")
-    si.update_index(site, state_dir(out) / "whoosh")
+    update_index(site, state_dir(out) / "whoosh")
     return out
 
 
@@ -107,7 +108,7 @@ def test_pagination_links(server, output, site, tmp_path):
 
     specs = [(f"r{i:02d}", "甲镇", "镇", 2020, None, "simplified", {1: "推行首违不罚。"}) for i in range(11)]
     index_dir = tmp_path / "whoosh"
-    si.update_index(make_site(specs), index_dir)
+    update_index(make_site(specs), index_dir)
     app = make_app(output, index_dir, SiteConfig())
     pages = []
     for query in ("q=%E9%A6%96%E8%BF%9D", "q=%E9%A6%96%E8%BF%9D&page=2", "q=%E9%A6%96%E8%BF%9D&page=99",
@@ -184,7 +185,7 @@ def test_app_sees_a_rebuilt_index_without_restart(output, tmp_path):
     from search_fixtures import SPECS
 
     index_dir = tmp_path / "whoosh"
-    si.update_index(make_site(SPECS[:2]), index_dir)
+    update_index(make_site(SPECS[:2]), index_dir)
     app = make_app(output, index_dir, SiteConfig())
 
     def ids(q):
@@ -193,5 +194,5 @@ def test_app_sees_a_rebuilt_index_without_restart(output, tmp_path):
         return result_ids(b"".join(app(environ, lambda s, h: None)).decode("utf-8"))
 
     assert ids("诉源治理") == []
-    si.update_index(make_site(SPECS), index_dir)
+    update_index(make_site(SPECS), index_dir)
     assert ids("诉源治理") == ["sifaju-2022"]

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from site_builder import search_index as si
+from site_builder.search_update import update_index
 from site_builder import static_search
 from site_builder.config import SiteConfig
 from site_builder.render import STATIC_DIR, make_environment
@@ -60,7 +61,7 @@ def served(site, tmp_path_factory):
 @pytest.fixture(scope="module")
 def whoosh_dir(site, tmp_path_factory):
     path = tmp_path_factory.mktemp("whoosh") / "whoosh"
-    si.update_index(site, path)
+    update_index(site, path)
     return path
 
 

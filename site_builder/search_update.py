@@ -1,0 +1,157 @@
+"""Bringing the Whoosh index in line with a site: index the new and changed reports,
+delete the removed ones, leave the rest alone.
+
+The index lives in the build's state folder (never in the published output). A report
+is re-indexed when its fingerprint (search_index.fingerprint) changed; new documents
+go into new segments written by search_writer, in parallel chunks on a cold build.
+
+`updating_index` does this in the background while the caller publishes the site, and
+commits only if publishing succeeded: a failed build leaves the index as it was.
+"""
+from __future__ import annotations
+
+import os
+import pickle
+import shutil
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+
+from . import search_writer, tokenizer
+from .model import Entry, Site
+from .search_index import SCHEMA_VERSION, ReportOf, document, domain_words, fingerprint, full_report, make_schema
+
+PARALLEL_THRESHOLD = 64  # below this many reports to index, index in this process
+CHUNK_DOCUMENTS = 2000  # reports per new segment (bounds each writer's memory)
+
+
+@dataclass(frozen=True, slots=True)
+class IndexStats:
+    added: int
+    updated: int
+    deleted: int
+    unchanged: int
+    documents: int
+    bytes: int  # size of the index folder
+
+
+def update_index(site: Site, index_dir: Path, report_of: ReportOf | None = None) -> IndexStats:
+    """Bring the index in `index_dir` in line with `site`: add new reports, replace changed
+    ones, delete removed ones. A build with nothing changed writes nothing. Only the
+    changed entries' full reports are read (through `report_of`; when it pickles and
+    there are many, in worker processes)."""
+    with updating_index(site, index_dir, report_of) as plan:
+        pass
+    size = sum(p.stat().st_size for p in Path(index_dir).iterdir() if p.is_file())
+    return IndexStats(plan.added, plan.updated, len(plan.removed), plan.unchanged, plan.documents, size)
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    index: tuple[Entry, ...]  # entries to write into new segments, by id
+    delete: tuple[search_writer.Located, ...]  # documents to mark deleted
+    drop: frozenset[int]  # segments to leave out (their live documents are in `index`)
+    removed: tuple[str, ...]  # ids no longer in the site
+    added: int
+    updated: int
+    documents: int
+
+    @property
+    def unchanged(self) -> int:
+        return self.documents - self.added - self.updated
+
+
+@contextmanager
+def updating_index(site: Site, index_dir: Path, report_of: ReportOf | None = None
+                   ) -> Iterator[Plan]:
+    """Index what changed in worker processes (or a thread, for a few reports) while the
+    body of the `with` runs; commit when the body returns, discard the new segments when
+    it raises. Holds the index's write lock throughout."""
+    index_dir = Path(index_dir)
+    ix = _open_or_create(index_dir)
+    with search_writer.write_lock(ix):
+        plan = _plan(ix, site)
+        if not plan.index and not plan.delete:
+            yield plan
+            return
+        workers = os.cpu_count() or 1
+        jobs = _chunks(str(index_dir), list(plan.index), report_of, domain_words(site), workers)
+        parallel = len(jobs) > 1 or len(plan.index) >= PARALLEL_THRESHOLD
+        with (ProcessPoolExecutor(max_workers=min(workers, len(jobs))) if parallel
+              else ThreadPoolExecutor(max_workers=1, thread_name_prefix="search-index")) as pool:
+            futures = [pool.submit(_index_chunk, job) for job in jobs]
+            try:
+                yield plan
+            except BaseException:
+                for future in futures:
+                    future.cancel()
+                raise
+            segments = [future.result() for future in futures]
+        search_writer.commit(ix, plan.delete, plan.drop, segments)
+
+
+def _plan(ix, site: Site) -> Plan:
+    live = search_writer.live_documents(ix)
+    wanted = {e.id: e for e in site.entries}
+    changed = [e for e in site.entries if e.id not in live or live[e.id].fingerprint != fingerprint(e)]
+    removed = tuple(sorted(set(live) - set(wanted)))
+    added = sum(1 for e in changed if e.id not in live)
+    delete = [live[i] for i in removed] + [live[e.id] for e in changed if e.id in live]
+    drop = search_writer.segments_to_rewrite(ix, delete) if changed or removed else set()
+    ids = {e.id for e in changed}
+    # the live documents of dropped segments go into the new segments too
+    changed += [wanted[i] for i, loc in live.items() if loc.segment in drop and i in wanted and i not in ids]
+    return Plan(tuple(sorted(changed, key=lambda e: e.id)), tuple(delete), frozenset(drop), removed,
+                added, len(ids) - added, len(wanted))
+
+
+def _chunks(index_dir: str, entries: list[Entry], report_of: ReportOf | None,
+            words: tuple[str, ...], workers: int) -> list[tuple]:
+    """One job per new segment: a single one unless there are enough entries to pay for
+    worker processes (and `report_of` can be sent to them)."""
+    if len(entries) < PARALLEL_THRESHOLD or workers < 2 or not _pickles(report_of):
+        return [(index_dir, entries, report_of, words)]
+    count = max(workers, -(-len(entries) // CHUNK_DOCUMENTS))
+    size = -(-len(entries) // count)
+    return [(index_dir, entries[i:i + size], report_of, words) for i in range(0, len(entries), size)]
+
+
+def _pickles(value) -> bool:
+    try:
+        pickle.dumps(value)
+    except (pickle.PicklingError, AttributeError, TypeError):
+        return False
+    return True
+
+
+def _index_chunk(job):
+    index_dir, entries, report_of, words = job
+    segmenter = tokenizer.Segmenter(words)
+    documents = (document(e, full_report(e, report_of), segmenter) for e in entries)
+    return search_writer.write_segment(whoosh_index.open_dir(index_dir), documents)
+
+
+def _open_or_create(index_dir: Path):
+    """Open the index, or start a new one when it is missing, from another schema version
+    or unreadable (a build killed at the wrong moment). A lock left by a killed build is
+    an flock on a file, released by the kernel when that process died."""
+    marker = index_dir / "site-builder-schema"
+    if index_dir.exists():
+        try:
+            if marker.read_text(encoding="utf-8") == SCHEMA_VERSION:
+                ix = whoosh_index.open_dir(str(index_dir))
+                with ix.searcher() as searcher:
+                    searcher.doc_count()
+                return ix
+        except Exception:  # noqa: BLE001 - any damage means: rebuild from the model
+            pass
+    if index_dir.exists():
+        shutil.rmtree(index_dir)
+    index_dir.mkdir(parents=True)
+    ix = whoosh_index.create_in(str(index_dir), make_schema())
+    marker.write_text(SCHEMA_VERSION, encoding="utf-8")
+    return ix
