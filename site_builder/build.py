@@ -9,6 +9,7 @@ reported. Warnings are published with the site, and fail the build only with str
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 from functools import partial
 from itertools import chain
 from dataclasses import dataclass
@@ -20,9 +21,10 @@ from .config import SiteConfig, load_config
 from .load import find_report_paths
 from .model import Problem, Site
 from .search_update import updating_index
-from .static_search import static_search_pages
+from .static_search import (BUNDLE_DIR, CHAR_MAP_PATH, build_bundle, ready_static_search_pages,
+                            static_search_pages)
 from .render import Sources, make_environment, render_site
-from .write import UnsafePath, WriteStats, write_site
+from .write import UnsafePath, WriteStats, kept_pages, write_site
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +36,7 @@ class BuildResult:
     rendered: int = 0  # output files that had to be produced (the rest were unchanged inputs)
     timings: tuple[tuple[str, float], ...] = ()  # seconds per stage
     site: Site | None = None
+    search_stale: bool = False  # the static search still shows an earlier build
 
 
 def state_dir(output_dir: Path) -> Path:
@@ -43,7 +46,9 @@ def state_dir(output_dir: Path) -> Path:
 
 
 def build(content_dir: Path, output_dir: Path, config_path: Path | None = None,
-          strict: bool = False) -> BuildResult:
+          strict: bool = False, search_now: bool = True) -> BuildResult:
+    """Build the site. With `search_now` False (the preview server), the static search is
+    not rebuilt: the result says whether it is stale (see refresh_static_search)."""
     content_dir, output_dir = Path(content_dir), Path(output_dir)
     clock = _Clock()
     config, problems = load_config(config_path, content_dir)
@@ -60,15 +65,16 @@ def build(content_dir: Path, output_dir: Path, config_path: Path | None = None,
     if not _passes(problems, strict):
         return BuildResult(problems, False, len(summaries), 0, 0, clock.laps)
     try:
-        stats = _publish(site, config, content_dir, output_dir, state, clock)
+        stats, stale = _publish(site, config, content_dir, output_dir, state, clock, search_now)
     except UnsafePath as exc:  # two pages on one path, or a path leaving output/: nothing written
         problem = Problem(str(content_dir), 1, f"refused to write the site: {exc}")
         return BuildResult(problems + (problem,), False, len(summaries), 0, 0, clock.laps)
-    return BuildResult(problems, True, len(summaries), stats.written, stats.rendered, clock.laps, site)
+    return BuildResult(problems, True, len(summaries), stats.written, stats.rendered, clock.laps, site,
+                       stale)
 
 
 def _publish(site: Site, config: SiteConfig, content_dir: Path, output_dir: Path,
-             state: Path, clock: "_Clock") -> WriteStats:
+             state: Path, clock: "_Clock", search_now: bool) -> tuple[WriteStats, bool]:
     env = make_environment()
     sources = Sources(
         report=partial(parse_cache.load_report, state / "parse"),  # pickles: indexing workers use it
@@ -76,13 +82,35 @@ def _publish(site: Site, config: SiteConfig, content_dir: Path, output_dir: Path
     )
     # The Whoosh index is written by worker processes meanwhile, and committed only if
     # the site was written.
-    with updating_index(site, state / "whoosh", sources.report):
-        search_files = tuple(static_search_pages(site, state / "pagefind", sources.report))
+    with (updating_index(site, state / "whoosh", sources.report),
+          _static_search_files(site, output_dir, state, sources.report, search_now) as (files, stale)):
         clock.lap("static search")
-        stats = write_site(chain(render_site(site, config, env, sources), search_files), output_dir, state)
+        stats = write_site(chain(render_site(site, config, env, sources), files), output_dir, state)
         clock.lap("render+write")
     clock.lap("whoosh (rest)")
-    return stats
+    return stats, stale
+
+
+@contextmanager
+def _static_search_files(site: Site, output_dir: Path, state: Path, report_of, now: bool):
+    """(files, stale): the static search files for `site`, built now; or, when not `now`,
+    the bundle if it is ready for this site, else the current output's files (stale)."""
+    if now:
+        yield static_search_pages(site, state / "pagefind", report_of), False
+        return
+    with ready_static_search_pages(site, state / "pagefind") as files:
+        if files is None:
+            yield kept_pages(output_dir, state, (BUNDLE_DIR + "/", CHAR_MAP_PATH)), True
+        else:
+            yield files, False
+
+
+def refresh_static_search(site: Site, output_dir: Path) -> None:
+    """Rebuild the Pagefind bundle for `site` in the state dir (the preview server runs
+    this in the background after a build that left the static search stale); the next
+    build publishes it."""
+    state = state_dir(output_dir)
+    build_bundle(site, state / "pagefind", partial(parse_cache.load_report, state / "parse"))
 
 
 def _passes(problems: tuple[Problem, ...], strict: bool) -> bool:

@@ -50,9 +50,10 @@ DEBOUNCE = 0.15  # seconds of quiet after a change before building
 MAX_DEBOUNCE = 1.0  # build at the latest this long after the first change of a burst
 KEEPALIVE = 15.0  # seconds between comments on an idle event stream
 
-# Called as build(content_dir, output_dir, config_path, strict); returns an object with
-# .ok, .problems and (optionally) .written, like site_builder.build.BuildResult.
-BuildFn = Callable[[Path, Path, "Path | None", bool], Any]
+# Called as build(content_dir, output_dir, config_path, strict, search_now); returns an
+# object like site_builder.build.BuildResult: .ok, .problems and optionally .written,
+# .search_stale and .site.
+BuildFn = Callable[[Path, Path, "Path | None", bool, bool], Any]
 
 _TEXT_TYPES = {"text/html", "text/css", "text/javascript", "application/javascript",
                "application/json", "application/xml", "text/xml", "image/svg+xml",
@@ -76,6 +77,7 @@ class BuildState:
     errors: tuple[str, ...]  # "path:line: message"
     seq: int  # number of builds finished so far (successful or not)
     has_site: bool  # a built site exists in the output folder
+    search_stale: bool = False  # the static search shows an earlier build (refresh running)
 
     def to_json(self) -> str:
         return json.dumps({"build": self.token, "ok": self.ok, "errors": list(self.errors)},
@@ -118,6 +120,8 @@ class Preview:
         self._observer = None
         self._search = None  # (token, app) of the mounted search app, made lazily
         self._search_lock = threading.Lock()
+        self._stale_site = None  # the site whose static search awaits a background refresh
+        self._refresher: threading.Thread | None = None
         self.config, _ = load_config(self.config_path, self.content_dir)
 
     # -- state ------------------------------------------------------------------------
@@ -131,6 +135,12 @@ class Preview:
     def root(self) -> str:
         """The URL prefix the site is served under ("/" or e.g. "/archive/")."""
         return self.config.root
+
+    @property
+    def refreshing_search(self) -> bool:
+        """A background rebuild of the static search index is queued or running."""
+        with self._cond:
+            return self._refresher is not None
 
     @property
     def stopping(self) -> bool:
@@ -156,8 +166,10 @@ class Preview:
             started = time.monotonic()
             old_root = self.root
             try:
+                # After the first build, an edit is published without waiting for the
+                # static search index, which is refreshed in the background.
                 result = self._build_fn(self.content_dir, self.output_dir, self.config_path,
-                                        self.strict)
+                                        self.strict, self._state.seq == 0)
                 ok, problems = bool(result.ok), tuple(result.problems)
                 written = getattr(result, "written", None)
             except Exception as exc:  # a crash in a build must not take the preview down
@@ -166,6 +178,8 @@ class Preview:
                 problems = (Problem("site-builder", 0, f"internal error: {exc!r}"),)
             if ok:
                 self.config, _ = load_config(self.config_path, self.content_dir)
+                if getattr(result, "search_stale", False):
+                    self._refresh_search_later(result.site)
             errors = error_lines(problems)
             if not ok and not errors:
                 errors = ("构建失败（详见终端输出）",)
@@ -175,8 +189,9 @@ class Preview:
                 changed = ok and (written is None or written > 0 or seq == 1
                                   or self.root != old_root or not previous.has_site)
                 token = f"{self._instance}-{seq}" if changed else previous.token
+                stale = bool(getattr(result, "search_stale", False)) if ok else previous.search_stale
                 self._state = BuildState(token, ok, errors, seq,
-                                         previous.has_site or (ok and self.output_dir.is_dir()))
+                                         previous.has_site or (ok and self.output_dir.is_dir()), stale)
                 self._cond.notify_all()
             elapsed = time.monotonic() - started
             for problem in problems:
@@ -187,6 +202,35 @@ class Preview:
             else:
                 self._log(f"build FAILED in {elapsed:.2f} s; still serving the last good site")
             return self._state
+
+    def _refresh_search_later(self, site) -> None:
+        """Rebuild the static search bundle for `site` in a background thread (the latest
+        site wins if one is already being indexed), then build again to publish it."""
+        with self._cond:
+            self._stale_site = site
+            if self._refresher is not None and self._refresher.is_alive():
+                return
+            self._refresher = threading.Thread(target=self._refresh_loop, name="preview-search",
+                                               daemon=True)
+            self._refresher.start()
+
+    def _refresh_loop(self) -> None:
+        from .build import refresh_static_search
+
+        while not self._stopping.is_set():
+            with self._cond:
+                site, self._stale_site = self._stale_site, None
+                if site is None:
+                    self._refresher = None
+                    return
+            started = time.monotonic()
+            try:
+                refresh_static_search(site, self.output_dir)
+            except Exception as exc:  # noqa: BLE001 - the next edit tries again
+                self._log(f"static search refresh failed: {exc!r}")
+                continue
+            self._log(f"static search index refreshed in {time.monotonic() - started:.2f} s")
+            self.request_build()  # publishes the bundle if the site is still the same
 
     def request_build(self) -> None:
         """Note a change; the builder thread builds once the changes have settled."""

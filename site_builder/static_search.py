@@ -14,12 +14,15 @@ are throttled) into <out_dir>/pagefind/.
 """
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from html import escape
 from pathlib import Path
 
@@ -69,34 +72,78 @@ def _write(site: Site, out_dir: Path, work: Path, report_of: ReportOf | None) ->
 
 def build_bundle(site: Site, work: Path, report_of: ReportOf | None = None) -> tuple[Path, str]:
     """Bring <work>/pages and <work>/bundle up to date; return the bundle and its digest.
-    Pagefind runs only when a page changed."""
+    Pagefind runs only when a page changed. Holds the work folder's lock meanwhile."""
     work = Path(work)
-    pages = work / "pages"
-    digest = sync_pages(site, pages, report_of)
-    bundle = work / "bundle"
-    stamp = work / "bundle.digest"
-    if not (bundle.is_dir() and stamp.exists() and stamp.read_text(encoding="utf-8") == digest):
-        if bundle.exists():
-            shutil.rmtree(bundle)
-        stamp.unlink(missing_ok=True)
-        run_pagefind(pages, bundle)
-        canonicalize(bundle)  # Pagefind's filter files come out in random order
-        stamp.write_text(digest, encoding="utf-8")
-    return bundle, digest
+    with _work_lock(work, wait=True):
+        pages = work / "pages"
+        digest = sync_pages(site, pages, report_of)
+        bundle = work / "bundle"
+        stamp = work / "bundle.digest"
+        if not _stamp_is(stamp, digest) or not bundle.is_dir():
+            if bundle.exists():
+                shutil.rmtree(bundle)
+            stamp.unlink(missing_ok=True)
+            run_pagefind(pages, bundle)
+            canonicalize(bundle)  # Pagefind's filter files come out in random order
+            stamp.write_text(digest, encoding="utf-8")
+        return bundle, digest
 
 
 def static_search_pages(site: Site, work_dir: Path, report_of: ReportOf | None = None):
     """The static search files as write.Page objects, for write_site: the Pagefind bundle
     (built in `work_dir`, a folder of the build's state dir) and the character map. A
     file's fingerprint is the bundle digest, so an unchanged bundle is not read again."""
+    bundle, digest = build_bundle(site, Path(work_dir), report_of)
+    return _bundle_pages(bundle, digest)
+
+
+@contextmanager
+def ready_static_search_pages(site: Site, work_dir: Path) -> Iterator[list | None]:
+    """The static search files if the bundle in `work_dir` was built for exactly this
+    site and nobody is rebuilding it, else None; the bundle is locked until the `with`
+    ends (write the site inside it). Never runs Pagefind: the preview server publishes an
+    edit at once and refreshes the bundle in the background."""
+    work = Path(work_dir)
+    with _work_lock(work, wait=False) as held:
+        digest = pages_digest(site)
+        if not held or not _stamp_is(work / "bundle.digest", digest):
+            yield None
+        else:
+            yield _bundle_pages(work / "bundle", digest)
+
+
+def _bundle_pages(bundle: Path, digest: str) -> list:
     from .write import Page
 
-    bundle, digest = build_bundle(site, Path(work_dir), report_of)
-    for path in sorted(p for p in bundle.rglob("*") if p.is_file()):
-        rel = f"{BUNDLE_DIR}/{path.relative_to(bundle).as_posix()}"
-        yield Page(rel, f"{digest}:{rel}", path.read_bytes)
+    pages = [Page(f"{BUNDLE_DIR}/{path.relative_to(bundle).as_posix()}",
+                  f"{digest}:{BUNDLE_DIR}/{path.relative_to(bundle).as_posix()}", path.read_bytes)
+             for path in sorted(p for p in bundle.rglob("*") if p.is_file())]
     data = char_map_js().encode("utf-8")
-    yield Page(CHAR_MAP_PATH, hashlib.sha256(data).hexdigest(), lambda: data)
+    pages.append(Page(CHAR_MAP_PATH, hashlib.sha256(data).hexdigest(), lambda: data))
+    return pages
+
+
+def _stamp_is(stamp: Path, digest: str) -> bool:
+    try:
+        return stamp.read_text(encoding="utf-8") == digest
+    except OSError:
+        return False
+
+
+@contextmanager
+def _work_lock(work: Path, wait: bool) -> Iterator[bool]:
+    """An flock on the work folder: one bundle build at a time, across processes too."""
+    work.mkdir(parents=True, exist_ok=True)
+    with open(work / ".lock", "a+b") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def run_pagefind(site_dir: Path, output_path: Path) -> None:
@@ -116,16 +163,26 @@ def sync_pages(site: Site, pages: Path, report_of: ReportOf | None) -> str:
     wanted = {e.id for e in site.entries}
     for stale in sorted(p for p in reports_dir.iterdir() if p.name not in wanted):
         shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
-    whole = hashlib.sha256(f"pagefind-pages {tokenizer.TOKENIZER_VERSION}".encode())
     for entry in site.entries:
-        fp = f"{PAGE_FORMAT}-{fingerprint(entry)}"
-        whole.update(f"{entry.id} {fp}\n".encode())
+        fp = _page_fingerprint(entry)
         path = reports_dir / entry.id / "index.html"
         if _stored_fingerprint(path) == fp:
             continue
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(token_page(entry, full_report(entry, report_of), fp), encoding="utf-8")
+    return pages_digest(site)
+
+
+def pages_digest(site: Site) -> str:
+    """A digest of the set of generated pages `site` gives (what the bundle is built from)."""
+    whole = hashlib.sha256(f"pagefind-pages {tokenizer.TOKENIZER_VERSION}".encode())
+    for entry in site.entries:
+        whole.update(f"{entry.id} {_page_fingerprint(entry)}\n".encode())
     return whole.hexdigest()
+
+
+def _page_fingerprint(entry: Entry) -> str:
+    return f"{PAGE_FORMAT}-{fingerprint(entry)}"
 
 
 def _stored_fingerprint(path: Path) -> str | None:

@@ -115,6 +115,14 @@ def write_site(pages: Iterable[Page], output_dir: Path, state_dir: Path) -> Writ
     return WriteStats(files=len(manifest), written=written, linked=linked, rendered=rendered, removed=removed)
 
 
+def kept_pages(output_dir: Path, state_dir: Path, prefixes: tuple[str, ...]) -> list[Page]:
+    """The files of the current output whose paths start with one of `prefixes`, as pages
+    that stay as they are (same fingerprint: hard-linked, never read)."""
+    previous = _load_manifest(state_dir, output_dir)
+    return [Page(rel, fingerprint or digest, (output_dir / rel).read_bytes)
+            for rel, (digest, fingerprint) in sorted(previous.items()) if rel.startswith(prefixes)]
+
+
 def _link(existing: Path, target: Path) -> bool:
     try:
         os.link(existing, target)

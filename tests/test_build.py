@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from conftest import REPO, SAMPLES, internal_links, report_text, tree, write_archive
-from site_builder.build import build, state_dir
+from site_builder.build import build, refresh_static_search, state_dir
 
 
 def test_sample_archive_builds_every_page(tmp_path: Path):
@@ -105,6 +105,28 @@ def test_rebuild_writes_only_what_changed_and_drops_stale_files(tmp_path: Path, 
     assert not (out / "reports/hebei-qingshan-2024").exists()
     # the parse cache holds the two remaining reports only (summary + full report each)
     assert len(list(state_dir(out).joinpath("parse").glob("*/*.pickle"))) == 4
+
+
+def test_deferred_static_search_keeps_the_last_bundle_until_refreshed(tmp_path: Path, small_archive: Path):
+    out = tmp_path / "output"
+    assert build(small_archive, out).ok
+    served = {p: (out / p).stat().st_ino for p in tree(out) if p.startswith("pagefind/")}
+    (small_archive / "yanpi-2024.txt").write_text(report_text("演陂镇", 2024, "新增踏勘规程。"), encoding="utf-8")
+    edited = build(small_archive, out, search_now=False)
+    assert edited.ok and edited.search_stale
+    assert "踏勘规程" in (out / "reports/yanpi-2024/index.html").read_text(encoding="utf-8")
+    assert {p: (out / p).stat().st_ino for p in served} == served  # the old bundle, untouched
+    refresh_static_search(edited.site, out)
+    refreshed = build(small_archive, out, search_now=False)
+    assert refreshed.ok and not refreshed.search_stale
+    bundle = state_dir(out) / "pagefind" / "bundle"
+    assert {p: (out / p).read_bytes() for p in tree(out) if p.startswith("pagefind/")} == {
+        f"pagefind/{p.relative_to(bundle).as_posix()}": p.read_bytes() for p in bundle.rglob("*") if p.is_file()}
+    # and it is what a full build gives
+    fresh = tmp_path / "fresh"
+    assert build(small_archive, fresh).ok
+    assert {p: b for p, b in tree(out).items() if p.startswith("pagefind/")} == {
+        p: b for p, b in tree(fresh).items() if p.startswith("pagefind/")}
 
 
 def test_unchanged_reports_are_neither_reparsed_nor_rerendered(tmp_path: Path, small_archive: Path):

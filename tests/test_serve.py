@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 import pytest
 
-from site_builder.build import build
+from site_builder.build import build, state_dir
 from site_builder.serve import (
     EVENTS_PATH,
     BadPath,
@@ -200,10 +200,36 @@ def test_requests_never_see_a_half_built_site(server: PreviewServer, content: Pa
     assert all(status == 200 and complete for status, complete in seen), seen
 
 
+def wait_for_fresh_search(server: PreviewServer, timeout: float = 60.0):
+    deadline = time.monotonic() + timeout
+    state = server.preview.state
+    while state.search_stale or server.preview.refreshing_search:
+        assert time.monotonic() < deadline, "the static search was never refreshed"
+        state = server.preview.wait_for_build(state.seq, timeout=1.0)
+    return state
+
+
+def test_edit_is_served_before_the_static_search_catches_up(server: PreviewServer, content: Path):
+    output = server.preview.output_dir
+    state_pages = state_dir(output) / "pagefind" / "pages" / "reports" / "yanpi-zhen-2024" / "index.html"
+    seq = server.preview.state.seq
+    write(content / "yanpi-zhen-2024.txt", report_text("演陂镇", 2024, "新增踏勘验收规程。"))
+    state = server.preview.wait_for_build(seq, timeout=10)
+    assert "踏勘验收规程" in page(server, "reports/yanpi-zhen-2024/")[1]
+    assert state.search_stale  # published without waiting for Pagefind
+    wait_for_fresh_search(server)
+    assert "踏勘" in state_pages.read_text(encoding="utf-8")  # the token page was rewritten
+    bundle = state_dir(output) / "pagefind" / "bundle"
+    served = {p.relative_to(output / "pagefind"): p.read_bytes() for p in (output / "pagefind").rglob("*") if p.is_file()}
+    built = {p.relative_to(bundle): p.read_bytes() for p in bundle.rglob("*") if p.is_file()}
+    assert served == built  # the refreshed bundle is what is served
+
+
 def test_builds_reading_files_do_not_trigger_rebuilds(server: PreviewServer, content: Path):
     seq = server.preview.state.seq
     write(content / "yanpi-zhen-2024.txt", report_text("演陂镇", 2024, "只改一次。"))
     seq = server.preview.wait_for_build(seq, timeout=10).seq
+    seq = wait_for_fresh_search(server).seq  # the background refresh publishes in one more build
     for _ in range(3):
         assert page(server, "reports/yanpi-zhen-2024/")[0] == 200
     time.sleep(0.6)  # several debounce periods: the build's own reads must not rebuild
