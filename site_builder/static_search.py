@@ -10,7 +10,7 @@ exact phrase, so the static search finds what the Whoosh index finds.
 The generated pages live in a work folder outside the output (kept between builds when
 the caller gives one, so unchanged reports are not read again); the Pagefind binary from
 the `pagefind[bin]` wheel indexes them through its CLI (the Python API's per-page calls
-are throttled) into <out_dir>/pagefind/.
+are throttled) into <out_dir>/pagefind/<shard>/ (see "shards" below).
 """
 from __future__ import annotations
 
@@ -22,7 +22,9 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 
@@ -31,7 +33,8 @@ from .pagefind_canonical import canonicalize
 from .search_index import ReportOf, fingerprint, full_report, searchable_text
 from .model import Entry, Site
 
-BUNDLE_DIR = "pagefind"  # <out_dir>/pagefind/: the Pagefind bundle
+BUNDLE_DIR = "pagefind"  # <out_dir>/pagefind/<shard>/: the Pagefind bundles
+SHARDS_PATH = "pagefind/shards.json"  # their list
 CHAR_MAP_PATH = "search/t2s.js"  # <out_dir>/search/t2s.js: the character map
 FILLER = "_"  # the word written at a gap; never produced by a query
 SUMMARY_CHARS = 120
@@ -49,78 +52,135 @@ def write_static_search(site: Site, config, out_dir: Path, report_of: ReportOf |
                         work_dir: Path | None = None) -> None:
     """Write <out_dir>/pagefind/ and <out_dir>/search/t2s.js for `site`.
 
-    `work_dir` keeps the generated pages and the last bundle between builds (pass a
+    `work_dir` keeps the generated pages and the last bundles between builds (pass a
     folder under the build's state dir); without it a temporary folder is used."""
     out_dir = Path(out_dir)
-    if work_dir is None:
-        with tempfile.TemporaryDirectory(prefix="site-builder-pagefind-") as tmp:
-            _write(site, out_dir, Path(tmp), report_of)
-    else:
-        _write(site, out_dir, Path(work_dir), report_of)
-    target = out_dir / CHAR_MAP_PATH
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(char_map_js(), encoding="utf-8")
+    with tempfile.TemporaryDirectory(prefix="site-builder-pagefind-") as tmp:
+        pages = static_search_pages(site, Path(work_dir or tmp), report_of)
+        if (out_dir / BUNDLE_DIR).exists():
+            shutil.rmtree(out_dir / BUNDLE_DIR)
+        for page in pages:
+            target = out_dir / page.path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(page.produce())
 
 
-def _write(site: Site, out_dir: Path, work: Path, report_of: ReportOf | None) -> None:
-    bundle, _ = build_bundle(site, work, report_of)
-    target = out_dir / BUNDLE_DIR
-    if target.exists():
-        shutil.rmtree(target)
-    shutil.copytree(bundle, target)
+# --- shards ------------------------------------------------------------------------------
+#
+# Pagefind holds a whole index in memory while it builds (about 0.75 MB per report page
+# here) and has no incremental mode. So the reports are split into shards by a hash of
+# their id, each its own Pagefind bundle in <out_dir>/pagefind/<shard>/, listed in
+# pagefind/shards.json; search.js merges them (Pagefind's mergeIndex). A change re-runs
+# Pagefind for its shard only. The shard count is a power of two chosen from the number
+# of reports alone, so the same archive always gives the same shards.
+
+SHARD_SIZE = 1000  # reports per shard, at most about (a shard count doubles past it)
 
 
-def build_bundle(site: Site, work: Path, report_of: ReportOf | None = None) -> tuple[Path, str]:
-    """Bring <work>/pages and <work>/bundle up to date; return the bundle and its digest.
-    Pagefind runs only when a page changed. Holds the work folder's lock meanwhile."""
+def shard_count(reports: int) -> int:
+    count = 1
+    while count * SHARD_SIZE < reports:
+        count *= 2
+    return count
+
+
+def shards(site: Site) -> dict[str, tuple[Entry, ...]]:
+    """Shard name -> its entries (in site order), for every shard that has any."""
+    count = shard_count(len(site.entries))
+    width = len(f"{count - 1:x}")
+    groups: dict[str, list[Entry]] = {f"{i:0{width}x}": [] for i in range(count)}
+    for entry in site.entries:
+        number = int(hashlib.sha256(entry.id.encode("utf-8")).hexdigest()[:8], 16) % count
+        groups[f"{number:0{width}x}"].append(entry)
+    return {name: tuple(entries) for name, entries in groups.items() if entries}
+
+
+@dataclass(frozen=True, slots=True)
+class Bundle:
+    shard: str
+    path: Path  # the Pagefind output folder
+    digest: str  # of the generated pages it was built from
+
+
+def build_bundle(site: Site, work: Path, report_of: ReportOf | None = None) -> tuple[Bundle, ...]:
+    """Bring <work>/pages/<shard> and <work>/bundles/<shard> up to date for every shard;
+    Pagefind runs only for shards whose pages changed (several at once). Holds the work
+    folder's lock meanwhile."""
     work = Path(work)
     with _work_lock(work, wait=True):
-        pages = work / "pages"
-        digest = sync_pages(site, pages, report_of)
-        bundle = work / "bundle"
-        stamp = work / "bundle.digest"
-        if not _stamp_is(stamp, digest) or not bundle.is_dir():
-            if bundle.exists():
-                shutil.rmtree(bundle)
-            stamp.unlink(missing_ok=True)
-            run_pagefind(pages, bundle)
-            canonicalize(bundle)  # Pagefind's filter files come out in random order
-            stamp.write_text(digest, encoding="utf-8")
-        return bundle, digest
+        groups = shards(site)
+        _keep_only(work / "pages", set(groups))
+        _keep_only(work / "bundles", set(groups) | {f"{name}.digest" for name in groups})
+        for old in ("bundle", "bundle.digest"):  # the layout before shards
+            shutil.rmtree(work / old) if (work / old).is_dir() else (work / old).unlink(missing_ok=True)
+        bundles = tuple(Bundle(name, work / "bundles" / name, sync_pages(entries, work / "pages" / name, report_of))
+                        for name, entries in groups.items())
+        stale = [b for b in bundles if not (b.path.is_dir() and _stamp_is(_stamp(b), b.digest))]
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+            list(pool.map(lambda b: _run_shard(b, work / "pages" / b.shard), stale))
+        return bundles
 
 
-def static_search_pages(site: Site, work_dir: Path, report_of: ReportOf | None = None):
-    """The static search files as write.Page objects, for write_site: the Pagefind bundle
-    (built in `work_dir`, a folder of the build's state dir) and the character map. A
-    file's fingerprint is the bundle digest, so an unchanged bundle is not read again."""
-    bundle, digest = build_bundle(site, Path(work_dir), report_of)
-    return _bundle_pages(bundle, digest)
+def _run_shard(bundle: Bundle, pages: Path) -> None:
+    if bundle.path.exists():
+        shutil.rmtree(bundle.path)
+    _stamp(bundle).unlink(missing_ok=True)
+    run_pagefind(pages, bundle.path)
+    canonicalize(bundle.path)  # Pagefind's filter files come out in random order
+    _stamp(bundle).write_text(bundle.digest, encoding="utf-8")
+
+
+def _stamp(bundle: Bundle) -> Path:
+    return bundle.path.with_name(bundle.shard + ".digest")
+
+
+def _keep_only(folder: Path, names: set[str]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in sorted(p for p in folder.iterdir() if p.name not in names):
+        shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
+
+
+def static_search_pages(site: Site, work_dir: Path, report_of: ReportOf | None = None) -> list:
+    """The static search files as write.Page objects, for write_site: the Pagefind bundles
+    (built in `work_dir`, a folder of the build's state dir), their list and the
+    character map. A file's fingerprint is its bundle's digest, so an unchanged bundle is
+    not read again."""
+    return _bundle_pages(build_bundle(site, Path(work_dir), report_of))
 
 
 @contextmanager
 def ready_static_search_pages(site: Site, work_dir: Path) -> Iterator[list | None]:
-    """The static search files if the bundle in `work_dir` was built for exactly this
-    site and nobody is rebuilding it, else None; the bundle is locked until the `with`
+    """The static search files if the bundles in `work_dir` were built for exactly this
+    site and nobody is rebuilding them, else None; they stay locked until the `with`
     ends (write the site inside it). Never runs Pagefind: the preview server publishes an
-    edit at once and refreshes the bundle in the background."""
+    edit at once and refreshes the bundles in the background."""
     work = Path(work_dir)
     with _work_lock(work, wait=False) as held:
-        digest = pages_digest(site)
-        if not held or not _stamp_is(work / "bundle.digest", digest):
+        if not held:
             yield None
-        else:
-            yield _bundle_pages(work / "bundle", digest)
+            return
+        bundles = tuple(Bundle(name, work / "bundles" / name, pages_digest(entries))
+                        for name, entries in shards(site).items())
+        ready = all(b.path.is_dir() and _stamp_is(_stamp(b), b.digest) for b in bundles)
+        yield _bundle_pages(bundles) if ready else None
 
 
-def _bundle_pages(bundle: Path, digest: str) -> list:
+def _bundle_pages(bundles: tuple[Bundle, ...]) -> list:
     from .write import Page
 
-    pages = [Page(f"{BUNDLE_DIR}/{path.relative_to(bundle).as_posix()}",
-                  f"{digest}:{BUNDLE_DIR}/{path.relative_to(bundle).as_posix()}", path.read_bytes)
-             for path in sorted(p for p in bundle.rglob("*") if p.is_file())]
-    data = char_map_js().encode("utf-8")
-    pages.append(Page(CHAR_MAP_PATH, hashlib.sha256(data).hexdigest(), lambda: data))
+    pages = []
+    for bundle in bundles:
+        for path in sorted(p for p in bundle.path.rglob("*") if p.is_file()):
+            rel = f"{BUNDLE_DIR}/{bundle.shard}/{path.relative_to(bundle.path).as_posix()}"
+            pages.append(Page(rel, f"{bundle.digest}:{rel}", path.read_bytes))
+    for rel, data in ((SHARDS_PATH, shards_json(bundles)), (CHAR_MAP_PATH, char_map_js().encode("utf-8"))):
+        pages.append(Page(rel, hashlib.sha256(data).hexdigest(), lambda data=data: data))
     return pages
+
+
+def shards_json(bundles: tuple[Bundle, ...]) -> bytes:
+    """pagefind/shards.json: the shard folders search.js loads, the first one primary."""
+    return json.dumps({"shards": [b.shard for b in bundles]}, sort_keys=True).encode("utf-8")
 
 
 def _stamp_is(stamp: Path, digest: str) -> bool:
@@ -155,28 +215,26 @@ def run_pagefind(site_dir: Path, output_path: Path) -> None:
         raise RuntimeError(f"pagefind failed ({done.returncode}): {done.stderr.strip() or done.stdout.strip()}")
 
 
-def sync_pages(site: Site, pages: Path, report_of: ReportOf | None) -> str:
+def sync_pages(entries: tuple[Entry, ...], pages: Path, report_of: ReportOf | None) -> str:
     """Make `pages` hold exactly one generated page per entry; rewrite only pages whose
     entry changed. Returns a digest of the whole set."""
     reports_dir = pages / "reports"
     reports_dir.mkdir(parents=True, exist_ok=True)
-    wanted = {e.id for e in site.entries}
-    for stale in sorted(p for p in reports_dir.iterdir() if p.name not in wanted):
-        shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
-    for entry in site.entries:
+    _keep_only(reports_dir, {e.id for e in entries})
+    for entry in entries:
         fp = _page_fingerprint(entry)
         path = reports_dir / entry.id / "index.html"
         if _stored_fingerprint(path) == fp:
             continue
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(token_page(entry, full_report(entry, report_of), fp), encoding="utf-8")
-    return pages_digest(site)
+    return pages_digest(entries)
 
 
-def pages_digest(site: Site) -> str:
-    """A digest of the set of generated pages `site` gives (what the bundle is built from)."""
+def pages_digest(entries: tuple[Entry, ...]) -> str:
+    """A digest of the generated pages of `entries` (what a bundle is built from)."""
     whole = hashlib.sha256(f"pagefind-pages {tokenizer.TOKENIZER_VERSION}".encode())
-    for entry in site.entries:
+    for entry in entries:
         whole.update(f"{entry.id} {_page_fingerprint(entry)}\n".encode())
     return whole.hexdigest()
 

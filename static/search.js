@@ -97,17 +97,29 @@
     return clause.char ? clause.tokens[0] : '"' + clause.tokens.join(" ") + '"';
   }
 
-  var pagefind = null;
-  async function loadPagefind() {
-    if (pagefind) return pagefind;
-    var pf = await import(new URL(root + "pagefind/pagefind.js", document.baseURI).href);
+  /* The index is split into shards (pagefind/shards.json lists their folders): the first
+     is loaded, the others are merged into it. */
+  var pagefind = null;  // the promise of the loaded index: loaded once, however many callers
+  function loadPagefind() {
+    if (!pagefind) pagefind = openPagefind().catch(function (e) { pagefind = null; throw e; });
+    return pagefind;
+  }
+  async function openPagefind() {
+    var base = new URL(root + "pagefind/", document.baseURI).href;
+    var response = await fetch(base + "shards.json");
+    if (!response.ok) throw new Error("search index missing: " + response.status);
+    var shards = (await response.json()).shards;
+    if (!shards.length) return null;  // an archive without reports
+    var pf = await import(base + shards[0] + "/pagefind.js");
     await pf.options({ excerptLength: 40 });
     // Pagefind picks its index and its query splitting from <html lang>: our index is
     // "und" and the query is already tokenised, so present "und" while it starts.
     var html = document.documentElement, lang = html.getAttribute("lang");
     html.setAttribute("lang", "und");
     try { pf.init(); } finally { html.setAttribute("lang", lang || ""); }
-    pagefind = pf;
+    for (var i = 1; i < shards.length; i++) {
+      await pf.mergeIndex(base + shards[i] + "/", { language: "und" });
+    }
     return pf;
   }
 
@@ -116,6 +128,7 @@
     var clauses = parseQuery(query);
     if (!clauses.length) return { clauses: clauses, results: [] };
     var pf = await loadPagefind();
+    if (!pf) return { clauses: clauses, results: [] };
     var options = { filters: {} };
     Object.keys(filters || {}).forEach(function (k) { if (filters[k]) options.filters[k] = filters[k]; });
     var lists = await Promise.all(clauses.map(function (c) { return pf.search(pagefindQuery(c), options); }));
@@ -191,7 +204,7 @@
 
   async function fillFilters() {
     var pf = await loadPagefind();
-    var all = await pf.filters();
+    var all = pf ? await pf.filters() : {};
     selects.forEach(function (select) {
       var name = select.getAttribute("data-filter"), wanted = select.getAttribute("data-value") || "";
       var values = Object.keys(all[name] || {}).sort(function (a, b) {

@@ -119,9 +119,9 @@ def test_deferred_static_search_keeps_the_last_bundle_until_refreshed(tmp_path: 
     refresh_static_search(edited.site, out)
     refreshed = build(small_archive, out, search_now=False)
     assert refreshed.ok and not refreshed.search_stale
-    bundle = state_dir(out) / "pagefind" / "bundle"
-    assert {p: (out / p).read_bytes() for p in tree(out) if p.startswith("pagefind/")} == {
-        f"pagefind/{p.relative_to(bundle).as_posix()}": p.read_bytes() for p in bundle.rglob("*") if p.is_file()}
+    bundle = state_dir(out) / "pagefind" / "bundles" / "0"
+    assert {p: (out / p).read_bytes() for p in tree(out) if p.startswith("pagefind/0/")} == {
+        f"pagefind/0/{p.relative_to(bundle).as_posix()}": p.read_bytes() for p in bundle.rglob("*") if p.is_file()}
     # and it is what a full build gives
     fresh = tmp_path / "fresh"
     assert build(small_archive, fresh).ok

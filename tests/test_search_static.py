@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import json
 import shutil
 import threading
 from pathlib import Path
@@ -46,10 +47,15 @@ def site():
     return make_site()
 
 
-@pytest.fixture(scope="module")
-def served(site, tmp_path_factory):
+@pytest.fixture(scope="module", params=[None, 3], ids=["one-shard", "shards-of-3"])
+def served(site, tmp_path_factory, request):
     top = tmp_path_factory.mktemp("static")
-    write_fixture_site(site, top / SUBFOLDER)
+    with pytest.MonkeyPatch.context() as patch:
+        if request.param:
+            patch.setattr(static_search, "SHARD_SIZE", request.param)
+        write_fixture_site(site, top / SUBFOLDER)
+    listed = json.loads((top / SUBFOLDER / static_search.SHARDS_PATH).read_text(encoding="utf-8"))["shards"]
+    assert len(listed) > 2 if request.param else listed == ["0"]
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(top)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -181,7 +187,7 @@ def test_pages_are_rewritten_only_when_reports_change(site, tmp_path):
 
     smaller = make_site(specs=[s for s in __import__("search_fixtures").SPECS if s[0] != "wutitle-2021"])
     static_search.write_static_search(smaller, SiteConfig(), tmp_path / "out3", work_dir=work)
-    assert not (work / "pages" / "reports" / "wutitle-2021").exists()
+    assert not (work / "pages" / "0" / "reports" / "wutitle-2021").exists()
 
 
 def test_fresh_pagefind_runs_agree_on_pages_and_words(site, tmp_path):
@@ -202,10 +208,30 @@ def test_fresh_pagefind_runs_agree_on_pages_and_words(site, tmp_path):
 def test_static_search_pages_for_write_site(site, tmp_path):
     pages = list(static_search.static_search_pages(site, tmp_path / "work"))
     paths = [p.path for p in pages]
-    assert "pagefind/pagefind.js" in paths and static_search.CHAR_MAP_PATH in paths
+    assert "pagefind/0/pagefind.js" in paths and static_search.CHAR_MAP_PATH in paths
     assert len(paths) == len(set(paths))
     again = {p.path: p.fingerprint for p in static_search.static_search_pages(site, tmp_path / "work")}
     assert again == {p.path: p.fingerprint for p in pages}
     by_path = {p.path: p for p in pages}
-    assert by_path["pagefind/pagefind.js"].produce() == \
-        (tmp_path / "work" / "bundle" / "pagefind.js").read_bytes()
+    assert by_path["pagefind/0/pagefind.js"].produce() == \
+        (tmp_path / "work" / "bundles" / "0" / "pagefind.js").read_bytes()
+    assert by_path[static_search.SHARDS_PATH].produce() == b'{"shards": ["0"]}'
+
+
+def test_a_change_reruns_pagefind_for_its_shard_only(site, tmp_path, monkeypatch):
+    monkeypatch.setattr(static_search, "SHARD_SIZE", 3)
+    groups = static_search.shards(site)
+    assert static_search.shard_count(len(site.entries)) >= len(groups) >= 3
+    assert sorted(e.id for g in groups.values() for e in g) == sorted(e.id for e in site.entries)
+    work = tmp_path / "work"
+    first = {p.path: p.fingerprint for p in static_search.static_search_pages(site, work)}
+    edited_id = site.entries[0].id
+    edited = make_site(edit={edited_id: "新增踏勘规程。"})
+    stamps = {p.name: p.stat().st_mtime_ns for p in (work / "bundles").glob("*.digest")}
+    second = {p.path: p.fingerprint for p in static_search.static_search_pages(edited, work)}
+    shard = next(name for name, group in groups.items() if any(e.id == edited_id for e in group))
+    rerun = {name for name, ns in stamps.items()
+             if (work / "bundles" / name).stat().st_mtime_ns != ns}
+    assert rerun == {f"{shard}.digest"}
+    changed = {p.split("/")[1] for p in set(first) | set(second) if first.get(p) != second.get(p)}
+    assert changed == {shard}

@@ -211,7 +211,7 @@ def wait_for_fresh_search(server: PreviewServer, timeout: float = 60.0):
 
 def test_edit_is_served_before_the_static_search_catches_up(server: PreviewServer, content: Path):
     output = server.preview.output_dir
-    state_pages = state_dir(output) / "pagefind" / "pages" / "reports" / "yanpi-zhen-2024" / "index.html"
+    state_pages = state_dir(output) / "pagefind" / "pages" / "0" / "reports" / "yanpi-zhen-2024" / "index.html"
     seq = server.preview.state.seq
     write(content / "yanpi-zhen-2024.txt", report_text("演陂镇", 2024, "新增踏勘验收规程。"))
     state = server.preview.wait_for_build(seq, timeout=10)
@@ -219,8 +219,9 @@ def test_edit_is_served_before_the_static_search_catches_up(server: PreviewServe
     assert state.search_stale  # published without waiting for Pagefind
     wait_for_fresh_search(server)
     assert "踏勘" in state_pages.read_text(encoding="utf-8")  # the token page was rewritten
-    bundle = state_dir(output) / "pagefind" / "bundle"
-    served = {p.relative_to(output / "pagefind"): p.read_bytes() for p in (output / "pagefind").rglob("*") if p.is_file()}
+    bundle = state_dir(output) / "pagefind" / "bundles" / "0"
+    served = {p.relative_to(output / "pagefind" / "0"): p.read_bytes()
+              for p in (output / "pagefind" / "0").rglob("*") if p.is_file()}
     built = {p.relative_to(bundle): p.read_bytes() for p in bundle.rglob("*") if p.is_file()}
     assert served == built  # the refreshed bundle is what is served
 
