@@ -1,7 +1,8 @@
 """Load and parse every report, reusing earlier results for unchanged files.
 
 A result is keyed by the file's bytes, its sidecar's bytes, its content path and the code
-version (a digest of this package's sources), so any change to either invalidates it.
+version (a digest of the parse stage's sources, PARSE_MODULES), so any change to either
+invalidates it.
 Each result is stored twice: the small (Summary, problems) that every build reads, and
 the full Report that only its page and the search index read (`load_report`).
 Cache misses are parsed in worker processes when there are enough of them.
@@ -86,7 +87,7 @@ def _parse_job(job: tuple[Path, str]):
 def _keys(paths: tuple[Path, ...], rels: list[str], cache_dir: Path) -> list[str]:
     """The cache key of every file, hashing only files whose stat changed since last time."""
     memo = _load_pickle(cache_dir / STAT_MEMO) or {}
-    version, now = code_version(), time.time()
+    version, now = parse_version(), time.time()
     fresh, keys = {}, []
     for path, rel in zip(paths, rels):
         stamp = (version, _stamp(path), _stamp(sidecar_path(path)))
@@ -94,7 +95,7 @@ def _keys(paths: tuple[Path, ...], rels: list[str], cache_dir: Path) -> list[str
         if old is not None and old[0] == stamp and stamp[1] and now - stamp[1][1] / 1e9 > RACY_SECONDS:
             key = old[1]
         else:
-            key = _key(path, rel)
+            key = _key(path, rel, version)
         fresh[rel] = (stamp, key)
         keys.append(key)
     _store_pickle(cache_dir / STAT_MEMO, fresh)
@@ -109,8 +110,8 @@ def _stamp(path: Path) -> tuple[int, int, int, int] | None:
     return st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino
 
 
-def _key(path: Path, rel: str) -> str:
-    digest = hashlib.sha256(code_version().encode())
+def _key(path: Path, rel: str, version: str) -> str:
+    digest = hashlib.sha256(version.encode())
     digest.update(rel.encode("utf-8", "surrogateescape") + b"\0")
     for part in (path, sidecar_path(path)):
         try:
@@ -125,9 +126,26 @@ def _key(path: Path, rel: str) -> str:
 
 @cache
 def code_version() -> str:
-    """Digest of the package's own sources: a new parser invalidates every cached result."""
+    """Digest of the package's own sources (what a rendered page may depend on)."""
+    return _digest(sorted(p.stem for p in Path(__file__).parent.glob("*.py")))
+
+
+# The modules parse_file runs (a test checks the list against what it imports): a change
+# to any of them invalidates every cached parse; a change elsewhere (templates, search,
+# the server) does not make the whole archive be parsed again.
+PARSE_MODULES = ("__init__", "clean", "config", "decode", "htmlpage", "load", "metadata", "model",
+                 "parse", "parse_cache", "sections", "tokenizer")
+
+
+def parse_version() -> str:
+    """Digest of the sources of the parse stage: part of every cache key."""
+    return _digest(sorted(PARSE_MODULES))
+
+
+def _digest(names: list[str]) -> str:
     digest = hashlib.sha256()
-    for module in sorted(Path(__file__).parent.glob("*.py")):
+    for name in names:
+        module = Path(__file__).with_name(f"{name}.py")
         digest.update(module.name.encode() + b"\0" + module.read_bytes())
     return digest.hexdigest()
 

@@ -213,3 +213,17 @@ def test_edit_that_keeps_size_and_mtime_is_still_seen(tmp_path: Path, small_arch
     assert path.stat().st_size == stat.st_size
     assert build(small_archive, out).ok
     assert "坚持依法办事" in (out / "reports/yanpi-2024/index.html").read_text(encoding="utf-8")
+
+
+def test_parse_cache_version_covers_every_module_parsing_runs():
+    """PARSE_MODULES must name every module parse_file imports, or a change to one of them
+    would leave stale parses in the cache."""
+    code = ("import sys\nfrom pathlib import Path\nfrom site_builder import parse_cache\n"
+            f"for p in sorted(Path({str(SAMPLES)!r}).iterdir()):\n"
+            "    parse_cache.parse_file(p, p.name)\n"
+            "print(' '.join(sorted(m for m in sys.modules if m.startswith('site_builder'))))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
+    from site_builder.parse_cache import PARSE_MODULES
+
+    used = {m.split(".", 1)[1] if "." in m else "__init__" for m in done.stdout.split()}
+    assert used and used <= set(PARSE_MODULES), used - set(PARSE_MODULES)
