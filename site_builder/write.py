@@ -4,8 +4,9 @@ The new site is staged in a sibling folder, then swapped with output/ in one ste
 (renameat2 RENAME_EXCHANGE on Linux, two renames elsewhere). Files whose bytes did not
 change are hard-linked from the previous output, so they keep their inode and mtime and
 a deploy syncs only what changed. A page whose fingerprint (a digest of everything it is
-made from) matches the previous build's is not even rendered. A build that fails or is
-killed leaves output/ as it was; the next build removes what a killed one left behind.
+made from) matches the previous build's is not even rendered, and a build in which every
+page matches leaves output/ alone (no staging, no swap). A build that fails or is killed
+leaves output/ as it was; the next build removes what a killed one left behind.
 """
 from __future__ import annotations
 
@@ -44,7 +45,7 @@ class UnsafePath(ValueError):
 class WriteStats:
     files: int
     written: int  # new or changed
-    linked: int  # unchanged, hard-linked from the previous output
+    linked: int  # unchanged: hard-linked from the previous output, or left in place
     rendered: int  # pages whose bytes had to be produced
     removed: int  # in the previous output, gone now
 
@@ -75,10 +76,15 @@ def safe_join(root: Path, rel: str) -> Path:
 
 
 def write_site(pages: Iterable[Page], output_dir: Path, state_dir: Path) -> WriteStats:
-    """Stage every page, then swap the staging folder in as output_dir."""
+    """Stage every page, then swap the staging folder in as output_dir; or, when every
+    page is what output_dir already holds, leave it alone."""
     recover(output_dir)
     state_dir.mkdir(parents=True, exist_ok=True)
     previous = _load_manifest(state_dir, output_dir)
+    pages = list(pages)
+    produced: dict[str, bytes] = {}
+    if _unchanged(pages, previous, output_dir, produced):
+        return WriteStats(files=len(pages), written=0, linked=len(pages), rendered=len(produced), removed=0)
     stage = staging_dir(output_dir)
     shutil.rmtree(stage, ignore_errors=True)
     stage.mkdir(parents=True)
@@ -96,7 +102,8 @@ def write_site(pages: Iterable[Page], output_dir: Path, state_dir: Path) -> Writ
                 manifest[page.path] = [old_digest, page.fingerprint]
                 linked += 1
                 continue
-            data = page.produce()
+            data = produced.pop(page.path, None)
+            data = page.produce() if data is None else data
             rendered += 1
             digest = hashlib.sha256(data).hexdigest()
             manifest[page.path] = [digest, page.fingerprint]
@@ -113,6 +120,24 @@ def write_site(pages: Iterable[Page], output_dir: Path, state_dir: Path) -> Writ
     _save_manifest(state_dir, output_dir, manifest)
     removed = len(set(previous) - set(manifest))
     return WriteStats(files=len(manifest), written=written, linked=linked, rendered=rendered, removed=removed)
+
+
+def _unchanged(pages: list[Page], previous: dict[str, list], output_dir: Path,
+               produced: dict[str, bytes]) -> bool:
+    """True when the output already holds exactly these pages: same paths, each with the
+    previous fingerprint (or, without one, the previous bytes) and still on disk. Stops at
+    the first difference; the bytes it had to produce are kept in `produced`."""
+    if not previous or len(pages) != len(previous) or len({p.path for p in pages}) != len(pages):
+        return False
+    for page in pages:
+        old = previous.get(page.path)
+        if old is None or not (output_dir / page.path).is_file():
+            return False
+        if page.fingerprint is None or page.fingerprint != old[1]:
+            data = produced[page.path] = page.produce()
+            if hashlib.sha256(data).hexdigest() != old[0]:
+                return False
+    return True
 
 
 def kept_pages(output_dir: Path, state_dir: Path, prefixes: tuple[str, ...]) -> list[Page]:

@@ -89,3 +89,24 @@ def test_page_with_unchanged_fingerprint_is_not_produced(tmp_path: Path):
     assert (stats.rendered, stats.linked) == (0, 1)
     stats = write_site([Page("a.html", "fp2", lambda: b"A")], out, state)
     assert stats.rendered == 1 and (out / "a.html").read_bytes() == b"A"
+
+
+def test_build_with_nothing_changed_leaves_the_output_alone(tmp_path: Path):
+    out, state = tmp_path / "output", tmp_path / "state"
+    site = [Page("a.html", "fp1", lambda: b"a"), Page("d/b.html", None, lambda: b"b")]
+    write_site(site, out, state)
+    folder, inodes = out.stat().st_ino, {p: (out / p).stat().st_ino for p in tree(out)}
+    stats = write_site(site, out, state)
+    assert (stats.written, stats.rendered, stats.linked) == (0, 1, 2)  # only the page without a fingerprint
+    assert out.stat().st_ino == folder  # not swapped
+    assert {p: (out / p).stat().st_ino for p in tree(out)} == inodes
+    # a file removed by hand, a changed page, or one page more: staged and swapped as usual
+    (out / "d/b.html").unlink()
+    write_site(site, out, state)
+    assert tree(out) == {"a.html": b"a", "d/b.html": b"b"} and out.stat().st_ino != folder
+    folder = out.stat().st_ino
+    write_site(site + [Page("c.html", None, lambda: b"c")], out, state)
+    assert tree(out) == {"a.html": b"a", "d/b.html": b"b", "c.html": b"c"} and out.stat().st_ino != folder
+    # two pages on one path are refused even when both look unchanged
+    with pytest.raises(UnsafePath):
+        write_site([Page("a.html", "fp1", lambda: b"a"), Page("a.html", "fp1", lambda: b"a")], out, state)
