@@ -72,12 +72,15 @@ def parse_file(path: Path, rel: str) -> tuple[Report | None, tuple[Problem, ...]
 
 
 def _parse_many(jobs: list[tuple[Path, str]]):
+    """(report, problems) of every job, in order, as they come: the caller stores each
+    and keeps only its summary, so memory does not grow with the archive."""
     workers = os.cpu_count() or 1
     if len(jobs) < PARALLEL_THRESHOLD or workers < 2:
-        return [parse_file(*job) for job in jobs]
+        yield from (parse_file(*job) for job in jobs)
+        return
     with ProcessPoolExecutor(max_workers=workers) as pool:
         chunk = max(1, min(64, len(jobs) // (workers * 8)))
-        return list(pool.map(_parse_job, jobs, chunksize=chunk))
+        yield from pool.map(_parse_job, jobs, chunksize=chunk)
 
 
 def _parse_job(job: tuple[Path, str]):
