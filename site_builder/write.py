@@ -1,9 +1,10 @@
 """Stage 5, write: publish rendered files atomically.
 
-The new site is staged in a sibling folder, then swapped with output/ in one step
-(renameat2 RENAME_EXCHANGE on Linux, two renames elsewhere). Files whose bytes did not
-change are hard-linked from the previous output, so they keep their inode and mtime and
-a deploy syncs only what changed. A page whose fingerprint (a digest of everything it is
+The new site is staged in the standby folder of the state dir (the output before the
+current one: only the files that differ from it are touched), then swapped with output/
+in one step (renameat2 RENAME_EXCHANGE on Linux, two renames elsewhere); the old output
+becomes the standby. Files whose bytes did not change are hard-linked from the previous
+output, so they keep their inode and mtime and a deploy syncs only what changed. A page whose fingerprint (a digest of everything it is
 made from) matches the previous build's is not even rendered, and a build in which every
 page matches leaves output/ alone (no staging, no swap). A build that fails or is killed
 leaves output/ as it was; the next build removes what a killed one left behind.
@@ -21,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 MANIFEST = "manifest.json"  # kept in the state dir: output path -> [sha256, fingerprint]
+STANDBY = "standby"  # in the state dir: the output before the current one
+STANDBY_MANIFEST = "standby.json"  # and what it holds
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,9 +88,7 @@ def write_site(pages: Iterable[Page], output_dir: Path, state_dir: Path) -> Writ
     produced: dict[str, bytes] = {}
     if _unchanged(pages, previous, output_dir, produced):
         return WriteStats(files=len(pages), written=0, linked=len(pages), rendered=len(produced), removed=0)
-    stage = staging_dir(output_dir)
-    shutil.rmtree(stage, ignore_errors=True)
-    stage.mkdir(parents=True)
+    stage, staged = _take_standby(state_dir, output_dir)
     manifest: dict[str, list] = {}
     written = linked = rendered = 0
     try:
@@ -95,10 +96,14 @@ def write_site(pages: Iterable[Page], output_dir: Path, state_dir: Path) -> Writ
             if page.path in manifest:
                 raise UnsafePath(f"two files render to {page.path!r}")
             target = safe_join(stage, page.path)
-            target.parent.mkdir(parents=True, exist_ok=True)
+            have = staged.pop(page.path, None)  # what the stage already holds there
             old_digest, old_fingerprint = previous.get(page.path, (None, None))
             old_file = output_dir / page.path
-            if page.fingerprint and page.fingerprint == old_fingerprint and _link(old_file, target):
+            if page.fingerprint and have and page.fingerprint == have[1] and target.is_file():
+                manifest[page.path] = have
+                written, linked = (written, linked + 1) if have[0] == old_digest else (written + 1, linked)
+                continue
+            if page.fingerprint and page.fingerprint == old_fingerprint and _link(old_file, target, stage):
                 manifest[page.path] = [old_digest, page.fingerprint]
                 linked += 1
                 continue
@@ -107,19 +112,103 @@ def write_site(pages: Iterable[Page], output_dir: Path, state_dir: Path) -> Writ
             rendered += 1
             digest = hashlib.sha256(data).hexdigest()
             manifest[page.path] = [digest, page.fingerprint]
-            if digest == old_digest and _link(old_file, target):
+            if have and have[0] == digest and target.is_file():
+                written, linked = (written, linked + 1) if digest == old_digest else (written + 1, linked)
+            elif digest == old_digest and _link(old_file, target, stage):
                 linked += 1
             else:
+                _make_room(target, stage)
                 target.write_bytes(data)
                 written += 1
-        _swap(stage, output_dir)
+        _drop(stage, staged)  # what the stage held that the site no longer has
+        old_tree = _swap(stage, output_dir)
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
         raise
-    shutil.rmtree(stage, ignore_errors=True)  # after an exchange this is the old output
+    _keep_as_standby(old_tree, state_dir, previous)
     _save_manifest(state_dir, output_dir, manifest)
     removed = len(set(previous) - set(manifest))
     return WriteStats(files=len(manifest), written=written, linked=linked, rendered=rendered, removed=removed)
+
+
+# --- the standby tree ---------------------------------------------------------------------
+#
+# After a swap the previous output is not deleted: it stays in the state dir as the
+# standby, with its manifest. The next build stages into it, touching only the files
+# that differ from what it holds, then swaps again: a rebuild costs what changed, not the
+# size of the site. Files shared with the output are hard links, so a changed file is
+# always replaced (unlink, write), never written in place.
+
+def _take_standby(state_dir: Path, output_dir: Path) -> tuple[Path, dict[str, list]]:
+    """The folder to stage in and what it holds (path -> [sha256, fingerprint])."""
+    standby = state_dir / STANDBY
+    try:
+        data = json.loads((state_dir / STANDBY_MANIFEST).read_text(encoding="utf-8"))
+        files = data["files"] if data["inode"] == standby.stat().st_ino else None
+    except (OSError, ValueError, KeyError, TypeError):
+        files = None
+    # From here on the standby is being changed: a build killed now leaves it unusable.
+    (state_dir / STANDBY_MANIFEST).unlink(missing_ok=True)
+    if files is not None and _same_device(standby, output_dir.parent):
+        return standby, dict(files)
+    shutil.rmtree(standby, ignore_errors=True)
+    stage = standby if _same_device(state_dir, output_dir.parent) else staging_dir(output_dir)
+    shutil.rmtree(stage, ignore_errors=True)
+    stage.mkdir(parents=True)
+    return stage, {}
+
+
+def _keep_as_standby(old_tree: Path | None, state_dir: Path, files: dict[str, list]) -> None:
+    standby = state_dir / STANDBY
+    if old_tree is None:
+        return
+    if old_tree != standby:
+        try:
+            os.rename(old_tree, standby)
+        except OSError:  # another file system: no standby, the next build stages afresh
+            shutil.rmtree(old_tree, ignore_errors=True)
+            return
+    tmp = state_dir / (STANDBY_MANIFEST + ".tmp")
+    tmp.write_text(json.dumps({"inode": standby.stat().st_ino, "files": files}, sort_keys=True),
+                   encoding="utf-8")
+    os.replace(tmp, state_dir / STANDBY_MANIFEST)
+
+
+def _same_device(a: Path, b: Path) -> bool:
+    try:
+        return a.stat().st_dev == b.stat().st_dev
+    except OSError:
+        return False
+
+
+def _make_room(target: Path, stage: Path) -> None:
+    """Clear the way for a new file at `target`: what is there (a file, or a folder where
+    the site now has a file) and any file where the site now has a folder."""
+    if target.is_dir() and not target.is_symlink():
+        shutil.rmtree(target)
+    elif target.exists() or target.is_symlink():
+        target.unlink()
+    parent = target.parent
+    while parent != stage and not parent.is_dir():
+        if parent.exists() or parent.is_symlink():
+            parent.unlink()
+            break
+        parent = parent.parent
+    target.parent.mkdir(parents=True, exist_ok=True)
+
+
+def _drop(stage: Path, leftovers: dict[str, list]) -> None:
+    for rel in sorted(leftovers, reverse=True):
+        path = safe_join(stage, rel)
+        if path.is_file() or path.is_symlink():
+            path.unlink()
+        parent = path.parent
+        while parent != stage:
+            try:
+                parent.rmdir()  # only when empty
+            except OSError:
+                break
+            parent = parent.parent
 
 
 def _unchanged(pages: list[Page], previous: dict[str, list], output_dir: Path,
@@ -148,7 +237,10 @@ def kept_pages(output_dir: Path, state_dir: Path, prefixes: tuple[str, ...]) -> 
             for rel, (digest, fingerprint) in sorted(previous.items()) if rel.startswith(prefixes)]
 
 
-def _link(existing: Path, target: Path) -> bool:
+def _link(existing: Path, target: Path, stage: Path) -> bool:
+    if not existing.is_file():
+        return False
+    _make_room(target, stage)
     try:
         os.link(existing, target)
         return True
@@ -173,16 +265,17 @@ def _save_manifest(state_dir: Path, output_dir: Path, manifest: dict[str, list])
     os.replace(tmp, state_dir / MANIFEST)
 
 
-def _swap(stage: Path, output_dir: Path) -> None:
+def _swap(stage: Path, output_dir: Path) -> Path | None:
+    """Put `stage` in place of output_dir; return where the old output now is."""
     if output_dir.exists() and _exchange(stage, output_dir):
-        return
+        return stage
     if output_dir.exists():
         old = output_dir.parent / f".{output_dir.name}.old"
         os.rename(output_dir, old)
         os.rename(stage, output_dir)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.rename(stage, output_dir)
+        return old
+    os.rename(stage, output_dir)
+    return None
 
 
 def _exchange(a: Path, b: Path) -> bool:

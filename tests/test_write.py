@@ -110,3 +110,73 @@ def test_build_with_nothing_changed_leaves_the_output_alone(tmp_path: Path):
     # two pages on one path are refused even when both look unchanged
     with pytest.raises(UnsafePath):
         write_site([Page("a.html", "fp1", lambda: b"a"), Page("a.html", "fp1", lambda: b"a")], out, state)
+
+
+# --- the standby tree: any sequence of sites is written exactly ------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+UNIVERSE = ["a.html", "b", "b/c.html", "b/d.html", "e/f/g.html", "e/f", "h.txt"]
+
+
+def _consistent(paths) -> bool:
+    """No path is a folder of another (a site cannot hold both "b" and "b/c.html")."""
+    return not any(q.startswith(p + "/") for p in paths for q in paths)
+
+
+SITE = st.dictionaries(st.sampled_from(UNIVERSE), st.tuples(st.sampled_from([b"1", b"2", b"3"]), st.booleans()),
+                       max_size=len(UNIVERSE)).filter(lambda d: _consistent(d))
+
+
+def _pages(site: dict) -> list[Page]:
+    # a fingerprint, when given, is a function of the bytes, as a real one is of the inputs
+    return [Page(path, f"fp-{data.decode()}" if fingerprinted else None, lambda data=data: data)
+            for path, (data, fingerprinted) in sorted(site.items())]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(SITE, min_size=1, max_size=6))
+def test_any_sequence_of_sites_is_written_exactly(tmp_path_factory, sites):
+    top = tmp_path_factory.mktemp("seq")
+    out, state = top / "output", top / "state"
+    before: dict[str, bytes] = {}
+    for site in sites:
+        stats = write_site(_pages(site), out, state)
+        expected = {path: data for path, (data, _) in site.items()}
+        assert tree(out) == expected
+        assert stats.written == sum(1 for p, d in expected.items() if before.get(p) != d)
+        before = expected
+
+
+def test_standby_touches_only_what_changed(tmp_path: Path):
+    out, state = tmp_path / "output", tmp_path / "state"
+    site = {f"p{i}.html": (b"x%d" % i, True) for i in range(20)}
+    for data in (b"first", b"second", b"third"):
+        site["p0.html"] = (data, True)
+        write_site(_pages(site), out, state)
+    # the standby is the output before the last one; the next build changes p0 only there
+    standby = {p.name: p.stat().st_ino for p in (state / "standby").iterdir()}
+    site["p0.html"] = (b"fourth", True)
+    rendered = []
+    pages = [Page(p.path, p.fingerprint, lambda p=p: rendered.append(p.path) or p.produce()) for p in _pages(site)]
+    stats = write_site(pages, out, state)
+    assert rendered == ["p0.html"] and stats.written == 1
+    now = {p.name: p.stat().st_ino for p in out.iterdir()}
+    assert {n for n in now if now[n] != standby[n]} == {"p0.html"}  # swapped in, the rest untouched
+
+
+def test_failure_while_updating_the_standby_leaves_output_and_recovers(tmp_path: Path):
+    out, state = tmp_path / "output", tmp_path / "state"
+    site = {"a.html": (b"a", True), "b/c.html": (b"c", False)}
+    write_site(_pages(site), out, state)
+    write_site(_pages({**site, "a.html": (b"A", True)}), out, state)
+
+    def boom() -> bytes:
+        raise RuntimeError("render failed")
+
+    with pytest.raises(RuntimeError):
+        write_site(_pages({"a.html": (b"x", True)}) + [Page("z.html", None, boom)], out, state)
+    assert tree(out) == {"a.html": b"A", "b/c.html": b"c"}
+    write_site(_pages({"a.html": (b"a", True), "h.txt": (b"h", False)}), out, state)
+    assert tree(out) == {"a.html": b"a", "h.txt": b"h"}
