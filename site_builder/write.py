@@ -24,6 +24,7 @@ from pathlib import Path, PurePosixPath
 MANIFEST = "manifest.json"  # kept in the state dir: output path -> [sha256, fingerprint]
 STANDBY = "standby"  # in the state dir: the output before the current one
 STANDBY_MANIFEST = "standby.json"  # and what it holds
+PRODUCED_BUDGET = 64 << 20  # bytes of pages kept between the unchanged check and staging
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +87,10 @@ def write_site(pages: Iterable[Page], output_dir: Path, state_dir: Path) -> Writ
     previous = _load_manifest(state_dir, output_dir)
     pages = list(pages)
     produced: dict[str, bytes] = {}
-    if _unchanged(pages, previous, output_dir, produced):
+    same = _unchanged(pages, previous, output_dir, produced)
+    if same is not None:
+        if same != previous:  # new fingerprints for the same bytes (e.g. a new version of the code)
+            _save_manifest(state_dir, output_dir, same)
         return WriteStats(files=len(pages), written=0, linked=len(pages), rendered=len(produced), removed=0)
     stage, staged = _take_standby(state_dir, output_dir)
     manifest: dict[str, list] = {}
@@ -212,21 +216,31 @@ def _drop(stage: Path, leftovers: dict[str, list]) -> None:
 
 
 def _unchanged(pages: list[Page], previous: dict[str, list], output_dir: Path,
-               produced: dict[str, bytes]) -> bool:
-    """True when the output already holds exactly these pages: same paths, each with the
-    previous fingerprint (or, without one, the previous bytes) and still on disk. Stops at
-    the first difference; the bytes it had to produce are kept in `produced`."""
+               produced: dict[str, bytes]) -> dict[str, list] | None:
+    """The manifest of `pages` when the output already holds exactly them (same paths,
+    each with the previous fingerprint or, failing that, the previous bytes, and still on
+    disk); None at the first difference. Bytes it had to produce are kept in `produced`
+    (up to PRODUCED_BUDGET bytes) so the staging pass need not produce them again."""
     if not previous or len(pages) != len(previous) or len({p.path for p in pages}) != len(pages):
-        return False
+        return None
+    manifest: dict[str, list] = {}
+    budget = PRODUCED_BUDGET
     for page in pages:
         old = previous.get(page.path)
         if old is None or not (output_dir / page.path).is_file():
-            return False
-        if page.fingerprint is None or page.fingerprint != old[1]:
-            data = produced[page.path] = page.produce()
-            if hashlib.sha256(data).hexdigest() != old[0]:
-                return False
-    return True
+            return None
+        if page.fingerprint is not None and page.fingerprint == old[1]:
+            manifest[page.path] = old
+            continue
+        data = page.produce()
+        if len(data) <= budget:
+            produced[page.path] = data
+            budget -= len(data)
+        digest = hashlib.sha256(data).hexdigest()
+        if digest != old[0]:
+            return None
+        manifest[page.path] = [digest, page.fingerprint]
+    return manifest
 
 
 def kept_pages(output_dir: Path, state_dir: Path, prefixes: tuple[str, ...]) -> list[Page]:

@@ -180,3 +180,18 @@ def test_failure_while_updating_the_standby_leaves_output_and_recovers(tmp_path:
     assert tree(out) == {"a.html": b"A", "b/c.html": b"c"}
     write_site(_pages({"a.html": (b"a", True), "h.txt": (b"h", False)}), out, state)
     assert tree(out) == {"a.html": b"a", "h.txt": b"h"}
+
+
+def test_new_fingerprints_for_the_same_bytes_are_remembered(tmp_path: Path):
+    """After a code change every fingerprint is new; the bytes are checked once, and the
+    next build trusts the new fingerprints instead of rendering everything again."""
+    out, state = tmp_path / "output", tmp_path / "state"
+    write_site([Page("a.html", "old", lambda: b"a")], out, state)
+    rendered = []
+
+    def render() -> bytes:
+        rendered.append(1)
+        return b"a"
+
+    assert write_site([Page("a.html", "new", render)], out, state).written == 0 and rendered == [1]
+    assert write_site([Page("a.html", "new", render)], out, state).rendered == 0 and rendered == [1]
