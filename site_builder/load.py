@@ -32,6 +32,13 @@ def find_report_paths(content_dir: Path) -> tuple[tuple[Path, ...], tuple[Proble
     symlinks and names that are not clean UTF-8 are reported, never read."""
     root = content_dir.resolve()
     found, problems = [], []
+    linked: dict[Path, bool] = {content_dir: False}  # folder -> it or a parent is a symlink
+
+    def through_link(folder: Path) -> bool:
+        if folder not in linked:
+            linked[folder] = folder.is_symlink() or through_link(folder.parent)
+        return linked[folder]
+
     for path in sorted(content_dir.rglob("*")):
         rel = path.relative_to(content_dir)
         if any(part.startswith(".") for part in rel.parts) or path.name == CONFIG_NAME:
@@ -43,7 +50,8 @@ def find_report_paths(content_dir: Path) -> tuple[tuple[Path, ...], tuple[Proble
             problems.append(Problem(shown_name(name), 1, "file name is not valid UTF-8 or has control "
                                     "characters; rename the file"))
             continue
-        problem = _outside(path, name, root) or (
+        # Only a path through a symlink can lead outside (resolving every path is slow).
+        problem = (_outside(path, name, root) if path.is_symlink() or through_link(path.parent) else None) or (
             _outside(sidecar_path(path), name[: -len(path.suffix)] + SIDECAR_SUFFIX, root)
             if sidecar_path(path).is_symlink() else None)
         if problem:

@@ -120,15 +120,20 @@ def design_version(config: SiteConfig) -> str:
     return digest.hexdigest()
 
 
+WHOLE_SITE = object()  # the inputs of a page that may show anything of the site
+
+
 class _PageRenderer:
     def __init__(self, env: jinja2.Environment, view: SiteView, sources: Sources, version: str):
         self.env, self.view, self.sources, self.version = env, view, sources, version
+        self._digest: str | None = None
 
-    def _page(self, url: str, template: str, inputs=None, root: str | None = None,
+    def _page(self, url: str, template: str, inputs=WHOLE_SITE, root: str | None = None,
               lazy: dict | None = None, **context) -> Page:
         """A page from a template. `inputs`, hashed with the design version, stands for all the
-        page shows when that is cheaper to state than to render; `lazy` holds context values
-        that are costly to get (a full report) and are computed only if the page is rendered."""
+        page shows when that is cheaper to state than to render (by default: the whole site,
+        for listings); `lazy` holds context values that are costly to get (a full report) and
+        are computed only if the page is rendered."""
         def produce() -> bytes:
             late = {name: get() for name, get in (lazy or {}).items()}
             html = self.env.get_template(template).render(
@@ -138,10 +143,17 @@ class _PageRenderer:
             return html.encode("utf-8")
         return Page(urls.file_path(url), self._fingerprint(url, inputs), produce)
 
-    def _fingerprint(self, url: str, inputs) -> str | None:
-        if inputs is None:
-            return None
+    def _fingerprint(self, url: str, inputs) -> str:
+        if inputs is WHOLE_SITE:
+            inputs = self._site_digest()
         return hashlib.sha256(f"{self.version}\0{url}\0{inputs!r}".encode()).hexdigest()
+
+    def _site_digest(self) -> str:
+        """Stands for everything a listing may show: the whole site model (the config and
+        the code are in the design version). Computed once per render."""
+        if self._digest is None:
+            self._digest = hashlib.sha256(repr(self.view.site).encode()).hexdigest()
+        return self._digest
 
     def home(self):
         yield self._page(urls.home(), "index.html", newest=self.view.newest_first[: self.view.config.newest])
@@ -208,9 +220,10 @@ class _PageRenderer:
     def data(self):
         site, config = self.view.site, self.view.config
         yield self._page(urls.data(), "data.html", inputs=len(site.entries), fields=datasets.FIELD_NOTES)
-        yield Page(urls.reports_dataset("json"), None, lambda: datasets.reports_json(site, config))
-        yield Page(urls.reports_dataset("csv"), None, lambda: datasets.reports_csv(site, config))
-        yield Page(urls.robots(), None, lambda: datasets.robots_txt(config))
+        for kind, make in (("json", datasets.reports_json), ("csv", datasets.reports_csv)):
+            url = urls.reports_dataset(kind)
+            yield Page(url, self._fingerprint(url, WHOLE_SITE), lambda make=make: make(site, config))
+        yield Page(urls.robots(), self._fingerprint(urls.robots(), WHOLE_SITE), lambda: datasets.robots_txt(config))
 
     def misc(self):
         site = self.view.site

@@ -113,12 +113,22 @@ def build_bundle(site: Site, work: Path, report_of: ReportOf | None = None) -> t
         _keep_only(work / "bundles", set(groups) | {f"{name}.digest" for name in groups})
         for old in ("bundle", "bundle.digest"):  # the layout before shards
             shutil.rmtree(work / old) if (work / old).is_dir() else (work / old).unlink(missing_ok=True)
-        bundles = tuple(Bundle(name, work / "bundles" / name, sync_pages(entries, work / "pages" / name, report_of))
+        bundles = tuple(Bundle(name, work / "bundles" / name, _synced(entries, work, name, report_of))
                         for name, entries in groups.items())
         stale = [b for b in bundles if not (b.path.is_dir() and _stamp_is(_stamp(b), b.digest))]
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
             list(pool.map(lambda b: _run_shard(b, work / "pages" / b.shard), stale))
         return bundles
+
+
+def _synced(entries: tuple[Entry, ...], work: Path, shard: str, report_of: ReportOf | None) -> str:
+    """The digest of the shard's pages, synchronising them unless its bundle was built
+    from exactly these (then they are, and reading every page back is not needed)."""
+    digest = pages_digest(entries)
+    bundle = Bundle(shard, work / "bundles" / shard, digest)
+    if bundle.path.is_dir() and _stamp_is(_stamp(bundle), digest):
+        return digest
+    return sync_pages(entries, work / "pages" / shard, report_of)
 
 
 def _run_shard(bundle: Bundle, pages: Path) -> None:
