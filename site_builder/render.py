@@ -166,17 +166,18 @@ class _PageRenderer:
         similar = [(view.by_id[i], share) for i, share in entry.similar]
         full = functools.cache(lambda: self.sources.report(entry.report.key))
         raw = functools.cache(lambda: self.sources.original(entry.report.source))
+        described = repr(entry)  # one repr for the four fingerprints (dataclass reprs are slow)
         yield self._page(
             urls.report(entry.id), "report.html",
-            inputs=(entry, place, prev, next_, [(o.id, o.report.title, o.report.place, o.report.year, share)
-                                                for o, share in similar]),
+            inputs=(described, place, *((o.id, o.report.year, o.report.title) if o else None for o in (prev, next_)),
+                    [(o.id, o.report.title, o.report.place, o.report.year, share) for o, share in similar]),
             entry=entry, place=place, prev=prev, next=next_, similar=similar,
             lazy={"r": full, "change_counts": lambda: _count_kinds(full().changes)},
         )
-        yield self._page(urls.original(entry.id), "original.html", inputs=entry, entry=entry,
+        yield self._page(urls.original(entry.id), "original.html", inputs=described, entry=entry,
                          lazy={"r": full, "original_text": lambda: _decoded(raw())})
         yield Page(urls.original_raw(entry.id), self._fingerprint("raw", entry.report.sha256), raw)
-        yield Page(urls.report_json(entry.id), self._fingerprint("json", entry),
+        yield Page(urls.report_json(entry.id), self._fingerprint("json", described),
                    lambda: _json({"id": entry.id, "url": urls.report(entry.id), **full().to_json(),
                                   "keywords": list(entry.report.keywords),
                                   "similar": [{"id": i, "share": s} for i, s in entry.similar]}))

@@ -225,9 +225,10 @@ def _unchanged(pages: list[Page], previous: dict[str, list], output_dir: Path,
         return None
     manifest: dict[str, list] = {}
     budget = PRODUCED_BUDGET
+    root = os.fspath(output_dir)
     for page in pages:
         old = previous.get(page.path)
-        if old is None or not (output_dir / page.path).is_file():
+        if old is None or not os.path.isfile(os.path.join(root, page.path)):
             return None
         if page.fingerprint is not None and page.fingerprint == old[1]:
             manifest[page.path] = old
