@@ -1,6 +1,7 @@
 """Time site_builder builds on generated archives, against reference tools, in one run.
 
     python bench/run.py [--sizes 1000,10000] [--seed 1] [--workdir DIR] [--skip-hugo]
+                        [--cold-only] [--reuse]
 
 For each size N: generate N reports (bench/generate.py), then in child processes time a
 cold build, a no-op rebuild and a rebuild after one report changed, with each child's
@@ -144,15 +145,21 @@ def hugo_site(content: Path, truth_rows: list[dict], site: Path) -> None:
         (pages / f"r{k:06d}.md").write_text(front + body + "\n", encoding="utf-8")
 
 
-def measure(n: int, seed: int, work: Path, skip_hugo: bool) -> dict[str, str]:
+def measure(n: int, seed: int, work: Path, skip_hugo: bool, cold_only: bool = False,
+            reuse: bool = False) -> dict[str, str]:
     col: dict[str, str] = {}
     base = work / str(n)
-    if base.exists():
-        shutil.rmtree(base)
     content, output, truth = base / "content", base / "output", base / "truth.jsonl"
-    start = time.perf_counter()
-    generate.generate(content, n, seed, truth)
-    col["generate archive (s)"] = f"{time.perf_counter() - start:.1f}"
+    if reuse and truth.exists():  # the same seed gives the same archive: keep it, drop the builds
+        for made in (output, base / ".site-cache", base / "hugo"):
+            shutil.rmtree(made, ignore_errors=True)
+        col["generate archive (s)"] = "reused"
+    else:
+        if base.exists():
+            shutil.rmtree(base)
+        start = time.perf_counter()
+        generate.generate(content, n, seed, truth)
+        col["generate archive (s)"] = f"{time.perf_counter() - start:.1f}"
     rows = [json.loads(line) for line in truth.read_text(encoding="utf-8").splitlines()]
     col["input size (MB)"] = f"{size_of(content)[0] / 2**20:.1f}"
 
@@ -162,6 +169,10 @@ def measure(n: int, seed: int, work: Path, skip_hugo: bool) -> dict[str, str]:
         col[f"  cold: {stage} (s)"] = f"{seconds:.1f}"
     col["cold: peak RSS (MB)"] = f"{cold['rss']:.0f}"
     col["reports published / problems"] = f"{cold['reports']} / {cold['problems']}"
+    if cold_only:
+        size, files = size_of(output)
+        col["output size (MB) / files"] = f"{size / 2**20:.1f} / {files}"
+        return col
     noop = build_once(content, output)
     col["**no-op rebuild (s)**"] = f"**{noop['seconds']:.2f}**"
     col["no-op: files rewritten"] = str(noop["written"])
@@ -209,6 +220,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--workdir", type=Path, help="keep the archives and outputs here")
     ap.add_argument("--skip-hugo", action="store_true", help="leave out the Hugo/Pagefind reference")
+    ap.add_argument("--cold-only", action="store_true",
+                    help="only the cold build (for 100,000 reports: time and peak RSS)")
+    ap.add_argument("--reuse", action="store_true",
+                    help="keep an archive already generated in --workdir (same seed, same bytes)")
     args = ap.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     with tempfile.TemporaryDirectory() as tmp:
@@ -217,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
         for n in sizes:
             print(f"measuring N={n} ...", file=sys.stderr)
             try:
-                columns[n] = measure(n, args.seed, work, args.skip_hugo)
+                columns[n] = measure(n, args.seed, work, args.skip_hugo, args.cold_only, args.reuse)
             except RuntimeError as exc:  # report what failed, keep the other sizes
                 columns[n] = {"failed": str(exc).splitlines()[-1][:200]}
             print(markdown_table(columns), file=sys.stderr)  # partial results as they come

@@ -85,7 +85,9 @@ def _publish(site: Site, config: SiteConfig, content_dir: Path, output_dir: Path
     with (updating_index(site, state / "whoosh", sources.report),
           _static_search_files(site, output_dir, state, sources.report, search_now) as (files, stale)):
         clock.lap("static search")
-        stats = write_site(chain(render_site(site, config, env, sources), files), output_dir, state)
+        # a function, not an iterator: write_site goes through the pages twice without
+        # keeping them (each holds its report once rendered)
+        stats = write_site(lambda: chain(render_site(site, config, env, sources), files), output_dir, state)
         clock.lap("render+write")
     clock.lap("whoosh (rest)")
     return stats, stale

@@ -79,24 +79,28 @@ def safe_join(root: Path, rel: str) -> Path:
     return root.joinpath(*parts)
 
 
-def write_site(pages: Iterable[Page], output_dir: Path, state_dir: Path) -> WriteStats:
+def write_site(pages: Iterable[Page] | Callable[[], Iterable[Page]], output_dir: Path,
+               state_dir: Path) -> WriteStats:
     """Stage every page, then swap the staging folder in as output_dir; or, when every
-    page is what output_dir already holds, leave it alone."""
+    page is what output_dir already holds, leave it alone. `pages` may be a function
+    giving a fresh iterator each time: the pages are then gone through twice (check,
+    then stage) without holding them all in memory."""
     recover(output_dir)
     state_dir.mkdir(parents=True, exist_ok=True)
     previous = _load_manifest(state_dir, output_dir)
-    pages = list(pages)
+    if not callable(pages):
+        pages = (lambda listed: lambda: listed)(list(pages))
     produced: dict[str, bytes] = {}
-    same = _unchanged(pages, previous, output_dir, produced)
+    same = _unchanged(pages(), previous, output_dir, produced) if previous else None
     if same is not None:
         if same != previous:  # new fingerprints for the same bytes (e.g. a new version of the code)
             _save_manifest(state_dir, output_dir, same)
-        return WriteStats(files=len(pages), written=0, linked=len(pages), rendered=len(produced), removed=0)
+        return WriteStats(files=len(same), written=0, linked=len(same), rendered=len(produced), removed=0)
     stage, staged = _take_standby(state_dir, output_dir)
     manifest: dict[str, list] = {}
     written = linked = rendered = 0
     try:
-        for page in pages:
+        for page in pages():
             if page.path in manifest:
                 raise UnsafePath(f"two files render to {page.path!r}")
             target = safe_join(stage, page.path)
@@ -215,20 +219,18 @@ def _drop(stage: Path, leftovers: dict[str, list]) -> None:
             parent = parent.parent
 
 
-def _unchanged(pages: list[Page], previous: dict[str, list], output_dir: Path,
+def _unchanged(pages: Iterable[Page], previous: dict[str, list], output_dir: Path,
                produced: dict[str, bytes]) -> dict[str, list] | None:
     """The manifest of `pages` when the output already holds exactly them (same paths,
     each with the previous fingerprint or, failing that, the previous bytes, and still on
     disk); None at the first difference. Bytes it had to produce are kept in `produced`
     (up to PRODUCED_BUDGET bytes) so the staging pass need not produce them again."""
-    if not previous or len(pages) != len(previous) or len({p.path for p in pages}) != len(pages):
-        return None
     manifest: dict[str, list] = {}
     budget = PRODUCED_BUDGET
     root = os.fspath(output_dir)
     for page in pages:
         old = previous.get(page.path)
-        if old is None or not os.path.isfile(os.path.join(root, page.path)):
+        if old is None or page.path in manifest or not os.path.isfile(os.path.join(root, page.path)):
             return None
         if page.fingerprint is not None and page.fingerprint == old[1]:
             manifest[page.path] = old
@@ -241,7 +243,7 @@ def _unchanged(pages: list[Page], previous: dict[str, list], output_dir: Path,
         if digest != old[0]:
             return None
         manifest[page.path] = [digest, page.fingerprint]
-    return manifest
+    return manifest if len(manifest) == len(previous) else None
 
 
 def kept_pages(output_dir: Path, state_dir: Path, prefixes: tuple[str, ...]) -> list[Page]:
