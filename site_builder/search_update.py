@@ -80,8 +80,8 @@ def updating_index(site: Site, index_dir: Path, report_of: ReportOf | None = Non
             return
         workers = os.cpu_count() or 1
         jobs = _chunks(str(index_dir), list(plan.index), report_of, domain_words(site), workers)
-        parallel = len(jobs) > 1 or len(plan.index) >= PARALLEL_THRESHOLD
-        with (ProcessPoolExecutor(max_workers=min(workers, len(jobs))) if parallel
+        # one job (few reports, or a report_of that cannot be sent): a thread will do
+        with (ProcessPoolExecutor(max_workers=min(workers, len(jobs))) if len(jobs) > 1
               else ThreadPoolExecutor(max_workers=1, thread_name_prefix="search-index")) as pool:
             futures = [pool.submit(_index_chunk, job) for job in jobs]
             try:

@@ -113,22 +113,14 @@ def build_bundle(site: Site, work: Path, report_of: ReportOf | None = None) -> t
         _keep_only(work / "bundles", set(groups) | {f"{name}.digest" for name in groups})
         for old in ("bundle", "bundle.digest"):  # the layout before shards
             shutil.rmtree(work / old) if (work / old).is_dir() else (work / old).unlink(missing_ok=True)
-        bundles = tuple(Bundle(name, work / "bundles" / name, _synced(entries, work, name, report_of))
+        bundles = tuple(Bundle(name, work / "bundles" / name, pages_digest(entries))
                         for name, entries in groups.items())
-        stale = [b for b in bundles if not (b.path.is_dir() and _stamp_is(_stamp(b), b.digest))]
+        stale = [b for b in bundles if not _ready(b)]
+        for bundle in stale:  # a ready bundle was built from exactly its pages: leave them
+            sync_pages(groups[bundle.shard], work / "pages" / bundle.shard, report_of)
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
             list(pool.map(lambda b: _run_shard(b, work / "pages" / b.shard), stale))
         return bundles
-
-
-def _synced(entries: tuple[Entry, ...], work: Path, shard: str, report_of: ReportOf | None) -> str:
-    """The digest of the shard's pages, synchronising them unless its bundle was built
-    from exactly these (then they are, and reading every page back is not needed)."""
-    digest = pages_digest(entries)
-    bundle = Bundle(shard, work / "bundles" / shard, digest)
-    if bundle.path.is_dir() and _stamp_is(_stamp(bundle), digest):
-        return digest
-    return sync_pages(entries, work / "pages" / shard, report_of)
 
 
 def _run_shard(bundle: Bundle, pages: Path) -> None:
@@ -138,6 +130,11 @@ def _run_shard(bundle: Bundle, pages: Path) -> None:
     run_pagefind(pages, bundle.path)
     canonicalize(bundle.path)  # Pagefind's filter files come out in random order
     _stamp(bundle).write_text(bundle.digest, encoding="utf-8")
+
+
+def _ready(bundle: Bundle) -> bool:
+    """The bundle was built from the pages its digest describes."""
+    return bundle.path.is_dir() and _stamp_is(_stamp(bundle), bundle.digest)
 
 
 def _stamp(bundle: Bundle) -> Path:
@@ -171,7 +168,7 @@ def ready_static_search_pages(site: Site, work_dir: Path) -> Iterator[list | Non
             return
         bundles = tuple(Bundle(name, work / "bundles" / name, pages_digest(entries))
                         for name, entries in shards(site).items())
-        ready = all(b.path.is_dir() and _stamp_is(_stamp(b), b.digest) for b in bundles)
+        ready = all(map(_ready, bundles))
         yield _bundle_pages(bundles) if ready else None
 
 
@@ -225,9 +222,9 @@ def run_pagefind(site_dir: Path, output_path: Path) -> None:
         raise RuntimeError(f"pagefind failed ({done.returncode}): {done.stderr.strip() or done.stdout.strip()}")
 
 
-def sync_pages(entries: tuple[Entry, ...], pages: Path, report_of: ReportOf | None) -> str:
+def sync_pages(entries: tuple[Entry, ...], pages: Path, report_of: ReportOf | None) -> None:
     """Make `pages` hold exactly one generated page per entry; rewrite only pages whose
-    entry changed. Returns a digest of the whole set."""
+    entry changed."""
     reports_dir = pages / "reports"
     reports_dir.mkdir(parents=True, exist_ok=True)
     _keep_only(reports_dir, {e.id for e in entries})
@@ -238,7 +235,6 @@ def sync_pages(entries: tuple[Entry, ...], pages: Path, report_of: ReportOf | No
             continue
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(token_page(entry, full_report(entry, report_of), fp), encoding="utf-8")
-    return pages_digest(entries)
 
 
 def pages_digest(entries: tuple[Entry, ...]) -> str:

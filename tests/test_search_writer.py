@@ -116,3 +116,17 @@ def test_failed_publish_commits_nothing(tmp_path):
     assert whoosh_index.open_dir(str(path)).doc_count() == 4
     assert si.search(path, SPECS[3][1], limit=None).total >= 1
     assert _orphans(path) == []
+
+
+def test_many_reports_with_a_report_of_that_cannot_be_pickled(tmp_path, monkeypatch):
+    """Worker processes need report_of pickled; a closure is indexed in this process."""
+    from dataclasses import replace
+
+    from site_builder.model import Summary
+
+    monkeypatch.setattr(search_update, "PARALLEL_THRESHOLD", 2)
+    site = make_site()
+    reports = {f"key-{e.id}": e.report for e in site.entries}
+    entries = tuple(replace(e, report=Summary.of(e.report, f"key-{e.id}")) for e in site.entries)
+    stats = update_index(replace(site, entries=entries), tmp_path / "whoosh", lambda key: reports[key])
+    assert stats.added == len(SPECS) and _segments(tmp_path / "whoosh") == 1
