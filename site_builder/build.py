@@ -24,7 +24,7 @@ from .search_update import updating_index
 from .static_search import (BUNDLE_DIR, CHAR_MAP_PATH, build_bundle, ready_static_search_pages,
                             static_search_pages)
 from .render import Sources, make_environment, render_site
-from .write import UnsafePath, WriteStats, kept_pages, write_site
+from .write import UnsafePath, WriteStats, write_site
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,28 +83,24 @@ def _publish(site: Site, config: SiteConfig, content_dir: Path, output_dir: Path
     # The Whoosh index is written by worker processes meanwhile, and committed only if
     # the site was written.
     with (updating_index(site, state / "whoosh", sources.report),
-          _static_search_files(site, output_dir, state, sources.report, search_now) as (files, stale)):
+          _static_search_files(site, state, sources.report, search_now) as (files, keep)):
         clock.lap("static search")
-        # a function, not an iterator: write_site goes through the pages twice without
-        # keeping them (each holds its report once rendered)
-        stats = write_site(lambda: chain(render_site(site, config, env, sources), files), output_dir, state)
+        stats = write_site(chain(render_site(site, config, env, sources), files), output_dir, state, keep)
         clock.lap("render+write")
     clock.lap("whoosh (rest)")
-    return stats, stale
+    return stats, bool(keep)
 
 
 @contextmanager
-def _static_search_files(site: Site, output_dir: Path, state: Path, report_of, now: bool):
-    """(files, stale): the static search files for `site`, built now; or, when not `now`,
-    the bundle if it is ready for this site, else the current output's files (stale)."""
+def _static_search_files(site: Site, state: Path, report_of, now: bool):
+    """(files, keep): the static search files for `site`, built now; or, when not `now`,
+    the bundle if it is ready for this site, else none and the prefixes of the current
+    output's search files, to be kept as they are (stale)."""
     if now:
-        yield static_search_pages(site, state / "pagefind", report_of), False
+        yield static_search_pages(site, state / "pagefind", report_of), ()
         return
     with ready_static_search_pages(site, state / "pagefind") as files:
-        if files is None:
-            yield kept_pages(output_dir, state, (BUNDLE_DIR + "/", CHAR_MAP_PATH)), True
-        else:
-            yield files, False
+        yield (files, ()) if files is not None else ((), (BUNDLE_DIR + "/", CHAR_MAP_PATH))
 
 
 def refresh_static_search(site: Site, output_dir: Path) -> None:

@@ -1,13 +1,15 @@
 """Stage 5, write: publish rendered files atomically.
 
-The new site is staged in the standby folder of the state dir (the output before the
-current one: only the files that differ from it are touched), then swapped with output/
-in one step (renameat2 RENAME_EXCHANGE on Linux, two renames elsewhere); the old output
-becomes the standby. Files whose bytes did not change are hard-linked from the previous
-output, so they keep their inode and mtime and a deploy syncs only what changed. A page whose fingerprint (a digest of everything it is
-made from) matches the previous build's is not even rendered, and a build in which every
-page matches leaves output/ alone (no staging, no swap). A build that fails or is killed
-leaves output/ as it was; the next build removes what a killed one left behind.
+The pages are checked against the output in one pass. A page whose fingerprint (a digest
+of everything it is made from) matches the previous build's is not even rendered; while
+every page is what output/ holds nothing is touched, and a build in which all match
+leaves output/ alone. At the first difference the standby folder of the state dir (the
+output before the current one) becomes the stage: only the files that differ from what it
+holds are touched, files whose bytes did not change are hard links to the output's (same
+inode and mtime, so a deploy syncs only what changed). Then the stage is swapped with
+output/ in one step (renameat2 RENAME_EXCHANGE on Linux, two renames elsewhere) and the old
+output becomes the standby. A build that fails or is killed leaves output/ as it was; the
+next build removes what a killed one left behind.
 """
 from __future__ import annotations
 
@@ -18,13 +20,14 @@ import json
 import os
 import shutil
 from collections.abc import Callable, Iterable
+from functools import partial
+from itertools import chain
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 MANIFEST = "manifest.json"  # kept in the state dir: output path -> [sha256, fingerprint]
 STANDBY = "standby"  # in the state dir: the output before the current one
 STANDBY_MANIFEST = "standby.json"  # and what it holds
-PRODUCED_BUDGET = 64 << 20  # bytes of pages kept between the unchanged check and staging
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,71 +75,71 @@ def recover(output_dir: Path) -> None:
 
 def safe_join(root: Path, rel: str) -> Path:
     """root/rel, refusing anything that could land outside root."""
-    parts = rel.split("/")
-    if (not rel or "\x00" in rel or "\\" in rel or PurePosixPath(rel).is_absolute()
-            or any(part in ("", ".", "..") for part in parts)):
+    _check(rel)
+    return root.joinpath(*rel.split("/"))
+
+
+def _check(rel: str) -> None:
+    if (not rel or "\x00" in rel or "\\" in rel or rel.startswith("/")
+            or any(part in ("", ".", "..") for part in rel.split("/"))):
         raise UnsafePath(f"unsafe output path {rel!r}")
-    return root.joinpath(*parts)
 
 
-def write_site(pages: Iterable[Page] | Callable[[], Iterable[Page]], output_dir: Path,
-               state_dir: Path) -> WriteStats:
-    """Stage every page, then swap the staging folder in as output_dir; or, when every
-    page is what output_dir already holds, leave it alone. `pages` may be a function
-    giving a fresh iterator each time: the pages are then gone through twice (check,
-    then stage) without holding them all in memory."""
+def write_site(pages: Iterable[Page], output_dir: Path, state_dir: Path, keep: tuple[str, ...] = ()) -> WriteStats:
+    """Write `pages` as the new content of output_dir, atomically, with the current
+    output's files whose paths start with one of `keep` carried over as they are. Pages
+    are checked against the output in one pass: while each is what output_dir already
+    holds nothing is touched; at the first difference the standby is taken as the stage
+    and caught up, and the rest are staged. A build in which every page matches leaves
+    output/ alone."""
     recover(output_dir)
     state_dir.mkdir(parents=True, exist_ok=True)
     previous = _load_manifest(state_dir, output_dir)
-    if not callable(pages):
-        pages = (lambda listed: lambda: listed)(list(pages))
-    produced: dict[str, bytes] = {}
-    same = _unchanged(pages(), previous, output_dir, produced) if previous else None
-    if same is not None:
-        if same != previous:  # new fingerprints for the same bytes (e.g. a new version of the code)
-            _save_manifest(state_dir, output_dir, same)
-        return WriteStats(files=len(same), written=0, linked=len(same), rendered=len(produced), removed=0)
-    stage, staged = _take_standby(state_dir, output_dir)
+    if keep:
+        pages = chain(pages, _kept(previous, output_dir, keep))
+    root = os.fspath(output_dir)
     manifest: dict[str, list] = {}
-    written = linked = rendered = 0
+    stage: _Stage | None = None
+    rendered = 0
     try:
-        for page in pages():
-            if page.path in manifest:
-                raise UnsafePath(f"two files render to {page.path!r}")
-            target = safe_join(stage, page.path)
-            have = staged.pop(page.path, None)  # what the stage already holds there
-            old_digest, old_fingerprint = previous.get(page.path, (None, None))
-            old_file = output_dir / page.path
-            if page.fingerprint and have and page.fingerprint == have[1] and target.is_file():
-                manifest[page.path] = have
-                written, linked = (written, linked + 1) if have[0] == old_digest else (written + 1, linked)
-                continue
-            if page.fingerprint and page.fingerprint == old_fingerprint and _link(old_file, target, stage):
-                manifest[page.path] = [old_digest, page.fingerprint]
-                linked += 1
-                continue
-            data = produced.pop(page.path, None)
-            data = page.produce() if data is None else data
-            rendered += 1
-            digest = hashlib.sha256(data).hexdigest()
-            manifest[page.path] = [digest, page.fingerprint]
-            if have and have[0] == digest and target.is_file():
-                written, linked = (written, linked + 1) if digest == old_digest else (written + 1, linked)
-            elif digest == old_digest and _link(old_file, target, stage):
-                linked += 1
-            else:
-                _make_room(target, stage)
-                target.write_bytes(data)
-                written += 1
-        _drop(stage, staged)  # what the stage held that the site no longer has
-        old_tree = _swap(stage, output_dir)
+        for page in pages:
+            rel = page.path
+            _check(rel)
+            if rel in manifest:
+                raise UnsafePath(f"two files render to {rel!r}")
+            old = previous.get(rel)
+            data = None
+            if stage is None and old is not None and os.path.isfile(root + "/" + rel):
+                if page.fingerprint is not None and page.fingerprint == old[1]:
+                    manifest[rel] = old
+                    continue
+                data, rendered = page.produce(), rendered + 1
+                digest = hashlib.sha256(data).hexdigest()
+                if digest == old[0]:
+                    manifest[rel] = [digest, page.fingerprint]
+                    continue
+            if stage is None:
+                stage = _Stage.take(state_dir, output_dir, previous, manifest)
+            if data is None and not stage.reuse(page, manifest):
+                data, rendered = page.produce(), rendered + 1
+            if data is not None:
+                stage.put(rel, data, page.fingerprint, manifest)
+        if stage is None and len(manifest) == len(previous):  # every page as it was
+            if manifest != previous:  # new fingerprints for the same bytes (a new version of the code)
+                _save_manifest(state_dir, output_dir, manifest)
+            return WriteStats(len(manifest), 0, len(manifest), rendered, 0)
+        if stage is None:  # pages were removed, nothing else changed
+            stage = _Stage.take(state_dir, output_dir, previous, manifest)
+        stage.drop_leftovers()
+        old_tree = _swap(stage.path, output_dir)
     except BaseException:
-        shutil.rmtree(stage, ignore_errors=True)
+        if stage is not None:
+            shutil.rmtree(stage.path, ignore_errors=True)
         raise
     _keep_as_standby(old_tree, state_dir, previous)
     _save_manifest(state_dir, output_dir, manifest)
     removed = len(set(previous) - set(manifest))
-    return WriteStats(files=len(manifest), written=written, linked=linked, rendered=rendered, removed=removed)
+    return WriteStats(len(manifest), stage.written, len(manifest) - stage.written, rendered, removed)
 
 
 # --- the standby tree ---------------------------------------------------------------------
@@ -189,80 +192,124 @@ def _same_device(a: Path, b: Path) -> bool:
         return False
 
 
-def _make_room(target: Path, stage: Path) -> None:
-    """Clear the way for a new file at `target`: what is there (a file, or a folder where
-    the site now has a file) and any file where the site now has a folder."""
-    if target.is_dir() and not target.is_symlink():
-        shutil.rmtree(target)
-    elif target.exists() or target.is_symlink():
-        target.unlink()
-    parent = target.parent
-    while parent != stage and not parent.is_dir():
-        if parent.exists() or parent.is_symlink():
-            parent.unlink()
-            break
-        parent = parent.parent
-    target.parent.mkdir(parents=True, exist_ok=True)
-
-
-def _drop(stage: Path, leftovers: dict[str, list]) -> None:
-    for rel in sorted(leftovers, reverse=True):
-        path = safe_join(stage, rel)
-        if path.is_file() or path.is_symlink():
-            path.unlink()
-        parent = path.parent
-        while parent != stage:
-            try:
-                parent.rmdir()  # only when empty
-            except OSError:
-                break
-            parent = parent.parent
-
-
-def _unchanged(pages: Iterable[Page], previous: dict[str, list], output_dir: Path,
-               produced: dict[str, bytes]) -> dict[str, list] | None:
-    """The manifest of `pages` when the output already holds exactly them (same paths,
-    each with the previous fingerprint or, failing that, the previous bytes, and still on
-    disk); None at the first difference. Bytes it had to produce are kept in `produced`
-    (up to PRODUCED_BUDGET bytes) so the staging pass need not produce them again."""
-    manifest: dict[str, list] = {}
-    budget = PRODUCED_BUDGET
-    root = os.fspath(output_dir)
-    for page in pages:
-        old = previous.get(page.path)
-        if old is None or page.path in manifest or not os.path.isfile(os.path.join(root, page.path)):
-            return None
-        if page.fingerprint is not None and page.fingerprint == old[1]:
-            manifest[page.path] = old
-            continue
-        data = page.produce()
-        if len(data) <= budget:
-            produced[page.path] = data
-            budget -= len(data)
-        digest = hashlib.sha256(data).hexdigest()
-        if digest != old[0]:
-            return None
-        manifest[page.path] = [digest, page.fingerprint]
-    return manifest if len(manifest) == len(previous) else None
-
-
-def kept_pages(output_dir: Path, state_dir: Path, prefixes: tuple[str, ...]) -> list[Page]:
+def _kept(previous: dict[str, list], output_dir: Path, prefixes: tuple[str, ...]) -> list[Page]:
     """The files of the current output whose paths start with one of `prefixes`, as pages
-    that stay as they are (same fingerprint: hard-linked, never read)."""
-    previous = _load_manifest(state_dir, output_dir)
-    return [Page(rel, fingerprint or digest, (output_dir / rel).read_bytes)
+    that stay as they are (same fingerprint: never read)."""
+    root = os.fspath(output_dir) + "/"
+    return [Page(rel, fingerprint or digest, partial(_read, root + rel))
             for rel, (digest, fingerprint) in sorted(previous.items()) if rel.startswith(prefixes)]
 
 
-def _link(existing: Path, target: Path, stage: Path) -> bool:
-    if not existing.is_file():
+class _Stage:
+    """The folder a build stages in (the standby, or a fresh folder), what it holds
+    (path -> [sha256, fingerprint]) and how many staged files differ from the output.
+    Every path placed is taken out of `staged`; what is left there at the end is dropped."""
+
+    def __init__(self, path: str, staged: dict[str, list], output: str, previous: dict[str, list]):
+        self.path, self.staged, self.output, self.previous = path, staged, output, previous
+        self.written = 0
+        self._folders: set[str] = set()  # folders known to exist in the stage
+
+    @classmethod
+    def take(cls, state_dir: Path, output_dir: Path, previous: dict[str, list],
+             manifest: dict[str, list]) -> "_Stage":
+        """The stage, caught up with the pages found unchanged so far (`manifest`)."""
+        path, staged = _take_standby(state_dir, output_dir)
+        stage = cls(os.fspath(path), staged, os.fspath(output_dir), previous)
+        for rel, (digest, _) in manifest.items():
+            have = stage.staged.pop(rel, None)
+            if not (have is not None and have[0] == digest and os.path.isfile(stage.path + "/" + rel)):
+                stage._link(rel) or stage._write(rel, _read(stage.output + "/" + rel))
+        return stage
+
+    def reuse(self, page: Page, manifest: dict[str, list]) -> bool:
+        """Place `page` without producing it, when its fingerprint shows that the stage or
+        the output already holds its bytes."""
+        rel, fingerprint = page.path, page.fingerprint
+        if fingerprint is None:
+            return False
+        old_digest, old_fingerprint = self.previous.get(rel, (None, None))
+        have = self.staged.get(rel)
+        if (have is not None and (fingerprint == have[1] or (fingerprint == old_fingerprint and have[0] == old_digest))
+                and os.path.isfile(self.path + "/" + rel)):
+            del self.staged[rel]
+            manifest[rel] = [have[0], fingerprint]
+            self.written += have[0] != old_digest
+            return True
+        if fingerprint == old_fingerprint and self._link(rel):
+            self.staged.pop(rel, None)
+            manifest[rel] = [old_digest, fingerprint]
+            return True
         return False
-    _make_room(target, stage)
-    try:
-        os.link(existing, target)
-        return True
-    except OSError:
-        return False
+
+    def put(self, rel: str, data: bytes, fingerprint: str | None, manifest: dict[str, list]) -> None:
+        digest = hashlib.sha256(data).hexdigest()
+        old_digest = self.previous.get(rel, (None,))[0]
+        have = self.staged.pop(rel, None)
+        manifest[rel] = [digest, fingerprint]
+        self.written += digest != old_digest
+        if have is not None and have[0] == digest and os.path.isfile(self.path + "/" + rel):
+            return
+        if not (digest == old_digest and self._link(rel)):
+            self._write(rel, data)
+
+    def drop_leftovers(self) -> None:
+        """Remove what the stage held that the site no longer has, and emptied folders."""
+        stage = Path(self.path)
+        for rel in sorted(self.staged, reverse=True):
+            path = safe_join(stage, rel)
+            if path.is_file() or path.is_symlink():
+                path.unlink()
+            parent = path.parent
+            while parent != stage:
+                try:
+                    parent.rmdir()  # only when empty
+                except OSError:
+                    break
+                parent = parent.parent
+
+    def _link(self, rel: str) -> bool:
+        """Hard-link the output's file at `rel` into the stage."""
+        existing = self.output + "/" + rel
+        if not os.path.isfile(existing):
+            return False
+        target = self._make_room(rel)
+        try:
+            os.link(existing, target)
+            return True
+        except OSError:
+            return False
+
+    def _write(self, rel: str, data: bytes) -> None:
+        with open(self._make_room(rel), "xb") as file:
+            file.write(data)
+
+    def _make_room(self, rel: str) -> str:
+        """Clear the way for a new file at `rel` and return its path: remove what is there
+        (a file, or a folder where the site now has a file) and any file where the site now
+        has a folder. Files shared with the output are hard links: never written in place."""
+        target = self.path + "/" + rel
+        if os.path.isdir(target) and not os.path.islink(target):
+            shutil.rmtree(target)
+            self._folders.clear()
+        elif os.path.lexists(target):
+            os.unlink(target)
+        folder = os.path.dirname(target)
+        if folder not in self._folders:
+            parent = folder
+            while parent != self.path and not os.path.isdir(parent):
+                if os.path.lexists(parent):
+                    os.unlink(parent)
+                    break
+                parent = os.path.dirname(parent)
+            os.makedirs(folder, exist_ok=True)
+            self._folders.add(folder)
+        return target
+
+
+def _read(path: str) -> bytes:
+    with open(path, "rb") as file:
+        return file.read()
 
 
 def _load_manifest(state_dir: Path, output_dir: Path) -> dict[str, list]:
