@@ -57,8 +57,8 @@ def prepare(n: int, seed: int, work: Path):
     if not content.exists():
         generate.generate(content, n, seed)
     cache = work / f"parse-{n}"
-    paths, _ = find_report_paths(content)
-    summaries, _ = parse_cache.parse_files(content, paths, cache)
+    rels, _ = find_report_paths(content)
+    summaries, _ = parse_cache.parse_files(content, rels, cache)
     site, _ = assemble_site(summaries)
     return site, functools.partial(parse_cache.load_report, cache)
 

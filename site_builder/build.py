@@ -54,8 +54,8 @@ def build(content_dir: Path, output_dir: Path, config_path: Path | None = None,
     config, problems = load_config(config_path, content_dir)
     state = state_dir(output_dir)
 
-    paths, found_problems = find_report_paths(content_dir)
-    summaries, parse_problems = parse_cache.parse_files(content_dir, paths, state / "parse")
+    rels, found_problems = find_report_paths(content_dir)
+    summaries, parse_problems = parse_cache.parse_files(content_dir, rels, state / "parse")
     clock.lap("load+parse")
     site, assemble_problems = assemble_site(summaries)
     site = similarity.with_similar(site)

@@ -7,6 +7,7 @@ symlinks that lead out of it are refused.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import tomllib
 from pathlib import Path
@@ -26,41 +27,45 @@ BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 FORBIDDEN_CHARS = re.compile(f"[\x00-\x08\x0e-\x1f\x7f-\x9f{BIDI_CONTROLS}]")
 
 
-def find_report_paths(content_dir: Path) -> tuple[tuple[Path, ...], tuple[Problem, ...]]:
-    """All report files below content_dir, sorted by their content-relative POSIX path.
+def find_report_paths(content_dir: Path) -> tuple[tuple[str, ...], tuple[Problem, ...]]:
+    """The content-relative POSIX paths of all report files below content_dir, sorted.
     Files (or their sidecars) that resolve outside the folder, dangling or looping
-    symlinks and names that are not clean UTF-8 are reported, never read."""
+    symlinks and names that are not clean UTF-8 are reported, never read. Hidden files
+    and folders are skipped; symlinked folders are not entered."""
     root = content_dir.resolve()
-    found, problems = [], []
-    linked: dict[Path, bool] = {content_dir: False}  # folder -> it or a parent is a symlink
-
-    def through_link(folder: Path) -> bool:
-        if folder not in linked:
-            linked[folder] = folder.is_symlink() or through_link(folder.parent)
-        return linked[folder]
-
-    for path in sorted(content_dir.rglob("*")):
-        rel = path.relative_to(content_dir)
-        if any(part.startswith(".") for part in rel.parts) or path.name == CONFIG_NAME:
+    found: list[str] = []
+    problems: list[Problem] = []
+    folders = [(os.fspath(content_dir), "")]
+    while folders:  # os.scandir: the file types come with the listing, no stat per file
+        folder, prefix = folders.pop()
+        try:
+            with os.scandir(folder) as listing:
+                entries = {entry.name: entry for entry in listing if not entry.name.startswith(".")}
+        except OSError:
             continue
-        if path.name.endswith(SIDECAR_SUFFIX) or path.suffix.lower() not in FORMATS:
-            continue
-        name = rel.as_posix()
-        if not _clean_name(name):
-            problems.append(Problem(shown_name(name), 1, "file name is not valid UTF-8 or has control "
-                                    "characters; rename the file"))
-            continue
-        # Only a path through a symlink can lead outside (resolving every path is slow).
-        problem = (_outside(path, name, root) if path.is_symlink() or through_link(path.parent) else None) or (
-            _outside(sidecar_path(path), name[: -len(path.suffix)] + SIDECAR_SUFFIX, root)
-            if sidecar_path(path).is_symlink() else None)
-        if problem:
-            problems.append(problem)
-            continue
-        if path.is_file():
-            found.append(path)
-    found.sort(key=lambda p: p.relative_to(content_dir).as_posix())
-    return tuple(found), tuple(problems)
+        for name, entry in entries.items():
+            rel = prefix + name
+            if entry.is_dir(follow_symlinks=False):
+                folders.append((entry.path, rel + "/"))
+                continue
+            suffix = os.path.splitext(name)[1]
+            if name == CONFIG_NAME or name.endswith(SIDECAR_SUFFIX) or suffix.lower() not in FORMATS:
+                continue
+            if not _clean_name(rel):
+                problems.append(Problem(shown_name(rel), 1, "file name is not valid UTF-8 or has control "
+                                        "characters; rename the file"))
+                continue
+            sidecar = entries.get(name[: -len(suffix)] + SIDECAR_SUFFIX)
+            # Only a symlink can lead outside (resolving every path is slow).
+            problem = (_outside(Path(entry.path), rel, root) if entry.is_symlink() else None) or (
+                _outside(Path(sidecar.path), rel[: -len(suffix)] + SIDECAR_SUFFIX, root)
+                if sidecar is not None and sidecar.is_symlink() else None)
+            if problem:
+                problems.append(problem)
+            elif entry.is_file():
+                found.append(rel)
+    problems.sort(key=lambda p: p.path)
+    return tuple(sorted(found)), tuple(problems)
 
 
 def shown_name(name: str) -> str:
@@ -122,6 +127,11 @@ def load_source(path: Path, rel: str) -> tuple[Source | None, tuple[Problem, ...
 
 def sidecar_path(path: Path) -> Path:
     return path.with_name(path.name[: -len(path.suffix)] + SIDECAR_SUFFIX)
+
+
+def sidecar_rel(rel: str) -> str:
+    """sidecar_path for a content-relative POSIX path."""
+    return rel[: -len(os.path.splitext(rel)[1])] + SIDECAR_SUFFIX
 
 
 def _read_sidecar(path: Path, report_rel: str):

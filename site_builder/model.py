@@ -6,7 +6,25 @@ another process without surprises.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from operator import attrgetter
+
+
+def _tuple_state(cls):
+    """Pickle a slots dataclass as the tuple of its field values. The state dataclasses
+    generate looks the fields up on every call: a third of a rebuild's pickling time at
+    10,000 summaries."""
+    names = tuple(f.name for f in fields(cls))
+    values = attrgetter(*names)
+
+    def __getstate__(self):
+        return values(self)
+
+    def __setstate__(self, state):
+        for name, value in zip(names, state):
+            object.__setattr__(self, name, value)
+    cls.__getstate__, cls.__setstate__ = __getstate__, __setstate__
+    return cls
 
 # The five mandated parts of an annual report (see docs/domain.md, section 1).
 PARTS: dict[int, str] = {
@@ -36,6 +54,7 @@ FLAGS: dict[str, str] = {
 }
 
 
+@_tuple_state
 @dataclass(frozen=True, slots=True)
 class Problem:
     """A content problem, printed as ``path:line: severity: message``."""
@@ -49,6 +68,7 @@ class Problem:
         return f"{self.path}:{self.line}: {self.severity}: {self.message}"
 
 
+@_tuple_state
 @dataclass(frozen=True, slots=True)
 class Source:
     """One report file as read from disk: its bytes and their decoded text."""
@@ -63,6 +83,7 @@ class Source:
     override_lines: tuple[tuple[str, int], ...] = ()  # field -> line in the override file
 
 
+@_tuple_state
 @dataclass(frozen=True, slots=True)
 class Change:
     """One edit made by the cleaner: 1-based line of the decoded source."""
@@ -73,6 +94,7 @@ class Change:
     after: str
 
 
+@_tuple_state
 @dataclass(frozen=True, slots=True)
 class Section:
     heading: str
@@ -83,6 +105,7 @@ class Section:
     number: str = ""  # the heading's numbering as printed, e.g. "一、", "（1）"
 
 
+@_tuple_state
 @dataclass(frozen=True, slots=True)
 class Report:
     source: str  # content-relative path of the original file
@@ -147,6 +170,7 @@ class Report:
         }
 
 
+@_tuple_state
 @dataclass(frozen=True, slots=True)
 class Summary:
     """What listings, feeds and indexes need of a report, without its body.
@@ -196,6 +220,7 @@ class Summary:
         return cls(key=key, parts=tuple(parts), lead=lead, sentences=sentence_hashes(report.text), **shared)
 
 
+@_tuple_state
 @dataclass(frozen=True, slots=True)
 class Entry:
     """A report placed in the site: its summary plus everything assemble decided."""
@@ -208,6 +233,7 @@ class Entry:
     similar: tuple[tuple[str, float], ...] = ()  # (entry id, share of identical sentences), most first
 
 
+@_tuple_state
 @dataclass(frozen=True, slots=True)
 class Place:
     key: str
@@ -218,6 +244,7 @@ class Place:
     entry_ids: tuple[str, ...]  # oldest first
 
 
+@_tuple_state
 @dataclass(frozen=True, slots=True)
 class Site:
     entries: tuple[Entry, ...]  # sorted by id

@@ -6,8 +6,8 @@ invalidates it.
 Each result is stored twice: the small (Summary, problems) that every build reads, and
 the full Report that only its page and the search index read (`load_report`).
 Cache misses are parsed in worker processes when there are enough of them.
-Keys themselves are remembered per file with its stat (size, mtime, ctime, inode), as git
-does, so an unchanged archive is not read again just to learn that it did not change.
+Keys and summaries are remembered per file with its stat (size, mtime, ctime, inode), as
+git does, so an unchanged archive is not read again just to learn that it did not change.
 """
 from __future__ import annotations
 
@@ -20,34 +20,52 @@ from concurrent.futures import ProcessPoolExecutor
 from functools import cache
 from pathlib import Path
 
-from .load import MAX_BYTES, load_source, sidecar_path
+from .load import MAX_BYTES, load_source, sidecar_path, sidecar_rel
 from .model import Problem, Report, Summary
 from .parse import parse_source
 from .tokenizer import keywords
 
 PARALLEL_THRESHOLD = 64  # below this many misses a process pool costs more than it saves
-STAT_MEMO = "stat-memo.pickle"  # content path -> (stat stamp, key), in the cache dir
+# In the cache dir: content path -> (stat stamp, key, (summary, problems)): an unchanged
+# archive costs one stat per file and one read of this file.
+MEMO = "memo.pickle"
 RACY_SECONDS = 2.0  # a file changed this recently may change again within the same mtime
 
 
-def parse_files(content_dir: Path, paths: tuple[Path, ...], cache_dir: Path
+def parse_files(content_dir: Path, rels: tuple[str, ...], cache_dir: Path
                 ) -> tuple[tuple[Summary, ...], tuple[Problem, ...]]:
-    """Summaries of every publishable report, and every problem found on the way."""
-    rels = [p.relative_to(content_dir).as_posix() for p in paths]
-    keys = _keys(paths, rels, cache_dir)
-    results: list = [None] * len(paths)
+    """Summaries of the reports at `rels` (content-relative paths) that can be published,
+    and every problem found on the way."""
+    memo = _load_pickle(cache_dir / MEMO) or {}
+    version, now, root = parse_version(), time.time(), os.fspath(content_dir) + "/"
+    fresh: dict[str, tuple] = {}
+    results: list = [None] * len(rels)
+    keys: list[str] = []
     misses = []
-    for i, key in enumerate(keys):
-        results[i] = _read(cache_dir, key, "meta")
-        if results[i] is None:
+    for i, rel in enumerate(rels):
+        stamp = (version, _stamp(root + rel), _stamp(root + sidecar_rel(rel)))
+        old = memo.get(rel)
+        old = old if isinstance(old, tuple) and len(old) == 3 else None
+        if old is not None and old[0] == stamp and stamp[1] and now - stamp[1][1] / 1e9 > RACY_SECONDS:
+            key, result = old[1], old[2]
+        else:
+            key = _key(content_dir / rel, rel, version)
+            result = old[2] if old is not None and old[1] == key else _read(cache_dir, key, "meta")
+        keys.append(key)
+        results[i] = result
+        fresh[rel] = (stamp, key, result)
+        if result is None:
             misses.append(i)
-    for i, (report, problems) in zip(misses, _parse_many([(paths[i], rels[i]) for i in misses])):
+    for i, (report, problems) in zip(misses, _parse_many([(content_dir / rels[i], rels[i]) for i in misses])):
         summary = Summary.of(report, keys[i]) if report is not None else None
         if report is not None:
             _write(cache_dir, keys[i], "report", report)
         results[i] = (summary, problems)
         _write(cache_dir, keys[i], "meta", results[i])
-    _prune(cache_dir, set(keys))
+        fresh[rels[i]] = (fresh[rels[i]][0], keys[i], results[i])
+    if fresh.keys() != memo.keys() or any(fresh[rel][:2] != memo[rel][:2] for rel in fresh):
+        _store_pickle(cache_dir / MEMO, fresh)
+        _prune(cache_dir, set(keys))
     summaries = tuple(s for s, _ in results if s is not None)
     problems = tuple(p for _, ps in results for p in ps)
     return summaries, problems
@@ -87,27 +105,9 @@ def _parse_job(job: tuple[Path, str]):
     return parse_file(*job)
 
 
-def _keys(paths: tuple[Path, ...], rels: list[str], cache_dir: Path) -> list[str]:
-    """The cache key of every file, hashing only files whose stat changed since last time."""
-    memo = _load_pickle(cache_dir / STAT_MEMO) or {}
-    version, now = parse_version(), time.time()
-    fresh, keys = {}, []
-    for path, rel in zip(paths, rels):
-        stamp = (version, _stamp(path), _stamp(sidecar_path(path)))
-        old = memo.get(rel)
-        if old is not None and old[0] == stamp and stamp[1] and now - stamp[1][1] / 1e9 > RACY_SECONDS:
-            key = old[1]
-        else:
-            key = _key(path, rel, version)
-        fresh[rel] = (stamp, key)
-        keys.append(key)
-    _store_pickle(cache_dir / STAT_MEMO, fresh)
-    return keys
-
-
-def _stamp(path: Path) -> tuple[int, int, int, int] | None:
+def _stamp(path: str) -> tuple[int, int, int, int] | None:
     try:
-        st = path.stat()
+        st = os.stat(path)
     except OSError:
         return None
     return st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino
@@ -137,7 +137,7 @@ def code_version() -> str:
 # to any of them invalidates every cached parse; a change elsewhere (templates, search,
 # the server) does not make the whole archive be parsed again.
 PARSE_MODULES = ("__init__", "clean", "config", "decode", "htmlpage", "load", "metadata", "model",
-                 "parse", "parse_cache", "sections", "tokenizer")
+                 "parse", "parse_cache", "sections", "similarity", "tokenizer")
 
 
 def parse_version() -> str:
