@@ -75,14 +75,12 @@ def record(entry: Entry, config: SiteConfig) -> dict:
 
 
 def reports_json(site: Site, config: SiteConfig) -> bytes:
-    data = {
-        "site": config.site_name,
-        "count": len(site.entries),
-        "fields": FIELD_NOTES,
-        "flags": FLAGS,
-        "reports": [record(e, config) for e in site.entries],
-    }
-    return (json.dumps(data, ensure_ascii=False, sort_keys=True, indent=1) + "\n").encode("utf-8")
+    """The archive as one JSON document, one report per line (compact, so the C encoder
+    writes it: the indenting encoder took seconds at 10,000 reports)."""
+    head = {"site": config.site_name, "count": len(site.entries), "fields": FIELD_NOTES, "flags": FLAGS}
+    text = json.dumps(head, ensure_ascii=False, sort_keys=True, indent=1)
+    rows = ",\n".join(json.dumps(record(e, config), ensure_ascii=False, sort_keys=True) for e in site.entries)
+    return (text[:-2] + ',\n "reports": [\n' + rows + "\n ]\n}\n").encode("utf-8")
 
 
 def csv_cell(value) -> str:

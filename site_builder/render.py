@@ -123,10 +123,18 @@ def design_version(config: SiteConfig) -> str:
 WHOLE_SITE = object()  # the inputs of a page that may show anything of the site
 
 
+def entry_inputs(entry: Entry) -> tuple:
+    """What a page may show of one entry, for fingerprints. A summary is a function of its
+    parse-cache key (the file's bytes, its path and the parse code), so the key stands for
+    all its fields; the rest is what assemble decided. Far cheaper than repr(entry)."""
+    return (entry.id, entry.report.key, entry.place_key, entry.prev_id, entry.next_id, entry.similar)
+
+
 class _PageRenderer:
     def __init__(self, env: jinja2.Environment, view: SiteView, sources: Sources, version: str):
         self.env, self.view, self.sources, self.version = env, view, sources, version
         self._digest: str | None = None
+        self._inputs: dict[str, tuple] = {}
 
     def _page(self, url: str, template: str, inputs=WHOLE_SITE, root: str | None = None,
               lazy: dict | None = None, **context) -> Page:
@@ -152,11 +160,20 @@ class _PageRenderer:
         """Stands for everything a listing may show: the whole site model (the config and
         the code are in the design version). Computed once per render."""
         if self._digest is None:
-            self._digest = hashlib.sha256(repr(self.view.site).encode()).hexdigest()
+            site = self.view.site
+            whole = (self._rows(site.entries), site.places, site.years, site.undated)
+            self._digest = hashlib.sha256(repr(whole).encode()).hexdigest()
         return self._digest
 
+    def _rows(self, entries) -> list[tuple]:
+        """The fingerprint inputs of listed entries (see entry_inputs), each computed once."""
+        known = self._inputs
+        return [known.get(e.id) or known.setdefault(e.id, entry_inputs(e)) for e in entries]
+
     def home(self):
-        yield self._page(urls.home(), "index.html", newest=self.view.newest_first[: self.view.config.newest])
+        site, newest = self.view.site, self.view.newest_first[: self.view.config.newest]
+        counts = (len(site.entries), len(site.places), [(year, len(ids)) for year, ids in site.years])
+        yield self._page(urls.home(), "index.html", inputs=(counts, self._rows(newest)), newest=newest)
 
     def report(self, entry: Entry):
         view = self.view
@@ -166,7 +183,7 @@ class _PageRenderer:
         similar = [(view.by_id[i], share) for i, share in entry.similar]
         full = functools.cache(lambda: self.sources.report(entry.report.key))
         raw = functools.cache(lambda: self.sources.original(entry.report.source))
-        described = repr(entry)  # one repr for the four fingerprints (dataclass reprs are slow)
+        described = self._rows((entry,))[0]
         yield self._page(
             urls.report(entry.id), "report.html",
             inputs=(described, place, *((o.id, o.report.year, o.report.title) if o else None for o in (prev, next_)),
@@ -183,28 +200,35 @@ class _PageRenderer:
                                   "similar": [{"id": i, "share": s} for i, s in entry.similar]}))
 
     def places(self):
-        yield self._page(urls.places(), "places.html", groups=self.view.places_by_level())
+        groups = self.view.places_by_level()
+        shown = [(level, [(p.slug, p.region, p.name, len(p.entry_ids)) for p in places]) for level, places in groups]
+        yield self._page(urls.places(), "places.html", inputs=shown, groups=groups)
         for place in self.view.site.places:
             entries = list(reversed(self.view.entries(place.entry_ids)))
-            yield self._page(urls.place(place.slug), "place.html", inputs=(place, entries),
-                             place=place, entries=entries, timeline=compliance.place_timeline(entries))
+            yield self._page(urls.place(place.slug), "place.html", inputs=(place, self._rows(entries)),
+                             place=place, entries=entries,
+                             lazy={"timeline": lambda entries=entries: compliance.place_timeline(entries)})
 
     def years(self):
-        yield self._page(urls.years(), "years.html")
+        site = self.view.site
+        yield self._page(urls.years(), "years.html",
+                         inputs=([(year, len(ids)) for year, ids in site.years], len(site.undated)))
         groups = list(self.view.site.years)
         if self.view.site.undated:
             groups.append((None, self.view.site.undated))
         for value, ids in groups:
             entries = sorted(self.view.entries(ids), key=lambda e: (self.view.place_of[e.place_key].slug, e.id))
-            yield self._page(urls.year(value), "year.html", year=value, entries=entries)
+            yield self._page(urls.year(value), "year.html", inputs=(value, self._rows(entries)),
+                             year=value, entries=entries)
 
     def catalogue(self):
         rows = self.view.newest_first
         size, pages = max(1, self.view.config.per_page), self._pages()
         for number in range(1, pages + 1):
             start = (number - 1) * size
-            yield self._page(urls.catalogue(number), "catalogue.html", rows=rows[start:start + size],
-                             start=start, number=number, pages=pages, total=len(rows))
+            shown = rows[start:start + size]
+            yield self._page(urls.catalogue(number), "catalogue.html", inputs=(self._rows(shown), pages, len(rows)),
+                             rows=shown, start=start, number=number, pages=pages, total=len(rows))
 
     def compliance(self):
         stats = compliance.year_stats(self.view.site)
@@ -224,22 +248,23 @@ class _PageRenderer:
         for kind, make in (("json", datasets.reports_json), ("csv", datasets.reports_csv)):
             url = urls.reports_dataset(kind)
             yield Page(url, self._fingerprint(url, WHOLE_SITE), lambda make=make: make(site, config))
-        yield Page(urls.robots(), self._fingerprint(urls.robots(), WHOLE_SITE), lambda: datasets.robots_txt(config))
+        yield Page(urls.robots(), self._fingerprint(urls.robots(), ()), lambda: datasets.robots_txt(config))
 
     def misc(self):
         site = self.view.site
         # 404.html is served at any depth, so its links start at the configured root.
-        yield self._page(urls.not_found(), "404.html", root=self.view.config.root)
-        yield self._page(urls.search(), "search.html")
+        yield self._page(urls.not_found(), "404.html", inputs=(), root=self.view.config.root)
+        yield self._page(urls.search(), "search.html", inputs=())
         entries = self.view.newest_first[:50]
-        yield self._page(urls.feed(), "feed.xml", entries=entries, atom_date=atom_date, atom_id=self._atom_id,
+        yield self._page(urls.feed(), "feed.xml", inputs=self._rows(entries), entries=entries,
+                         atom_date=atom_date, atom_id=self._atom_id,
                          feed_updated=max((atom_date(e.report) for e in entries), default=atom_date(None)))
         pages = [urls.home(), urls.places(), urls.years(), *(urls.catalogue(n) for n in range(1, self._pages() + 1))]
         pages += [urls.compliance(), *(urls.compliance_year(y) for y, _ in site.years), urls.data()]
         pages += [urls.report(e.id) for e in site.entries]
         pages += [urls.place(p.slug) for p in site.places]
         pages += [urls.year(y) for y, _ in site.years] + ([urls.year(None)] if site.undated else [])
-        yield self._page(urls.sitemap(), "sitemap.xml", sitemap_urls=pages)
+        yield self._page(urls.sitemap(), "sitemap.xml", inputs=pages, sitemap_urls=pages)
 
     def _atom_id(self, url: str) -> str:
         """Atom ids must be absolute: the page's URL when base_url is set, else a tag URI."""

@@ -216,14 +216,41 @@ def test_edit_that_keeps_size_and_mtime_is_still_seen(tmp_path: Path, small_arch
 
 
 def test_parse_cache_version_covers_every_module_parsing_runs():
-    """PARSE_MODULES must name every module parse_file imports, or a change to one of them
-    would leave stale parses in the cache."""
+    """PARSE_MODULES must name every module parse_file and Summary.of import, or a change
+    to one of them would leave stale parses in the cache (and pages, whose fingerprints
+    take a summary's key for its fields)."""
     code = ("import sys\nfrom pathlib import Path\nfrom site_builder import parse_cache\n"
             f"for p in sorted(Path({str(SAMPLES)!r}).iterdir()):\n"
-            "    parse_cache.parse_file(p, p.name)\n"
+            "    report, _ = parse_cache.parse_file(p, p.name)\n"
+            "    parse_cache.Summary.of(report, 'key')\n"
             "print(' '.join(sorted(m for m in sys.modules if m.startswith('site_builder'))))\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
     from site_builder.parse_cache import PARSE_MODULES
 
     used = {m.split(".", 1)[1] if "." in m else "__init__" for m in done.stdout.split()}
     assert used and used <= set(PARSE_MODULES), used - set(PARSE_MODULES)
+
+
+def test_each_rebuild_equals_a_build_from_scratch(tmp_path: Path, small_archive: Path):
+    """Pages are skipped when their fingerprint is unchanged, so a fingerprint that misses
+    an input would leave a stale listing: after each kind of edit the incremental output
+    must be byte for byte what a fresh build gives."""
+    out = tmp_path / "output"
+    assert build(small_archive, out).ok
+    edits = [
+        # a new title and a later publication date: home, catalogue, year, place, feed, data
+        ("yanpi-2024.txt", report_text("演陂镇", 2024).replace("年度报告\n", "年度报告（修订）\n发布日期：2025-03-01\n", 1)),
+        ("yanpi-2023.txt", report_text("演陂镇", 2022)),  # another year: year pages and prev/next
+        ("hebei/qingshan-2024.txt", report_text("白沙镇", 2024)),  # another place
+        ("new/lianhua-2021.txt", report_text("莲花乡", 2021, "新增一份。")),  # a new report
+        ("yanpi-2024.txt", None),  # a deleted one
+    ]
+    for number, (rel, text) in enumerate(edits):
+        if text is None:
+            (small_archive / rel).unlink()
+        else:
+            write_archive(small_archive, {rel: text})
+        assert build(small_archive, out).ok
+        fresh = tmp_path / f"fresh-{number}"
+        assert build(small_archive, fresh).ok
+        assert tree(out) == tree(fresh), rel
