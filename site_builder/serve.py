@@ -91,7 +91,11 @@ def error_lines(problems) -> tuple[str, ...]:
 
 def default_build() -> BuildFn:
     from .build import build  # imported lazily: the server module must load without it
+    from .tokenizer import warm_up
 
+    # jieba's dictionary and IDF table load while the first build runs or the maintainer
+    # reads the page, not when the first edit is saved
+    threading.Thread(target=warm_up, name="preview-warm-up", daemon=True).start()
     return build
 
 

@@ -351,6 +351,11 @@ def _idf() -> tuple[dict[str, float], float]:
     return table, values[len(values) // 2]
 
 
+def warm_up() -> None:
+    """Load what segmenting and ranking keywords need (jieba's dictionary, the IDF table)."""
+    keywords("法治政府建设年度报告")
+
+
 def keywords(text: str, k: int = 8) -> tuple[str, ...]:
     """The top `k` words of a text by TF-IDF (jieba's IDF table), over the normalised text,
     segmented like the indexes; ties go to the word seen first."""
