@@ -136,7 +136,11 @@ def write_site(pages: Iterable[Page], output_dir: Path, state_dir: Path, keep: t
         if stage is not None:
             shutil.rmtree(stage.path, ignore_errors=True)
         raise
-    _keep_as_standby(old_tree, state_dir, previous)
+    if old_tree is None:  # a first output: its standby starts as a copy of it in hard links
+        old_tree, previous_files = _linked_copy(output_dir, state_dir, manifest), manifest
+    else:
+        previous_files = previous
+    _keep_as_standby(old_tree, state_dir, previous_files)
     _save_manifest(state_dir, output_dir, manifest)
     removed = len(set(previous) - set(manifest))
     return WriteStats(len(manifest), stage.written, len(manifest) - stage.written, rendered, removed)
@@ -183,6 +187,27 @@ def _keep_as_standby(old_tree: Path | None, state_dir: Path, files: dict[str, li
     tmp.write_text(json.dumps({"inode": standby.stat().st_ino, "files": files}, sort_keys=True),
                    encoding="utf-8")
     os.replace(tmp, state_dir / STANDBY_MANIFEST)
+
+
+def _linked_copy(output_dir: Path, state_dir: Path, files: dict[str, list]) -> Path | None:
+    """The standby for a first output: its files hard-linked, so that the next build
+    touches only what changes (without it, that build would stage the whole site)."""
+    standby = state_dir / STANDBY
+    if not _same_device(state_dir, output_dir.parent):
+        return None
+    shutil.rmtree(standby, ignore_errors=True)
+    root, copy, made = os.fspath(output_dir) + "/", os.fspath(standby) + "/", set()
+    try:
+        for rel in files:
+            folder = os.path.dirname(copy + rel)
+            if folder not in made:
+                os.makedirs(folder, exist_ok=True)
+                made.add(folder)
+            os.link(root + rel, copy + rel)
+    except OSError:  # no hard links here: the next build stages afresh
+        shutil.rmtree(standby, ignore_errors=True)
+        return None
+    return standby
 
 
 def _same_device(a: Path, b: Path) -> bool:

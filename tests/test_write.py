@@ -198,3 +198,17 @@ def test_new_fingerprints_for_the_same_bytes_are_remembered(tmp_path: Path):
 
     assert write_site([Page("a.html", "new", render)], out, state).written == 0 and rendered == [1]
     assert write_site([Page("a.html", "new", render)], out, state).rendered == 0 and rendered == [1]
+
+
+def test_first_output_gets_a_standby_of_hard_links(tmp_path: Path):
+    """So the build after the first touches only what changed instead of staging it all."""
+    out, state = tmp_path / "output", tmp_path / "state"
+    write_site(_pages({"a.html": (b"a", True), "d/b.html": (b"b", True)}), out, state)
+    standby = state / "standby"
+    assert {p: (standby / p).stat().st_ino for p in ("a.html", "d/b.html")} == {
+        p: (out / p).stat().st_ino for p in ("a.html", "d/b.html")}
+    rendered = []
+    pages = [Page(p.path, p.fingerprint, lambda p=p: rendered.append(p.path) or p.produce())
+             for p in _pages({"a.html": (b"A", True), "d/b.html": (b"b", True)})]
+    assert write_site(pages, out, state).written == 1 and rendered == ["a.html"]
+    assert tree(out) == {"a.html": b"A", "d/b.html": b"b"}
