@@ -75,7 +75,9 @@ def shown_name(name: str) -> str:
 
 
 def _clean_name(name: str) -> bool:
-    return shown_name(name) == name
+    """shown_name(name) == name, without building it: undecodable bytes (kept as lone
+    surrogates) and control characters are exactly what is not printable."""
+    return name.isprintable()
 
 
 def _outside(path: Path, rel: str, root: Path) -> Problem | None:

