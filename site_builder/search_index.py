@@ -128,14 +128,16 @@ def full_report(entry: Entry, report_of: ReportOf | None) -> Report:
 
 def fingerprint(entry: Entry) -> str:
     """Changes whenever anything indexed about the entry may have changed. A Summary's
-    parse-cache key covers the file, its sidecar and the parser version; a bare Report
-    is hashed whole."""
+    parse-cache key covers the file, its sidecar and the parser version, hence every
+    field of it; a bare Report is hashed whole."""
     r = entry.report
-    content = getattr(r, "key", None)
-    if content is None:
-        content = hashlib.sha256(json.dumps(
-            [r.sha256, r.text, [[s.heading, s.level, s.part, s.text] for s in r.sections]],
-            ensure_ascii=False).encode("utf-8")).hexdigest()
+    key = getattr(r, "key", None)
+    if key is not None:  # one short hash: computed for every report on every build
+        return hashlib.sha256(f"{SCHEMA_VERSION}\0{tokenizer.TOKENIZER_VERSION}\0{entry.id}\0{key}".encode()
+                              ).hexdigest()
+    content = hashlib.sha256(json.dumps(
+        [r.sha256, r.text, [[s.heading, s.level, s.part, s.text] for s in r.sections]],
+        ensure_ascii=False).encode("utf-8")).hexdigest()
     data = [SCHEMA_VERSION, tokenizer.TOKENIZER_VERSION, entry.id, content, r.title,
             r.place, r.level, r.year, r.published]
     return hashlib.sha256(json.dumps(data, ensure_ascii=False).encode("utf-8")).hexdigest()
