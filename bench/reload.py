@@ -67,7 +67,7 @@ def main() -> int:
 
     times, builds = [], []
     logs: list[str] = []
-    with PreviewServer(content, output, port=0, build_fn=build, log=logs.append) as server, \
+    with PreviewServer(content, output, port=0, log=logs.append) as server, \
             sync_playwright() as driver:
         browser = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
                                          headless=True)

@@ -12,7 +12,7 @@ import time
 from contextlib import contextmanager
 from functools import partial
 from itertools import chain
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import parse_cache, similarity
@@ -23,7 +23,7 @@ from .model import Problem, Site
 from .search_update import updating_index
 from .static_search import (BUNDLE_DIR, CHAR_MAP_PATH, build_bundle, ready_static_search_pages,
                             static_search_pages)
-from .render import Sources, make_environment, render_site
+from .render import RenderMemo, Sources, make_environment, render_site
 from .write import UnsafePath, WriteStats, write_site
 
 
@@ -39,6 +39,16 @@ class BuildResult:
     search_stale: bool = False  # the static search still shows an earlier build
 
 
+@dataclass(frozen=True)
+class Warm:
+    """What a process that builds again and again (the preview server) keeps in memory
+    between builds: the parse memo, page fingerprints and data rows. Each entry is keyed
+    by all its value is made from, so a failed or interrupted build leaves nothing stale."""
+
+    parse: dict = field(default_factory=dict)
+    render: RenderMemo = field(default_factory=RenderMemo)
+
+
 def state_dir(output_dir: Path) -> Path:
     """Where a build keeps what is not published: caches, manifest, Whoosh index."""
     output_dir = Path(output_dir).absolute()
@@ -46,16 +56,18 @@ def state_dir(output_dir: Path) -> Path:
 
 
 def build(content_dir: Path, output_dir: Path, config_path: Path | None = None,
-          strict: bool = False, search_now: bool = True) -> BuildResult:
+          strict: bool = False, search_now: bool = True, warm: Warm | None = None) -> BuildResult:
     """Build the site. With `search_now` False (the preview server), the static search is
-    not rebuilt: the result says whether it is stale (see refresh_static_search)."""
+    not rebuilt: the result says whether it is stale (see refresh_static_search). `warm`
+    is kept by a caller that builds again in the same process."""
     content_dir, output_dir = Path(content_dir), Path(output_dir)
     clock = _Clock()
     config, problems = load_config(config_path, content_dir)
     state = state_dir(output_dir)
 
     rels, found_problems = find_report_paths(content_dir)
-    summaries, parse_problems = parse_cache.parse_files(content_dir, rels, state / "parse")
+    summaries, parse_problems = parse_cache.parse_files(content_dir, rels, state / "parse",
+                                                        warm.parse if warm else None)
     clock.lap("load+parse")
     site, assemble_problems = assemble_site(summaries)
     site = similarity.with_similar(site)
@@ -65,7 +77,8 @@ def build(content_dir: Path, output_dir: Path, config_path: Path | None = None,
     if not _passes(problems, strict):
         return BuildResult(problems, False, len(summaries), 0, 0, clock.laps)
     try:
-        stats, stale = _publish(site, config, content_dir, output_dir, state, clock, search_now)
+        stats, stale = _publish(site, config, content_dir, output_dir, state, clock, search_now,
+                                warm.render if warm else None)
     except UnsafePath as exc:  # two pages on one path, or a path leaving output/: nothing written
         problem = Problem(str(content_dir), 1, f"refused to write the site: {exc}")
         return BuildResult(problems + (problem,), False, len(summaries), 0, 0, clock.laps)
@@ -73,8 +86,8 @@ def build(content_dir: Path, output_dir: Path, config_path: Path | None = None,
                        stale)
 
 
-def _publish(site: Site, config: SiteConfig, content_dir: Path, output_dir: Path,
-             state: Path, clock: "_Clock", search_now: bool) -> tuple[WriteStats, bool]:
+def _publish(site: Site, config: SiteConfig, content_dir: Path, output_dir: Path, state: Path,
+             clock: "_Clock", search_now: bool, memo: RenderMemo | None) -> tuple[WriteStats, bool]:
     env = make_environment()
     sources = Sources(
         report=partial(parse_cache.load_report, state / "parse"),  # pickles: indexing workers use it
@@ -85,7 +98,7 @@ def _publish(site: Site, config: SiteConfig, content_dir: Path, output_dir: Path
     with (updating_index(site, state / "whoosh", sources.report),
           _static_search_files(site, state, sources.report, search_now) as (files, keep)):
         clock.lap("static search")
-        stats = write_site(chain(render_site(site, config, env, sources), files), output_dir, state, keep)
+        stats = write_site(chain(render_site(site, config, env, sources, memo), files), output_dir, state, keep)
         clock.lap("render+write")
     clock.lap("whoosh (rest)")
     return stats, bool(keep)

@@ -233,6 +233,13 @@ class Entry:
     similar: tuple[tuple[str, float], ...] = ()  # (entry id, share of identical sentences), most first
 
 
+def entry_inputs(entry: Entry) -> tuple:
+    """What any page or file may show of one entry, as a cheap comparable value. A summary
+    is a function of its parse-cache key (the file's bytes, its path and the parse code),
+    so the key stands for all its fields; the rest is what assemble decided."""
+    return (entry.id, entry.report.key, entry.place_key, entry.prev_id, entry.next_id, entry.similar)
+
+
 @_tuple_state
 @dataclass(frozen=True, slots=True)
 class Place:

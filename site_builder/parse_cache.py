@@ -32,11 +32,13 @@ MEMO = "memo.pickle"
 RACY_SECONDS = 2.0  # a file changed this recently may change again within the same mtime
 
 
-def parse_files(content_dir: Path, rels: tuple[str, ...], cache_dir: Path
+def parse_files(content_dir: Path, rels: tuple[str, ...], cache_dir: Path, warm: dict | None = None
                 ) -> tuple[tuple[Summary, ...], tuple[Problem, ...]]:
     """Summaries of the reports at `rels` (content-relative paths) that can be published,
-    and every problem found on the way."""
-    memo = _load_pickle(cache_dir / MEMO) or {}
+    and every problem found on the way. A process that builds again (the preview server)
+    passes a `warm` dict: the memo is then kept there rather than read and written each
+    time (the next build in another process re-checks what changed meanwhile)."""
+    memo = warm if warm else (_load_pickle(cache_dir / MEMO) or {})
     version, now, root = parse_version(), time.time(), os.fspath(content_dir) + "/"
     fresh: dict[str, tuple] = {}
     results: list = [None] * len(rels)
@@ -63,7 +65,10 @@ def parse_files(content_dir: Path, rels: tuple[str, ...], cache_dir: Path
         results[i] = (summary, problems)
         _write(cache_dir, keys[i], "meta", results[i])
         fresh[rels[i]] = (fresh[rels[i]][0], keys[i], results[i])
-    if fresh.keys() != memo.keys() or any(fresh[rel][:2] != memo[rel][:2] for rel in fresh):
+    if warm is not None:
+        warm.clear()
+        warm.update(fresh)
+    elif fresh.keys() != memo.keys() or any(fresh[rel][:2] != memo[rel][:2] for rel in fresh):
         _store_pickle(cache_dir / MEMO, fresh)
         _prune(cache_dir, set(keys))
     summaries = tuple(s for s, _ in results if s is not None)

@@ -10,7 +10,7 @@ import functools
 import hashlib
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
@@ -21,7 +21,7 @@ from .config import SiteConfig
 from .decode import DecodeError, decode_bytes
 from .parse_cache import code_version
 from .write import Page
-from .model import CHANGE_KINDS, FLAGS, PARTS, Entry, Place, Report, Site
+from .model import CHANGE_KINDS, FLAGS, PARTS, Entry, Place, Report, Site, entry_inputs
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
@@ -87,11 +87,12 @@ class SiteView:
         return sorted(groups.items(), key=lambda g: (order.get(g[0], len(order)), g[0]))
 
 
-def render_site(site: Site, config: SiteConfig, env: jinja2.Environment, sources: Sources) -> Iterator[Page]:
+def render_site(site: Site, config: SiteConfig, env: jinja2.Environment, sources: Sources,
+                memo: RenderMemo | None = None) -> Iterator[Page]:
     """Every file of the site, in a fixed order. A Page renders only when asked: the write
     stage skips pages whose fingerprint (all they are made from) has not changed."""
     view = SiteView(site, config)
-    page = _PageRenderer(env, view, sources, design_version(config))
+    page = _PageRenderer(env, view, sources, design_version(config), memo)
     yield from page.home()
     for entry in site.entries:
         yield from page.report(entry)
@@ -123,16 +124,21 @@ def design_version(config: SiteConfig) -> str:
 WHOLE_SITE = object()  # the inputs of a page that may show anything of the site
 
 
-def entry_inputs(entry: Entry) -> tuple:
-    """What a page may show of one entry, for fingerprints. A summary is a function of its
-    parse-cache key (the file's bytes, its path and the parse code), so the key stands for
-    all its fields; the rest is what assemble decided. Far cheaper than repr(entry)."""
-    return (entry.id, entry.report.key, entry.place_key, entry.prev_id, entry.next_id, entry.similar)
+@dataclass(frozen=True)
+class RenderMemo:
+    """What rendering remembers between the builds of one process (the preview server).
+    Every entry is keyed by all its value is made from, so none is ever stale: at worst
+    it is not used."""
+
+    fingerprints: dict = field(default_factory=dict)  # page path -> (design version, inputs, fingerprint)
+    json_rows: dict = field(default_factory=dict)  # see datasets._rows
+    csv_rows: dict = field(default_factory=dict)
 
 
 class _PageRenderer:
-    def __init__(self, env: jinja2.Environment, view: SiteView, sources: Sources, version: str):
-        self.env, self.view, self.sources, self.version = env, view, sources, version
+    def __init__(self, env: jinja2.Environment, view: SiteView, sources: Sources, version: str,
+                 memo: RenderMemo | None):
+        self.env, self.view, self.sources, self.version, self.memo = env, view, sources, version, memo
         self._digest: str | None = None
         self._inputs: dict[str, tuple] = {}
 
@@ -154,7 +160,15 @@ class _PageRenderer:
     def _fingerprint(self, url: str, inputs) -> str:
         if inputs is WHOLE_SITE:
             inputs = self._site_digest()
-        return hashlib.sha256(f"{self.version}\0{url}\0{inputs!r}".encode()).hexdigest()
+        known = self.memo.fingerprints if self.memo is not None else None
+        if known is not None:
+            hit = known.get(url)
+            if hit is not None and hit[0] == self.version and hit[1] == inputs:
+                return hit[2]
+        fingerprint = hashlib.sha256(f"{self.version}\0{url}\0{inputs!r}".encode()).hexdigest()
+        if known is not None:
+            known[url] = (self.version, inputs, fingerprint)
+        return fingerprint
 
     def _site_digest(self) -> str:
         """Stands for everything a listing may show: the whole site model (the config and
@@ -193,8 +207,8 @@ class _PageRenderer:
         )
         yield self._page(urls.original(entry.id), "original.html", inputs=described, entry=entry,
                          lazy={"r": full, "original_text": lambda: _decoded(raw())})
-        yield Page(urls.original_raw(entry.id), self._fingerprint("raw", entry.report.sha256), raw)
-        yield Page(urls.report_json(entry.id), self._fingerprint("json", described),
+        yield Page(urls.original_raw(entry.id), self._fingerprint(urls.original_raw(entry.id), entry.report.sha256), raw)
+        yield Page(urls.report_json(entry.id), self._fingerprint(urls.report_json(entry.id), described),
                    lambda: _json({"id": entry.id, "url": urls.report(entry.id), **full().to_json(),
                                   "keywords": list(entry.report.keywords),
                                   "similar": [{"id": i, "share": s} for i, s in entry.similar]}))
@@ -245,9 +259,12 @@ class _PageRenderer:
     def data(self):
         site, config = self.view.site, self.view.config
         yield self._page(urls.data(), "data.html", inputs=len(site.entries), fields=datasets.FIELD_NOTES)
-        for kind, make in (("json", datasets.reports_json), ("csv", datasets.reports_csv)):
+        memo = self.memo
+        for kind, make, rows in (("json", datasets.reports_json, memo and memo.json_rows),
+                                 ("csv", datasets.reports_csv, memo and memo.csv_rows)):
             url = urls.reports_dataset(kind)
-            yield Page(url, self._fingerprint(url, WHOLE_SITE), lambda make=make: make(site, config))
+            yield Page(url, self._fingerprint(url, self._rows(site.entries)),
+                       lambda make=make, rows=rows: make(site, config, rows))
         yield Page(urls.robots(), self._fingerprint(urls.robots(), ()), lambda: datasets.robots_txt(config))
 
     def misc(self):

@@ -18,6 +18,7 @@ Three parts, each on its own thread:
 from __future__ import annotations
 
 import argparse
+import functools
 import io
 import ipaddress
 import json
@@ -90,13 +91,14 @@ def error_lines(problems) -> tuple[str, ...]:
 
 
 def default_build() -> BuildFn:
-    from .build import build  # imported lazily: the server module must load without it
+    """`build`, keeping its memos in memory from one build to the next (see build.Warm)."""
+    from .build import Warm, build  # imported lazily: the server module must load without it
     from .tokenizer import warm_up
 
     # jieba's dictionary and IDF table load while the first build runs or the maintainer
     # reads the page, not when the first edit is saved
     threading.Thread(target=warm_up, name="preview-warm-up", daemon=True).start()
-    return build
+    return functools.partial(build, warm=Warm())
 
 
 class Preview:

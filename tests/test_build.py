@@ -7,8 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from conftest import REPO, SAMPLES, internal_links, report_text, tree, write_archive
-from site_builder.build import build, refresh_static_search, state_dir
+from site_builder.build import Warm, build, refresh_static_search, state_dir
 
 
 def test_sample_archive_builds_every_page(tmp_path: Path):
@@ -231,12 +233,15 @@ def test_parse_cache_version_covers_every_module_parsing_runs():
     assert used and used <= set(PARSE_MODULES), used - set(PARSE_MODULES)
 
 
-def test_each_rebuild_equals_a_build_from_scratch(tmp_path: Path, small_archive: Path):
+@pytest.mark.parametrize("warm", [False, True], ids=["cold-process", "warm-memos"])
+def test_each_rebuild_equals_a_build_from_scratch(tmp_path: Path, small_archive: Path, warm: bool):
     """Pages are skipped when their fingerprint is unchanged, so a fingerprint that misses
     an input would leave a stale listing: after each kind of edit the incremental output
-    must be byte for byte what a fresh build gives."""
+    must be byte for byte what a fresh build gives. Also with the memos the preview
+    server keeps in memory between builds."""
     out = tmp_path / "output"
-    assert build(small_archive, out).ok
+    memos = Warm() if warm else None
+    assert build(small_archive, out, warm=memos).ok
     edits = [
         # a new title and a later publication date: home, catalogue, year, place, feed, data
         ("yanpi-2024.txt", report_text("演陂镇", 2024).replace("年度报告\n", "年度报告（修订）\n发布日期：2025-03-01\n", 1)),
@@ -250,7 +255,7 @@ def test_each_rebuild_equals_a_build_from_scratch(tmp_path: Path, small_archive:
             (small_archive / rel).unlink()
         else:
             write_archive(small_archive, {rel: text})
-        assert build(small_archive, out).ok
+        assert build(small_archive, out, warm=memos).ok
         fresh = tmp_path / f"fresh-{number}"
         assert build(small_archive, fresh).ok
         assert tree(out) == tree(fresh), rel
