@@ -121,7 +121,7 @@ def refresh_static_search(site: Site, output_dir: Path) -> None:
     this in the background after a build that left the static search stale); the next
     build publishes it."""
     state = state_dir(output_dir)
-    build_bundle(site, state / "pagefind", partial(parse_cache.load_report, state / "parse"))
+    build_bundle(site, state / "pagefind", partial(parse_cache.load_report, state / "parse"), background=True)
 
 
 def _passes(problems: tuple[Problem, ...], strict: bool) -> bool:

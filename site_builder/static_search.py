@@ -40,6 +40,7 @@ FILLER = "_"  # the word written at a gap; never produced by a query
 SUMMARY_CHARS = 120
 _FP_PREFIX = '<meta name="sb-fingerprint" content="'
 PAGE_FORMAT = "2"  # bump when token_page changes: every page is written again
+BACKGROUND_NICENESS = 15  # for Pagefind run by the preview server's background refresh
 
 
 def pagefind_executable() -> Path:
@@ -102,9 +103,11 @@ class Bundle:
     digest: str  # of the generated pages it was built from
 
 
-def build_bundle(site: Site, work: Path, report_of: ReportOf | None = None) -> tuple[Bundle, ...]:
+def build_bundle(site: Site, work: Path, report_of: ReportOf | None = None,
+                 background: bool = False) -> tuple[Bundle, ...]:
     """Bring <work>/pages/<shard> and <work>/bundles/<shard> up to date for every shard;
-    Pagefind runs only for shards whose pages changed (several at once). Holds the work
+    Pagefind runs only for shards whose pages changed (several at once; at low priority
+    when `background`, so that a build running meanwhile keeps the cores). Holds the work
     folder's lock meanwhile."""
     work = Path(work)
     with _work_lock(work, wait=True):
@@ -119,15 +122,15 @@ def build_bundle(site: Site, work: Path, report_of: ReportOf | None = None) -> t
         for bundle in stale:  # a ready bundle was built from exactly its pages: leave them
             sync_pages(groups[bundle.shard], work / "pages" / bundle.shard, report_of)
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-            list(pool.map(lambda b: _run_shard(b, work / "pages" / b.shard), stale))
+            list(pool.map(lambda b: _run_shard(b, work / "pages" / b.shard, background), stale))
         return bundles
 
 
-def _run_shard(bundle: Bundle, pages: Path) -> None:
+def _run_shard(bundle: Bundle, pages: Path, background: bool) -> None:
     if bundle.path.exists():
         shutil.rmtree(bundle.path)
     _stamp(bundle).unlink(missing_ok=True)
-    run_pagefind(pages, bundle.path)
+    run_pagefind(pages, bundle.path, background)
     canonicalize(bundle.path)  # Pagefind's filter files come out in random order
     _stamp(bundle).write_text(bundle.digest, encoding="utf-8")
 
@@ -213,10 +216,14 @@ def _work_lock(work: Path, wait: bool) -> Iterator[bool]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def run_pagefind(site_dir: Path, output_path: Path) -> None:
-    """Index the generated pages with the Pagefind CLI."""
+def run_pagefind(site_dir: Path, output_path: Path, background: bool = False) -> None:
+    """Index the generated pages with the Pagefind CLI (under `nice` when `background`:
+    its threads then yield the cores to a build)."""
     command = [str(pagefind_executable()), "--site", str(site_dir), "--output-path", str(output_path),
                "--force-language", "und", "--silent"]
+    nice = shutil.which("nice") if background else None
+    if nice:
+        command = [nice, "-n", str(BACKGROUND_NICENESS)] + command
     done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"})
     if done.returncode != 0 or not (output_path / "pagefind.js").exists():
         raise RuntimeError(f"pagefind failed ({done.returncode}): {done.stderr.strip() or done.stdout.strip()}")
