@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 import pytest
 
-from site_builder.build import build, state_dir
+from site_builder.build import state_dir
 from site_builder.serve import (
     EVENTS_PATH,
     BadPath,
@@ -107,7 +107,7 @@ def content(tmp_path: Path) -> Path:
 @pytest.fixture
 def server(content: Path, tmp_path: Path):
     with PreviewServer(content, tmp_path / "output", host="127.0.0.1", port=0,
-                       build_fn=build, log=lambda message: None) as running:
+                       log=lambda message: None) as running:
         assert running.preview.state.ok, running.preview.state.errors
         yield running
 
@@ -120,7 +120,7 @@ def shared(tmp_path_factory):
     folder.mkdir()
     for name, text in REPORTS.items():
         write(folder / name, text)
-    with PreviewServer(folder, root / "output", port=0, build_fn=build,
+    with PreviewServer(folder, root / "output", port=0,
                        log=lambda message: None) as running:
         assert running.preview.state.ok, running.preview.state.errors
         yield running
@@ -309,7 +309,7 @@ def test_decode_path():
 
 def test_non_ascii_base_path_and_redirects(content: Path, tmp_path: Path):
     write(content / "site.toml", 'base_path = "/档案/"\n')
-    with PreviewServer(content, tmp_path / "output", port=0, build_fn=build,
+    with PreviewServer(content, tmp_path / "output", port=0,
                        log=lambda message: None) as server:
         assert server.preview.root == "/档案/"
         assert server.url.endswith("/%E6%A1%A3%E6%A1%88/")
@@ -328,7 +328,7 @@ def test_non_ascii_base_path_and_redirects(content: Path, tmp_path: Path):
 def test_config_outside_content_is_watched(content: Path, tmp_path: Path):
     config = tmp_path / "site.toml"
     write(config, 'base_path = "/a/"\n')
-    with PreviewServer(content, tmp_path / "output", config, port=0, build_fn=build,
+    with PreviewServer(content, tmp_path / "output", config, port=0,
                        log=lambda message: None) as server:
         assert server.preview.root == "/a/" and get(server, "/a/")[0] == 200
         from site_builder import render
@@ -350,7 +350,7 @@ def test_config_outside_content_is_watched(content: Path, tmp_path: Path):
 def test_first_build_failing_serves_a_waiting_page_then_the_site(content: Path,
                                                                   tmp_path: Path):
     (content / "jinshi-zhen-2023.txt").write_bytes(b"")
-    with PreviewServer(content, tmp_path / "output", port=0, build_fn=build,
+    with PreviewServer(content, tmp_path / "output", port=0,
                        log=lambda message: None) as server:
         status, _, body = get(server, "/")
         assert status == 503 and b"__livereload.js" in body
