@@ -144,7 +144,7 @@ def runs(normalized: str) -> list[Run]:
 
 def stream(normalized: str) -> list[str | None]:
     """The token at each position of a normalised text; None marks a gap."""
-    return [token for token, _ in stream_with_gaps(normalized)]
+    return _stream(normalized)[0]
 
 
 def stream_with_gaps(normalized: str, display: str | None = None) -> list[tuple[str | None, str]]:
@@ -152,26 +152,37 @@ def stream_with_gaps(normalized: str, display: str | None = None) -> list[tuple[
     `display` (the text before normalisation) when it has the same length."""
     if display is None or len(display) != len(normalized):
         display = normalized
-    tokens: list[tuple[str | None, str]] = []
+    tokens, gaps = _stream(normalized)
+    pairs: list[tuple[str | None, str]] = [(token, "") for token in tokens]
+    for index, start, end in gaps:
+        pairs[index] = (None, display[start:end])
+    return pairs
+
+
+def _stream(normalized: str) -> tuple[list[str | None], list[tuple[int, int, int]]]:
+    """The stream (None at gaps) and, for each gap, (its position, start, end in the
+    text). Every report goes through here for both search indexes: one pass of the run
+    pattern, no object per run."""
+    tokens: list[str | None] = []
+    gaps: list[tuple[int, int, int]] = []
     previous = None
-    for run in runs(normalized):
-        if run.kind == _KIND_GAP:
+    for match in _RUN_RE.finditer(normalized):
+        kind, text = match.lastgroup, match.group()
+        if kind == "g":
             if tokens:
-                tokens.append((None, display[run.start:run.start + len(run.text)]))
-        elif run.kind == _KIND_HAN:
-            tokens.extend((t, "") for t in _han_tokens(run.text, previous in (_KIND_DIGIT, _KIND_ALPHA)))
+                gaps.append((len(tokens), match.start(), match.end()))
+                tokens.append(None)
+        elif kind == "h":
+            if previous == "d" or previous == "a":  # a Han run right after a word: its first character alone too
+                tokens.append(text[0])
+            tokens.extend([text[i:i + 2] for i in range(len(text))])
         else:
-            tokens.append((run.text, ""))
-        previous = run.kind
-    while tokens and tokens[-1][0] is None:
+            tokens.append(text)
+        previous = kind
+    while tokens and tokens[-1] is None:
         tokens.pop()
-    return tokens
-
-
-def _han_tokens(text: str, after_word: bool) -> list[str]:
-    tokens = [text[0]] if after_word else []
-    tokens.extend(text[i:i + 2] for i in range(len(text)))
-    return tokens
+        gaps.pop()
+    return tokens, gaps
 
 
 # --- queries ---------------------------------------------------------------------------

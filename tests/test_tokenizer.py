@@ -143,3 +143,43 @@ def test_clause_matches_exactly_where_its_text_occurs(text, data):
         expected = _boundary_substring(normalized, clause.text)
         assert _phrase_in_stream(tokens, clause) == expected, (text, query, tokens, clause)
         assert t.contains(normalized, clause) == expected
+
+
+def _reference_stream(normalized: str, display: str) -> list[tuple[str | None, str]]:
+    """The stream as docs/search.md defines it, character by character: runs of one kind
+    (Han, digits, other letters, gap); a Han run gives every bigram and its last
+    character, and its first character alone when a digit or letter run precedes it;
+    a gap keeps its text; no gap at either end."""
+    kinds = [t._kind(ch) for ch in normalized]
+    out: list[tuple[str | None, str]] = []
+    i, previous = 0, None
+    while i < len(normalized):
+        j = i
+        while j < len(normalized) and kinds[j] == kinds[i]:
+            j += 1
+        run, kind = normalized[i:j], kinds[i]
+        if kind == " ":
+            if out:
+                out.append((None, display[i:j]))
+        elif kind == "h":
+            if previous in ("d", "a"):
+                out.append((run[0], ""))
+            out.extend((run[k:k + 2], "") for k in range(len(run)))
+        else:
+            out.append((run, ""))
+        i, previous = j, kind
+    while out and out[-1][0] is None:
+        out.pop()
+    return out
+
+
+_MIXED = st.sampled_from(list("法治政府建設𠀀〇") + list("20２") + list("abÉß") + list(" ，。_\n-") + ["\u0301"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=st.text(_MIXED, max_size=30))
+def test_stream_is_the_character_by_character_definition(text):
+    normalized = t.normalize(text)
+    expected = _reference_stream(normalized, text if len(text) == len(normalized) else normalized)
+    assert t.stream_with_gaps(normalized, text) == expected
+    assert t.stream(normalized) == [token for token, _ in expected]
