@@ -271,13 +271,9 @@ def _stored_fingerprint(path: Path) -> str | None:
 def stream_words(text: str) -> str:
     """The stream of a text as Pagefind words: tokens, and "_" + the gap's punctuation
     (shown when search.js stitches an excerpt back together)."""
-    words = []
-    for token, gap in tokenizer.stream_with_gaps(tokenizer.normalize(text), text):
-        if token is None:
-            shown = "".join(gap.split())[:8]
-            words.append(FILLER + shown)
-        else:
-            words.append(token)
+    words, gaps = tokenizer.stream_with_gaps(tokenizer.normalize(text), text)
+    for index, gap in gaps:
+        words[index] = FILLER + "".join(gap.split())[:8]
     return " ".join(words)
 
 

@@ -147,16 +147,15 @@ def stream(normalized: str) -> list[str | None]:
     return _stream(normalized)[0]
 
 
-def stream_with_gaps(normalized: str, display: str | None = None) -> list[tuple[str | None, str]]:
-    """The stream, each gap with the text it stands for: (None, "，"), taken from
-    `display` (the text before normalisation) when it has the same length."""
+def stream_with_gaps(normalized: str, display: str | None = None
+                     ) -> tuple[list[str | None], list[tuple[int, str]]]:
+    """The stream and, for each gap (None in it), its position and the text it stands
+    for ("，"), taken from `display` (the text before normalisation) when it has the
+    same length."""
     if display is None or len(display) != len(normalized):
         display = normalized
     tokens, gaps = _stream(normalized)
-    pairs: list[tuple[str | None, str]] = [(token, "") for token in tokens]
-    for index, start, end in gaps:
-        pairs[index] = (None, display[start:end])
-    return pairs
+    return tokens, [(index, display[start:end]) for index, start, end in gaps]
 
 
 def _stream(normalized: str) -> tuple[list[str | None], list[tuple[int, int, int]]]:

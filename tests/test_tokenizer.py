@@ -181,5 +181,7 @@ _MIXED = st.sampled_from(list("法治政府建設𠀀〇") + list("20２") + lis
 def test_stream_is_the_character_by_character_definition(text):
     normalized = t.normalize(text)
     expected = _reference_stream(normalized, text if len(text) == len(normalized) else normalized)
-    assert t.stream_with_gaps(normalized, text) == expected
+    tokens, gaps = t.stream_with_gaps(normalized, text)
+    assert tokens == [token for token, _ in expected]
+    assert gaps == [(i, gap) for i, (token, gap) in enumerate(expected) if token is None]
     assert t.stream(normalized) == [token for token, _ in expected]
