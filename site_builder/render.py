@@ -121,9 +121,6 @@ def design_version(config: SiteConfig) -> str:
     return digest.hexdigest()
 
 
-WHOLE_SITE = object()  # the inputs of a page that may show anything of the site
-
-
 @dataclass(frozen=True)
 class RenderMemo:
     """What rendering remembers between the builds of one process (the preview server).
@@ -139,15 +136,15 @@ class _PageRenderer:
     def __init__(self, env: jinja2.Environment, view: SiteView, sources: Sources, version: str,
                  memo: RenderMemo | None):
         self.env, self.view, self.sources, self.version, self.memo = env, view, sources, version, memo
-        self._digest: str | None = None
         self._inputs: dict[str, tuple] = {}
 
-    def _page(self, url: str, template: str, inputs=WHOLE_SITE, root: str | None = None,
+    def _page(self, url: str, template: str, *, inputs, root: str | None = None,
               lazy: dict | None = None, **context) -> Page:
         """A page from a template. `inputs`, hashed with the design version, stands for all the
-        page shows when that is cheaper to state than to render (by default: the whole site,
-        for listings); `lazy` holds context values that are costly to get (a full report) and
-        are computed only if the page is rendered."""
+        page shows (of the site; the config and the code are in the version): stating it is
+        cheaper than rendering, and a test checks every kind of edit against a fresh build.
+        `lazy` holds context values that are costly to get (a full report) and are computed
+        only if the page is rendered."""
         def produce() -> bytes:
             late = {name: get() for name, get in (lazy or {}).items()}
             html = self.env.get_template(template).render(
@@ -158,8 +155,6 @@ class _PageRenderer:
         return Page(urls.file_path(url), self._fingerprint(url, inputs), produce)
 
     def _fingerprint(self, url: str, inputs) -> str:
-        if inputs is WHOLE_SITE:
-            inputs = self._site_digest()
         known = self.memo.fingerprints if self.memo is not None else None
         if known is not None:
             hit = known.get(url)
@@ -170,16 +165,7 @@ class _PageRenderer:
             known[url] = (self.version, inputs, fingerprint)
         return fingerprint
 
-    def _site_digest(self) -> str:
-        """Stands for everything a listing may show: the whole site model (the config and
-        the code are in the design version). Computed once per render."""
-        if self._digest is None:
-            site = self.view.site
-            whole = (self._rows(site.entries), site.places, site.years, site.undated)
-            self._digest = hashlib.sha256(repr(whole).encode()).hexdigest()
-        return self._digest
-
-    def _rows(self, entries) -> list[tuple]:
+    def _listed(self, entries) -> list[tuple]:
         """The fingerprint inputs of listed entries (see entry_inputs), each computed once."""
         known = self._inputs
         return [known.get(e.id) or known.setdefault(e.id, entry_inputs(e)) for e in entries]
@@ -187,7 +173,7 @@ class _PageRenderer:
     def home(self):
         site, newest = self.view.site, self.view.newest_first[: self.view.config.newest]
         counts = (len(site.entries), len(site.places), [(year, len(ids)) for year, ids in site.years])
-        yield self._page(urls.home(), "index.html", inputs=(counts, self._rows(newest)), newest=newest)
+        yield self._page(urls.home(), "index.html", inputs=(counts, self._listed(newest)), newest=newest)
 
     def report(self, entry: Entry):
         view = self.view
@@ -197,7 +183,7 @@ class _PageRenderer:
         similar = [(view.by_id[i], share) for i, share in entry.similar]
         full = functools.cache(lambda: self.sources.report(entry.report.key))
         raw = functools.cache(lambda: self.sources.original(entry.report.source))
-        described = self._rows((entry,))[0]
+        described = self._listed((entry,))[0]
         yield self._page(
             urls.report(entry.id), "report.html",
             inputs=(described, place, *((o.id, o.report.year, o.report.title) if o else None for o in (prev, next_)),
@@ -219,7 +205,7 @@ class _PageRenderer:
         yield self._page(urls.places(), "places.html", inputs=shown, groups=groups)
         for place in self.view.site.places:
             entries = list(reversed(self.view.entries(place.entry_ids)))
-            yield self._page(urls.place(place.slug), "place.html", inputs=(place, self._rows(entries)),
+            yield self._page(urls.place(place.slug), "place.html", inputs=(place, self._listed(entries)),
                              place=place, entries=entries,
                              lazy={"timeline": lambda entries=entries: compliance.place_timeline(entries)})
 
@@ -232,7 +218,7 @@ class _PageRenderer:
             groups.append((None, self.view.site.undated))
         for value, ids in groups:
             entries = sorted(self.view.entries(ids), key=lambda e: (self.view.place_of[e.place_key].slug, e.id))
-            yield self._page(urls.year(value), "year.html", inputs=(value, self._rows(entries)),
+            yield self._page(urls.year(value), "year.html", inputs=(value, self._listed(entries)),
                              year=value, entries=entries)
 
     def catalogue(self):
@@ -241,7 +227,7 @@ class _PageRenderer:
         for number in range(1, pages + 1):
             start = (number - 1) * size
             shown = rows[start:start + size]
-            yield self._page(urls.catalogue(number), "catalogue.html", inputs=(self._rows(shown), pages, len(rows)),
+            yield self._page(urls.catalogue(number), "catalogue.html", inputs=(self._listed(shown), pages, len(rows)),
                              rows=shown, start=start, number=number, pages=pages, total=len(rows))
 
     def compliance(self):
@@ -259,11 +245,11 @@ class _PageRenderer:
     def data(self):
         site, config = self.view.site, self.view.config
         yield self._page(urls.data(), "data.html", inputs=len(site.entries), fields=datasets.FIELD_NOTES)
-        memo = self.memo
+        memo, every = self.memo, self._listed(site.entries)
         for kind, make, rows in (("json", datasets.reports_json, memo and memo.json_rows),
                                  ("csv", datasets.reports_csv, memo and memo.csv_rows)):
             url = urls.reports_dataset(kind)
-            yield Page(url, self._fingerprint(url, self._rows(site.entries)),
+            yield Page(url, self._fingerprint(url, every),
                        lambda make=make, rows=rows: make(site, config, rows))
         yield Page(urls.robots(), self._fingerprint(urls.robots(), ()), lambda: datasets.robots_txt(config))
 
@@ -273,7 +259,7 @@ class _PageRenderer:
         yield self._page(urls.not_found(), "404.html", inputs=(), root=self.view.config.root)
         yield self._page(urls.search(), "search.html", inputs=())
         entries = self.view.newest_first[:50]
-        yield self._page(urls.feed(), "feed.xml", inputs=self._rows(entries), entries=entries,
+        yield self._page(urls.feed(), "feed.xml", inputs=self._listed(entries), entries=entries,
                          atom_date=atom_date, atom_id=self._atom_id,
                          feed_updated=max((atom_date(e.report) for e in entries), default=atom_date(None)))
         pages = [urls.home(), urls.places(), urls.years(), *(urls.catalogue(n) for n in range(1, self._pages() + 1))]
