@@ -23,6 +23,8 @@ from .model import Problem, Site
 from .search_update import updating_index
 from .static_search import (BUNDLE_DIR, CHAR_MAP_PATH, build_bundle, ready_static_search_pages,
                             static_search_pages)
+
+SEARCH_WORK = "static-search"  # the state dir's folder of built static search shards
 from .render import RenderMemo, Sources, make_environment, render_site
 from .write import UnsafePath, WriteStats, write_site
 
@@ -110,18 +112,18 @@ def _static_search_files(site: Site, state: Path, report_of, now: bool):
     the bundle if it is ready for this site, else none and the prefixes of the current
     output's search files, to be kept as they are (stale)."""
     if now:
-        yield static_search_pages(site, state / "pagefind", report_of), ()
+        yield static_search_pages(site, state / SEARCH_WORK, report_of), ()
         return
-    with ready_static_search_pages(site, state / "pagefind") as files:
+    with ready_static_search_pages(site, state / SEARCH_WORK) as files:
         yield (files, ()) if files is not None else ((), (BUNDLE_DIR + "/", CHAR_MAP_PATH))
 
 
 def refresh_static_search(site: Site, output_dir: Path) -> None:
-    """Rebuild the Pagefind bundle for `site` in the state dir (the preview server runs
+    """Rebuild the static search shards for `site` in the state dir (the preview server runs
     this in the background after a build that left the static search stale); the next
     build publishes it."""
     state = state_dir(output_dir)
-    build_bundle(site, state / "pagefind", partial(parse_cache.load_report, state / "parse"), background=True)
+    build_bundle(site, state / SEARCH_WORK, partial(parse_cache.load_report, state / "parse"), background=True)
 
 
 def _passes(problems: tuple[Problem, ...], strict: bool) -> bool:

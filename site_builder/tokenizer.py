@@ -13,12 +13,12 @@ sequential (0, 1, 2, ...):
   Latin word starts with one more single-character token, so "2023年" can match "2023年度";
 - a run of digits, or of other letters, is one token;
 - a run of anything else (space, punctuation, control characters) is a gap: one
-  position with no token (the static index writes a filler word "_" there).
+  position with no token.
 
 A query term is streamed the same way, minus its covered tail, and matched as a phrase of
 consecutive tokens. A query without a separator therefore matches exactly the texts that
 contain it as a substring (digit and Latin runs match whole). One Han character alone is
-matched against the character field (Whoosh) or as a prefix (Pagefind).
+matched against the character field (Whoosh) or as a prefix (the static index).
 
 Words (jieba, with a domain dictionary) only rank results: they never decide a match.
 """

@@ -22,7 +22,7 @@ FILTER_FIELDS = (("year", "年度", "全部年度"), ("place", "地区或部门"
 SEARCH_PATH = "search/"
 TYPES = {".js": "text/javascript", ".wasm": "application/wasm", ".css": "text/css",
          ".html": "text/html", ".json": "application/json", ".xml": "application/xml",
-         ".txt": "text/plain", ".pagefind": "application/octet-stream"}
+         ".txt": "text/plain", ".bin": "application/octet-stream"}
 
 
 def make_app(output_dir: Path, index_dir: Path, config: SiteConfig | None = None, env=None):

@@ -1,10 +1,12 @@
-/* Static full-text search over the Pagefind index written by site-builder.
+/* Static full-text search over the index written by site-builder (search/index/, see
+ * site_builder/static_index.py).
  *
- * The index holds our own token stream (see site_builder/tokenizer.py), so this file
- * mirrors that module: normalise the query (NFKC, lower case, traditional -> simplified
- * with the generated character map), split it into clauses at spaces and punctuation,
- * turn each clause into its tokens and search them as an exact phrase. Every clause must
- * match. No request leaves this site.
+ * The index holds the token stream of site_builder/tokenizer.py, so this file mirrors
+ * that module: normalise the query (NFKC, lower case, traditional -> simplified with the
+ * generated character map), split it into clauses at spaces and punctuation, turn each
+ * clause into its tokens and match them as consecutive positions. Every clause must
+ * match. Results are ranked by BM25; excerpts are cut from the reports' published
+ * report.json. No request leaves this site.
  */
 (function () {
   "use strict";
@@ -91,95 +93,220 @@
     return clauses;
   }
 
-  /* A single Han character is a prefix search (it starts the token at its position);
-     everything else is an exact phrase of consecutive tokens. */
-  function pagefindQuery(clause) {
-    return clause.char ? clause.tokens[0] : '"' + clause.tokens.join(" ") + '"';
-  }
+  /* --- the index (site_builder/static_index.py describes the files) --------------- */
 
-  /* The index is split into shards (pagefind/shards.json lists their folders): the first
-     is loaded, the others are merged into it. */
-  var pagefind = null;  // the promise of the loaded index: loaded once, however many callers
-  function loadPagefind() {
-    if (!pagefind) pagefind = openPagefind().catch(function (e) { pagefind = null; throw e; });
-    return pagefind;
+  var index = null;  // the promise of the opened index: opened once, however many callers
+  function loadIndex() {
+    if (!index) index = openIndex().catch(function (e) { index = null; throw e; });
+    return index;
   }
-  async function openPagefind() {
-    var base = new URL(root + "pagefind/", document.baseURI).href;
-    var response = await fetch(base + "shards.json");
-    if (!response.ok) throw new Error("search index missing: " + response.status);
-    var shards = (await response.json()).shards;
-    if (!shards.length) return null;  // an archive without reports
-    var pf = await import(base + shards[0] + "/pagefind.js");
-    await pf.options({ excerptLength: 40 });
-    // Pagefind picks its index and its query splitting from <html lang>: our index is
-    // "und" and the query is already tokenised, so present "und" while it starts.
-    var html = document.documentElement, lang = html.getAttribute("lang");
-    html.setAttribute("lang", "und");
-    try { pf.init(); } finally { html.setAttribute("lang", lang || ""); }
-    for (var i = 1; i < shards.length; i++) {
-      await pf.mergeIndex(base + shards[i] + "/", { language: "und" });
+  async function openIndex() {
+    var base = new URL(root + "search/index/", document.baseURI).href;
+    var meta = await fetchData(base + "meta.json", "json");
+    return { base: base, meta: meta, files: new Map() };
+  }
+  function fetchData(url, type) {
+    return fetch(url).then(function (response) {
+      if (!response.ok) throw new Error("search index missing: " + response.status);
+      return type === "json" ? response.json() : response.arrayBuffer();
+    });
+  }
+  /* Each file is fetched once per page view (the promise is kept). */
+  function indexFile(ix, name, parse) {
+    if (!ix.files.has(name)) {
+      var loading = fetchData(ix.base + name, parse ? "bytes" : "json").then(parse || function (d) { return d; });
+      loading.catch(function () { ix.files.delete(name); });
+      ix.files.set(name, loading);
     }
-    return pf;
+    return ix.files.get(name);
   }
 
-  /* All matching results (Pagefind result objects), best first. */
+  var encoder = new TextEncoder(), decoder = new TextDecoder();
+  function fnv1a(text) {
+    var h = 0x811c9dc5, bytes = encoder.encode(text);
+    for (var i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i], 0x01000193) >>> 0;
+    return h;
+  }
+  function bucketOf(token, buckets) {
+    var first = Array.from(token)[0];
+    var n = fnv1a(HAN.test(first) ? first : token) % buckets;
+    return ("00" + n.toString(16)).slice(-3) + ".bin";
+  }
+
+  /* A bucket file: token -> [[document, [positions]], ...]. */
+  function parseBucket(buffer) {
+    var data = new Uint8Array(buffer), i = 0, out = new Map();
+    function read() {
+      var value = 0, shift = 0, byte;
+      do { byte = data[i++]; value += (byte & 0x7f) * Math.pow(2, shift); shift += 7; } while (byte >= 0x80);
+      return value;
+    }
+    while (i < data.length) {
+      var size = read(), token = decoder.decode(data.subarray(i, i + size));
+      i += size;
+      var docs = [], doc = 0;
+      for (var d = read(); d > 0; d--) {
+        doc += read();
+        var positions = [], position = 0;
+        for (var p = read(); p > 0; p--) { position += read(); positions.push(position); }
+        docs.push([doc, positions]);
+      }
+      out.set(token, docs);
+    }
+    return out;
+  }
+
+  /* Where a clause matches in one shard: document -> [occurrences, in the title]. A
+     single Han character starts the token at each of its positions; anything else is a
+     phrase of consecutive tokens. */
+  async function matchClause(ix, shard, docs, clause) {
+    var folder = shard.name + "/", found = new Map();
+    if (clause.char) {
+      var bucket = await indexFile(ix, folder + bucketOf(clause.tokens[0], shard.buckets), parseBucket);
+      bucket.forEach(function (postings, token) {
+        if (Array.from(token)[0] !== clause.tokens[0]) return;
+        postings.forEach(function (posting) { count(found, docs, posting[0], posting[1]); });
+      });
+      return found;
+    }
+    var buckets = await Promise.all(clause.tokens.map(function (t) {
+      return indexFile(ix, folder + bucketOf(t, shard.buckets), parseBucket);
+    }));
+    var lists = clause.tokens.map(function (t, i) { return buckets[i].get(t) || []; });
+    if (lists.some(function (l) { return !l.length; })) return found;
+    var rest = lists.slice(1).map(function (list) {
+      var byDoc = new Map();
+      list.forEach(function (posting) { byDoc.set(posting[0], new Set(posting[1])); });
+      return byDoc;
+    });
+    lists[0].forEach(function (posting) {
+      var doc = posting[0], sets = rest.map(function (byDoc) { return byDoc.get(doc); });
+      if (sets.some(function (s) { return !s; })) return;
+      var at = posting[1].filter(function (p) {
+        return sets.every(function (s, i) { return s.has(p + i + 1); });
+      });
+      if (at.length) count(found, docs, doc, at);
+    });
+    return found;
+  }
+  function count(found, docs, doc, positions) {
+    var seen = found.get(doc) || [0, 0], title = docs.title[doc];
+    seen[0] += positions.length;
+    positions.forEach(function (p) { if (p < title) seen[1]++; });
+    found.set(doc, seen);
+  }
+
+  /* All matching reports of one shard: for each clause, how many documents match it;
+     and the documents matching every clause and the filters, with their counts. */
+  async function searchShard(ix, shard, clauses, filters) {
+    var docs = await indexFile(ix, shard.name + "/docs.json");
+    var matches = await Promise.all(clauses.map(function (c) { return matchClause(ix, shard, docs, c); }));
+    var hits = [];
+    matches[0].forEach(function (first, doc) {
+      var counts = matches.map(function (m) { return m.get(doc); });
+      if (counts.some(function (c) { return !c; })) return;
+      if (Object.keys(filters).some(function (k) { return docs[k][doc] !== filters[k]; })) return;
+      hits.push({ id: docs.id[doc], length: docs.length[doc], counts: counts });
+    });
+    var length = docs.length.reduce(function (a, b) { return a + b; }, 0);
+    return { df: matches.map(function (m) { return m.size; }), hits: hits, length: length };
+  }
+
+  /* BM25 over the clauses (a match in the title counts three times), best first, then
+     by id: the same order on every run. */
+  function rank(meta, shards) {
+    var total = meta.reports, k1 = 1.2, b = 0.75;
+    var average = shards.reduce(function (a, s) { return a + s.length; }, 0) / Math.max(total, 1);
+    var df = shards[0].df.map(function (_, c) {
+      return shards.reduce(function (a, s) { return a + s.df[c]; }, 0);
+    });
+    var idf = df.map(function (n) { return Math.log(1 + (total - n + 0.5) / (n + 0.5)); });
+    var hits = [];
+    shards.forEach(function (s) { hits.push.apply(hits, s.hits); });
+    hits.forEach(function (hit) {
+      hit.score = hit.counts.reduce(function (score, c, i) {
+        var tf = c[0] + 2 * c[1];
+        return score + idf[i] * tf * (k1 + 1) / (tf + k1 * (1 - b + b * hit.length / (average || 1)));
+      }, 0);
+    });
+    return hits.sort(function (x, y) { return y.score - x.score || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0); });
+  }
+
+  /* All matching reports ({id, score}), best first. */
   async function searchAll(query, filters) {
     var clauses = parseQuery(query);
     if (!clauses.length) return { clauses: clauses, results: [] };
-    var pf = await loadPagefind();
-    if (!pf) return { clauses: clauses, results: [] };
-    var options = { filters: {} };
-    Object.keys(filters || {}).forEach(function (k) { if (filters[k]) options.filters[k] = filters[k]; });
-    var lists = await Promise.all(clauses.map(function (c) { return pf.search(pagefindQuery(c), options); }));
-    var results = lists[0] ? lists[0].results : [];
-    for (var i = 1; i < lists.length; i++) {
-      var ids = new Set(lists[i].results.map(function (r) { return r.id; }));
-      results = results.filter(function (r) { return ids.has(r.id); });
+    var ix = await loadIndex();
+    if (!ix.meta.shards.length) return { clauses: clauses, results: [] };  // an archive without reports
+    var wanted = {};
+    Object.keys(filters || {}).forEach(function (k) { if (filters[k]) wanted[k] = filters[k]; });
+    var shards = await Promise.all(ix.meta.shards.map(function (s) { return searchShard(ix, s, clauses, wanted); }));
+    return { clauses: clauses, results: rank(ix.meta, shards) };
+  }
+
+  /* --- excerpts: cut from the report's text (reports/<id>/report.json) ------------- */
+
+  var EXCERPT_BEFORE = 20, EXCERPT_CHARS = 90;
+
+  /* The text normalised character by character, and where each character came from. */
+  function normalizeMapped(text) {
+    var out = "", origin = [], offset = 0;
+    for (var ch of text) {
+      var n = normalize(ch);
+      for (var i = 0; i < n.length; i++) origin.push(offset);
+      out += n;
+      offset += ch.length;
     }
-    return { clauses: clauses, results: results };
+    origin.push(offset);
+    return { text: out, origin: origin };
   }
 
-  function unescapeHtml(text) {
-    return text.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"')
-      .replace(/&#39;/g, "'").replace(/&#x27;/g, "'").replace(/&amp;/g, "&");
+  /* Where a clause's text occurs: a digit or Latin run in it matches whole runs only. */
+  function occurrences(normalized, term) {
+    var found = [], from = 0, first = kind(Array.from(term)[0]), last = kind(Array.from(term).pop());
+    for (;;) {
+      var at = normalized.indexOf(term, from);
+      if (at < 0) return found;
+      from = at + 1;
+      var before = at > 0 ? kind(normalized.charAt(at - 1)) : " ";
+      var after = kind(normalized.charAt(at + term.length) || " ");
+      if ((first === "d" || first === "a") && before === first) continue;
+      if ((last === "d" || last === "a") && after === last) continue;
+      found.push([at, at + term.length]);
+    }
   }
 
-  /* Turn an excerpt of stream words back into text: a bigram gives its first character,
-     a gap gives its punctuation; matched tokens give marked characters. */
-  function stitch(excerpt) {
-    var words = excerpt.trim().split(/\s+/).map(function (w) {
-      var marked = /<mark>/.test(w);
-      var text = unescapeHtml(w.replace(/<\/?mark>/g, ""));
-      return { text: text, marked: marked };
-    });
-    var pieces = [], markNext = false;
-    function emit(text, marked) {
+  /* Pieces of text ({text, marked}) around the first match in `text`, every clause's
+     matches marked; the text's beginning when nothing matches in it. */
+  function excerpt(text, clauses) {
+    var mapped = normalizeMapped(text), marks = [];
+    clauses.forEach(function (c) { marks.push.apply(marks, occurrences(mapped.text, c.text)); });
+    marks.sort(function (x, y) { return x[0] - y[0] || y[1] - x[1]; });
+    var start = marks.length ? Math.max(0, marks[0][0] - EXCERPT_BEFORE) : 0;
+    var end = Math.min(mapped.text.length, start + EXCERPT_CHARS);
+    var pieces = [], at = start;
+    function emit(from, to, marked) {
+      if (to <= from) return;
+      var piece = text.slice(mapped.origin[from], mapped.origin[to]).replace(/\s+/g, " ");
       var last = pieces[pieces.length - 1];
-      if (last && last.marked === marked) last.text += text; else pieces.push({ text: text, marked: marked });
+      if (last && last.marked === marked) last.text += piece; else pieces.push({ text: piece, marked: marked });
     }
-    for (var i = 0; i < words.length; i++) {
-      var w = words[i], text = w.text;
-      if (text.charAt(0) === "_") { emit(text.slice(1) || " ", false); markNext = false; continue; }
-      if (text.length > 1 && text.charAt(text.length - 1) === "." && kind(text.charAt(text.length - 2)) !== " ") {
-        text = text.slice(0, -1);  // Pagefind ends each block with "."
-      }
-      var chars = Array.from(text);
-      if (chars.length && kind(chars[0]) === "h") {
-        var next = words[i + 1];
-        if (chars.length === 1 && next && Array.from(next.text)[0] === chars[0]) {
-          markNext = markNext || w.marked;
-          continue;  // the extra first character of a run after a number or a Latin word
-        }
-        emit(chars[0], w.marked || markNext);
-        markNext = w.marked && chars.length === 2;
-        if (chars.length === 2 && i === words.length - 1) emit(chars[1], w.marked);
-      } else {
-        emit(text, w.marked);
-        markNext = false;
-      }
-    }
+    marks.forEach(function (m) {
+      if (m[1] <= at || m[0] >= end) return;
+      emit(at, Math.max(at, m[0]), false);
+      emit(Math.max(at, m[0]), Math.min(m[1], end), true);
+      at = Math.min(m[1], end);
+    });
+    emit(at, end, false);
+    if (start > 0) pieces.unshift({ text: "…", marked: false });
+    if (end < mapped.text.length) pieces.push({ text: "…", marked: false });
     return pieces;
+  }
+
+  function reportData(id) {
+    return fetchData(root + "reports/" + encodeURIComponent(id) + "/report.json", "json").catch(function () {
+      return { title: id, text: "" };
+    });
   }
 
   function el(name, attrs, text) {
@@ -194,7 +321,7 @@
   var status = document.getElementById("search-status");
   var list = document.getElementById("search-results");
   var more = document.getElementById("search-more");
-  var current = { results: [], shown: 0, token: 0 };
+  var current = { results: [], clauses: [], shown: 0, token: 0 };
 
   function filterValues() {
     var out = {};
@@ -203,8 +330,7 @@
   }
 
   async function fillFilters() {
-    var pf = await loadPagefind();
-    var all = pf ? await pf.filters() : {};
+    var all = (await loadIndex()).meta.filters;
     selects.forEach(function (select) {
       var name = select.getAttribute("data-filter"), wanted = select.getAttribute("data-value") || "";
       var values = Object.keys(all[name] || {}).sort(function (a, b) {
@@ -221,23 +347,21 @@
   async function renderMore() {
     var token = current.token;
     var slice = current.results.slice(current.shown, current.shown + PAGE_SIZE);
-    var data = await Promise.all(slice.map(function (r) { return r.data(); }));
+    var data = await Promise.all(slice.map(function (r) { return reportData(r.id); }));
     if (token !== current.token) return;
-    data.forEach(function (d) {
-      var m = d.meta || {};
-      var item = el("li", { "class": "search-result", "data-id": m.id || "" });
+    data.forEach(function (d, i) {
+      var id = slice[i].id;
+      var item = el("li", { "class": "search-result", "data-id": id });
       var heading = el("h2", { "class": "search-result-title" });
-      heading.appendChild(el("a", { href: root + "reports/" + encodeURIComponent(m.id || "") + "/" }, m.title || m.id));
+      heading.appendChild(el("a", { href: root + "reports/" + encodeURIComponent(id) + "/" }, d.title || id));
       item.appendChild(heading);
-      var facts = [m.place, m.year ? m.year + "年" : "", m.level].filter(Boolean).join(" · ");
+      var facts = [d.place, d.year ? d.year + "年" : "", d.level].filter(Boolean).join(" · ");
       if (facts) item.appendChild(el("p", { "class": "search-result-meta" }, facts));
-      var excerpt = el("p", { "class": "search-result-snippet" });
-      var pieces = d.excerpt ? stitch(d.excerpt) : [];
-      if (!pieces.some(function (p) { return p.marked; })) pieces = [{ text: m.summary || "", marked: false }];
-      pieces.forEach(function (p) {
-        excerpt.appendChild(p.marked ? el("mark", {}, p.text) : document.createTextNode(p.text));
+      var snippet = el("p", { "class": "search-result-snippet" });
+      excerpt(d.text || "", current.clauses).forEach(function (p) {
+        snippet.appendChild(p.marked ? el("mark", {}, p.text) : document.createTextNode(p.text));
       });
-      item.appendChild(excerpt);
+      item.appendChild(snippet);
       list.appendChild(item);
     });
     current.shown += slice.length;
@@ -270,6 +394,7 @@
     }
     if (token !== current.token) return;
     current.results = found.results;
+    current.clauses = found.clauses;
     current.shown = 0;
     status.textContent = found.results.length ? "共找到 " + found.results.length + " 篇报告。" : "没有找到包含“" + query.trim() + "”的报告。";
     await renderMore();
@@ -286,14 +411,12 @@
     status.textContent = "检索索引未能加载。";
   });
 
-  // For tests and other scripts: every matching report id, best first.
+  // For tests and other scripts: every matching report id, best first; an excerpt.
   window.siteSearch = {
     parseQuery: parseQuery,
     ids: async function (query, filters) {
-      var found = await searchAll(query, filters || {});
-      var data = await Promise.all(found.results.map(function (r) { return r.data(); }));
-      return data.map(function (d) { return d.meta.id; });
+      return (await searchAll(query, filters || {})).results.map(function (r) { return r.id; });
     },
-    stitch: stitch
+    excerpt: function (text, query) { return excerpt(text, parseQuery(query)); }
   };
 })();

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, SAMPLES, internal_links, report_text, tree, write_archive
-from site_builder.build import Warm, build, refresh_static_search, state_dir
+from site_builder.build import SEARCH_WORK, Warm, build, refresh_static_search, state_dir
 
 
 def test_sample_archive_builds_every_page(tmp_path: Path):
@@ -112,7 +112,7 @@ def test_rebuild_writes_only_what_changed_and_drops_stale_files(tmp_path: Path, 
 def test_deferred_static_search_keeps_the_last_bundle_until_refreshed(tmp_path: Path, small_archive: Path):
     out = tmp_path / "output"
     assert build(small_archive, out).ok
-    served = {p: (out / p).stat().st_ino for p in tree(out) if p.startswith("pagefind/")}
+    served = {p: (out / p).stat().st_ino for p in tree(out) if p.startswith("search/index/")}
     (small_archive / "yanpi-2024.txt").write_text(report_text("演陂镇", 2024, "新增踏勘规程。"), encoding="utf-8")
     edited = build(small_archive, out, search_now=False)
     assert edited.ok and edited.search_stale
@@ -121,14 +121,14 @@ def test_deferred_static_search_keeps_the_last_bundle_until_refreshed(tmp_path: 
     refresh_static_search(edited.site, out)
     refreshed = build(small_archive, out, search_now=False)
     assert refreshed.ok and not refreshed.search_stale
-    bundle = state_dir(out) / "pagefind" / "bundles" / "0"
-    assert {p: (out / p).read_bytes() for p in tree(out) if p.startswith("pagefind/0/")} == {
-        f"pagefind/0/{p.relative_to(bundle).as_posix()}": p.read_bytes() for p in bundle.rglob("*") if p.is_file()}
+    bundle = state_dir(out) / SEARCH_WORK / "bundles" / "0"
+    assert {p: (out / p).read_bytes() for p in tree(out) if p.startswith("search/index/0/")} == {
+        f"search/index/0/{p.name}": p.read_bytes() for p in bundle.iterdir()}
     # and it is what a full build gives
     fresh = tmp_path / "fresh"
     assert build(small_archive, fresh).ok
-    assert {p: b for p, b in tree(out).items() if p.startswith("pagefind/")} == {
-        p: b for p, b in tree(fresh).items() if p.startswith("pagefind/")}
+    assert {p: b for p, b in tree(out).items() if p.startswith("search/")} == {
+        p: b for p, b in tree(fresh).items() if p.startswith("search/")}
 
 
 def test_unchanged_reports_are_neither_reparsed_nor_rerendered(tmp_path: Path, small_archive: Path):

@@ -1,5 +1,6 @@
-"""Static search in headless Chromium: the Pagefind index fed with our tokens finds what
-the truth and the Whoosh index find, from a subfolder, with nothing from other hosts."""
+"""Static search: the index files hold exactly each report's stream, are rebuilt per
+shard and byte-stable; in headless Chromium the page finds what the truth and the Whoosh
+index find, from a subfolder, with nothing from other hosts."""
 from __future__ import annotations
 
 import functools
@@ -13,7 +14,7 @@ import pytest
 
 from site_builder import search_index as si
 from site_builder.search_update import update_index
-from site_builder import static_search
+from site_builder import static_index, static_search, tokenizer
 from site_builder.config import SiteConfig
 from site_builder.render import STATIC_DIR, make_environment
 
@@ -31,10 +32,12 @@ def write_fixture_site(site, out: Path, work: Path | None = None) -> None:
     (out / "search").mkdir(parents=True, exist_ok=True)
     (out / "search" / "index.html").write_text(page, encoding="utf-8")
     shutil.copytree(STATIC_DIR, out / "static", dirs_exist_ok=True)
-    for entry in site.entries:  # stand-ins for the report pages the results link to
+    for entry in site.entries:  # stand-ins for the report pages the results link to, and their data
         (out / "reports" / entry.id).mkdir(parents=True, exist_ok=True)
         (out / "reports" / entry.id / "index.html").write_text(
             f"<!DOCTYPE html><title>{entry.id}</title><h1>{entry.id}</h1>", encoding="utf-8")
+        (out / "reports" / entry.id / "report.json").write_text(
+            json.dumps({"id": entry.id, **entry.report.to_json()}, ensure_ascii=False), encoding="utf-8")
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
@@ -54,7 +57,7 @@ def served(site, tmp_path_factory, request):
         if request.param:
             patch.setattr(static_search, "SHARD_SIZE", request.param)
         write_fixture_site(site, top / SUBFOLDER)
-    listed = json.loads((top / SUBFOLDER / static_search.SHARDS_PATH).read_text(encoding="utf-8"))["shards"]
+    listed = [s["name"] for s in json.loads((top / SUBFOLDER / static_search.META_PATH).read_bytes())["shards"]]
     assert len(listed) > 2 if request.param else listed == ["0"]
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(top)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -164,61 +167,84 @@ def test_query_in_the_address_and_filter_options(page):
     assert set(levels) == {"", "镇", "乡", "区", "街道", "部门"}
 
 
-def test_stitched_excerpt_restores_text(page):
-    pieces = page.evaluate(
-        "e => window.siteSearch.stitch(e)",
-        "2024 年 年度 度 _， <mark>营商</mark> <mark>商环</mark> <mark>环境</mark> 境 _。")
-    text = "".join(p["text"] for p in pieces)
-    marked = "".join(p["text"] for p in pieces if p["marked"])
-    assert text == "2024年度，营商环境。" and marked == "营商环境"
+def test_excerpts_show_the_original_text_with_the_matches_marked(page):
+    def excerpt(text, query):
+        pieces = page.evaluate("([t, q]) => window.siteSearch.excerpt(t, q)", [text, query])
+        return "".join(p["text"] for p in pieces), [p["text"] for p in pieces if p["marked"]]
+
+    assert excerpt("２０２４年度，優化營商環境。", "营商环境") == ("２０２４年度，優化營商環境。", ["營商環境"])
+    assert excerpt("12023年和2023年", "2023年") == ("12023年和2023年", ["2023年"])  # whole digit runs only
+    assert excerpt("执法培训与执法监督", "执法 培训") == ("执法培训与执法监督", ["执法培训", "执法"])
+    text, marks = excerpt("前言" * 100 + "枫桥经验" + "后记" * 100, "枫桥经验")
+    assert marks == ["枫桥经验"] and text.startswith("…") and text.endswith("…") and len(text) < 100
+    assert excerpt("没有匹配", "营商") == ("没有匹配", [])
 
 
-def test_pages_are_rewritten_only_when_reports_change(site, tmp_path):
+def _tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def test_the_index_holds_each_report_stream(site, tmp_path, monkeypatch):
+    monkeypatch.setattr(static_search, "SHARD_SIZE", 3)
+    static_search.write_static_search(site, SiteConfig(), tmp_path)
+    folder = tmp_path / static_search.BUNDLE_DIR
+    meta = json.loads((folder / "meta.json").read_bytes())
+    assert meta["reports"] == len(site.entries) and sum(s["reports"] for s in meta["shards"]) == len(site.entries)
+    assert meta["filters"]["level"]["镇"] == sum(e.report.level == "镇" for e in site.entries)
+    rebuilt = {}
+    for shard in meta["shards"]:
+        docs = json.loads((folder / shard["name"] / "docs.json").read_bytes())
+        streams = [[None] * n for n in docs["length"]]
+        names = sorted(p.name for p in (folder / shard["name"]).glob("*.bin"))
+        assert names == [static_index.bucket_name(n) for n in range(shard["buckets"])]
+        for name in names:
+            for token, postings in static_index.decode_bucket((folder / shard["name"] / name).read_bytes()).items():
+                assert static_index.bucket_name(static_index.bucket_of(token, shard["buckets"])) == name
+                for doc, positions in postings:
+                    for position in positions:
+                        streams[doc][position] = token
+        rebuilt.update(zip(docs["id"], streams))
+    for entry in site.entries:
+        r = entry.report
+        assert rebuilt[entry.id] == tokenizer.stream(tokenizer.normalize(r.title + "\n" + r.text)), entry.id
+
+
+def test_shards_are_rebuilt_only_when_reports_change(site, tmp_path):
     out, work = tmp_path / "out", tmp_path / "work"
     static_search.write_static_search(site, SiteConfig(), out, work_dir=work)
-    pages = sorted((work / "pages").rglob("index.html"))
-    before = {p: p.stat().st_mtime_ns for p in pages}
-    bundle = {p.relative_to(out): p.read_bytes() for p in (out / "pagefind").rglob("*") if p.is_file()}
+    stamps = {p: p.stat().st_mtime_ns for p in (work / "bundles").iterdir()}
     out2 = tmp_path / "out2"
     static_search.write_static_search(site, SiteConfig(), out2, work_dir=work)
-    assert {p: p.stat().st_mtime_ns for p in pages} == before
-    assert {p.relative_to(out2): p.read_bytes() for p in (out2 / "pagefind").rglob("*") if p.is_file()} == bundle
+    assert {p: p.stat().st_mtime_ns for p in (work / "bundles").iterdir()} == stamps
+    assert _tree(out2) == _tree(out)
     assert (out2 / static_search.CHAR_MAP_PATH).read_text(encoding="utf-8").startswith("/*")
+    assert _tree(out) == _tree_of_fresh_build(site, tmp_path / "fresh")  # no trace of the work folder's history
 
     smaller = make_site(specs=[s for s in __import__("search_fixtures").SPECS if s[0] != "wutitle-2021"])
     static_search.write_static_search(smaller, SiteConfig(), tmp_path / "out3", work_dir=work)
-    assert not (work / "pages" / "0" / "reports" / "wutitle-2021").exists()
+    docs = json.loads((tmp_path / "out3" / static_search.BUNDLE_DIR / "0" / "docs.json").read_bytes())
+    assert "wutitle-2021" not in docs["id"] and len(docs["id"]) == len(site.entries) - 1
 
 
-def test_fresh_pagefind_runs_agree_on_pages_and_words(site, tmp_path):
-    # Pagefind (1.5) writes stable page fragments and word indexes, but its filter and
-    # meta files vary between runs (upstream issue 638): a build keeps the bundle in its
-    # work folder and reuses it while the pages are unchanged (tested above).
-    a, b = tmp_path / "a", tmp_path / "b"
-    static_search.write_static_search(site, SiteConfig(), a)
-    static_search.write_static_search(site, SiteConfig(), b)
-
-    def stable(root):
-        return {p.relative_to(root): p.read_bytes() for p in root.rglob("*")
-                if p.is_file() and p.parent.name in ("fragment", "index")}
-
-    assert stable(a) and stable(a) == stable(b)
+def _tree_of_fresh_build(site, out: Path) -> dict[str, bytes]:
+    static_search.write_static_search(site, SiteConfig(), out)
+    return _tree(out)
 
 
 def test_static_search_pages_for_write_site(site, tmp_path):
     pages = list(static_search.static_search_pages(site, tmp_path / "work"))
     paths = [p.path for p in pages]
-    assert "pagefind/0/pagefind.js" in paths and static_search.CHAR_MAP_PATH in paths
+    assert "search/index/0/docs.json" in paths and static_search.CHAR_MAP_PATH in paths
     assert len(paths) == len(set(paths))
     again = {p.path: p.fingerprint for p in static_search.static_search_pages(site, tmp_path / "work")}
     assert again == {p.path: p.fingerprint for p in pages}
     by_path = {p.path: p for p in pages}
-    assert by_path["pagefind/0/pagefind.js"].produce() == \
-        (tmp_path / "work" / "bundles" / "0" / "pagefind.js").read_bytes()
-    assert by_path[static_search.SHARDS_PATH].produce() == b'{"shards": ["0"]}'
+    assert by_path["search/index/0/docs.json"].produce() == \
+        (tmp_path / "work" / "bundles" / "0" / "docs.json").read_bytes()
+    assert [s["name"] for s in json.loads(by_path[static_search.META_PATH].produce())["shards"]] == ["0"]
 
 
-def test_a_change_reruns_pagefind_for_its_shard_only(site, tmp_path, monkeypatch):
+def test_a_change_rebuilds_its_shard_only(site, tmp_path, monkeypatch):
     monkeypatch.setattr(static_search, "SHARD_SIZE", 3)
     groups = static_search.shards(site)
     assert static_search.shard_count(len(site.entries)) >= len(groups) >= 3
@@ -233,5 +259,5 @@ def test_a_change_reruns_pagefind_for_its_shard_only(site, tmp_path, monkeypatch
     rerun = {name for name, ns in stamps.items()
              if (work / "bundles" / name).stat().st_mtime_ns != ns}
     assert rerun == {f"{shard}.digest"}
-    changed = {p.split("/")[1] for p in set(first) | set(second) if first.get(p) != second.get(p)}
+    changed = {p.split("/")[2] for p in set(first) | set(second) if first.get(p) != second.get(p)}
     assert changed == {shard}

@@ -16,7 +16,9 @@ from urllib.parse import quote
 
 import pytest
 
-from site_builder.build import state_dir
+from site_builder import static_index
+from site_builder.build import SEARCH_WORK, state_dir
+from site_builder.static_search import BUNDLE_DIR
 from site_builder.serve import (
     EVENTS_PATH,
     BadPath,
@@ -211,19 +213,18 @@ def wait_for_fresh_search(server: PreviewServer, timeout: float = 60.0):
 
 def test_edit_is_served_before_the_static_search_catches_up(server: PreviewServer, content: Path):
     output = server.preview.output_dir
-    state_pages = state_dir(output) / "pagefind" / "pages" / "0" / "reports" / "yanpi-zhen-2024" / "index.html"
     seq = server.preview.state.seq
     write(content / "yanpi-zhen-2024.txt", report_text("演陂镇", 2024, "新增踏勘验收规程。"))
     state = server.preview.wait_for_build(seq, timeout=10)
     assert "踏勘验收规程" in page(server, "reports/yanpi-zhen-2024/")[1]
-    assert state.search_stale  # published without waiting for Pagefind
+    assert state.search_stale  # published without waiting for the static search index
     wait_for_fresh_search(server)
-    assert "踏勘" in state_pages.read_text(encoding="utf-8")  # the token page was rewritten
-    bundle = state_dir(output) / "pagefind" / "bundles" / "0"
-    served = {p.relative_to(output / "pagefind" / "0"): p.read_bytes()
-              for p in (output / "pagefind" / "0").rglob("*") if p.is_file()}
-    built = {p.relative_to(bundle): p.read_bytes() for p in bundle.rglob("*") if p.is_file()}
-    assert served == built  # the refreshed bundle is what is served
+    bundle = state_dir(output) / SEARCH_WORK / "bundles" / "0"
+    served = {p.name: p.read_bytes() for p in (output / BUNDLE_DIR / "0").iterdir()}
+    built = {p.name: p.read_bytes() for p in bundle.iterdir()}
+    assert served == built  # the refreshed shard is what is served
+    assert "yanpi-zhen-2024" in json.loads(served["docs.json"])["id"]
+    assert any("踏勘" in static_index.decode_bucket(data) for name, data in served.items() if name.endswith(".bin"))
 
 
 def test_builds_reading_files_do_not_trigger_rebuilds(server: PreviewServer, content: Path):
