@@ -14,31 +14,34 @@ Layout (under search/index/ in the output):
   the postings of the tokens that fall into it. A token's bucket is the FNV-1a hash of its
   first character when that is a Han character (so every token starting with a character,
   which a one-character query looks for, is in one bucket), else of the whole token,
-  modulo the shard's bucket count. The file is a sequence of records sorted by token:
+  modulo the shard's bucket count. A bucket file is a directory, then the postings:
 
-      varint(len(token)) token(UTF-8) varint(documents)
-      then per document: varint(document - previous document) varint(positions)
-                         varint(position - previous position) per position
+      varint(tokens)
+      per token, sorted by UTF-8 bytes: varint(len(token)) token varint(documents)
+                                         varint(bytes of its postings)
+      per token, in the same order, per document:
+          varint(document - previous document) varint(positions)
+          varint(position - previous position) per position
 
-  (varints little-endian base 128; "previous" starts at 0 for each record and each
-  document).
+  (varints little-endian base 128; "previous" starts at 0 for each token and each
+  document). A query decodes the postings of the tokens it looks for only.
 """
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from itertools import chain
+
+import numpy as np
 
 from . import tokenizer
 
 FORMAT = 1
 MIN_BUCKETS, MAX_BUCKETS = 16, 1024
 _FNV_OFFSET, _FNV_PRIME = 0x811C9DC5, 0x01000193
-_SMALL = tuple(bytes([n]) if n < 0x80 else bytes([(n & 0x7F) | 0x80, n >> 7]) for n in range(1 << 14))
 
 
 def varint(n: int) -> bytes:
-    if n < 16384:
-        return _SMALL[n]
     out = bytearray()
     while n >= 0x80:
         out.append((n & 0x7F) | 0x80)
@@ -83,32 +86,46 @@ class Document:
 
 
 def shard_files(documents: Iterable[Document]) -> dict[str, bytes]:
-    """The files of one shard (docs.json and every bucket), by name inside the shard."""
+    """The files of one shard (docs.json and every bucket), by name inside the shard.
+
+    Vectorised: the streams become arrays of (token rank, document, position), sorted by
+    rank (bucket, then token) and encoded in one pass: no Python object per position."""
     documents = list(documents)
     buckets = bucket_count(len(documents))
-    postings: dict[str, list] = {}
-    for number, doc in enumerate(documents):
-        positions: dict[str, list[int]] = {}
-        for position, token in enumerate(doc.tokens):
-            if token is not None:
-                at = positions.get(token)
-                if at is None:
-                    positions[token] = [position]
-                else:
-                    at.append(position)
-        for token, at in positions.items():
-            record = postings.get(token)
-            if record is None:
-                postings[token] = [(number, at)]
-            else:
-                record.append((number, at))
-    grouped: list[list[bytes]] = [[] for _ in range(buckets)]
-    for token in sorted(postings, key=lambda t: t.encode("utf-8")):
-        grouped[bucket_of(token, buckets)].append(_record(token, postings[token]))
-    files = {bucket_name(n): b"".join(parts) for n, parts in enumerate(grouped)}
+    numbers: dict[str | None, int] = {None: -1}
+    for doc in documents:
+        for token in set(doc.tokens).difference(numbers):
+            numbers[token] = len(numbers) - 1
+    vocabulary = sorted((t for t in numbers if t is not None),
+                        key=lambda t: (bucket_of(t, buckets), t.encode("utf-8")))
+    rank = np.full(len(vocabulary) + 1, -1, dtype=np.int64)  # the last slot: gaps (number -1)
+    rank[[numbers[t] for t in vocabulary]] = np.arange(len(vocabulary))
+    streams = chain.from_iterable(doc.tokens for doc in documents)
+    tokens = rank[np.fromiter(map(numbers.__getitem__, streams), dtype=np.int64)]
+    lengths = np.array([len(doc.tokens) for doc in documents], dtype=np.int64)
+    doc = np.repeat(np.arange(len(documents), dtype=np.int64), lengths)
+    position = np.arange(len(tokens), dtype=np.int64) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    keep = tokens >= 0
+    order = np.argsort(tokens[keep], kind="stable")  # within a token: by document, then position
+    data, starts, counts = _postings(tokens[keep][order], doc[keep][order], position[keep][order],
+                                     len(vocabulary))
+
+    files: dict[str, bytes] = {}
+    in_bucket = [bucket_of(t, buckets) for t in vocabulary]
+    first = 0
+    for number in range(buckets):
+        last = first
+        while last < len(vocabulary) and in_bucket[last] == number:
+            last += 1
+        head = [varint(last - first)]
+        for t in range(first, last):
+            encoded = vocabulary[t].encode("utf-8")
+            head += [varint(len(encoded)), encoded, varint(int(counts[t])), varint(int(starts[t + 1] - starts[t]))]
+        files[bucket_name(number)] = b"".join(head) + data[int(starts[first]):int(starts[last])]
+        first = last
     files["docs.json"] = _json({
         "id": [d.id for d in documents],
-        "length": [len(d.tokens) for d in documents],
+        "length": lengths.tolist(),
         "title": [d.title_length for d in documents],
         "year": [d.year for d in documents],
         "place": [d.place for d in documents],
@@ -117,20 +134,52 @@ def shard_files(documents: Iterable[Document]) -> dict[str, bytes]:
     return files
 
 
-def _record(token: str, docs: list[tuple[int, list[int]]]) -> bytes:
-    small = _SMALL
-    data = token.encode("utf-8")
-    out = [varint(len(data)), data, varint(len(docs))]
-    previous_doc = 0
-    for number, at in docs:
-        out.append(varint(number - previous_doc))
-        out.append(varint(len(at)))
-        previous_doc, previous = number, 0
-        for position in at:
-            delta = position - previous
-            out.append(small[delta] if delta < 16384 else varint(delta))
-            previous = position
-    return b"".join(out)
+def _postings(tokens: np.ndarray, doc: np.ndarray, position: np.ndarray, vocabulary: int
+              ) -> tuple[bytes, np.ndarray, np.ndarray]:
+    """Every token's postings, encoded back to back (occurrences sorted by token rank,
+    document, position); for each rank the byte offset of its postings (plus the end) and
+    its number of documents."""
+    n = len(tokens)
+    new_token = np.ones(n, dtype=bool)
+    new_token[1:] = tokens[1:] != tokens[:-1]
+    new_pair = new_token.copy()  # a new (token, document) pair
+    new_pair[1:] |= doc[1:] != doc[:-1]
+    pair_at = np.flatnonzero(new_pair)
+    # The values in file order: per pair, the document delta and the number of
+    # positions, then one position delta per occurrence.
+    position_delta = position.copy()
+    same_pair = np.flatnonzero(~new_pair)
+    position_delta[same_pair] -= position[same_pair - 1]
+    pair_doc = doc[pair_at]
+    doc_delta = pair_doc.copy()
+    same_token = np.flatnonzero(~new_token[pair_at])
+    doc_delta[same_token] -= pair_doc[same_token - 1]
+    slot = np.arange(n) + 2 * np.cumsum(new_pair)
+    values = np.empty(n + 2 * len(pair_at), dtype=np.int64)
+    values[slot] = position_delta
+    values[slot[pair_at] - 2] = doc_delta
+    values[slot[pair_at] - 1] = np.diff(np.append(pair_at, n))
+    encoded, offsets = _varints(values)
+    token_at = np.flatnonzero(new_token)
+    starts = np.zeros(vocabulary + 1, dtype=np.int64)
+    starts[tokens[token_at]] = offsets[slot[token_at] - 2]
+    starts[vocabulary] = len(encoded)
+    counts = np.bincount(tokens[pair_at], minlength=vocabulary)
+    return encoded, starts, counts
+
+
+def _varints(values: np.ndarray) -> tuple[bytes, np.ndarray]:
+    """Non-negative values as varints back to back, and the byte offset of each."""
+    size = np.ones(len(values), dtype=np.int64)
+    for bits in range(7, 63, 7):
+        size += values >= (1 << bits)
+    offsets = np.cumsum(size) - size
+    out = np.zeros(int(size.sum()), dtype=np.uint8)
+    for byte in range(int(size.max(initial=1))):
+        has = np.flatnonzero(size > byte)
+        more = np.where(size[has] > byte + 1, 0x80, 0)
+        out[offsets[has] + byte] = ((values[has] >> (7 * byte)) & 0x7F) | more
+    return out.tobytes(), offsets
 
 
 def meta_json(shards: list[tuple[str, list[dict]]]) -> bytes:
@@ -150,7 +199,6 @@ def meta_json(shards: list[tuple[str, list[dict]]]) -> bytes:
 
 def decode_bucket(data: bytes) -> dict[str, list[tuple[int, list[int]]]]:
     """The postings in a bucket file (what search.js reads; used by tests)."""
-    out: dict[str, list[tuple[int, list[int]]]] = {}
     i = 0
 
     def read() -> int:
@@ -164,19 +212,27 @@ def decode_bucket(data: bytes) -> dict[str, list[tuple[int, list[int]]]]:
             if byte < 0x80:
                 return value
 
-    while i < len(data):
+    directory = []
+    for _ in range(read()):
         size = read()
         token = data[i:i + size].decode("utf-8")
         i += size
-        docs, number = [], 0
-        for _ in range(read()):
+        directory.append((token, read(), read()))
+    out: dict[str, list[tuple[int, list[int]]]] = {}
+    for token, documents, size in directory:
+        end, docs, number = i + size, [], 0
+        for _ in range(documents):
             number += read()
             at, position = [], 0
             for _ in range(read()):
                 position += read()
                 at.append(position)
             docs.append((number, at))
+        if i != end:
+            raise ValueError(f"the postings of {token!r} do not end where the directory says")
         out[token] = docs
+    if i != len(data):
+        raise ValueError("bytes after the last postings")
     return out
 
 

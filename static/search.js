@@ -133,27 +133,39 @@
     return ("00" + n.toString(16)).slice(-3) + ".bin";
   }
 
-  /* A bucket file: token -> [[document, [positions]], ...]. */
+  /* A bucket file: its directory, and each token's postings decoded on first use:
+     postings(token) -> [[document, [positions]], ...] ([] for a token not there). */
   function parseBucket(buffer) {
-    var data = new Uint8Array(buffer), i = 0, out = new Map();
+    var data = new Uint8Array(buffer), i = 0, directory = new Map();
     function read() {
       var value = 0, shift = 0, byte;
       do { byte = data[i++]; value += (byte & 0x7f) * Math.pow(2, shift); shift += 7; } while (byte >= 0x80);
       return value;
     }
-    while (i < data.length) {
+    var entries = [];
+    for (var t = read(); t > 0; t--) {
       var size = read(), token = decoder.decode(data.subarray(i, i + size));
       i += size;
-      var docs = [], doc = 0;
-      for (var d = read(); d > 0; d--) {
-        doc += read();
-        var positions = [], position = 0;
-        for (var p = read(); p > 0; p--) { position += read(); positions.push(position); }
-        docs.push([doc, positions]);
-      }
-      out.set(token, docs);
+      entries.push([token, read(), read()]);
     }
-    return out;
+    entries.forEach(function (e) { directory.set(e[0], { docs: e[1], at: i, decoded: null }); i += e[2]; });
+    function postings(token) {
+      var entry = directory.get(token);
+      if (!entry) return [];
+      if (!entry.decoded) {
+        var docs = [], doc = 0;
+        i = entry.at;
+        for (var d = entry.docs; d > 0; d--) {
+          doc += read();
+          var positions = [], position = 0;
+          for (var p = read(); p > 0; p--) { position += read(); positions.push(position); }
+          docs.push([doc, positions]);
+        }
+        entry.decoded = docs;
+      }
+      return entry.decoded;
+    }
+    return { tokens: function () { return Array.from(directory.keys()); }, postings: postings };
   }
 
   /* Where a clause matches in one shard: document -> [occurrences, in the title]. A
@@ -163,16 +175,16 @@
     var folder = shard.name + "/", found = new Map();
     if (clause.char) {
       var bucket = await indexFile(ix, folder + bucketOf(clause.tokens[0], shard.buckets), parseBucket);
-      bucket.forEach(function (postings, token) {
+      bucket.tokens().forEach(function (token) {
         if (Array.from(token)[0] !== clause.tokens[0]) return;
-        postings.forEach(function (posting) { count(found, docs, posting[0], posting[1]); });
+        bucket.postings(token).forEach(function (posting) { count(found, docs, posting[0], posting[1]); });
       });
       return found;
     }
     var buckets = await Promise.all(clause.tokens.map(function (t) {
       return indexFile(ix, folder + bucketOf(t, shard.buckets), parseBucket);
     }));
-    var lists = clause.tokens.map(function (t, i) { return buckets[i].get(t) || []; });
+    var lists = clause.tokens.map(function (t, i) { return buckets[i].postings(t); });
     if (lists.some(function (l) { return !l.length; })) return found;
     var rest = lists.slice(1).map(function (list) {
       var byDoc = new Map();
