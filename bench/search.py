@@ -1,5 +1,5 @@
 """Search figures on generated archives: segmenter throughput, Whoosh index build time and
-size, query latency, Pagefind bundle build time and size, bytes a browser fetches per query.
+size, query latency, static index build time and size, bytes a browser fetches per query.
 
     python bench/search.py [--sizes 1000,10000] [--seed 1] [--workdir DIR] [--no-browser]
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import functools
 import http.server
+import json
 import statistics
 import sys
 import tempfile
@@ -148,17 +149,17 @@ def static_figures(site, report_of, work: Path, n: int, browser: bool) -> dict:
     from site_builder.render import STATIC_DIR, make_environment
 
     out = work / f"static-{n}"
-    pf_work = work / f"pagefind-work-{n}"
-    for path in (out, pf_work):
+    index_work = work / f"static-work-{n}"
+    for path in (out, index_work):
         if path.exists():
             shutil.rmtree(path)
     start = time.perf_counter()
-    static_search.write_static_search(site, SiteConfig(), out, report_of, pf_work)
+    static_search.write_static_search(site, SiteConfig(), out, report_of, index_work)
     cold = time.perf_counter() - start
     start = time.perf_counter()
-    static_search.write_static_search(site, SiteConfig(), work / f"static-{n}-again", report_of, pf_work)
+    static_search.write_static_search(site, SiteConfig(), work / f"static-{n}-again", report_of, index_work)
     noop = time.perf_counter() - start
-    size, files = folder_size(out / "pagefind")
+    size, files = folder_size(out / static_search.BUNDLE_DIR)
     result = {"cold": cold, "noop": noop, "bytes": size, "files": files}
     if not browser:
         return result
@@ -167,6 +168,10 @@ def static_figures(site, report_of, work: Path, n: int, browser: bool) -> dict:
     (out / "search" / "index.html").write_text(
         env.get_template("search.html").render(config=SiteConfig(), root="../", page_url="search/"), encoding="utf-8")
     shutil.copytree(STATIC_DIR, out / "static", dirs_exist_ok=True)
+    for entry in site.entries:  # the data the results show (published by a build as reports/<id>/report.json)
+        (out / "reports" / entry.id).mkdir(parents=True, exist_ok=True)
+        (out / "reports" / entry.id / "report.json").write_text(json.dumps(
+            {"id": entry.id, **report_of(entry.report.key).to_json()}, ensure_ascii=False), encoding="utf-8")
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Counting, directory=str(out)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_address[1]}/"
@@ -182,7 +187,7 @@ def static_figures(site, report_of, work: Path, n: int, browser: bool) -> dict:
             page.goto(base + "search/")
             page.wait_for_function("document.querySelectorAll('#search-level option').length > 1")
             page.wait_for_timeout(200)
-            startup = sum(v for k, v in _Counting.sent.items() if k.startswith("/pagefind/"))
+            startup = sum(v for k, v in _Counting.sent.items() if k.startswith("/search/index/"))
             _Counting.sent = {}
             for name, value in filters.items():
                 page.select_option(f"#search-{name}", value)
@@ -191,8 +196,9 @@ def static_figures(site, report_of, work: Path, n: int, browser: bool) -> dict:
             page.press("#search-q", "Enter")
             page.wait_for_selector("body[data-search-done]")
             elapsed = time.perf_counter() - t
-            sent = sum(v for k, v in _Counting.sent.items() if k.startswith("/pagefind/"))
-            fetched[label] = (startup, sent, elapsed)
+            sent = sum(v for k, v in _Counting.sent.items() if k.startswith("/search/index/"))
+            shown = sum(v for k, v in _Counting.sent.items() if k.startswith("/reports/"))
+            fetched[label] = (startup, sent, shown, elapsed)
             context.close()
         b.close()
     server.shutdown()
@@ -225,23 +231,24 @@ def main(argv=None) -> int:
             f"{seg['stream'] / 1e6:.2f} M chars/s.",
             f"- Whoosh: cold build {wh['cold']:.1f} s, no-op update {wh['noop']:.2f} s, one report changed "
             f"{wh['one']:.2f} s; index {mib(wh['bytes'])} for {wh['docs']} documents.",
-            f"- Pagefind: cold build {st['cold']:.1f} s (pages + CLI), unchanged rebuild {st['noop']:.2f} s; "
-            f"bundle {mib(st['bytes'])} in {st['files']} files.",
+            f"- Static index: cold build {st['cold']:.1f} s, unchanged rebuild {st['noop']:.2f} s; "
+            f"{mib(st['bytes'])} in {st['files']} files.",
             "",
             "| query | | matches | Whoosh latency (median, 10 hits + facets) |"
-            + (" static: KiB fetched for the query | static: time to results |" if "fetched" in st else ""),
-            "|---|---|---:|---:|" + ("---:|---:|" if "fetched" in st else ""),
+            + (" static: index KiB fetched | static: report.json KiB (10 shown) | static: time to results |"
+               if "fetched" in st else ""),
+            "|---|---|---:|---:|" + ("---:|---:|---:|" if "fetched" in st else ""),
         ]
         for label, query, _ in QUERIES:
             q, lat, total = wh["latency"][label]
             row = f"| {label} | `{q}` | {total} | {lat * 1000:.1f} ms |"
             if "fetched" in st:
-                startup, sent, elapsed = st["fetched"][label]
-                row += f" {sent / 1024:.0f} | {elapsed * 1000:.0f} ms |"
+                startup, sent, shown, elapsed = st["fetched"][label]
+                row += f" {sent / 1024:.0f} | {shown / 1024:.0f} | {elapsed * 1000:.0f} ms |"
             lines.append(row)
         if "fetched" in st:
             startup = st["fetched"][QUERIES[0][0]][0]
-            lines += ["", f"Static search page start-up (pagefind.js, wasm, entry, meta, filters): "
+            lines += ["", f"Static search page start-up (meta.json: shards and filter values): "
                           f"{startup / 1024:.0f} KiB, once per visit."]
         lines.append("")
         print("\n".join(lines), flush=True)  # each size as soon as it is measured

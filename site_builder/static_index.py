@@ -30,7 +30,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from itertools import chain
+from dataclasses import dataclass
+from itertools import repeat
 
 import numpy as np
 
@@ -74,52 +75,63 @@ def bucket_name(number: int) -> str:
     return f"{number:03x}.bin"
 
 
+@dataclass(frozen=True, slots=True)
 class Document:
-    """One report as the index sees it: its id, filter values and stream."""
+    """One report as the index sees it: its id, filter values, the length of its title's
+    stream, and its stream as numbers into a vocabulary (-1 at gaps)."""
 
-    __slots__ = ("id", "year", "place", "level", "tokens", "title_length")
+    id: str
+    year: str
+    place: str
+    level: str
+    title_length: int
+    numbers: np.ndarray  # int32
 
-    def __init__(self, id: str, title: str, text: str, year: str, place: str, level: str):
-        self.id, self.year, self.place, self.level = id, year, place, level
-        self.title_length = len(tokenizer.stream(tokenizer.normalize(title)))
-        self.tokens = tokenizer.stream(tokenizer.normalize(title + "\n" + text))
+
+def document(id: str, title: str, text: str, filters: tuple[str, str, str],
+             vocabulary: dict[str, int]) -> Document:
+    """Stream a report; tokens new to `vocabulary` are added to it."""
+    tokens = tokenizer.stream(tokenizer.normalize(title + "\n" + text))
+    for token in set(tokens).difference(vocabulary):
+        if token is not None:
+            vocabulary[token] = len(vocabulary)
+    numbers = np.fromiter(map(vocabulary.get, tokens, repeat(-1)), dtype=np.int32, count=len(tokens))
+    title_length = len(tokenizer.stream(tokenizer.normalize(title)))
+    return Document(id, *filters, title_length, numbers)
 
 
-def shard_files(documents: Iterable[Document]) -> dict[str, bytes]:
+def shard_files(documents: Iterable[Document], vocabulary: dict[str, int]) -> dict[str, bytes]:
     """The files of one shard (docs.json and every bucket), by name inside the shard.
 
     Vectorised: the streams become arrays of (token rank, document, position), sorted by
-    rank (bucket, then token) and encoded in one pass: no Python object per position."""
+    rank (bucket, then token) and encoded in one pass: no Python object per position.
+    Tokens of `vocabulary` that no document uses are left out."""
     documents = list(documents)
     buckets = bucket_count(len(documents))
-    numbers: dict[str | None, int] = {None: -1}
-    for doc in documents:
-        for token in set(doc.tokens).difference(numbers):
-            numbers[token] = len(numbers) - 1
-    vocabulary = sorted((t for t in numbers if t is not None),
-                        key=lambda t: (bucket_of(t, buckets), t.encode("utf-8")))
+    streams = np.concatenate([np.zeros(0, dtype=np.int64)] + [d.numbers for d in documents]).astype(np.int64)
+    token_of = {n: t for t, n in vocabulary.items()}
+    used = sorted((bucket_of(t, buckets), t.encode("utf-8"), n)
+                  for n, t in ((n, token_of[n]) for n in np.unique(streams[streams >= 0]).tolist()))
     rank = np.full(len(vocabulary) + 1, -1, dtype=np.int64)  # the last slot: gaps (number -1)
-    rank[[numbers[t] for t in vocabulary]] = np.arange(len(vocabulary))
-    streams = chain.from_iterable(doc.tokens for doc in documents)
-    tokens = rank[np.fromiter(map(numbers.__getitem__, streams), dtype=np.int64)]
-    lengths = np.array([len(doc.tokens) for doc in documents], dtype=np.int64)
+    rank[[n for _, _, n in used]] = np.arange(len(used))
+    tokens = rank[streams]
+    lengths = np.array([len(doc.numbers) for doc in documents], dtype=np.int64)
     doc = np.repeat(np.arange(len(documents), dtype=np.int64), lengths)
     position = np.arange(len(tokens), dtype=np.int64) - np.repeat(np.cumsum(lengths) - lengths, lengths)
     keep = tokens >= 0
     order = np.argsort(tokens[keep], kind="stable")  # within a token: by document, then position
     data, starts, counts = _postings(tokens[keep][order], doc[keep][order], position[keep][order],
-                                     len(vocabulary))
+                                     len(used))
 
     files: dict[str, bytes] = {}
-    in_bucket = [bucket_of(t, buckets) for t in vocabulary]
     first = 0
     for number in range(buckets):
         last = first
-        while last < len(vocabulary) and in_bucket[last] == number:
+        while last < len(used) and used[last][0] == number:
             last += 1
         head = [varint(last - first)]
         for t in range(first, last):
-            encoded = vocabulary[t].encode("utf-8")
+            encoded = used[t][1]
             head += [varint(len(encoded)), encoded, varint(int(counts[t])), varint(int(starts[t + 1] - starts[t]))]
         files[bucket_name(number)] = b"".join(head) + data[int(starts[first]):int(starts[last])]
         first = last

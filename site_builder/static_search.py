@@ -14,6 +14,7 @@ import fcntl
 import hashlib
 import json
 import os
+import pickle
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -21,6 +22,8 @@ from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from . import static_index, tokenizer
 from .search_index import ReportOf, fingerprint, full_report
@@ -94,7 +97,7 @@ def build_bundle(site: Site, work: Path, report_of: ReportOf | None = None,
     work = Path(work)
     with _work_lock(work, wait=True):
         groups = shards(site)
-        _keep_only(work / "bundles", set(groups) | {f"{name}.digest" for name in groups})
+        _keep_only(work / "bundles", {f"{name}{suffix}" for name in groups for suffix in ("", ".digest", ".streams")})
         bundles = _bundles(work, groups)
         stale = [(b, groups[b.shard], report_of) for b in bundles if not _ready(b)]
         if len(stale) > 1 or background:
@@ -113,11 +116,26 @@ def _bundles(work: Path, groups: dict[str, tuple[Entry, ...]]) -> tuple[Bundle, 
 
 
 def _build_shard(job: tuple[Bundle, tuple[Entry, ...], ReportOf | None]) -> None:
+    """Build a shard's files; reports streamed by an earlier build of the shard are taken
+    from its stream cache (<work>/bundles/<shard>.streams), so an edit streams one report."""
     bundle, entries, report_of = job
     _stamp(bundle).unlink(missing_ok=True)
     if bundle.path.exists():
         shutil.rmtree(bundle.path)
-    files = static_index.shard_files(_document(e, full_report(e, report_of)) for e in entries)
+    streams = bundle.path.with_name(bundle.shard + ".streams")
+    vocabulary, cached = _read_streams(streams)
+    documents = []
+    for entry in entries:
+        key = fingerprint(entry)
+        known = cached.get(entry.id)
+        if known is not None and known[0] == key:
+            documents.append(static_index.Document(entry.id, *_filter_values(entry), *known[1:]))
+        else:
+            r = full_report(entry, report_of)
+            documents.append(static_index.document(entry.id, r.title, r.text, _filter_values(entry), vocabulary))
+    files = static_index.shard_files(documents, vocabulary)
+    _write_streams(streams, vocabulary, {e.id: (fingerprint(e), d.title_length, d.numbers)
+                                         for e, d in zip(entries, documents)})
     building = bundle.path.with_name(bundle.shard + ".building")
     if building.exists():
         shutil.rmtree(building)
@@ -128,8 +146,36 @@ def _build_shard(job: tuple[Bundle, tuple[Entry, ...], ReportOf | None]) -> None
     _stamp(bundle).write_text(bundle.digest, encoding="utf-8")
 
 
-def _document(entry: Entry, report) -> static_index.Document:
-    return static_index.Document(entry.id, report.title, report.text, *_filter_values(entry))
+_STREAMS_FORMAT = f"streams 1 {tokenizer.TOKENIZER_VERSION}"
+
+
+def _read_streams(path: Path) -> tuple[dict[str, int], dict[str, tuple]]:
+    """(vocabulary, id -> (fingerprint, title length, numbers)); empty when unreadable."""
+    try:
+        with path.open("rb") as f:
+            stored = pickle.load(f)
+        if stored[0] == _STREAMS_FORMAT:
+            return stored[1], stored[2]
+    except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, IndexError):
+        pass
+    return {}, {}
+
+
+def _write_streams(path: Path, vocabulary: dict[str, int], docs: dict[str, tuple]) -> None:
+    """Store the shard's streams; a vocabulary grown to twice the tokens in use is
+    renumbered first."""
+    used = np.unique(np.concatenate([np.zeros(0, dtype=np.int32)] + [d[2] for d in docs.values()]))
+    used = used[used >= 0]
+    if len(vocabulary) > 2 * len(used):
+        renumber = np.full(len(vocabulary) + 1, -1, dtype=np.int32)  # the last slot: gaps (-1)
+        renumber[used] = np.arange(len(used), dtype=np.int32)
+        token_of = {n: t for t, n in vocabulary.items()}
+        vocabulary = {token_of[n]: i for i, n in enumerate(used.tolist())}
+        docs = {k: (fp, title, renumber[numbers]) for k, (fp, title, numbers) in docs.items()}
+    partial = path.with_name(path.name + ".partial")
+    with partial.open("wb") as f:
+        pickle.dump((_STREAMS_FORMAT, vocabulary, docs), f, protocol=pickle.HIGHEST_PROTOCOL)
+    partial.replace(path)
 
 
 def _filter_values(entry: Entry) -> tuple[str, str, str]:

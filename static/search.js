@@ -251,7 +251,9 @@
     var ix = await loadIndex();
     if (!ix.meta.shards.length) return { clauses: clauses, results: [] };  // an archive without reports
     var wanted = {};
-    Object.keys(filters || {}).forEach(function (k) { if (filters[k]) wanted[k] = filters[k]; });
+    Object.keys(filters || {}).forEach(function (k) {
+      if (filters[k] && Object.prototype.hasOwnProperty.call(ix.meta.filters, k)) wanted[k] = String(filters[k]);
+    });
     var shards = await Promise.all(ix.meta.shards.map(function (s) { return searchShard(ix, s, clauses, wanted); }));
     return { clauses: clauses, results: rank(ix.meta, shards) };
   }

@@ -254,10 +254,27 @@ def test_a_change_rebuilds_its_shard_only(site, tmp_path, monkeypatch):
     edited_id = site.entries[0].id
     edited = make_site(edit={edited_id: "新增踏勘规程。"})
     stamps = {p.name: p.stat().st_mtime_ns for p in (work / "bundles").glob("*.digest")}
+    streamed = []
+    monkeypatch.setattr(static_index, "document", lambda id, *rest, real=static_index.document: (
+        streamed.append(id), real(id, *rest))[1])
     second = {p.path: p.fingerprint for p in static_search.static_search_pages(edited, work)}
+    assert streamed == [edited_id]  # the shard's other reports come from its stream cache
     shard = next(name for name, group in groups.items() if any(e.id == edited_id for e in group))
     rerun = {name for name, ns in stamps.items()
              if (work / "bundles" / name).stat().st_mtime_ns != ns}
     assert rerun == {f"{shard}.digest"}
     changed = {p.split("/")[2] for p in set(first) | set(second) if first.get(p) != second.get(p)}
     assert changed == {shard}
+
+
+def test_stream_caches_give_the_bytes_of_a_fresh_build(site, tmp_path):
+    """However the stream cache of a shard came about (reports added, edited, removed, its
+    vocabulary renumbered), the files are those of a build from nothing."""
+    work = tmp_path / "work"
+    one = make_site(specs=[s for s in __import__("search_fixtures").SPECS if s[0] == "jinshi-2021"])
+    for step, shown in enumerate([site, one, make_site(edit={"jinshi-2021": "新增踏勘规程。"}), site]):
+        static_search.write_static_search(shown, SiteConfig(), tmp_path / f"step-{step}", work_dir=work)
+        assert _tree(tmp_path / f"step-{step}") == _tree_of_fresh_build(shown, tmp_path / f"fresh-{step}")
+    vocabulary, docs = static_search._read_streams(work / "bundles" / "0.streams")
+    assert sorted(docs) == sorted(e.id for e in site.entries)
+    assert sorted(vocabulary.values()) == list(range(len(vocabulary)))  # numbered without holes
