@@ -20,7 +20,7 @@ from . import compliance, datasets, urls
 from .config import SiteConfig
 from .decode import DecodeError, decode_bytes
 from .parse_cache import code_version
-from .write import Page
+from .write import Carried, Page
 from .model import CHANGE_KINDS, FLAGS, PARTS, Entry, Place, Report, Site, entry_inputs
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -95,7 +95,7 @@ def render_site(site: Site, config: SiteConfig, env: jinja2.Environment, sources
     page = _PageRenderer(env, view, sources, design_version(config), memo)
     yield from page.home()
     for entry in site.entries:
-        yield from page.report(entry)
+        yield from page.report_files(entry)
     yield from page.places()
     yield from page.years()
     yield from page.catalogue()
@@ -128,6 +128,7 @@ class RenderMemo:
     it is not used."""
 
     fingerprints: dict = field(default_factory=dict)  # page path -> (design version, inputs, fingerprint)
+    reports: dict = field(default_factory=dict)  # entry id -> (design version, inputs, ((path, fingerprint), ...))
     json_rows: dict = field(default_factory=dict)  # see datasets._rows
     csv_rows: dict = field(default_factory=dict)
 
@@ -175,7 +176,31 @@ class _PageRenderer:
         counts = (len(site.entries), len(site.places), [(year, len(ids)) for year, ids in site.years])
         yield self._page(urls.home(), "index.html", inputs=(counts, self._listed(newest)), newest=newest)
 
-    def report(self, entry: Entry):
+    def report_files(self, entry: Entry):
+        """The files of one report; in a process that keeps a memo, a report whose pages
+        show what they showed in the previous build is carried over as a whole (see
+        write.Carried: the write stage falls back to the pages if the output disagrees)."""
+        inputs = self._report_inputs(entry)
+        known = self.memo.reports if self.memo is not None else None
+        hit = known.get(entry.id) if known is not None else None
+        if hit is not None and hit[0] == self.version and hit[1] == inputs:
+            yield Carried(hit[2], lambda: self.report(entry, inputs))
+            return
+        pages = list(self.report(entry, inputs))
+        if known is not None:
+            known[entry.id] = (self.version, inputs, tuple((p.path, p.fingerprint) for p in pages))
+        yield from pages
+
+    def _report_inputs(self, entry: Entry) -> tuple:
+        """All the pages of a report show: the report page's, which covers the others'."""
+        by_id = self.view.by_id
+        neighbours = (by_id.get(i) if i else None for i in (entry.prev_id, entry.next_id))
+        return (self._listed((entry,))[0], self.view.place_of[entry.place_key],
+                *((o.id, o.report.year, o.report.title) if o else None for o in neighbours),
+                [(by_id[i].id, by_id[i].report.title, by_id[i].report.place, by_id[i].report.year, share)
+                 for i, share in entry.similar])
+
+    def report(self, entry: Entry, inputs: tuple):
         view = self.view
         place = view.place_of[entry.place_key]
         prev = view.by_id.get(entry.prev_id) if entry.prev_id else None
@@ -183,11 +208,9 @@ class _PageRenderer:
         similar = [(view.by_id[i], share) for i, share in entry.similar]
         full = functools.cache(lambda: self.sources.report(entry.report.key))
         raw = functools.cache(lambda: self.sources.original(entry.report.source))
-        described = self._listed((entry,))[0]
+        described = inputs[0]
         yield self._page(
-            urls.report(entry.id), "report.html",
-            inputs=(described, place, *((o.id, o.report.year, o.report.title) if o else None for o in (prev, next_)),
-                    [(o.id, o.report.title, o.report.place, o.report.year, share) for o, share in similar]),
+            urls.report(entry.id), "report.html", inputs=inputs,
             entry=entry, place=place, prev=prev, next=next_, similar=similar,
             lazy={"r": full, "change_counts": lambda: _count_kinds(full().changes)},
         )

@@ -19,7 +19,7 @@ import hashlib
 import os
 import pickle
 import shutil
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 from itertools import chain
 from dataclasses import dataclass
@@ -42,6 +42,16 @@ class Page:
     @classmethod
     def of(cls, path: str, data: bytes) -> "Page":
         return cls(path, None, lambda: data)
+
+
+@dataclass(frozen=True, slots=True)
+class Carried:
+    """Files a caller knows to be unchanged since the previous build: (path, fingerprint)
+    pairs. When the previous build's manifest has every one with that fingerprint they
+    are carried over without being looked at; otherwise `pages()` gives them as Pages."""
+
+    files: tuple[tuple[str, str], ...]
+    pages: Callable[[], Iterable[Page]]
 
 
 class UnsafePath(ValueError):
@@ -95,6 +105,7 @@ def write_site(pages: Iterable[Page], output_dir: Path, state_dir: Path, keep: t
     recover(output_dir)
     state_dir.mkdir(parents=True, exist_ok=True)
     previous = _load_manifest(state_dir, output_dir)
+    pages = _carried_or_pages(pages, previous)
     if keep:
         pages = chain(pages, _kept(previous, output_dir, keep))
     root = os.fspath(output_dir)
@@ -103,6 +114,15 @@ def write_site(pages: Iterable[Page], output_dir: Path, state_dir: Path, keep: t
     rendered = 0
     try:
         for page in pages:
+            if type(page) is Carried:
+                for rel, _ in page.files:
+                    if rel in manifest:
+                        raise UnsafePath(f"two files render to {rel!r}")
+                    if stage is None:
+                        manifest[rel] = previous[rel]
+                    else:
+                        stage.carry(rel, manifest)
+                continue
             rel = page.path
             _check(rel)
             if rel in manifest:
@@ -144,6 +164,17 @@ def write_site(pages: Iterable[Page], output_dir: Path, state_dir: Path, keep: t
     _save_manifest(state_dir, output_dir, manifest)
     removed = len(set(previous) - set(manifest))
     return WriteStats(len(manifest), stage.written, len(manifest) - stage.written, rendered, removed)
+
+
+def _carried_or_pages(pages: Iterable[Page | Carried], previous: dict[str, list]) -> Iterator[Page | Carried]:
+    """The pages, with each Carried kept only if the previous manifest agrees with it."""
+    nothing = (None, None)
+    for page in pages:
+        if type(page) is Carried and not all(previous.get(rel, nothing)[1] == fingerprint
+                                             for rel, fingerprint in page.files):
+            yield from page.pages()
+        else:
+            yield page
 
 
 # --- the standby tree ---------------------------------------------------------------------
@@ -263,6 +294,13 @@ class _Stage:
             manifest[rel] = [old_digest, fingerprint]
             return True
         return False
+
+    def carry(self, rel: str, manifest: dict[str, list]) -> None:
+        """Place a file that is as the previous build left it (see Carried)."""
+        old = manifest[rel] = self.previous[rel]
+        have = self.staged.pop(rel, None)
+        if not (have is not None and have[0] == old[0]):
+            self._link(rel) or self._write(rel, _read(self.output + "/" + rel))
 
     def put(self, rel: str, data: bytes, fingerprint: str | None, manifest: dict[str, list]) -> None:
         digest = hashlib.sha256(data).hexdigest()

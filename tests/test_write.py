@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from conftest import tree
-from site_builder.write import Page, UnsafePath, recover, write_site
+from site_builder.write import Carried, Page, UnsafePath, recover, write_site
 
 
 def pages(*items):
@@ -212,3 +212,34 @@ def test_first_output_gets_a_standby_of_hard_links(tmp_path: Path):
              for p in _pages({"a.html": (b"A", True), "d/b.html": (b"b", True)})]
     assert write_site(pages, out, state).written == 1 and rendered == ["a.html"]
     assert tree(out) == {"a.html": b"A", "d/b.html": b"b"}
+
+
+def test_carried_files_are_taken_as_they_are_or_made_when_the_output_disagrees(tmp_path: Path):
+    out, state = tmp_path / "output", tmp_path / "state"
+
+    def fingerprinted(path, data, fingerprint):
+        return Page(path, fingerprint, lambda: data)
+
+    def made(*items):
+        asked.append([p for p, _, _ in items])
+        return [fingerprinted(*item) for item in items]
+
+    write_site([fingerprinted("a.html", b"a", "fa"), fingerprinted("r/b.html", b"b", "fb")], out, state)
+    inode = (out / "r/b.html").stat().st_ino
+    asked = []
+    # nothing changed: carried without being made or looked at
+    write_site([fingerprinted("a.html", b"a", "fa"),
+                Carried((("r/b.html", "fb"),), lambda: made(("r/b.html", b"b", "fb")))], out, state)
+    assert asked == [] and (out / "r/b.html").stat().st_ino == inode
+    # a file changed before it: the carried one goes into the new output unchanged
+    write_site([fingerprinted("a.html", b"A", "fA"),
+                Carried((("r/b.html", "fb"),), lambda: made(("r/b.html", b"b", "fb")))], out, state)
+    assert asked == [] and tree(out) == {"a.html": b"A", "r/b.html": b"b"}
+    assert (out / "r/b.html").stat().st_ino == inode
+    # the previous build did not leave what the caller thinks: the pages are made
+    write_site([fingerprinted("a.html", b"A", "fA"),
+                Carried((("r/b.html", "fB"),), lambda: made(("r/b.html", b"B", "fB")))], out, state)
+    assert asked == [["r/b.html"]] and tree(out) == {"a.html": b"A", "r/b.html": b"B"}
+    with pytest.raises(UnsafePath):
+        write_site([fingerprinted("r/b.html", b"B", "fB"),
+                    Carried((("r/b.html", "fB"),), lambda: made(("r/b.html", b"B", "fB")))], out, state)
