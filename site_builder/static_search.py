@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -43,7 +44,9 @@ def write_static_search(site: Site, config, out_dir: Path, report_of: ReportOf |
     state dir); without it a temporary folder is used."""
     out_dir = Path(out_dir)
     with tempfile.TemporaryDirectory(prefix="site-builder-search-") as tmp:
-        pages = static_search_pages(site, Path(work_dir or tmp), report_of)
+        from .write import expand
+
+        pages = list(expand(static_search_pages(site, Path(work_dir or tmp), report_of)))
         if (out_dir / BUNDLE_DIR).exists():
             shutil.rmtree(out_dir / BUNDLE_DIR)
         for page in pages:
@@ -224,19 +227,30 @@ def ready_static_search_pages(site: Site, work_dir: Path) -> Iterator[list | Non
 
 
 def _bundle_pages(site: Site, bundles: tuple[Bundle, ...]) -> list:
-    from .write import Page
+    """Each shard's files as one write.Carried (its file names follow from its number of
+    reports; a file's fingerprint is the shard's digest, so an unchanged shard is neither
+    read nor looked at), then meta.json and the character map."""
+    from .write import Carried, Page
 
-    pages = []
+    groups = shards(site)
+    pages: list = []
     for bundle in bundles:
-        for path in sorted(p for p in bundle.path.iterdir() if p.is_file()):
-            rel = f"{BUNDLE_DIR}/{bundle.shard}/{path.name}"
-            pages.append(Page(rel, f"{bundle.digest}:{rel}", path.read_bytes))
+        names = ["docs.json"] + [static_index.bucket_name(n)
+                                 for n in range(static_index.bucket_count(len(groups[bundle.shard])))]
+        rels = [f"{BUNDLE_DIR}/{bundle.shard}/{name}" for name in sorted(names)]
+        pages.append(Carried(tuple((rel, f"{bundle.digest}:{rel}") for rel in rels),
+                             partial(_shard_pages, bundle, tuple(rels))))
     meta = static_index.meta_json([(b.shard, [dict(zip(("year", "place", "level"), _filter_values(e)))
-                                              for e in entries])
-                                   for b, entries in zip(bundles, shards(site).values())])
+                                              for e in groups[b.shard]]) for b in bundles])
     for rel, data in ((META_PATH, meta), (CHAR_MAP_PATH, char_map_js().encode("utf-8"))):
         pages.append(Page(rel, hashlib.sha256(data).hexdigest(), lambda data=data: data))
     return pages
+
+
+def _shard_pages(bundle: Bundle, rels: tuple[str, ...]) -> list:
+    from .write import Page
+
+    return [Page(rel, f"{bundle.digest}:{rel}", (bundle.path / rel.rsplit("/", 1)[1]).read_bytes) for rel in rels]
 
 
 def entries_digest(entries: tuple[Entry, ...]) -> str:

@@ -166,6 +166,12 @@ def write_site(pages: Iterable[Page], output_dir: Path, state_dir: Path, keep: t
     return WriteStats(len(manifest), stage.written, len(manifest) - stage.written, rendered, removed)
 
 
+def expand(items: Iterable[Page | Carried]) -> Iterator[Page]:
+    """Pages, each Carried given as its pages."""
+    for item in items:
+        yield from item.pages() if type(item) is Carried else (item,)
+
+
 def _carried_or_pages(pages: Iterable[Page | Carried], previous: dict[str, list]) -> Iterator[Page | Carried]:
     """The pages, with each Carried kept only if the previous manifest agrees with it."""
     nothing = (None, None)
@@ -249,8 +255,8 @@ def _kept(previous: dict[str, list], output_dir: Path, prefixes: tuple[str, ...]
     """The files of the current output whose paths start with one of `prefixes`, as pages
     that stay as they are (same fingerprint: never read)."""
     root = os.fspath(output_dir) + "/"
-    return [Page(rel, fingerprint or digest, partial(_read, root + rel))
-            for rel, (digest, fingerprint) in sorted(previous.items()) if rel.startswith(prefixes)]
+    return [Page(rel, previous[rel][1] or previous[rel][0], partial(_read, root + rel))
+            for rel in sorted(rel for rel in previous if rel.startswith(prefixes))]
 
 
 class _Stage:

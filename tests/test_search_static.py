@@ -17,6 +17,7 @@ from site_builder.search_update import update_index
 from site_builder import static_index, static_search, tokenizer
 from site_builder.config import SiteConfig
 from site_builder.render import STATIC_DIR, make_environment
+from site_builder.write import expand
 
 from search_fixtures import JUDGED, make_site, truth
 
@@ -231,12 +232,16 @@ def _tree_of_fresh_build(site, out: Path) -> dict[str, bytes]:
     return _tree(out)
 
 
+def _pages(site, work):
+    return list(expand(static_search.static_search_pages(site, work)))
+
+
 def test_static_search_pages_for_write_site(site, tmp_path):
-    pages = list(static_search.static_search_pages(site, tmp_path / "work"))
+    pages = list(_pages(site, tmp_path / "work"))
     paths = [p.path for p in pages]
     assert "search/index/0/docs.json" in paths and static_search.CHAR_MAP_PATH in paths
     assert len(paths) == len(set(paths))
-    again = {p.path: p.fingerprint for p in static_search.static_search_pages(site, tmp_path / "work")}
+    again = {p.path: p.fingerprint for p in _pages(site, tmp_path / "work")}
     assert again == {p.path: p.fingerprint for p in pages}
     by_path = {p.path: p for p in pages}
     assert by_path["search/index/0/docs.json"].produce() == \
@@ -250,14 +255,14 @@ def test_a_change_rebuilds_its_shard_only(site, tmp_path, monkeypatch):
     assert static_search.shard_count(len(site.entries)) >= len(groups) >= 3
     assert sorted(e.id for g in groups.values() for e in g) == sorted(e.id for e in site.entries)
     work = tmp_path / "work"
-    first = {p.path: p.fingerprint for p in static_search.static_search_pages(site, work)}
+    first = {p.path: p.fingerprint for p in _pages(site, work)}
     edited_id = site.entries[0].id
     edited = make_site(edit={edited_id: "新增踏勘规程。"})
     stamps = {p.name: p.stat().st_mtime_ns for p in (work / "bundles").glob("*.digest")}
     streamed = []
     monkeypatch.setattr(static_index, "document", lambda id, *rest, real=static_index.document: (
         streamed.append(id), real(id, *rest))[1])
-    second = {p.path: p.fingerprint for p in static_search.static_search_pages(edited, work)}
+    second = {p.path: p.fingerprint for p in _pages(edited, work)}
     assert streamed == [edited_id]  # the shard's other reports come from its stream cache
     shard = next(name for name, group in groups.items() if any(e.id == edited_id for e in group))
     rerun = {name for name, ns in stamps.items()
