@@ -15,6 +15,8 @@ from itertools import chain
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import jinja2
+
 from . import parse_cache, similarity
 from .assemble import assemble_site
 from .config import SiteConfig, load_config
@@ -44,11 +46,15 @@ class BuildResult:
 @dataclass(frozen=True)
 class Warm:
     """What a process that builds again and again (the preview server) keeps in memory
-    between builds: the parse memo, page fingerprints and data rows. Each entry is keyed
-    by all its value is made from, so a failed or interrupted build leaves nothing stale."""
+    between builds: the parse memo, page fingerprints and data rows, the manifests it
+    wrote, the compiled templates. Each entry is keyed by all its value is made from (a
+    manifest by its file's identity; a template is reloaded when its file changes), so a
+    failed or interrupted build leaves nothing stale."""
 
     parse: dict = field(default_factory=dict)
     render: RenderMemo = field(default_factory=RenderMemo)
+    write: dict = field(default_factory=dict)
+    templates: jinja2.Environment = field(default_factory=make_environment)
 
 
 def state_dir(output_dir: Path) -> Path:
@@ -79,8 +85,7 @@ def build(content_dir: Path, output_dir: Path, config_path: Path | None = None,
     if not _passes(problems, strict):
         return BuildResult(problems, False, len(summaries), 0, 0, clock.laps)
     try:
-        stats, stale = _publish(site, config, content_dir, output_dir, state, clock, search_now,
-                                warm.render if warm else None)
+        stats, stale = _publish(site, config, content_dir, output_dir, state, clock, search_now, warm)
     except UnsafePath as exc:  # two pages on one path, or a path leaving output/: nothing written
         problem = Problem(str(content_dir), 1, f"refused to write the site: {exc}")
         return BuildResult(problems + (problem,), False, len(summaries), 0, 0, clock.laps)
@@ -89,8 +94,8 @@ def build(content_dir: Path, output_dir: Path, config_path: Path | None = None,
 
 
 def _publish(site: Site, config: SiteConfig, content_dir: Path, output_dir: Path, state: Path,
-             clock: "_Clock", search_now: bool, memo: RenderMemo | None) -> tuple[WriteStats, bool]:
-    env = make_environment()
+             clock: "_Clock", search_now: bool, warm: Warm | None) -> tuple[WriteStats, bool]:
+    env = warm.templates if warm else make_environment()
     sources = Sources(
         report=partial(parse_cache.load_report, state / "parse"),  # pickles: indexing workers use it
         original=lambda rel: (content_dir / rel).read_bytes(),
@@ -100,7 +105,8 @@ def _publish(site: Site, config: SiteConfig, content_dir: Path, output_dir: Path
     with (updating_index(site, state / "whoosh", sources.report),
           _static_search_files(site, state, sources.report, search_now) as (files, keep)):
         clock.lap("static search")
-        stats = write_site(chain(render_site(site, config, env, sources, memo), files), output_dir, state, keep)
+        stats = write_site(chain(render_site(site, config, env, sources, warm.render if warm else None), files),
+                           output_dir, state, keep, warm.write if warm else None)
         clock.lap("render+write")
     clock.lap("whoosh (rest)")
     return stats, bool(keep)

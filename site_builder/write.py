@@ -95,16 +95,19 @@ def _check(rel: str) -> None:
         raise UnsafePath(f"unsafe output path {rel!r}")
 
 
-def write_site(pages: Iterable[Page], output_dir: Path, state_dir: Path, keep: tuple[str, ...] = ()) -> WriteStats:
+def write_site(pages: Iterable[Page | Carried], output_dir: Path, state_dir: Path, keep: tuple[str, ...] = (),
+               cache: dict | None = None) -> WriteStats:
     """Write `pages` as the new content of output_dir, atomically, with the current
     output's files whose paths start with one of `keep` carried over as they are. Pages
     are checked against the output in one pass: while each is what output_dir already
     holds nothing is touched; at the first difference the standby is taken as the stage
     and caught up, and the rest are staged. A build in which every page matches leaves
-    output/ alone."""
+    output/ alone. A process that writes again and again passes a `cache` dict, where the
+    manifests it wrote are kept (used again while their files are unchanged)."""
+    cache = {} if cache is None else cache
     recover(output_dir)
     state_dir.mkdir(parents=True, exist_ok=True)
-    previous = _load_manifest(state_dir, output_dir)
+    previous = _load_manifest(state_dir, output_dir, cache)
     pages = _carried_or_pages(pages, previous)
     if keep:
         pages = chain(pages, _kept(previous, output_dir, keep))
@@ -139,17 +142,17 @@ def write_site(pages: Iterable[Page], output_dir: Path, state_dir: Path, keep: t
                     manifest[rel] = [digest, page.fingerprint]
                     continue
             if stage is None:
-                stage = _Stage.take(state_dir, output_dir, previous, manifest)
+                stage = _Stage.take(state_dir, output_dir, previous, manifest, cache)
             if data is None and not stage.reuse(page, manifest):
                 data, rendered = page.produce(), rendered + 1
             if data is not None:
                 stage.put(rel, data, page.fingerprint, manifest)
         if stage is None and len(manifest) == len(previous):  # every page as it was
             if manifest != previous:  # new fingerprints for the same bytes (a new version of the code)
-                _save_manifest(state_dir, output_dir, manifest)
+                _save_manifest(state_dir, output_dir, manifest, cache)
             return WriteStats(len(manifest), 0, len(manifest), rendered, 0)
         if stage is None:  # pages were removed, nothing else changed
-            stage = _Stage.take(state_dir, output_dir, previous, manifest)
+            stage = _Stage.take(state_dir, output_dir, previous, manifest, cache)
         stage.drop_leftovers()
         old_tree = _swap(stage.path, output_dir)
     except BaseException:
@@ -160,8 +163,8 @@ def write_site(pages: Iterable[Page], output_dir: Path, state_dir: Path, keep: t
         old_tree, previous_files = _linked_copy(output_dir, state_dir, manifest), manifest
     else:
         previous_files = previous
-    _keep_as_standby(old_tree, state_dir, previous_files)
-    _save_manifest(state_dir, output_dir, manifest)
+    _keep_as_standby(old_tree, state_dir, previous_files, cache)
+    _save_manifest(state_dir, output_dir, manifest, cache)
     removed = len(set(previous) - set(manifest))
     return WriteStats(len(manifest), stage.written, len(manifest) - stage.written, rendered, removed)
 
@@ -191,11 +194,11 @@ def _carried_or_pages(pages: Iterable[Page | Carried], previous: dict[str, list]
 # size of the site. Files shared with the output are hard links, so a changed file is
 # always replaced (unlink, write), never written in place.
 
-def _take_standby(state_dir: Path, output_dir: Path) -> tuple[Path, dict[str, list]]:
+def _take_standby(state_dir: Path, output_dir: Path, cache: dict) -> tuple[Path, dict[str, list]]:
     """The folder to stage in and what it holds (path -> [sha256, fingerprint])."""
     standby = state_dir / STANDBY
     try:
-        data = _read_state(state_dir / STANDBY_MANIFEST)
+        data = _read_state(state_dir / STANDBY_MANIFEST, cache)
         files = data["files"] if data["inode"] == standby.stat().st_ino else None
     except (OSError, ValueError, KeyError, TypeError):
         files = None
@@ -210,7 +213,7 @@ def _take_standby(state_dir: Path, output_dir: Path) -> tuple[Path, dict[str, li
     return stage, {}
 
 
-def _keep_as_standby(old_tree: Path | None, state_dir: Path, files: dict[str, list]) -> None:
+def _keep_as_standby(old_tree: Path | None, state_dir: Path, files: dict[str, list], cache: dict) -> None:
     standby = state_dir / STANDBY
     if old_tree is None:
         return
@@ -220,7 +223,7 @@ def _keep_as_standby(old_tree: Path | None, state_dir: Path, files: dict[str, li
         except OSError:  # another file system: no standby, the next build stages afresh
             shutil.rmtree(old_tree, ignore_errors=True)
             return
-    _write_state(state_dir / STANDBY_MANIFEST, {"inode": standby.stat().st_ino, "files": files})
+    _write_state(state_dir / STANDBY_MANIFEST, {"inode": standby.stat().st_ino, "files": files}, cache)
 
 
 def _linked_copy(output_dir: Path, state_dir: Path, files: dict[str, list]) -> Path | None:
@@ -271,9 +274,9 @@ class _Stage:
 
     @classmethod
     def take(cls, state_dir: Path, output_dir: Path, previous: dict[str, list],
-             manifest: dict[str, list]) -> "_Stage":
+             manifest: dict[str, list], cache: dict) -> "_Stage":
         """The stage, caught up with the pages found unchanged so far (`manifest`)."""
-        path, staged = _take_standby(state_dir, output_dir)
+        path, staged = _take_standby(state_dir, output_dir, cache)
         stage = cls(os.fspath(path), staged, os.fspath(output_dir), previous)
         for rel, (digest, _) in manifest.items():
             have = stage.staged.pop(rel, None)
@@ -378,35 +381,47 @@ def _read(path: str) -> bytes:
         return file.read()
 
 
-def _load_manifest(state_dir: Path, output_dir: Path) -> dict[str, list]:
+def _load_manifest(state_dir: Path, output_dir: Path, cache: dict) -> dict[str, list]:
     """The digests of the files in output_dir, if the manifest describes this very folder
     (same inode): after a build killed between swap and save it does not, and all is rewritten."""
     try:
-        data = _read_state(state_dir / MANIFEST)
+        data = _read_state(state_dir / MANIFEST, cache)
         return data["files"] if data["inode"] == output_dir.stat().st_ino else {}
     except (OSError, KeyError, TypeError):
         return {}
 
 
-def _save_manifest(state_dir: Path, output_dir: Path, manifest: dict[str, list]) -> None:
-    _write_state(state_dir / MANIFEST, {"inode": output_dir.stat().st_ino, "files": manifest})
+def _save_manifest(state_dir: Path, output_dir: Path, manifest: dict[str, list], cache: dict) -> None:
+    _write_state(state_dir / MANIFEST, {"inode": output_dir.stat().st_ino, "files": manifest}, cache)
 
 
-def _read_state(path: Path):
+def _read_state(path: Path, cache: dict):
     """A manifest as the build stored it (pickle: a tenth of JSON's time at 56,000 files;
-    the state dir is the build's own, never published)."""
-    try:
-        with open(path, "rb") as file:
+    the state dir is the build's own, never published). `cache` holds what this process
+    wrote, by path, with the file's identity: taken while the file is still that one.
+    Manifests are never changed in place (a build makes new dicts)."""
+    with open(path, "rb") as file:
+        known = cache.get(path)
+        if known is not None and known[0] == _identity(os.fstat(file.fileno())):
+            return known[1]
+        try:
             return pickle.load(file)
-    except (pickle.UnpicklingError, EOFError, ValueError, AttributeError, ImportError) as exc:
-        raise OSError(f"unreadable {path.name}") from exc
+        except (pickle.UnpicklingError, EOFError, ValueError, AttributeError, ImportError) as exc:
+            raise OSError(f"unreadable {path.name}") from exc
 
 
-def _write_state(path: Path, data) -> None:
+def _write_state(path: Path, data, cache: dict) -> None:
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "wb") as file:
         pickle.dump(data, file, protocol=pickle.HIGHEST_PROTOCOL)
+        file.flush()
+        identity = _identity(os.fstat(file.fileno()))
     os.replace(tmp, path)
+    cache[path] = (identity, data)
+
+
+def _identity(stat: os.stat_result) -> tuple[int, int, int, int]:
+    return stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns
 
 
 def _swap(stage: Path, output_dir: Path) -> Path | None:

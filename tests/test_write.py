@@ -243,3 +243,13 @@ def test_carried_files_are_taken_as_they_are_or_made_when_the_output_disagrees(t
     with pytest.raises(UnsafePath):
         write_site([fingerprinted("r/b.html", b"B", "fB"),
                     Carried((("r/b.html", "fB"),), lambda: made(("r/b.html", b"B", "fB")))], out, state)
+
+
+def test_a_cached_manifest_is_used_only_while_its_file_is_the_one_written(tmp_path: Path):
+    out, state = tmp_path / "output", tmp_path / "state"
+    cache = {}
+    write_site(pages(("a.html", b"a")), out, state, cache=cache)
+    assert cache  # what this process wrote
+    write_site(pages(("a.html", b"b")), out, state)  # another process builds meanwhile
+    write_site(pages(("a.html", b"a")), out, state, cache=cache)
+    assert tree(out) == {"a.html": b"a"}
