@@ -254,12 +254,14 @@ def _same_device(a: Path, b: Path) -> bool:
         return False
 
 
-def _kept(previous: dict[str, list], output_dir: Path, prefixes: tuple[str, ...]) -> list[Page]:
-    """The files of the current output whose paths start with one of `prefixes`, as pages
-    that stay as they are (same fingerprint: never read)."""
+def _kept(previous: dict[str, list], output_dir: Path, prefixes: tuple[str, ...]) -> list[Page | Carried]:
+    """The files of the current output whose paths start with one of `prefixes`, carried
+    over as they are (never read)."""
     root = os.fspath(output_dir) + "/"
-    return [Page(rel, previous[rel][1] or previous[rel][0], partial(_read, root + rel))
-            for rel in sorted(rel for rel in previous if rel.startswith(prefixes))]
+    rels = sorted(rel for rel in previous if rel.startswith(prefixes))
+    known = tuple((rel, previous[rel][1]) for rel in rels if previous[rel][1] is not None)
+    unknown = [Page(rel, previous[rel][0], partial(_read, root + rel)) for rel in rels if previous[rel][1] is None]
+    return [Carried(known, lambda: [Page(rel, fp, partial(_read, root + rel)) for rel, fp in known]), *unknown]
 
 
 class _Stage:
