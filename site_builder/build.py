@@ -47,13 +47,14 @@ class BuildResult:
 class Warm:
     """What a process that builds again and again (the preview server) keeps in memory
     between builds: the parse memo, page fingerprints and data rows, the manifests it
-    wrote, the compiled templates. Each entry is keyed by all its value is made from (a
+    wrote, the Whoosh segments' id columns, the compiled templates. Each entry is keyed by all its value is made from (a
     manifest by its file's identity; a template is reloaded when its file changes), so a
     failed or interrupted build leaves nothing stale."""
 
     parse: dict = field(default_factory=dict)
     render: RenderMemo = field(default_factory=RenderMemo)
     write: dict = field(default_factory=dict)
+    search: dict = field(default_factory=dict)  # the Whoosh segments' id columns
     templates: jinja2.Environment = field(default_factory=make_environment)
 
 
@@ -102,7 +103,7 @@ def _publish(site: Site, config: SiteConfig, content_dir: Path, output_dir: Path
     )
     # The Whoosh index is written by worker processes meanwhile, and committed only if
     # the site was written.
-    with (updating_index(site, state / "whoosh", sources.report),
+    with (updating_index(site, state / "whoosh", sources.report, warm.search if warm else None),
           _static_search_files(site, state, sources.report, search_now) as (files, keep)):
         clock.lap("static search")
         stats = write_site(chain(render_site(site, config, env, sources, warm.render if warm else None), files),

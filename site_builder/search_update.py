@@ -66,15 +66,16 @@ class Plan:
 
 
 @contextmanager
-def updating_index(site: Site, index_dir: Path, report_of: ReportOf | None = None
-                   ) -> Iterator[Plan]:
+def updating_index(site: Site, index_dir: Path, report_of: ReportOf | None = None,
+                   columns: dict | None = None) -> Iterator[Plan]:
     """Index what changed in worker processes (or a thread, for a few reports) while the
     body of the `with` runs; commit when the body returns, discard the new segments when
-    it raises. Holds the index's write lock throughout."""
+    it raises. Holds the index's write lock throughout. `columns`: see
+    search_writer.live_documents."""
     index_dir = Path(index_dir)
     ix = _open_or_create(index_dir)
     with search_writer.write_lock(ix):
-        plan = _plan(ix, site)
+        plan = _plan(ix, site, columns)
         if not plan.index and not plan.delete:
             yield plan
             return
@@ -94,8 +95,8 @@ def updating_index(site: Site, index_dir: Path, report_of: ReportOf | None = Non
         search_writer.commit(ix, plan.delete, plan.drop, segments)
 
 
-def _plan(ix, site: Site) -> Plan:
-    live = search_writer.live_documents(ix)
+def _plan(ix, site: Site, columns: dict | None = None) -> Plan:
+    live = search_writer.live_documents(ix, columns=columns)
     wanted = {e.id: e for e in site.entries}
     changed = [e for e in site.entries if e.id not in live or live[e.id].fingerprint != fingerprint(e)]
     removed = tuple(sorted(set(live) - set(wanted)))

@@ -45,21 +45,34 @@ class Located:
 
 # --- reading what is there ---------------------------------------------------------------
 
-def live_documents(ix, key: str = "id", stamp: str = "fingerprint") -> dict[str, Located]:
+def live_documents(ix, key: str = "id", stamp: str = "fingerprint", columns: dict | None = None
+                   ) -> dict[str, Located]:
     """Every live document by its `key` column, with its `stamp` column (both sortable
-    ID fields): read from columns, never from stored fields."""
+    ID fields): read from columns, never from stored fields. A segment's columns never
+    change (only which of its documents are deleted), so a process that updates again
+    and again passes a `columns` dict where they are kept by segment id."""
     toc = TOC.read(ix.storage, ix.indexname)
     found: dict[str, Located] = {}
     for number, segment in enumerate(toc.segments):
-        reader = SegmentReader(ix.storage, toc.schema, segment)
-        try:
-            keys, stamps = reader.column_reader(key), reader.column_reader(stamp)
-            for docnum in range(segment.doc_count_all()):
-                if not segment.is_deleted(docnum):
-                    found[keys[docnum]] = Located(number, docnum, stamps[docnum])
-        finally:
-            reader.close()
+        known = (segment.segment_id(), key, stamp)
+        values = columns.get(known) if columns is not None else None
+        if values is None:
+            values = _columns(ix, toc.schema, segment, key, stamp)
+            if columns is not None:
+                columns[known] = values
+        for docnum, (value, stamped) in enumerate(values):
+            if not segment.is_deleted(docnum):
+                found[value] = Located(number, docnum, stamped)
     return found
+
+
+def _columns(ix, schema, segment, key: str, stamp: str) -> list[tuple[str, str]]:
+    reader = SegmentReader(ix.storage, schema, segment)
+    try:
+        keys, stamps = reader.column_reader(key), reader.column_reader(stamp)
+        return [(keys[docnum], stamps[docnum]) for docnum in range(segment.doc_count_all())]
+    finally:
+        reader.close()
 
 
 def segments_to_rewrite(ix, deleting: Iterable[Located]) -> set[int]:

@@ -130,3 +130,22 @@ def test_many_reports_with_a_report_of_that_cannot_be_pickled(tmp_path, monkeypa
     entries = tuple(replace(e, report=Summary.of(e.report, f"key-{e.id}")) for e in site.entries)
     stats = update_index(replace(site, entries=entries), tmp_path / "whoosh", lambda key: reports[key])
     assert stats.added == len(SPECS) and _segments(tmp_path / "whoosh") == 1
+
+
+def test_kept_columns_give_the_same_plans_as_reading_the_index(tmp_path):
+    """A process that updates again and again keeps the segments' id columns: after edits,
+    additions and removals (new segments, deletions, rewritten ones) its plans are the
+    ones read from the index, and the index finds what the last site holds."""
+    path, columns = tmp_path / "whoosh", {}
+    steps = [make_site(SPECS[:5]), make_site(SPECS[:5], edit={SPECS[0][0]: "新增踏勘规程。"}),
+             make_site(SPECS), make_site(SPECS[1:]), make_site(SPECS[1:], edit={SPECS[2][0]: "又增一句。"})]
+    for site in steps:
+        ix = search_update._open_or_create(path)
+        assert search_update._plan(ix, site, columns) == search_update._plan(ix, site)
+        with updating_index(site, path, columns=columns):
+            pass
+        assert search_writer.live_documents(whoosh_index.open_dir(str(path)), columns=columns) == \
+            search_writer.live_documents(whoosh_index.open_dir(str(path)))
+    assert columns  # and they were used
+    assert {h.id for h in si.search(path, "又增一句", limit=None).hits} == {SPECS[2][0]}
+    assert si.search(path, "踏勘规程", limit=None).total == 0  # that report is gone
