@@ -95,10 +95,17 @@ def default_build() -> BuildFn:
     from .build import Warm, build  # imported lazily: the server module must load without it
     from .tokenizer import warm_up
 
-    # jieba's dictionary and IDF table load while the first build runs or the maintainer
-    # reads the page, not when the first edit is saved
-    threading.Thread(target=warm_up, name="preview-warm-up", daemon=True).start()
-    return functools.partial(build, warm=Warm())
+    warm = Warm()
+
+    def prepare() -> None:
+        # jieba's dictionary and IDF table load, and the templates compile, while the first
+        # build runs or the maintainer reads the page, not when the first edit is saved
+        warm_up()
+        for name in warm.templates.list_templates():
+            warm.templates.get_template(name)
+
+    threading.Thread(target=prepare, name="preview-warm-up", daemon=True).start()
+    return functools.partial(build, warm=warm)
 
 
 class Preview:

@@ -400,16 +400,18 @@ def _save_manifest(state_dir: Path, output_dir: Path, manifest: dict[str, list],
 def _read_state(path: Path, cache: dict):
     """A manifest as the build stored it (pickle: a tenth of JSON's time at 56,000 files;
     the state dir is the build's own, never published). `cache` holds what this process
-    wrote, by path, with the file's identity: taken while the file is still that one.
+    read or wrote, by path, with the file's identity: taken while the file is still that one.
     Manifests are never changed in place (a build makes new dicts)."""
     with open(path, "rb") as file:
-        known = cache.get(path)
-        if known is not None and known[0] == _identity(os.fstat(file.fileno())):
+        identity, known = _identity(os.fstat(file.fileno())), cache.get(path)
+        if known is not None and known[0] == identity:
             return known[1]
         try:
-            return pickle.load(file)
+            data = pickle.load(file)
         except (pickle.UnpicklingError, EOFError, ValueError, AttributeError, ImportError) as exc:
             raise OSError(f"unreadable {path.name}") from exc
+    cache[path] = (identity, data)
+    return data
 
 
 def _write_state(path: Path, data, cache: dict) -> None:
