@@ -99,35 +99,40 @@ def csv_cell(value) -> str:
 
 
 def reports_csv(site: Site, config: SiteConfig, memo: dict | None = None) -> bytes:
+    """The archive as CSV, one line per report (`memo`: see _rows)."""
+    lines = [_csv_line(FIELDS), *_rows(site, config, "csv", memo)]
+    return b"\xef\xbb\xbf" + "".join(lines).encode("utf-8")
+
+
+def _csv_line(cells) -> str:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(FIELDS)
-    writer.writerows(_rows(site, config, "csv", memo))
-    return b"\xef\xbb\xbf" + buffer.getvalue().encode("utf-8")
+    csv.writer(buffer, lineterminator="\r\n").writerow(cells)
+    return buffer.getvalue()
 
 
-def _rows(site: Site, config: SiteConfig, kind: str, memo: dict | None) -> list:
-    """Each entry's JSON line or CSV cells. With a memo (the preview server keeps one per
-    kind), a row is made again only when the entry or the config differs: the key is all
-    a row is made from, so a remembered row is never stale. The memo then holds this
-    site's rows only."""
+def _rows(site: Site, config: SiteConfig, kind: str, memo: dict | None) -> list[str]:
+    """Each entry's JSON or CSV line. With a memo (the preview server keeps one per kind),
+    a line is made again only when the entry or the config differs: the key is all a line
+    is made from, so a remembered line is never stale. The memo then holds this site's
+    lines only (under this config)."""
     if memo is None:
         return [_row(e, config, kind) for e in site.entries]
+    known = memo.get(config, {})
     fresh = {}
     for entry in site.entries:
-        key = (entry_inputs(entry), config)
-        row = memo.get(key)
+        key = entry_inputs(entry)
+        row = known.get(key)
         fresh[key] = row if row is not None else _row(entry, config, kind)
     memo.clear()
-    memo.update(fresh)
+    memo[config] = fresh
     return list(fresh.values())
 
 
-def _row(entry: Entry, config: SiteConfig, kind: str):
+def _row(entry: Entry, config: SiteConfig, kind: str) -> str:
     data = record(entry, config)
     if kind == "json":
         return json.dumps(data, ensure_ascii=False, sort_keys=True)
-    return [csv_cell(data[name]) for name in FIELDS]
+    return _csv_line([csv_cell(data[name]) for name in FIELDS])
 
 
 def robots_txt(config: SiteConfig) -> bytes:
