@@ -47,7 +47,7 @@ from .model import Problem
 EVENTS_PATH = "/__livereload"
 SCRIPT_PATH = "/__livereload.js"
 SCRIPT_FILE = Path(__file__).with_name("livereload.js")
-DEBOUNCE = 0.15  # seconds of quiet after a change before building
+DEBOUNCE = 0.1  # seconds of quiet after a change before building (an editor's save takes milliseconds)
 MAX_DEBOUNCE = 1.0  # build at the latest this long after the first change of a burst
 KEEPALIVE = 15.0  # seconds between comments on an idle event stream
 
