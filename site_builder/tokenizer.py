@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import rjieba
@@ -338,6 +338,13 @@ KEYWORD_STOP = frozenset((
     "全乡", "全区", "全县", "扎实", "有效", "不断", "积极", "认真", "切实", "相关", "有关",
     "我们", "行政", "强化", "学习", "法律", "依法", "街道", "乡镇", "部门", "单位",
 ))
+
+
+@lru_cache(maxsize=2)
+def segmenter_for(extra_words: tuple[str, ...]) -> Segmenter:
+    """A Segmenter with these extra words, made once per process while they stay the same
+    (the preview server indexes an edit with the same place names as the last one)."""
+    return Segmenter(extra_words)
 
 
 @cache
