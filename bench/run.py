@@ -14,6 +14,7 @@ Prints one markdown table.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import re
@@ -225,6 +226,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reuse", action="store_true",
                     help="keep an archive already generated in --workdir (same seed, same bytes)")
     args = ap.parse_args(argv)
+    if not args.skip_hugo and importlib.util.find_spec("pagefind") is None:
+        ap.error("the Hugo + Pagefind reference needs Pagefind: pip install -e '.[bench]' (or pass --skip-hugo)")
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     with tempfile.TemporaryDirectory() as tmp:
         work = args.workdir or Path(tmp)

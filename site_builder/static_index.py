@@ -7,14 +7,16 @@ Layout (under search/index/ in the output):
 
 - meta.json: {"format", "reports", "shards": [{"name", "reports", "buckets"}],
   "filters": {"year"|"place"|"level": {value: count}}};
-- <shard>/docs.json: the shard's reports in order, as parallel arrays: "id", "length"
-  (positions in the stream), "title" (positions of the title), "year", "place", "level"
-  ("" when unknown);
+- <shard>/docs.bin: varint(reports), then per report in shard order: varint(length of its
+  stream) varint(length of its title's stream) (what ranking needs);
+- <shard>/ids-<k>.json: the ids of the shard's reports 64k .. 64k+63, a JSON array (only
+  the results shown need them);
 - <shard>/<bucket>.bin (bucket in hex, every bucket of the shard written, possibly empty):
-  the postings of the tokens that fall into it. A token's bucket is the FNV-1a hash of its
-  first character when that is a Han character (so every token starting with a character,
-  which a one-character query looks for, is in one bucket), else of the whole token,
-  modulo the shard's bucket count. A bucket file is a directory, then the postings:
+  the postings of the tokens whose FNV-1a hash (of the UTF-8 bytes) falls into it, modulo
+  the shard's bucket count. Besides the stream's tokens there are two kinds of keys no
+  text produces: CHAR + a Han character (the positions whose token starts with it: what a
+  one-character query looks for) and FILTER + "year=2023" (the reports with that value,
+  at position 0). A bucket file is a directory, then the postings:
 
       varint(tokens)
       per token, sorted by UTF-8 bytes: varint(len(token)) token varint(documents)
@@ -37,7 +39,10 @@ import numpy as np
 
 from . import tokenizer
 
-FORMAT = 1
+FORMAT = 2
+CHAR, FILTER = "\x00", "\x01"  # key prefixes that no stream token has
+FILTERS = ("year", "place", "level")
+IDS_PER_FILE = 64
 MIN_BUCKETS, MAX_BUCKETS = 16, 1024
 _FNV_OFFSET, _FNV_PRIME = 0x811C9DC5, 0x01000193
 
@@ -67,12 +72,21 @@ def fnv1a(text: str) -> int:
 
 
 def bucket_of(token: str, buckets: int) -> int:
-    key = token[0] if tokenizer.is_han(token[0]) else token
-    return fnv1a(key) % buckets
+    return fnv1a(token) % buckets
 
 
 def bucket_name(number: int) -> str:
     return f"{number:03x}.bin"
+
+
+def ids_name(number: int) -> str:
+    return f"ids-{number}.json"
+
+
+def file_names(reports: int) -> list[str]:
+    """The names of a shard's files, sorted: they follow from its number of reports."""
+    return sorted(["docs.bin", *map(ids_name, range(-(-reports // IDS_PER_FILE))),
+                   *map(bucket_name, range(bucket_count(reports)))])
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,27 +115,39 @@ def document(id: str, title: str, text: str, filters: tuple[str, str, str],
 
 
 def shard_files(documents: Iterable[Document], vocabulary: dict[str, int]) -> dict[str, bytes]:
-    """The files of one shard (docs.json and every bucket), by name inside the shard.
+    """The files of one shard (see file_names), by name inside the shard.
 
     Vectorised: the streams become arrays of (token rank, document, position), sorted by
     rank (bucket, then token) and encoded in one pass: no Python object per position.
     Tokens of `vocabulary` that no document uses are left out."""
     documents = list(documents)
     buckets = bucket_count(len(documents))
-    streams = np.concatenate([np.zeros(0, dtype=np.int64)] + [d.numbers for d in documents]).astype(np.int64)
-    token_of = {n: t for t, n in vocabulary.items()}
-    used = sorted((bucket_of(t, buckets), t.encode("utf-8"), n)
-                  for n, t in ((n, token_of[n]) for n in np.unique(streams[streams >= 0]).tolist()))
-    rank = np.full(len(vocabulary) + 1, -1, dtype=np.int64)  # the last slot: gaps (number -1)
-    rank[[n for _, _, n in used]] = np.arange(len(used))
-    tokens = rank[streams]
-    lengths = np.array([len(doc.numbers) for doc in documents], dtype=np.int64)
+    # Occurrences as (token number, document, position), in three parts: the streams; the
+    # CHAR key of each position whose token starts with a Han character; each report's
+    # FILTER keys at position 0. Each part is in (document, position) order.
+    numbers = np.concatenate([np.zeros(0, dtype=np.int64)] + [d.numbers for d in documents]).astype(np.int64)
+    lengths = np.array([len(d.numbers) for d in documents], dtype=np.int64)
     doc = np.repeat(np.arange(len(documents), dtype=np.int64), lengths)
-    position = np.arange(len(tokens), dtype=np.int64) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    position = np.arange(len(numbers), dtype=np.int64) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    filters = [(n, vocabulary.setdefault(f"{FILTER}{name}={value}", len(vocabulary)))
+               for n, d in enumerate(documents) for name, value in zip(FILTERS, (d.year, d.place, d.level)) if value]
+    starting = [(n, CHAR + t[0]) for t, n in vocabulary.items() if t[0] not in (CHAR, FILTER) and tokenizer.is_han(t[0])]
+    starting = [(n, vocabulary.setdefault(key, len(vocabulary))) for n, key in starting]
+    first = np.full(len(vocabulary) + 1, -1, dtype=np.int64)  # token number -> its CHAR key's (the last slot: gaps)
+    if starting:
+        first[[n for n, _ in starting]] = [k for _, k in starting]
+    token_of = {n: t for t, n in vocabulary.items()}
+    tokens = np.concatenate([numbers, first[numbers], np.array([k for _, k in filters], dtype=np.int64)])
+    doc = np.concatenate([doc, doc, np.array([n for n, _ in filters], dtype=np.int64)])
+    position = np.concatenate([position, position, np.zeros(len(filters), dtype=np.int64)])
     keep = tokens >= 0
-    order = np.argsort(tokens[keep], kind="stable")  # within a token: by document, then position
-    data, starts, counts = _postings(tokens[keep][order], doc[keep][order], position[keep][order],
-                                     len(used))
+    tokens, doc, position = tokens[keep], doc[keep], position[keep]
+    used = sorted((bucket_of(t, buckets), t.encode("utf-8"), n)
+                  for n, t in ((n, token_of[n]) for n in np.unique(tokens).tolist()))
+    rank = np.empty(len(vocabulary), dtype=np.int64)
+    rank[[n for _, _, n in used]] = np.arange(len(used))
+    order = np.argsort(rank[tokens], kind="stable")  # within a token: by document, then position
+    data, starts, counts = _postings(rank[tokens][order], doc[order], position[order], len(used))
 
     files: dict[str, bytes] = {}
     first = 0
@@ -135,14 +161,10 @@ def shard_files(documents: Iterable[Document], vocabulary: dict[str, int]) -> di
             head += [varint(len(encoded)), encoded, varint(int(counts[t])), varint(int(starts[t + 1] - starts[t]))]
         files[bucket_name(number)] = b"".join(head) + data[int(starts[first]):int(starts[last])]
         first = last
-    files["docs.json"] = _json({
-        "id": [d.id for d in documents],
-        "length": lengths.tolist(),
-        "title": [d.title_length for d in documents],
-        "year": [d.year for d in documents],
-        "place": [d.place for d in documents],
-        "level": [d.level for d in documents],
-    })
+    files["docs.bin"] = b"".join([varint(len(documents)), *(varint(len(d.numbers)) + varint(d.title_length)
+                                                             for d in documents)])
+    for start in range(0, len(documents), IDS_PER_FILE):
+        files[ids_name(start // IDS_PER_FILE)] = _json([d.id for d in documents[start:start + IDS_PER_FILE]])
     return files
 
 

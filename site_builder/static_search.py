@@ -149,7 +149,7 @@ def _build_shard(job: tuple[Bundle, tuple[Entry, ...], ReportOf | None]) -> None
     _stamp(bundle).write_text(bundle.digest, encoding="utf-8")
 
 
-_STREAMS_FORMAT = f"streams 1 {tokenizer.TOKENIZER_VERSION}"
+_STREAMS_FORMAT = f"streams 2 {tokenizer.TOKENIZER_VERSION}"
 
 
 def _read_streams(path: Path) -> tuple[dict[str, int], dict[str, tuple]]:
@@ -175,10 +175,10 @@ def _write_streams(path: Path, vocabulary: dict[str, int], docs: dict[str, tuple
         token_of = {n: t for t, n in vocabulary.items()}
         vocabulary = {token_of[n]: i for i, n in enumerate(used.tolist())}
         docs = {k: (fp, title, renumber[numbers]) for k, (fp, title, numbers) in docs.items()}
-    partial = path.with_name(path.name + ".partial")
-    with partial.open("wb") as f:
+    pending = path.with_name(path.name + ".partial")
+    with pending.open("wb") as f:
         pickle.dump((_STREAMS_FORMAT, vocabulary, docs), f, protocol=pickle.HIGHEST_PROTOCOL)
-    partial.replace(path)
+    pending.replace(path)
 
 
 def _filter_values(entry: Entry) -> tuple[str, str, str]:
@@ -235,9 +235,7 @@ def _bundle_pages(site: Site, bundles: tuple[Bundle, ...]) -> list:
     groups = shards(site)
     pages: list = []
     for bundle in bundles:
-        names = ["docs.json"] + [static_index.bucket_name(n)
-                                 for n in range(static_index.bucket_count(len(groups[bundle.shard])))]
-        rels = [f"{BUNDLE_DIR}/{bundle.shard}/{name}" for name in sorted(names)]
+        rels = [f"{BUNDLE_DIR}/{bundle.shard}/{name}" for name in static_index.file_names(len(groups[bundle.shard]))]
         pages.append(Carried(tuple((rel, f"{bundle.digest}:{rel}") for rel in rels),
                              partial(_shard_pages, bundle, tuple(rels))))
     meta = static_index.meta_json([(b.shard, [dict(zip(("year", "place", "level"), _filter_values(e)))

@@ -127,10 +127,13 @@
     for (var i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i], 0x01000193) >>> 0;
     return h;
   }
+  var CHAR = "\u0000", FILTER = "\u0001", IDS_PER_FILE = 64;  // as in static_index.py
   function bucketOf(token, buckets) {
-    var first = Array.from(token)[0];
-    var n = fnv1a(HAN.test(first) ? first : token) % buckets;
-    return ("00" + n.toString(16)).slice(-3) + ".bin";
+    return ("00" + (fnv1a(token) % buckets).toString(16)).slice(-3) + ".bin";
+  }
+  function postingsOf(ix, shard, key) {
+    return indexFile(ix, shard.name + "/" + bucketOf(key, shard.buckets), parseBucket)
+      .then(function (bucket) { return bucket.postings(key); });
   }
 
   /* A bucket file: its directory, and each token's postings decoded on first use:
@@ -165,26 +168,34 @@
       }
       return entry.decoded;
     }
-    return { tokens: function () { return Array.from(directory.keys()); }, postings: postings };
+    return { postings: postings };
+  }
+
+  /* docs.bin: the length of each report's stream and of its title's. */
+  function parseDocs(buffer) {
+    var data = new Uint8Array(buffer), i = 0;
+    function read() {
+      var value = 0, shift = 0, byte;
+      do { byte = data[i++]; value += (byte & 0x7f) * Math.pow(2, shift); shift += 7; } while (byte >= 0x80);
+      return value;
+    }
+    var count = read(), length = new Array(count), title = new Array(count);
+    for (var d = 0; d < count; d++) { length[d] = read(); title[d] = read(); }
+    return { length: length, title: title };
   }
 
   /* Where a clause matches in one shard: document -> [occurrences, in the title]. A
      single Han character starts the token at each of its positions; anything else is a
      phrase of consecutive tokens. */
   async function matchClause(ix, shard, docs, clause) {
-    var folder = shard.name + "/", found = new Map();
+    var found = new Map();
     if (clause.char) {
-      var bucket = await indexFile(ix, folder + bucketOf(clause.tokens[0], shard.buckets), parseBucket);
-      bucket.tokens().forEach(function (token) {
-        if (Array.from(token)[0] !== clause.tokens[0]) return;
-        bucket.postings(token).forEach(function (posting) { count(found, docs, posting[0], posting[1]); });
+      (await postingsOf(ix, shard, CHAR + clause.tokens[0])).forEach(function (posting) {
+        count(found, docs, posting[0], posting[1]);
       });
       return found;
     }
-    var buckets = await Promise.all(clause.tokens.map(function (t) {
-      return indexFile(ix, folder + bucketOf(t, shard.buckets), parseBucket);
-    }));
-    var lists = clause.tokens.map(function (t, i) { return buckets[i].postings(t); });
+    var lists = await Promise.all(clause.tokens.map(function (t) { return postingsOf(ix, shard, t); }));
     if (lists.some(function (l) { return !l.length; })) return found;
     var rest = lists.slice(1).map(function (list) {
       var byDoc = new Map();
@@ -211,21 +222,26 @@
   /* All matching reports of one shard: for each clause, how many documents match it;
      and the documents matching every clause and the filters, with their counts. */
   async function searchShard(ix, shard, clauses, filters) {
-    var docs = await indexFile(ix, shard.name + "/docs.json");
+    var docs = await indexFile(ix, shard.name + "/docs.bin", parseDocs);
+    var wanted = await Promise.all(Object.keys(filters).map(function (k) {
+      return postingsOf(ix, shard, FILTER + k + "=" + filters[k]).then(function (postings) {
+        return new Set(postings.map(function (p) { return p[0]; }));
+      });
+    }));
     var matches = await Promise.all(clauses.map(function (c) { return matchClause(ix, shard, docs, c); }));
     var hits = [];
     matches[0].forEach(function (first, doc) {
       var counts = matches.map(function (m) { return m.get(doc); });
       if (counts.some(function (c) { return !c; })) return;
-      if (Object.keys(filters).some(function (k) { return docs[k][doc] !== filters[k]; })) return;
-      hits.push({ id: docs.id[doc], length: docs.length[doc], counts: counts });
+      if (wanted.some(function (docsWith) { return !docsWith.has(doc); })) return;
+      hits.push({ shard: shard, doc: doc, length: docs.length[doc], counts: counts });
     });
     var length = docs.length.reduce(function (a, b) { return a + b; }, 0);
     return { df: matches.map(function (m) { return m.size; }), hits: hits, length: length };
   }
 
   /* BM25 over the clauses (a match in the title counts three times), best first, then
-     by id: the same order on every run. */
+     in index order (shard, report): the same order on every run. */
   function rank(meta, shards) {
     var total = meta.reports, k1 = 1.2, b = 0.75;
     var average = shards.reduce(function (a, s) { return a + s.length; }, 0) / Math.max(total, 1);
@@ -241,10 +257,22 @@
         return score + idf[i] * tf * (k1 + 1) / (tf + k1 * (1 - b + b * hit.length / (average || 1)));
       }, 0);
     });
-    return hits.sort(function (x, y) { return y.score - x.score || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0); });
+    var order = new Map(meta.shards.map(function (s, i) { return [s.name, i]; }));
+    return hits.sort(function (x, y) {
+      return y.score - x.score || order.get(x.shard.name) - order.get(y.shard.name) || x.doc - y.doc;
+    });
   }
 
-  /* All matching reports ({id, score}), best first. */
+  /* The ids of hits (what links and report.json need), from the shards' ids files. */
+  async function idsOf(hits) {
+    var ix = await loadIndex();
+    return Promise.all(hits.map(function (hit) {
+      var name = hit.shard.name + "/ids-" + Math.floor(hit.doc / IDS_PER_FILE) + ".json";
+      return indexFile(ix, name).then(function (ids) { return ids[hit.doc % IDS_PER_FILE]; });
+    }));
+  }
+
+  /* All matching reports ({shard, doc, score}), best first. */
   async function searchAll(query, filters) {
     var clauses = parseQuery(query);
     if (!clauses.length) return { clauses: clauses, results: [] };
@@ -361,10 +389,11 @@
   async function renderMore() {
     var token = current.token;
     var slice = current.results.slice(current.shown, current.shown + PAGE_SIZE);
-    var data = await Promise.all(slice.map(function (r) { return reportData(r.id); }));
+    var ids = await idsOf(slice);
+    var data = await Promise.all(ids.map(reportData));
     if (token !== current.token) return;
     data.forEach(function (d, i) {
-      var id = slice[i].id;
+      var id = ids[i];
       var item = el("li", { "class": "search-result", "data-id": id });
       var heading = el("h2", { "class": "search-result-title" });
       heading.appendChild(el("a", { href: root + "reports/" + encodeURIComponent(id) + "/" }, d.title || id));
@@ -429,7 +458,7 @@
   window.siteSearch = {
     parseQuery: parseQuery,
     ids: async function (query, filters) {
-      return (await searchAll(query, filters || {})).results.map(function (r) { return r.id; });
+      return idsOf((await searchAll(query, filters || {})).results);
     },
     excerpt: function (text, query) { return excerpt(text, parseQuery(query)); }
   };

@@ -192,22 +192,58 @@ def test_the_index_holds_each_report_stream(site, tmp_path, monkeypatch):
     meta = json.loads((folder / "meta.json").read_bytes())
     assert meta["reports"] == len(site.entries) and sum(s["reports"] for s in meta["shards"]) == len(site.entries)
     assert meta["filters"]["level"]["镇"] == sum(e.report.level == "镇" for e in site.entries)
-    rebuilt = {}
+    rebuilt, chars, filters, lengths = {}, {}, {}, {}
     for shard in meta["shards"]:
-        docs = json.loads((folder / shard["name"] / "docs.json").read_bytes())
-        streams = [[None] * n for n in docs["length"]]
-        names = sorted(p.name for p in (folder / shard["name"]).glob("*.bin"))
-        assert names == [static_index.bucket_name(n) for n in range(shard["buckets"])]
-        for name in names:
-            for token, postings in static_index.decode_bucket((folder / shard["name"] / name).read_bytes()).items():
+        here = folder / shard["name"]
+        assert sorted(p.name for p in here.iterdir()) == static_index.file_names(shard["reports"])
+        ids = [i for n in range(-(-shard["reports"] // static_index.IDS_PER_FILE))
+               for i in json.loads((here / static_index.ids_name(n)).read_bytes())]
+        docs = _docs(here / "docs.bin")
+        assert len(ids) == len(docs) == shard["reports"]
+        streams = [[None] * length for length, _ in docs]
+        lengths.update(zip(ids, docs))
+        for n in range(shard["buckets"]):
+            name = static_index.bucket_name(n)
+            for token, postings in static_index.decode_bucket((here / name).read_bytes()).items():
                 assert static_index.bucket_name(static_index.bucket_of(token, shard["buckets"])) == name
                 for doc, positions in postings:
-                    for position in positions:
-                        streams[doc][position] = token
-        rebuilt.update(zip(docs["id"], streams))
+                    if token.startswith(static_index.CHAR):
+                        chars.setdefault(ids[doc], {})[token[1:]] = positions
+                    elif token.startswith(static_index.FILTER):
+                        assert positions == [0]
+                        filters.setdefault(ids[doc], set()).add(token[1:])
+                    else:
+                        for position in positions:
+                            streams[doc][position] = token
+        rebuilt.update(zip(ids, streams))
     for entry in site.entries:
         r = entry.report
-        assert rebuilt[entry.id] == tokenizer.stream(tokenizer.normalize(r.title + "\n" + r.text)), entry.id
+        stream = tokenizer.stream(tokenizer.normalize(r.title + "\n" + r.text))
+        assert rebuilt[entry.id] == stream, entry.id
+        assert lengths[entry.id] == (len(stream), len(tokenizer.stream(tokenizer.normalize(r.title))))
+        starting = {}  # a one-character query: the positions whose token starts with it
+        for position, token in enumerate(stream):
+            if token and tokenizer.is_han(token[0]):
+                starting.setdefault(token[0], []).append(position)
+        assert chars[entry.id] == starting, entry.id
+        assert filters[entry.id] == {f"{k}={v}" for k, v in zip(("year", "place", "level"),
+                                                                  (r.year and str(r.year), r.place, r.level)) if v}
+
+
+def _docs(path: Path) -> list[tuple[int, int]]:
+    """docs.bin: (stream length, title length) per report."""
+    data, i, values = path.read_bytes(), 0, []
+    while i < len(data):
+        value = shift = 0
+        while True:
+            byte = data[i]
+            i += 1
+            value |= (byte & 0x7F) << shift
+            shift += 7
+            if byte < 0x80:
+                break
+        values.append(value)
+    return list(zip(values[1::2], values[2::2]))
 
 
 def test_shards_are_rebuilt_only_when_reports_change(site, tmp_path):
@@ -223,8 +259,8 @@ def test_shards_are_rebuilt_only_when_reports_change(site, tmp_path):
 
     smaller = make_site(specs=[s for s in __import__("search_fixtures").SPECS if s[0] != "wutitle-2021"])
     static_search.write_static_search(smaller, SiteConfig(), tmp_path / "out3", work_dir=work)
-    docs = json.loads((tmp_path / "out3" / static_search.BUNDLE_DIR / "0" / "docs.json").read_bytes())
-    assert "wutitle-2021" not in docs["id"] and len(docs["id"]) == len(site.entries) - 1
+    ids = json.loads((tmp_path / "out3" / static_search.BUNDLE_DIR / "0" / "ids-0.json").read_bytes())
+    assert "wutitle-2021" not in ids and len(ids) == len(site.entries) - 1
 
 
 def _tree_of_fresh_build(site, out: Path) -> dict[str, bytes]:
@@ -239,13 +275,13 @@ def _pages(site, work):
 def test_static_search_pages_for_write_site(site, tmp_path):
     pages = list(_pages(site, tmp_path / "work"))
     paths = [p.path for p in pages]
-    assert "search/index/0/docs.json" in paths and static_search.CHAR_MAP_PATH in paths
+    assert "search/index/0/ids-0.json" in paths and static_search.CHAR_MAP_PATH in paths
     assert len(paths) == len(set(paths))
     again = {p.path: p.fingerprint for p in _pages(site, tmp_path / "work")}
     assert again == {p.path: p.fingerprint for p in pages}
     by_path = {p.path: p for p in pages}
-    assert by_path["search/index/0/docs.json"].produce() == \
-        (tmp_path / "work" / "bundles" / "0" / "docs.json").read_bytes()
+    assert by_path["search/index/0/ids-0.json"].produce() == \
+        (tmp_path / "work" / "bundles" / "0" / "ids-0.json").read_bytes()
     assert [s["name"] for s in json.loads(by_path[static_search.META_PATH].produce())["shards"]] == ["0"]
 
 
