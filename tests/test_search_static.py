@@ -6,6 +6,8 @@ from __future__ import annotations
 import functools
 import http.server
 import json
+import random
+import re
 import shutil
 import threading
 from pathlib import Path
@@ -111,6 +113,34 @@ def test_judged_queries_agree_across_static_whoosh_and_truth(page, site, whoosh_
         assert len(found) == len(set(found)), query
         whoosh = {h.id for h in si.search(whoosh_dir, query, limit=None).hits}
         assert set(found) == whoosh == truth(site, query), (query, note)
+
+
+def test_phrases_cut_from_the_reports_find_exactly_the_reports_holding_them(page, site):
+    """Han phrases of 2 to 16 characters cut at random from the texts: the static search
+    (which leaves out the bigrams implied by their neighbours) finds exactly the truth."""
+    rng = random.Random(7)
+    runs = [run for e in site.entries for run in re.findall(r"[\u4e00-\u9fff]{2,}", e.report.text)]
+    for _ in range(60):
+        run = rng.choice(runs)
+        size = rng.randint(2, min(16, len(run)))
+        start = rng.randrange(len(run) - size + 1)
+        query = run[start:start + size]
+        assert set(static_ids(page, query)) == truth(site, query), query
+
+
+def test_a_left_out_bigram_is_implied_by_the_two_kept_around_it(page):
+    for query in ["营商环境", "深入贯彻习近平法治思想", "放管服", "2023年度工作", "gdp增长率", "镇", "一二三四五六七"]:
+        for clause in page.evaluate("q => window.siteSearch.parseQuery(q)", query):
+            tokens = clause["tokens"]
+            kept = dict(page.evaluate("t => window.siteSearch.neededTokens(t)", tokens))
+            assert 0 in kept and len(tokens) - 1 in kept and all(kept[i] == tokens[i] for i in kept), query
+            for i in set(range(len(tokens))) - set(kept):
+                before, here, after = tokens[i - 1], tokens[i], tokens[i + 1]
+                assert i - 1 in kept and i + 1 in kept, (query, i)
+                assert all(len(t) == 2 and tokenizer.is_han(t[0]) and tokenizer.is_han(t[1]) for t in (before, here, after))
+                assert before[1] == here[0] and here[1] == after[0], (query, i)
+            if len(tokens) > 3 and all(len(t) == 2 for t in tokens):
+                assert len(kept) < len(tokens)  # a long phrase fetches fewer buckets
 
 
 def test_traditional_queries_find_the_same_reports(page):
