@@ -103,7 +103,8 @@ def write_site(pages: Iterable[Page | Carried], output_dir: Path, state_dir: Pat
     holds nothing is touched; at the first difference the standby is taken as the stage
     and caught up, and the rest are staged. A build in which every page matches leaves
     output/ alone. A process that writes again and again passes a `cache` dict, where the
-    manifests it wrote are kept (used again while their files are unchanged)."""
+    manifests it read or wrote are kept (used again while their files are unchanged).
+    A Carried group is taken on the previous manifest's word: its files are not stat-ed."""
     cache = {} if cache is None else cache
     recover(output_dir)
     state_dir.mkdir(parents=True, exist_ok=True)
