@@ -133,11 +133,11 @@ def shard_files(documents: Iterable[Document], vocabulary: dict[str, int]) -> di
                for n, d in enumerate(documents) for name, value in zip(FILTERS, (d.year, d.place, d.level)) if value]
     starting = [(n, CHAR + t[0]) for t, n in vocabulary.items() if t[0] not in (CHAR, FILTER) and tokenizer.is_han(t[0])]
     starting = [(n, vocabulary.setdefault(key, len(vocabulary))) for n, key in starting]
-    first = np.full(len(vocabulary) + 1, -1, dtype=np.int64)  # token number -> its CHAR key's (the last slot: gaps)
+    char_of = np.full(len(vocabulary) + 1, -1, dtype=np.int64)  # token number -> its CHAR key's (the last slot: gaps)
     if starting:
-        first[[n for n, _ in starting]] = [k for _, k in starting]
+        char_of[[n for n, _ in starting]] = [k for _, k in starting]
     token_of = {n: t for t, n in vocabulary.items()}
-    tokens = np.concatenate([numbers, first[numbers], np.array([k for _, k in filters], dtype=np.int64)])
+    tokens = np.concatenate([numbers, char_of[numbers], np.array([k for _, k in filters], dtype=np.int64)])
     doc = np.concatenate([doc, doc, np.array([n for n, _ in filters], dtype=np.int64)])
     position = np.concatenate([position, position, np.zeros(len(filters), dtype=np.int64)])
     keep = tokens >= 0
