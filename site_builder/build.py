@@ -8,6 +8,7 @@ reported. Warnings are published with the site, and fail the build only with str
 """
 from __future__ import annotations
 
+import shutil
 import time
 from contextlib import contextmanager
 from functools import partial
@@ -27,6 +28,8 @@ from .static_search import (BUNDLE_DIR, CHAR_MAP_PATH, build_bundle, ready_stati
                             static_search_pages)
 
 SEARCH_WORK = "static-search"  # the state dir's folder of built static search shards
+# What earlier versions kept in the state dir and nothing reads any more.
+LEGACY_STATE = ("pagefind", "manifest.json", "standby.json", "parse/stat-memo.pickle")
 from .render import RenderMemo, Sources, make_environment, render_site
 from .write import UnsafePath, WriteStats, write_site
 
@@ -85,6 +88,7 @@ def build(content_dir: Path, output_dir: Path, config_path: Path | None = None,
 
     if not _passes(problems, strict):
         return BuildResult(problems, False, len(summaries), 0, 0, clock.laps)
+    _drop_legacy_state(state)
     try:
         stats, stale = _publish(site, config, content_dir, output_dir, state, clock, search_now, warm)
     except UnsafePath as exc:  # two pages on one path, or a path leaving output/: nothing written
@@ -131,6 +135,15 @@ def refresh_static_search(site: Site, output_dir: Path) -> None:
     build publishes it."""
     state = state_dir(output_dir)
     build_bundle(site, state / SEARCH_WORK, partial(parse_cache.load_report, state / "parse"), background=True)
+
+
+def _drop_legacy_state(state: Path) -> None:
+    for rel in LEGACY_STATE:
+        path = state / rel
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
 
 
 def _passes(problems: tuple[Problem, ...], strict: bool) -> bool:

@@ -131,6 +131,20 @@ def test_deferred_static_search_keeps_the_last_bundle_until_refreshed(tmp_path: 
         p: b for p, b in tree(fresh).items() if p.startswith("search/")}
 
 
+def test_state_left_by_earlier_versions_is_removed(tmp_path: Path, small_archive: Path):
+    out = tmp_path / "output"
+    assert build(small_archive, out).ok
+    state = state_dir(out)
+    (state / "pagefind" / "bundles" / "0").mkdir(parents=True)
+    (state / "pagefind" / "bundles" / "0" / "pagefind.js").write_text("old", encoding="utf-8")
+    for rel in ("manifest.json", "standby.json", "parse/stat-memo.pickle"):
+        (state / rel).write_bytes(b"old")
+    assert build(small_archive, out).ok
+    assert not any((state / rel).exists() for rel in ("pagefind", "manifest.json", "standby.json",
+                                                       "parse/stat-memo.pickle"))
+    assert (state / "manifest.pickle").is_file() and (state / SEARCH_WORK).is_dir()
+
+
 def test_unchanged_reports_are_neither_reparsed_nor_rerendered(tmp_path: Path, small_archive: Path):
     out = tmp_path / "output"
     assert build(small_archive, out).ok
