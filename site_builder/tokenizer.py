@@ -18,7 +18,8 @@ sequential (0, 1, 2, ...):
 A query term is streamed the same way, minus its covered tail, and matched as a phrase of
 consecutive tokens. A query without a separator therefore matches exactly the texts that
 contain it as a substring (digit and Latin runs match whole). One Han character alone is
-matched against the character field (Whoosh) or as a prefix (the static index).
+matched as a prefix of the stream's tokens (Whoosh) or by its character key (the static
+index).
 
 Words (jieba, with a domain dictionary) only rank results: they never decide a match.
 """
@@ -143,33 +144,15 @@ def runs(normalized: str) -> list[Run]:
 
 
 def stream(normalized: str) -> list[str | None]:
-    """The token at each position of a normalised text; None marks a gap."""
-    return _stream(normalized)[0]
-
-
-def stream_with_gaps(normalized: str, display: str | None = None
-                     ) -> tuple[list[str | None], list[tuple[int, str]]]:
-    """The stream and, for each gap (None in it), its position and the text it stands
-    for ("，"), taken from `display` (the text before normalisation) when it has the
-    same length."""
-    if display is None or len(display) != len(normalized):
-        display = normalized
-    tokens, gaps = _stream(normalized)
-    return tokens, [(index, display[start:end]) for index, start, end in gaps]
-
-
-def _stream(normalized: str) -> tuple[list[str | None], list[tuple[int, int, int]]]:
-    """The stream (None at gaps) and, for each gap, (its position, start, end in the
-    text). Every report goes through here for both search indexes: one pass of the run
-    pattern, no object per run."""
+    """The token at each position of a normalised text; None marks a gap. Every report
+    goes through here for both search indexes: one pass of the run pattern, no object
+    per run."""
     tokens: list[str | None] = []
-    gaps: list[tuple[int, int, int]] = []
     previous = None
     for match in _RUN_RE.finditer(normalized):
         kind, text = match.lastgroup, match.group()
         if kind == "g":
             if tokens:
-                gaps.append((len(tokens), match.start(), match.end()))
                 tokens.append(None)
         elif kind == "h":
             if previous == "d" or previous == "a":  # a Han run right after a word: its first character alone too
@@ -180,8 +163,7 @@ def _stream(normalized: str) -> tuple[list[str | None], list[tuple[int, int, int
         previous = kind
     while tokens and tokens[-1] is None:
         tokens.pop()
-        gaps.pop()
-    return tokens, gaps
+    return tokens
 
 
 # --- queries ---------------------------------------------------------------------------
