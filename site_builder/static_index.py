@@ -231,30 +231,51 @@ def meta_json(shards: list[tuple[str, list[dict]]]) -> bytes:
                   "filters": {k: dict(sorted(v.items())) for k, v in filters.items()}})
 
 
-def decode_bucket(data: bytes) -> dict[str, list[tuple[int, list[int]]]]:
-    """The postings in a bucket file (what search.js reads; used by tests)."""
-    i = 0
+class _Reader:
+    """Varints and bytes read one after another from a file's data."""
 
-    def read() -> int:
-        nonlocal i
+    def __init__(self, data: bytes):
+        self.data, self.at = data, 0
+
+    def varint(self) -> int:
         value = shift = 0
         while True:
-            byte = data[i]
-            i += 1
+            byte = self.data[self.at]
+            self.at += 1
             value |= (byte & 0x7F) << shift
             shift += 7
             if byte < 0x80:
                 return value
 
+    def bytes(self, size: int) -> bytes:
+        self.at += size
+        return self.data[self.at - size:self.at]
+
+    def done(self) -> bool:
+        return self.at == len(self.data)
+
+
+def decode_docs(data: bytes) -> list[tuple[int, int]]:
+    """docs.bin as (stream length, title length) per report (what search.js reads; used
+    by tests)."""
+    reader = _Reader(data)
+    docs = [(reader.varint(), reader.varint()) for _ in range(reader.varint())]
+    if not reader.done():
+        raise ValueError("bytes after the last report")
+    return docs
+
+
+def decode_bucket(data: bytes) -> dict[str, list[tuple[int, list[int]]]]:
+    """The postings in a bucket file (what search.js reads; used by tests)."""
+    reader = _Reader(data)
+    read = reader.varint
     directory = []
     for _ in range(read()):
-        size = read()
-        token = data[i:i + size].decode("utf-8")
-        i += size
+        token = reader.bytes(read()).decode("utf-8")
         directory.append((token, read(), read()))
     out: dict[str, list[tuple[int, list[int]]]] = {}
     for token, documents, size in directory:
-        end, docs, number = i + size, [], 0
+        end, docs, number = reader.at + size, [], 0
         for _ in range(documents):
             number += read()
             at, position = [], 0
@@ -262,10 +283,10 @@ def decode_bucket(data: bytes) -> dict[str, list[tuple[int, list[int]]]]:
                 position += read()
                 at.append(position)
             docs.append((number, at))
-        if i != end:
+        if reader.at != end:
             raise ValueError(f"the postings of {token!r} do not end where the directory says")
         out[token] = docs
-    if i != len(data):
+    if not reader.done():
         raise ValueError("bytes after the last postings")
     return out
 

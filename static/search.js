@@ -136,28 +136,30 @@
       .then(function (bucket) { return bucket.postings(key); });
   }
 
+  /* Varints and bytes read one after another from a file (static_index._Reader). */
+  function reader(buffer) {
+    var data = new Uint8Array(buffer), r = { at: 0 };
+    r.varint = function () {
+      var value = 0, shift = 0, byte;
+      do { byte = data[r.at++]; value += (byte & 0x7f) * Math.pow(2, shift); shift += 7; } while (byte >= 0x80);
+      return value;
+    };
+    r.text = function (size) { r.at += size; return decoder.decode(data.subarray(r.at - size, r.at)); };
+    return r;
+  }
+
   /* A bucket file: its directory, and each token's postings decoded on first use:
      postings(token) -> [[document, [positions]], ...] ([] for a token not there). */
   function parseBucket(buffer) {
-    var data = new Uint8Array(buffer), i = 0, directory = new Map();
-    function read() {
-      var value = 0, shift = 0, byte;
-      do { byte = data[i++]; value += (byte & 0x7f) * Math.pow(2, shift); shift += 7; } while (byte >= 0x80);
-      return value;
-    }
-    var entries = [];
-    for (var t = read(); t > 0; t--) {
-      var size = read(), token = decoder.decode(data.subarray(i, i + size));
-      i += size;
-      entries.push([token, read(), read()]);
-    }
-    entries.forEach(function (e) { directory.set(e[0], { docs: e[1], at: i, decoded: null }); i += e[2]; });
+    var r = reader(buffer), read = r.varint, directory = new Map(), entries = [];
+    for (var t = read(); t > 0; t--) entries.push([r.text(read()), read(), read()]);
+    entries.forEach(function (e) { directory.set(e[0], { docs: e[1], at: r.at, decoded: null }); r.at += e[2]; });
     function postings(token) {
       var entry = directory.get(token);
       if (!entry) return [];
       if (!entry.decoded) {
         var docs = [], doc = 0;
-        i = entry.at;
+        r.at = entry.at;
         for (var d = entry.docs; d > 0; d--) {
           doc += read();
           var positions = [], position = 0;
@@ -173,12 +175,7 @@
 
   /* docs.bin: the length of each report's stream and of its title's. */
   function parseDocs(buffer) {
-    var data = new Uint8Array(buffer), i = 0;
-    function read() {
-      var value = 0, shift = 0, byte;
-      do { byte = data[i++]; value += (byte & 0x7f) * Math.pow(2, shift); shift += 7; } while (byte >= 0x80);
-      return value;
-    }
+    var read = reader(buffer).varint;
     var count = read(), length = new Array(count), title = new Array(count);
     for (var d = 0; d < count; d++) { length[d] = read(); title[d] = read(); }
     return { length: length, title: title };

@@ -228,7 +228,7 @@ def test_the_index_holds_each_report_stream(site, tmp_path, monkeypatch):
         assert sorted(p.name for p in here.iterdir()) == static_index.file_names(shard["reports"])
         ids = [i for n in range(-(-shard["reports"] // static_index.IDS_PER_FILE))
                for i in json.loads((here / static_index.ids_name(n)).read_bytes())]
-        docs = _docs(here / "docs.bin")
+        docs = static_index.decode_docs((here / "docs.bin").read_bytes())
         assert len(ids) == len(docs) == shard["reports"]
         streams = [[None] * length for length, _ in docs]
         lengths.update(zip(ids, docs))
@@ -258,22 +258,6 @@ def test_the_index_holds_each_report_stream(site, tmp_path, monkeypatch):
         assert chars[entry.id] == starting, entry.id
         assert filters[entry.id] == {f"{k}={v}" for k, v in zip(("year", "place", "level"),
                                                                   (r.year and str(r.year), r.place, r.level)) if v}
-
-
-def _docs(path: Path) -> list[tuple[int, int]]:
-    """docs.bin: (stream length, title length) per report."""
-    data, i, values = path.read_bytes(), 0, []
-    while i < len(data):
-        value = shift = 0
-        while True:
-            byte = data[i]
-            i += 1
-            value |= (byte & 0x7F) << shift
-            shift += 7
-            if byte < 0x80:
-                break
-        values.append(value)
-    return list(zip(values[1::2], values[2::2]))
 
 
 def test_shards_are_rebuilt_only_when_reports_change(site, tmp_path):
