@@ -26,12 +26,12 @@ from .model import Problem, Site
 from .search_update import updating_index
 from .static_search import (BUNDLE_DIR, CHAR_MAP_PATH, build_bundle, ready_static_search_pages,
                             static_search_pages)
+from .render import RenderMemo, Sources, make_environment, render_site
+from .write import UnsafePath, WriteStats, write_site
 
 SEARCH_WORK = "static-search"  # the state dir's folder of built static search shards
 # What earlier versions kept in the state dir and nothing reads any more.
 LEGACY_STATE = ("pagefind", "manifest.json", "standby.json", "parse/stat-memo.pickle")
-from .render import RenderMemo, Sources, make_environment, render_site
-from .write import UnsafePath, WriteStats, write_site
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,10 +49,10 @@ class BuildResult:
 @dataclass(frozen=True)
 class Warm:
     """What a process that builds again and again (the preview server) keeps in memory
-    between builds: the parse memo, page fingerprints and data rows, the manifests it
-    wrote, the Whoosh segments' id columns, the compiled templates. Each entry is keyed by all its value is made from (a
-    manifest by its file's identity; a template is reloaded when its file changes), so a
-    failed or interrupted build leaves nothing stale."""
+    between builds: the parse memo, page fingerprints and data rows, the manifests it read
+    or wrote, the Whoosh segments' id columns, the compiled templates. Each entry is keyed
+    by all its value is made from (a manifest by its file's identity; a template is
+    reloaded when its file changes), so a failed or interrupted build leaves nothing stale."""
 
     parse: dict = field(default_factory=dict)
     render: RenderMemo = field(default_factory=RenderMemo)

@@ -216,17 +216,17 @@ def _varints(values: np.ndarray) -> tuple[bytes, np.ndarray]:
     return out.tobytes(), offsets
 
 
-def meta_json(shards: list[tuple[str, list[dict]]]) -> bytes:
-    """meta.json from (shard name, its reports' filter values) pairs."""
-    filters: dict[str, dict[str, int]] = {"year": {}, "place": {}, "level": {}}
+def meta_json(shards: list[tuple[str, list[tuple[str, str, str]]]]) -> bytes:
+    """meta.json from (shard name, each report's FILTERS values) pairs."""
+    filters: dict[str, dict[str, int]] = {name: {} for name in FILTERS}
     listed, total = [], 0
     for name, values in shards:
         listed.append({"name": name, "reports": len(values), "buckets": bucket_count(len(values))})
         total += len(values)
         for doc in values:
-            for key, counts in filters.items():
-                if doc[key]:
-                    counts[doc[key]] = counts.get(doc[key], 0) + 1
+            for key, value in zip(FILTERS, doc):
+                if value:
+                    filters[key][value] = filters[key].get(value, 0) + 1
     return _json({"format": FORMAT, "reports": total, "shards": listed,
                   "filters": {k: dict(sorted(v.items())) for k, v in filters.items()}})
 

@@ -89,6 +89,7 @@ class Bundle:
     shard: str
     path: Path  # the shard's built files
     digest: str  # of the entries they were built from
+    entries: tuple[Entry, ...]
 
 
 def build_bundle(site: Site, work: Path, report_of: ReportOf | None = None,
@@ -102,7 +103,7 @@ def build_bundle(site: Site, work: Path, report_of: ReportOf | None = None,
         groups = shards(site)
         _keep_only(work / "bundles", {f"{name}{suffix}" for name in groups for suffix in ("", ".digest", ".streams")})
         bundles = _bundles(work, groups)
-        stale = [(b, groups[b.shard], report_of) for b in bundles if not _ready(b)]
+        stale = [(b, report_of) for b in bundles if not _ready(b)]
         if len(stale) > 1 or background:
             workers = min(len(stale), os.cpu_count() or 1)
             initializer = (os.nice, (BACKGROUND_NICENESS,)) if background else (None, ())
@@ -114,31 +115,33 @@ def build_bundle(site: Site, work: Path, report_of: ReportOf | None = None,
 
 
 def _bundles(work: Path, groups: dict[str, tuple[Entry, ...]]) -> tuple[Bundle, ...]:
-    return tuple(Bundle(name, work / "bundles" / name, entries_digest(entries))
+    return tuple(Bundle(name, work / "bundles" / name, entries_digest(entries), entries)
                  for name, entries in groups.items())
 
 
-def _build_shard(job: tuple[Bundle, tuple[Entry, ...], ReportOf | None]) -> None:
+def _build_shard(job: tuple[Bundle, ReportOf | None]) -> None:
     """Build a shard's files; reports streamed by an earlier build of the shard are taken
     from its stream cache (<work>/bundles/<shard>.streams), so an edit streams one report."""
-    bundle, entries, report_of = job
+    bundle, report_of = job
+    entries = bundle.entries
     _stamp(bundle).unlink(missing_ok=True)
     if bundle.path.exists():
         shutil.rmtree(bundle.path)
     streams = bundle.path.with_name(bundle.shard + ".streams")
     vocabulary, cached = _read_streams(streams)
-    documents = []
+    documents, kept = [], {}
     for entry in entries:
         key = fingerprint(entry)
         known = cached.get(entry.id)
         if known is not None and known[0] == key:
-            documents.append(static_index.Document(entry.id, *_filter_values(entry), *known[1:]))
+            document = static_index.Document(entry.id, *_filter_values(entry), *known[1:])
         else:
             r = full_report(entry, report_of)
-            documents.append(static_index.document(entry.id, r.title, r.text, _filter_values(entry), vocabulary))
+            document = static_index.document(entry.id, r.title, r.text, _filter_values(entry), vocabulary)
+        documents.append(document)
+        kept[entry.id] = (key, document.title_length, document.numbers)
     files = static_index.shard_files(documents, vocabulary)
-    _write_streams(streams, vocabulary, {e.id: (fingerprint(e), d.title_length, d.numbers)
-                                         for e, d in zip(entries, documents)})
+    _write_streams(streams, vocabulary, kept)
     building = bundle.path.with_name(bundle.shard + ".building")
     if building.exists():
         shutil.rmtree(building)
@@ -182,7 +185,7 @@ def _write_streams(path: Path, vocabulary: dict[str, int], docs: dict[str, tuple
 
 
 def _filter_values(entry: Entry) -> tuple[str, str, str]:
-    """(year, place, level) as the index shows and filters them, "" when unknown."""
+    """The values of static_index.FILTERS (year, place, level), "" when unknown."""
     r = entry.report
     return (str(r.year) if r.year is not None else "", r.place or "", r.level or "")
 
@@ -207,7 +210,7 @@ def static_search_pages(site: Site, work_dir: Path, report_of: ReportOf | None =
     (built in `work_dir`, a folder of the build's state dir), meta.json and the character
     map. A shard file's fingerprint is its bundle's digest, so an unchanged shard is not
     read again."""
-    return _bundle_pages(site, build_bundle(site, Path(work_dir), report_of))
+    return _bundle_pages(build_bundle(site, Path(work_dir), report_of))
 
 
 @contextmanager
@@ -223,23 +226,21 @@ def ready_static_search_pages(site: Site, work_dir: Path) -> Iterator[list | Non
             return
         bundles = _bundles(work, shards(site))
         ready = all(map(_ready, bundles))
-        yield _bundle_pages(site, bundles) if ready else None
+        yield _bundle_pages(bundles) if ready else None
 
 
-def _bundle_pages(site: Site, bundles: tuple[Bundle, ...]) -> list:
+def _bundle_pages(bundles: tuple[Bundle, ...]) -> list:
     """Each shard's files as one write.Carried (its file names follow from its number of
     reports; a file's fingerprint is the shard's digest, so an unchanged shard is neither
     read nor looked at), then meta.json and the character map."""
     from .write import Carried, Page
 
-    groups = shards(site)
     pages: list = []
     for bundle in bundles:
-        rels = [f"{BUNDLE_DIR}/{bundle.shard}/{name}" for name in static_index.file_names(len(groups[bundle.shard]))]
+        rels = [f"{BUNDLE_DIR}/{bundle.shard}/{name}" for name in static_index.file_names(len(bundle.entries))]
         pages.append(Carried(tuple((rel, f"{bundle.digest}:{rel}") for rel in rels),
                              partial(_shard_pages, bundle, tuple(rels))))
-    meta = static_index.meta_json([(b.shard, [dict(zip(("year", "place", "level"), _filter_values(e)))
-                                              for e in groups[b.shard]]) for b in bundles])
+    meta = static_index.meta_json([(b.shard, [_filter_values(e) for e in b.entries]) for b in bundles])
     for rel, data in ((META_PATH, meta), (CHAR_MAP_PATH, char_map_js().encode("utf-8"))):
         pages.append(Page(rel, hashlib.sha256(data).hexdigest(), lambda data=data: data))
     return pages
