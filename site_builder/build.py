@@ -30,6 +30,7 @@ from .render import RenderMemo, Sources, make_environment, render_site
 from .write import UnsafePath, WriteStats, write_site
 
 SEARCH_WORK = "static-search"  # the state dir's folder of built static search shards
+RENDER_MEMO = "render-memo.pickle"  # in the state dir: see render.RenderMemo
 # What earlier versions kept in the state dir and nothing reads any more.
 LEGACY_STATE = ("pagefind", "manifest.json", "standby.json", "parse/stat-memo.pickle")
 
@@ -49,10 +50,11 @@ class BuildResult:
 @dataclass(frozen=True)
 class Warm:
     """What a process that builds again and again (the preview server) keeps in memory
-    between builds: the parse memo, page fingerprints and data rows, the manifests it read
-    or wrote, the Whoosh segments' id columns, the compiled templates. Each entry is keyed
-    by all its value is made from (a manifest by its file's identity; a template is
-    reloaded when its file changes), so a failed or interrupted build leaves nothing stale."""
+    between builds: the parse memo, the render memo (read from the state dir by the first
+    build, never written back), the manifests it read or wrote, the Whoosh segments' id
+    columns, the compiled templates. Each entry is keyed by all its value is made from (a
+    manifest by its file's identity; a template is reloaded when its file changes), so a
+    failed or interrupted build leaves nothing stale."""
 
     parse: dict = field(default_factory=dict)
     render: RenderMemo = field(default_factory=RenderMemo)
@@ -101,6 +103,8 @@ def build(content_dir: Path, output_dir: Path, config_path: Path | None = None,
 def _publish(site: Site, config: SiteConfig, content_dir: Path, output_dir: Path, state: Path,
              clock: "_Clock", search_now: bool, warm: Warm | None) -> tuple[WriteStats, bool]:
     env = warm.templates if warm else make_environment()
+    memo = warm.render if warm else RenderMemo()
+    memo.load(state / RENDER_MEMO)
     sources = Sources(
         report=partial(parse_cache.load_report, state / "parse"),  # pickles: indexing workers use it
         original=lambda rel: (content_dir / rel).read_bytes(),
@@ -110,8 +114,10 @@ def _publish(site: Site, config: SiteConfig, content_dir: Path, output_dir: Path
     with (updating_index(site, state / "whoosh", sources.report, warm.search if warm else None),
           _static_search_files(site, state, sources.report, search_now) as (files, keep)):
         clock.lap("static search")
-        stats = write_site(chain(render_site(site, config, env, sources, warm.render if warm else None), files),
+        stats = write_site(chain(render_site(site, config, env, sources, memo), files),
                            output_dir, state, keep, warm.write if warm else None)
+        if warm is None:  # a process that builds again keeps its memo in memory
+            memo.save(state / RENDER_MEMO)
         clock.lap("render+write")
     clock.lap("whoosh (rest)")
     return stats, bool(keep)

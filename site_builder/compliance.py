@@ -15,7 +15,6 @@ from markupsafe import Markup
 
 from .model import PARTS, Entry, Site, Summary
 
-PLACEHOLDER_FLAGS = ("placeholder", "template")
 
 
 def on_time(report: Summary) -> bool | None:
@@ -64,19 +63,19 @@ class Row:
 
 def row(entry: Entry) -> Row:
     r = entry.report
+    flags = r.flags
     return Row(entry.id, entry.place_key, r.title, r.level, r.published, on_time(r), r.parts,
-               any(f in r.flags for f in PLACEHOLDER_FLAGS), "spam-removed" in r.flags)
+               "placeholder" in flags or "template" in flags, "spam-removed" in flags)
 
 
-def year_stats(site: Site) -> tuple[YearStats, ...]:
-    """One YearStats per report year, newest first."""
-    by_year: dict[int, list[Entry]] = defaultdict(list)
+def year_stats(site: Site, by_year: dict[int, tuple[Row, ...]] | None = None) -> tuple[YearStats, ...]:
+    """One YearStats per report year, newest first; `by_year`: rows_by_year(site), if the
+    caller has it already."""
+    if by_year is None:
+        by_year = rows_by_year(site)
     first_year: dict[str, int] = {}
-    for entry in site.entries:
-        year = entry.report.year
-        if year is not None:
-            by_year[year].append(entry)
-            first_year[entry.place_key] = min(year, first_year.get(entry.place_key, year))
+    for year in sorted(by_year, reverse=True):
+        first_year.update((r.place_key, year) for r in by_year[year])
     places_by_first: dict[int, list[str]] = defaultdict(list)
     for key, year in first_year.items():
         places_by_first[year].append(key)
@@ -84,9 +83,8 @@ def year_stats(site: Site) -> tuple[YearStats, ...]:
     stats = []
     seen: set[str] = set()  # places with a report in an earlier year
     for year in sorted(by_year):
-        entries = by_year[year]
-        here = {e.place_key for e in entries}
-        rows = [row(e) for e in entries]
+        rows = by_year[year]
+        here = {r.place_key for r in rows}
         stats.append(YearStats(
             year=year,
             reports=len(rows),

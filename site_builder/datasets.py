@@ -13,7 +13,7 @@ import json
 
 from . import compliance, urls
 from .config import SiteConfig
-from .model import FLAGS, Entry, Site, entry_inputs
+from .model import FLAGS, Entry, Site
 
 FIELDS = (
     "id", "title", "title_derived", "place", "level", "region", "year", "published", "written",
@@ -74,14 +74,15 @@ def record(entry: Entry, config: SiteConfig) -> dict:
     }
 
 
-def reports_json(site: Site, config: SiteConfig, memo: dict | None = None) -> bytes:
+def reports_json(site: Site, config: SiteConfig, lines: list[str] | None = None) -> bytes:
     """The archive as one JSON document, one report per line (compact, so the C encoder
-    writes it: the indenting encoder took seconds at 10,000 reports). `memo` keeps each
-    report's line between builds of one process (see _rows)."""
+    writes it: the indenting encoder took seconds at 10,000 reports). `lines`: each
+    entry's json_line, when the caller has them already (rendering remembers them)."""
     head = {"site": config.site_name, "count": len(site.entries), "fields": FIELD_NOTES, "flags": FLAGS}
     text = json.dumps(head, ensure_ascii=False, sort_keys=True, indent=1)
-    rows = ",\n".join(_rows(site, config, "json", memo))
-    return (text[:-2] + ',\n "reports": [\n' + rows + "\n ]\n}\n").encode("utf-8")
+    if lines is None:
+        lines = [json_line(e, config) for e in site.entries]
+    return (text[:-2] + ',\n "reports": [\n' + ",\n".join(lines) + "\n ]\n}\n").encode("utf-8")
 
 
 def csv_cell(value) -> str:
@@ -98,10 +99,11 @@ def csv_cell(value) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
-def reports_csv(site: Site, config: SiteConfig, memo: dict | None = None) -> bytes:
-    """The archive as CSV, one line per report (`memo`: see _rows)."""
-    lines = [_csv_line(FIELDS), *_rows(site, config, "csv", memo)]
-    return b"\xef\xbb\xbf" + "".join(lines).encode("utf-8")
+def reports_csv(site: Site, config: SiteConfig, lines: list[str] | None = None) -> bytes:
+    """The archive as CSV, one line per report (`lines`: each entry's csv_line)."""
+    if lines is None:
+        lines = [csv_line(e, config) for e in site.entries]
+    return b"\xef\xbb\xbf" + "".join([_csv_line(FIELDS), *lines]).encode("utf-8")
 
 
 def _csv_line(cells) -> str:
@@ -110,29 +112,18 @@ def _csv_line(cells) -> str:
     return buffer.getvalue()
 
 
-def _rows(site: Site, config: SiteConfig, kind: str, memo: dict | None) -> list[str]:
-    """Each entry's JSON or CSV line. With a memo (the preview server keeps one per kind),
-    a line is made again only when the entry or the config differs: the key is all a line
-    is made from, so a remembered line is never stale. The memo then holds this site's
-    lines only (under this config)."""
-    if memo is None:
-        return [_row(e, config, kind) for e in site.entries]
-    known = memo.get(config, {})
-    fresh = {}
-    for entry in site.entries:
-        key = entry_inputs(entry)
-        row = known.get(key)
-        fresh[key] = row if row is not None else _row(entry, config, kind)
-    memo.clear()
-    memo[config] = fresh
-    return list(fresh.values())
+def json_line(entry: Entry, config: SiteConfig) -> str:
+    """An entry's line in reports.json."""
+    return json.dumps(record(entry, config), ensure_ascii=False, sort_keys=True)
 
 
-def _row(entry: Entry, config: SiteConfig, kind: str) -> str:
+def csv_line(entry: Entry, config: SiteConfig) -> str:
+    """An entry's line in reports.csv."""
     data = record(entry, config)
-    if kind == "json":
-        return json.dumps(data, ensure_ascii=False, sort_keys=True)
     return _csv_line([csv_cell(data[name]) for name in FIELDS])
+
+
+LINE_MAKERS = {"json": json_line, "csv": csv_line}
 
 
 def robots_txt(config: SiteConfig) -> bytes:

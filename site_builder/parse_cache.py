@@ -14,7 +14,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
-import pickle
 import time
 from concurrent.futures import ProcessPoolExecutor
 from functools import cache
@@ -23,6 +22,7 @@ from pathlib import Path
 from .load import MAX_BYTES, load_source, sidecar_path, sidecar_rel
 from .model import Problem, Report, Summary
 from .parse import parse_source
+from .state import load_pickle, store_pickle
 from .tokenizer import keywords
 
 PARALLEL_THRESHOLD = 64  # below this many misses a process pool costs more than it saves
@@ -38,7 +38,7 @@ def parse_files(content_dir: Path, rels: tuple[str, ...], cache_dir: Path, warm:
     and every problem found on the way. A process that builds again (the preview server)
     passes a `warm` dict: the memo is then kept there rather than read and written each
     time (the next build in another process re-checks what changed meanwhile)."""
-    memo = warm if warm else (_load_pickle(cache_dir / MEMO) or {})
+    memo = warm if warm else (load_pickle(cache_dir / MEMO) or {})
     version, now, root = parse_version(), time.time(), os.fspath(content_dir) + "/"
     fresh: dict[str, tuple] = {}
     results: list = [None] * len(rels)
@@ -69,7 +69,7 @@ def parse_files(content_dir: Path, rels: tuple[str, ...], cache_dir: Path, warm:
         warm.clear()
         warm.update(fresh)
     elif fresh.keys() != memo.keys() or any(fresh[rel][:2] != memo[rel][:2] for rel in fresh):
-        _store_pickle(cache_dir / MEMO, fresh)
+        store_pickle(cache_dir / MEMO, fresh)
         _prune(cache_dir, set(keys))
     summaries = tuple(s for s, _ in results if s is not None)
     problems = tuple(p for _, ps in results for p in ps)
@@ -142,7 +142,7 @@ def code_version() -> str:
 # to any of them invalidates every cached parse; a change elsewhere (templates, search,
 # the server) does not make the whole archive be parsed again.
 PARSE_MODULES = ("__init__", "clean", "config", "decode", "htmlpage", "load", "metadata", "model",
-                 "parse", "parse_cache", "sections", "similarity", "tokenizer")
+                 "parse", "parse_cache", "sections", "similarity", "state", "tokenizer")
 
 
 def parse_version() -> str:
@@ -173,24 +173,8 @@ def _cache_path(cache_dir: Path, key: str, kind: str) -> Path:
 
 
 def _read(cache_dir: Path, key: str, kind: str):
-    return _load_pickle(_cache_path(cache_dir, key, kind))
+    return load_pickle(_cache_path(cache_dir, key, kind))
 
 
 def _write(cache_dir: Path, key: str, kind: str, result) -> None:
-    _store_pickle(_cache_path(cache_dir, key, kind), result)
-
-
-def _load_pickle(path: Path):
-    try:
-        with open(path, "rb") as handle:
-            return pickle.load(handle)
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
-        return None
-
-
-def _store_pickle(path: Path, value) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    with open(tmp, "wb") as handle:
-        pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(tmp, path)
+    store_pickle(_cache_path(cache_dir, key, kind), result)

@@ -20,6 +20,7 @@ from . import compliance, datasets, urls
 from .config import SiteConfig
 from .decode import DecodeError, decode_bytes
 from .parse_cache import code_version
+from .state import load_pickle, store_pickle
 from .write import Carried, Page
 from .model import CHANGE_KINDS, FLAGS, PARTS, Entry, Place, Report, Site, entry_inputs
 
@@ -103,6 +104,7 @@ def render_site(site: Site, config: SiteConfig, env: jinja2.Environment, sources
     yield from page.data()
     yield from page.misc()
     yield from static_files()
+    page.forget_others()
 
 
 def static_files(static_dir: Path = STATIC_DIR) -> Iterator[Page]:
@@ -121,16 +123,58 @@ def design_version(config: SiteConfig) -> str:
     return digest.hexdigest()
 
 
-@dataclass(frozen=True)
-class RenderMemo:
-    """What rendering remembers between the builds of one process (the preview server).
-    Every entry is keyed by all its value is made from, so none is ever stale: at worst
-    it is not used."""
+MEMO_FORMAT = "render-memo 1"
 
-    fingerprints: dict = field(default_factory=dict)  # page path -> (design version, inputs, fingerprint)
+
+@dataclass
+class RenderMemo:
+    """What rendering remembers between builds: kept in memory by a process that builds
+    again and again (the preview server), in the state dir by the command line. Every
+    entry is keyed by all its value is made from, so none is ever stale: at worst it is
+    not used. It holds the current site's pages only (see forget_others)."""
+
+    fingerprints: dict = field(default_factory=dict)  # url -> (design version, inputs, fingerprint); not reports'
     reports: dict = field(default_factory=dict)  # entry id -> (design version, inputs, ((path, fingerprint), ...))
-    json_rows: dict = field(default_factory=dict)  # see datasets._rows
-    csv_rows: dict = field(default_factory=dict)
+    rows: dict = field(default_factory=dict)  # data file kind -> (config, {entry inputs: line})
+    changed: bool = False  # since it was loaded
+    loaded: bool = False
+
+    def load(self, path: Path) -> None:
+        """Take the memo stored at `path`, if any (once: a memo in use is never replaced)."""
+        if self.loaded:
+            return
+        self.loaded = True
+        stored = load_pickle(path)
+        if isinstance(stored, tuple) and len(stored) == 4 and stored[0] == MEMO_FORMAT:
+            self.fingerprints, self.reports, self.rows = stored[1:]
+
+    def save(self, path: Path) -> None:
+        if self.changed:
+            store_pickle(path, (MEMO_FORMAT, self.fingerprints, self.reports, self.rows))
+            self.changed = False
+
+    def lines(self, kind: str, config: SiteConfig, entries, make: Callable[[Entry, SiteConfig], str]) -> list[str]:
+        """Each entry's line of a data file: remembered ones where the entry and the config
+        are as they were; the memo then holds this site's lines only."""
+        old_config, known = self.rows.get(kind, (None, {}))
+        known = known if old_config == config else {}
+        fresh = {}
+        for entry in entries:
+            key = entry_inputs(entry)
+            line = known.get(key)
+            fresh[key] = line if line is not None else make(entry, config)
+        if fresh.keys() != known.keys():
+            self.changed = True
+        self.rows[kind] = (config, fresh)
+        return list(fresh.values())
+
+    def forget_others(self, urls: set[str], ids: set[str]) -> None:
+        """Drop what is not of these pages and reports (gone from the site)."""
+        for table, keep in ((self.fingerprints, urls), (self.reports, ids)):
+            gone = table.keys() - keep
+            for key in gone:
+                del table[key]
+            self.changed |= bool(gone)
 
 
 class _PageRenderer:
@@ -138,9 +182,10 @@ class _PageRenderer:
                  memo: RenderMemo | None):
         self.env, self.view, self.sources, self.version, self.memo = env, view, sources, version, memo
         self._inputs: dict[str, tuple] = {}
+        self._urls: set[str] = set()  # pages whose fingerprints were asked of the memo
 
     def _page(self, url: str, template: str, *, inputs, root: str | None = None,
-              lazy: dict | None = None, **context) -> Page:
+              lazy: dict | None = None, remember: bool = True, **context) -> Page:
         """A page from a template. `inputs`, hashed with the design version, stands for all the
         page shows (of the site; the config and the code are in the version): stating it is
         cheaper than rendering, and a test checks every kind of edit against a fresh build.
@@ -153,17 +198,21 @@ class _PageRenderer:
                 root=urls.root_prefix(url) if root is None else root, **context, **late,
             )
             return html.encode("utf-8")
-        return Page(urls.file_path(url), self._fingerprint(url, inputs), produce)
+        return Page(urls.file_path(url), self._fingerprint(url, inputs, remember), produce)
 
-    def _fingerprint(self, url: str, inputs) -> str:
-        known = self.memo.fingerprints if self.memo is not None else None
+    def _fingerprint(self, url: str, inputs, remember: bool = True) -> str:
+        """The digest of a page's inputs with the design version; remembered for pages
+        other than reports' (a report's are remembered as a whole by report_files)."""
+        known = self.memo.fingerprints if self.memo is not None and remember else None
         if known is not None:
+            self._urls.add(url)
             hit = known.get(url)
             if hit is not None and hit[0] == self.version and hit[1] == inputs:
                 return hit[2]
         fingerprint = hashlib.sha256(f"{self.version}\0{url}\0{inputs!r}".encode()).hexdigest()
         if known is not None:
             known[url] = (self.version, inputs, fingerprint)
+            self.memo.changed = True
         return fingerprint
 
     def _listed(self, entries) -> list[tuple]:
@@ -189,6 +238,7 @@ class _PageRenderer:
         pages = list(self.report(entry, inputs))
         if known is not None:
             known[entry.id] = (self.version, inputs, tuple((p.path, p.fingerprint) for p in pages))
+            self.memo.changed = True
         yield from pages
 
     def _report_inputs(self, entry: Entry) -> tuple:
@@ -210,14 +260,15 @@ class _PageRenderer:
         raw = functools.cache(lambda: self.sources.original(entry.report.source))
         described = inputs[0]
         yield self._page(
-            urls.report(entry.id), "report.html", inputs=inputs,
+            urls.report(entry.id), "report.html", inputs=inputs, remember=False,
             entry=entry, place=place, prev=prev, next=next_, similar=similar,
             lazy={"r": full, "change_counts": lambda: _count_kinds(full().changes)},
         )
-        yield self._page(urls.original(entry.id), "original.html", inputs=described, entry=entry,
+        yield self._page(urls.original(entry.id), "original.html", inputs=described, remember=False, entry=entry,
                          lazy={"r": full, "original_text": lambda: _decoded(raw())})
-        yield Page(urls.original_raw(entry.id), self._fingerprint(urls.original_raw(entry.id), entry.report.sha256), raw)
-        yield Page(urls.report_json(entry.id), self._fingerprint(urls.report_json(entry.id), described),
+        yield Page(urls.original_raw(entry.id), self._fingerprint(urls.original_raw(entry.id), entry.report.sha256, False),
+                   raw)
+        yield Page(urls.report_json(entry.id), self._fingerprint(urls.report_json(entry.id), described, False),
                    lambda: _json({"id": entry.id, "url": urls.report(entry.id), **full().to_json(),
                                   "keywords": list(entry.report.keywords),
                                   "similar": [{"id": i, "share": s} for i, s in entry.similar]}))
@@ -254,10 +305,10 @@ class _PageRenderer:
                              rows=shown, start=start, number=number, pages=pages, total=len(rows))
 
     def compliance(self):
-        stats = compliance.year_stats(self.view.site)
+        by_year = compliance.rows_by_year(self.view.site)
+        stats = compliance.year_stats(self.view.site, by_year)
         yield self._page(urls.compliance(), "compliance.html", inputs=stats, stats=stats,
                          charts=compliance.overview_charts(stats))
-        by_year = compliance.rows_by_year(self.view.site)
         for year in stats:
             rows = by_year[year.year]
             places = {key: self.view.place_of[key] for key in {r.place_key for r in rows} | set(year.absent)}
@@ -268,12 +319,10 @@ class _PageRenderer:
     def data(self):
         site, config = self.view.site, self.view.config
         yield self._page(urls.data(), "data.html", inputs=len(site.entries), fields=datasets.FIELD_NOTES)
-        memo, every = self.memo, self._listed(site.entries)
-        for kind, make, rows in (("json", datasets.reports_json, memo and memo.json_rows),
-                                 ("csv", datasets.reports_csv, memo and memo.csv_rows)):
+        every = self._listed(site.entries)
+        for kind, make in (("json", datasets.reports_json), ("csv", datasets.reports_csv)):
             url = urls.reports_dataset(kind)
-            yield Page(url, self._fingerprint(url, every),
-                       lambda make=make, rows=rows: make(site, config, rows))
+            yield Page(url, self._fingerprint(url, every), lambda kind=kind, make=make: make(site, config, self._lines(kind)))
         yield Page(urls.robots(), self._fingerprint(urls.robots(), ()), lambda: datasets.robots_txt(config))
 
     def misc(self):
@@ -291,6 +340,17 @@ class _PageRenderer:
         pages += [urls.place(p.slug) for p in site.places]
         pages += [urls.year(y) for y, _ in site.years] + ([urls.year(None)] if site.undated else [])
         yield self._page(urls.sitemap(), "sitemap.xml", inputs=pages, sitemap_urls=pages)
+
+    def _lines(self, kind: str) -> list[str]:
+        entries, config, make = self.view.site.entries, self.view.config, datasets.LINE_MAKERS[kind]
+        if self.memo is None:
+            return [make(entry, config) for entry in entries]
+        return self.memo.lines(kind, config, entries, make)
+
+    def forget_others(self) -> None:
+        """After the last page: the memo keeps this site's pages and reports only."""
+        if self.memo is not None:
+            self.memo.forget_others(self._urls, set(self.view.by_id))
 
     def _atom_id(self, url: str) -> str:
         """Atom ids must be absolute: the page's URL when base_url is set, else a tag URI."""

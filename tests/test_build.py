@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, SAMPLES, internal_links, report_text, tree, write_archive
-from site_builder.build import SEARCH_WORK, Warm, build, refresh_static_search, state_dir
+from site_builder import datasets
+from site_builder.build import RENDER_MEMO, SEARCH_WORK, Warm, build, refresh_static_search, state_dir
+from site_builder.render import RenderMemo
 
 
 def test_sample_archive_builds_every_page(tmp_path: Path):
@@ -153,6 +155,50 @@ def test_unchanged_reports_are_neither_reparsed_nor_rerendered(tmp_path: Path, s
     again = build(small_archive, out)
     assert again.ok and again.written == 0
     assert again.rendered < 20  # listings and static files only, not the 12 report files
+
+
+def test_command_line_builds_keep_the_render_memo_in_the_state_dir(tmp_path: Path, small_archive: Path,
+                                                                    monkeypatch):
+    out = tmp_path / "output"
+    first = build(small_archive, out)
+    assert first.ok
+    path = state_dir(out) / RENDER_MEMO
+
+    def stored() -> RenderMemo:
+        memo = RenderMemo()
+        memo.load(path)
+        return memo
+
+    assert set(stored().reports) == {"yanpi-2023", "yanpi-2024", "hebei-qingshan-2024"}
+    made = []  # the data file lines made afresh
+    for kind, make in list(datasets.LINE_MAKERS.items()):
+        monkeypatch.setitem(datasets.LINE_MAKERS, kind, lambda e, c, make=make: made.append(e.id) or make(e, c))
+    hidden = {}  # a build that rendered another report's pages would fail without these
+    for entry in first.site.entries:
+        if entry.id != "yanpi-2024":
+            full = state_dir(out).joinpath("parse", entry.report.key[:2], f"{entry.report.key}.report.pickle")
+            hidden[full] = full.read_bytes()
+            full.unlink()
+    # new bytes, the same sentences: the other reports' pages show what they showed
+    write_archive(small_archive, {"yanpi-2024.txt": report_text("演陂镇", 2024) + "\n\n"})
+    assert build(small_archive, out).ok and made == ["yanpi-2024", "yanpi-2024"]  # one line in each data file
+    for full, data in hidden.items():
+        full.write_bytes(data)
+    write_archive(small_archive, {"yanpi-2024.txt": report_text("演陂镇", 2024, "新增一句。")})
+    assert build(small_archive, out).ok
+    (small_archive / "yanpi-2024.txt").unlink()
+    (small_archive / "hebei/qingshan-2024.txt").unlink()
+    assert build(small_archive, out).ok
+    memo = stored()
+    assert set(memo.reports) == {"yanpi-2023"}  # gone reports, their year and place pages are forgotten
+    assert memo.fingerprints and not [url for url in memo.fingerprints if "2024" in url or "qingshan" in url]
+    # a damaged memo costs a slower build, never a wrong one
+    path.write_bytes(b"\x80\x05damaged")
+    made.clear()
+    write_archive(small_archive, {"yanpi-2023.txt": report_text("演陂镇", 2023, "再改一句。")})
+    assert build(small_archive, out).ok and made == ["yanpi-2023", "yanpi-2023"]
+    fresh = tmp_path / "fresh"
+    assert build(small_archive, fresh).ok and tree(out) == tree(fresh)
 
 
 def test_failed_build_leaves_output_untouched(tmp_path: Path, small_archive: Path):
