@@ -7,9 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from . import urls
-from .model import Entry, Place, Problem, Site, Summary
-
-UNKNOWN_PLACE = "未标明地点"
+from .model import UNKNOWN_PLACE, Entry, Place, Problem, Site, Summary
 
 
 def assemble_site(reports: tuple[Summary, ...]) -> tuple[Site, tuple[Problem, ...]]:
@@ -61,7 +59,7 @@ def _assign_ids(reports: tuple[Summary, ...]) -> tuple[list[str], tuple[Problem,
     taken: dict[str, str] = {}
     ids, problems = [], []
     for report in reports:
-        base = urls.report_id(report.source, report.slug)
+        base = report.id_base
         entry_id, n = base, 1
         while entry_id in taken:
             n += 1
@@ -77,20 +75,19 @@ def _assign_ids(reports: tuple[Summary, ...]) -> tuple[list[str], tuple[Problem,
     return ids, tuple(problems)
 
 
-def _place_slugs(by_place: dict[str, list]) -> dict[str, str]:
+def _place_slugs(by_place: dict[str, list[tuple[Summary, str]]]) -> dict[str, str]:
     """Slug per place: pinyin of the name; places sharing a name are told apart by region."""
     named: dict[str, list[str]] = defaultdict(list)
     for key in sorted(by_place):
-        region, _, name = key.partition("|")
-        named[urls.slugify(name or UNKNOWN_PLACE)].append(key)
+        named[by_place[key][0][0].place_slug].append(key)
     slugs = {}
     for base, keys in named.items():
         for key in keys:
-            region, _, name = key.partition("|")
+            region_slug = by_place[key][0][0].region_slug
             if len(keys) == 1:
                 slugs[key] = base
-            elif region:
-                slugs[key] = f"{urls.slugify(region)}-{base}"
+            elif region_slug:
+                slugs[key] = f"{region_slug}-{base}"
             else:
                 slugs[key] = f"{base}-{urls.short_hash(key)}"
     # Regions can still slug alike ("广东省·某市", "广东省 某市", traditional script): two

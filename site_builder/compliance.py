@@ -13,7 +13,7 @@ from html import escape
 
 from markupsafe import Markup
 
-from .model import PARTS, Entry, Site, Summary
+from .model import PARTS, Entry, Site, Summary, pickled_as_tuple
 
 
 
@@ -24,6 +24,7 @@ def on_time(report: Summary) -> bool | None:
     return "late" not in report.flags
 
 
+@pickled_as_tuple  # YearStats and rows are fingerprint inputs, kept in the render memo
 @dataclass(frozen=True, slots=True)
 class YearStats:
     year: int
@@ -46,6 +47,7 @@ class YearStats:
         return self.parts[part - 1] / self.reports if self.reports else 0.0
 
 
+@pickled_as_tuple
 @dataclass(frozen=True, slots=True)
 class Row:
     """One report in a compliance table."""

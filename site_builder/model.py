@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, fields
 from operator import attrgetter
 
 
-def _tuple_state(cls):
+def pickled_as_tuple(cls):
     """Pickle a slots dataclass as the tuple of its field values. The state dataclasses
     generate looks the fields up on every call: a third of a rebuild's pickling time at
     10,000 summaries."""
@@ -36,6 +36,7 @@ PARTS: dict[int, str] = {
 }
 
 # Fields a maintainer may set in front matter or a `<name>.meta.toml` sidecar.
+UNKNOWN_PLACE = "未标明地点"  # the name of the place of reports that name none
 OVERRIDE_KEYS = ("id", "issuer", "level", "place", "published", "region", "title", "written", "year")
 
 # Quality flags a report can carry, with the Chinese label shown on pages.
@@ -54,7 +55,7 @@ FLAGS: dict[str, str] = {
 }
 
 
-@_tuple_state
+@pickled_as_tuple
 @dataclass(frozen=True, slots=True)
 class Problem:
     """A content problem, printed as ``path:line: severity: message``."""
@@ -68,7 +69,7 @@ class Problem:
         return f"{self.path}:{self.line}: {self.severity}: {self.message}"
 
 
-@_tuple_state
+@pickled_as_tuple
 @dataclass(frozen=True, slots=True)
 class Source:
     """One report file as read from disk: its bytes and their decoded text."""
@@ -83,7 +84,7 @@ class Source:
     override_lines: tuple[tuple[str, int], ...] = ()  # field -> line in the override file
 
 
-@_tuple_state
+@pickled_as_tuple
 @dataclass(frozen=True, slots=True)
 class Change:
     """One edit made by the cleaner: 1-based line of the decoded source."""
@@ -94,7 +95,7 @@ class Change:
     after: str
 
 
-@_tuple_state
+@pickled_as_tuple
 @dataclass(frozen=True, slots=True)
 class Section:
     heading: str
@@ -105,7 +106,7 @@ class Section:
     number: str = ""  # the heading's numbering as printed, e.g. "一、", "（1）"
 
 
-@_tuple_state
+@pickled_as_tuple
 @dataclass(frozen=True, slots=True)
 class Report:
     source: str  # content-relative path of the original file
@@ -170,7 +171,7 @@ class Report:
         }
 
 
-@_tuple_state
+@pickled_as_tuple
 @dataclass(frozen=True, slots=True)
 class Summary:
     """What listings, feeds and indexes need of a report, without its body.
@@ -208,19 +209,31 @@ class Summary:
     # Packed 64-bit hashes of the body's normalised sentences (similarity.sentence_hashes):
     # enough to compare reports without reading them back. Not shown, so not in repr.
     sentences: bytes = field(default=b"", repr=False)
+    # The URL pieces assemble makes of this report (see urls): made once, with the summary,
+    # and cached with it, since pinyin is slow.
+    id_base: str = field(init=False, default="", repr=False)
+    place_slug: str = field(init=False, default="", repr=False)
+    region_slug: str = field(init=False, default="", repr=False)
+
+    def __post_init__(self):
+        from . import urls
+
+        object.__setattr__(self, "id_base", urls.report_id(self.source, self.slug))
+        object.__setattr__(self, "place_slug", urls.slugify(self.place or UNKNOWN_PLACE))
+        object.__setattr__(self, "region_slug", urls.slugify(self.region) if self.region else "")
 
     @classmethod
     def of(cls, report: Report, key: str) -> "Summary":
         from .similarity import sentence_hashes
 
-        shared = {name: getattr(report, name) for name in cls.__slots__
-                  if name not in ("key", "parts", "lead", "sentences")}
+        shared = {f.name: getattr(report, f.name) for f in fields(cls)
+                  if f.init and f.name not in ("key", "parts", "lead", "sentences")}
         parts = sorted({s.part for s in report.sections if s.part})
         lead = (report.preamble or report.text).replace("\n", " ")[:200]
         return cls(key=key, parts=tuple(parts), lead=lead, sentences=sentence_hashes(report.text), **shared)
 
 
-@_tuple_state
+@pickled_as_tuple
 @dataclass(frozen=True, slots=True)
 class Entry:
     """A report placed in the site: its summary plus everything assemble decided."""
@@ -240,7 +253,7 @@ def entry_inputs(entry: Entry) -> tuple:
     return (entry.id, entry.report.key, entry.place_key, entry.prev_id, entry.next_id, entry.similar)
 
 
-@_tuple_state
+@pickled_as_tuple
 @dataclass(frozen=True, slots=True)
 class Place:
     key: str
@@ -251,7 +264,7 @@ class Place:
     entry_ids: tuple[str, ...]  # oldest first
 
 
-@_tuple_state
+@pickled_as_tuple
 @dataclass(frozen=True, slots=True)
 class Site:
     entries: tuple[Entry, ...]  # sorted by id

@@ -21,7 +21,6 @@ from pathlib import Path
 
 from .load import MAX_BYTES, load_source, sidecar_path, sidecar_rel
 from .model import Problem, Report, Summary
-from .parse import parse_source
 from .state import load_pickle, store_pickle
 from .tokenizer import keywords
 
@@ -85,6 +84,8 @@ def load_report(cache_dir: Path, key: str) -> Report:
 
 
 def parse_file(path: Path, rel: str) -> tuple[Report | None, tuple[Problem, ...]]:
+    from .parse import parse_source  # slow to load (the cleaner's patterns): only when parsing
+
     source, load_problems = load_source(path, rel)
     if source is None:
         return None, load_problems
@@ -142,7 +143,7 @@ def code_version() -> str:
 # to any of them invalidates every cached parse; a change elsewhere (templates, search,
 # the server) does not make the whole archive be parsed again.
 PARSE_MODULES = ("__init__", "clean", "config", "decode", "htmlpage", "load", "metadata", "model",
-                 "parse", "parse_cache", "sections", "similarity", "state", "tokenizer")
+                 "parse", "parse_cache", "sections", "similarity", "state", "tokenizer", "urls")
 
 
 def parse_version() -> str:

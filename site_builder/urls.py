@@ -10,8 +10,6 @@ import hashlib
 import re
 from functools import cache
 
-from pypinyin import lazy_pinyin
-
 _NON_SLUG = re.compile(r"[^a-z0-9]+")
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _RUNS = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+|[^\u3400-\u9fff\uf900-\ufaff]+")
@@ -27,7 +25,12 @@ def slugify(text: str) -> str:
     other runs keep their lowercase letters and digits, '-' between runs."""
     runs = []
     for run in _RUNS.findall(text):
-        runs.append("".join(lazy_pinyin(run)) if _HAN.match(run) else run.lower())
+        if _HAN.match(run):
+            from pypinyin import lazy_pinyin  # slow to load: only when a name needs it
+
+            runs.append("".join(lazy_pinyin(run)))
+        else:
+            runs.append(run.lower())
     slug = _NON_SLUG.sub("-", "-".join(runs)).strip("-")[:MAX_SLUG].strip("-")
     if not slug or slug in _RESERVED:
         slug = (slug + "-" if slug else "x-") + short_hash(text)

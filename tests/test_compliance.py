@@ -14,7 +14,7 @@ from site_builder.model import Summary
 
 def summary(source: str, place: str, year: int | None, published: str | None = None,
             parts=(1, 2, 3, 4), flags=()) -> Summary:
-    values = {f.name: None for f in fields(Summary)}
+    values = {f.name: None for f in fields(Summary) if f.init}
     values.update(key=source, source=source, format="txt", encoding="utf-8", sha256="", script="simplified",
                   title=f"{place}{year}年法治政府建设年度报告", title_derived=False, place=place, year=year,
                   published=published, issuer=(), flags=tuple(flags), parts=tuple(parts), lead="",

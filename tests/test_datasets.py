@@ -18,7 +18,7 @@ DANGEROUS = ["=HYPERLINK(\"http://x\")", "+SUM(A1)", "-2+3", "@cmd", "\tTAB", "\
 
 
 def summary(source: str, **values) -> Summary:
-    data = {f.name: None for f in fields(Summary)}
+    data = {f.name: None for f in fields(Summary) if f.init}
     data.update(key=source, source=source, format="txt", encoding="utf-8", sha256="", script="simplified",
                 title="标题", title_derived=False, issuer=(), flags=(), parts=(1, 2), lead="", keywords=(),
                 sentences=b"", year=2023, place="演陂镇")
