@@ -121,12 +121,14 @@ def _bundles(work: Path, groups: dict[str, tuple[Entry, ...]]) -> tuple[Bundle, 
 
 def _build_shard(job: tuple[Bundle, ReportOf | None]) -> None:
     """Build a shard's files; reports streamed by an earlier build of the shard are taken
-    from its stream cache (<work>/bundles/<shard>.streams), so an edit streams one report."""
+    from its stream cache (<work>/bundles/<shard>.streams), so an edit streams one report,
+    and only the files whose bytes changed are written again (an edit changes a few of
+    the shard's buckets). The stamp, which lists the files' digests, is removed first and
+    written last: a shard without one is rebuilt from scratch."""
     bundle, report_of = job
     entries = bundle.entries
+    before = _read_stamp(bundle)
     _stamp(bundle).unlink(missing_ok=True)
-    if bundle.path.exists():
-        shutil.rmtree(bundle.path)
     streams = bundle.path.with_name(bundle.shard + ".streams")
     vocabulary, cached = _read_streams(streams)
     documents, kept = [], {}
@@ -142,14 +144,18 @@ def _build_shard(job: tuple[Bundle, ReportOf | None]) -> None:
         kept[entry.id] = (key, document.title_length, document.numbers)
     files = static_index.shard_files(documents, vocabulary)
     _write_streams(streams, vocabulary, kept)
-    building = bundle.path.with_name(bundle.shard + ".building")
-    if building.exists():
-        shutil.rmtree(building)
-    building.mkdir(parents=True)
+    digests = {name: hashlib.sha256(data).hexdigest() for name, data in files.items()}
+    held = before["files"] if before is not None and bundle.path.is_dir() else {}
+    if not held:
+        shutil.rmtree(bundle.path, ignore_errors=True)
+        bundle.path.mkdir(parents=True)
+    for name in sorted(held.keys() - files.keys()):
+        (bundle.path / name).unlink(missing_ok=True)
     for name, data in files.items():
-        (building / name).write_bytes(data)
-    building.rename(bundle.path)
-    _stamp(bundle).write_text(bundle.digest, encoding="utf-8")
+        if held.get(name) != digests[name]:
+            (bundle.path / name).write_bytes(data)
+    _stamp(bundle).write_text(json.dumps({"digest": bundle.digest, "files": digests}, sort_keys=True),
+                              encoding="utf-8")
 
 
 _STREAMS_FORMAT = f"streams 2 {tokenizer.TOKENIZER_VERSION}"
@@ -192,11 +198,21 @@ def _filter_values(entry: Entry) -> tuple[str, str, str]:
 
 def _ready(bundle: Bundle) -> bool:
     """The bundle was built from the entries its digest describes."""
-    return bundle.path.is_dir() and _stamp_is(_stamp(bundle), bundle.digest)
+    stamp = _read_stamp(bundle)
+    return stamp is not None and stamp["digest"] == bundle.digest and bundle.path.is_dir()
 
 
 def _stamp(bundle: Bundle) -> Path:
     return bundle.path.with_name(bundle.shard + ".digest")
+
+
+def _read_stamp(bundle: Bundle) -> dict | None:
+    """{"digest": of the entries the shard was built from, "files": name -> sha256}."""
+    try:
+        stamp = json.loads(_stamp(bundle).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return stamp if isinstance(stamp, dict) and isinstance(stamp.get("files"), dict) else None
 
 
 def _keep_only(folder: Path, names: set[str]) -> None:
@@ -230,26 +246,27 @@ def ready_static_search_pages(site: Site, work_dir: Path) -> Iterator[list | Non
 
 
 def _bundle_pages(bundles: tuple[Bundle, ...]) -> list:
-    """Each shard's files as one write.Carried (its file names follow from its number of
-    reports; a file's fingerprint is the shard's digest, so an unchanged shard is neither
-    read nor looked at), then meta.json and the character map."""
+    """Each shard's files as one write.Carried, then meta.json and the character map. A
+    file's fingerprint is its digest (from the shard's stamp): an unchanged shard is
+    neither read nor looked at, and of a changed one only the changed files are read."""
     from .write import Carried, Page
 
     pages: list = []
     for bundle in bundles:
-        rels = [f"{BUNDLE_DIR}/{bundle.shard}/{name}" for name in static_index.file_names(len(bundle.entries))]
-        pages.append(Carried(tuple((rel, f"{bundle.digest}:{rel}") for rel in rels),
-                             partial(_shard_pages, bundle, tuple(rels))))
+        digests = _read_stamp(bundle)["files"]
+        files = tuple((f"{BUNDLE_DIR}/{bundle.shard}/{name}", digests[name])
+                      for name in static_index.file_names(len(bundle.entries)))
+        pages.append(Carried(files, partial(_shard_pages, bundle, files)))
     meta = static_index.meta_json([(b.shard, [_filter_values(e) for e in b.entries]) for b in bundles])
     for rel, data in ((META_PATH, meta), (CHAR_MAP_PATH, char_map_js().encode("utf-8"))):
         pages.append(Page(rel, hashlib.sha256(data).hexdigest(), lambda data=data: data))
     return pages
 
 
-def _shard_pages(bundle: Bundle, rels: tuple[str, ...]) -> list:
+def _shard_pages(bundle: Bundle, files: tuple[tuple[str, str], ...]) -> list:
     from .write import Page
 
-    return [Page(rel, f"{bundle.digest}:{rel}", (bundle.path / rel.rsplit("/", 1)[1]).read_bytes) for rel in rels]
+    return [Page(rel, digest, (bundle.path / rel.rsplit("/", 1)[1]).read_bytes) for rel, digest in files]
 
 
 def entries_digest(entries: tuple[Entry, ...]) -> str:
@@ -258,13 +275,6 @@ def entries_digest(entries: tuple[Entry, ...]) -> str:
     for entry in entries:
         whole.update(f"{entry.id} {fingerprint(entry)}\n".encode())
     return whole.hexdigest()
-
-
-def _stamp_is(stamp: Path, digest: str) -> bool:
-    try:
-        return stamp.read_text(encoding="utf-8") == digest
-    except OSError:
-        return False
 
 
 @contextmanager
