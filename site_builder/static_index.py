@@ -146,8 +146,9 @@ def shard_files(documents: Iterable[Document], vocabulary: dict[str, int]) -> di
                   for n, t in ((n, token_of[n]) for n in np.unique(tokens).tolist()))
     rank = np.empty(len(vocabulary), dtype=np.int64)
     rank[[n for _, _, n in used]] = np.arange(len(used))
-    order = np.argsort(rank[tokens], kind="stable")  # within a token: by document, then position
-    data, starts, counts = _postings(rank[tokens][order], doc[order], position[order], len(used))
+    ranked = rank[tokens]
+    order = stable_order(ranked)  # within a token: by document, then position
+    data, starts, counts = _postings(ranked[order], doc[order], position[order], len(used))
 
     files: dict[str, bytes] = {}
     first = 0
@@ -166,6 +167,15 @@ def shard_files(documents: Iterable[Document], vocabulary: dict[str, int]) -> di
     for start in range(0, len(documents), IDS_PER_FILE):
         files[ids_name(start // IDS_PER_FILE)] = _json([d.id for d in documents[start:start + IDS_PER_FILE]])
     return files
+
+
+def stable_order(keys: np.ndarray) -> np.ndarray:
+    """np.argsort(keys, kind="stable") for keys in [0, 2**32), in one or two passes over
+    16-bit digits: numpy sorts 16-bit keys by radix, six times faster than int64 keys."""
+    if not len(keys) or int(keys.max()) < 1 << 16:
+        return np.argsort(keys.astype(np.uint16), kind="stable")
+    order = np.argsort((keys & 0xFFFF).astype(np.uint16), kind="stable")
+    return order[np.argsort((keys[order] >> 16).astype(np.uint16), kind="stable")]
 
 
 def _postings(tokens: np.ndarray, doc: np.ndarray, position: np.ndarray, vocabulary: int
@@ -205,14 +215,16 @@ def _postings(tokens: np.ndarray, doc: np.ndarray, position: np.ndarray, vocabul
 def _varints(values: np.ndarray) -> tuple[bytes, np.ndarray]:
     """Non-negative values as varints back to back, and the byte offset of each."""
     size = np.ones(len(values), dtype=np.int64)
-    for bits in range(7, 63, 7):
+    top, bits = int(values.max(initial=0)), 7
+    while top >> bits:
         size += values >= (1 << bits)
+        bits += 7
     offsets = np.cumsum(size) - size
-    out = np.zeros(int(size.sum()), dtype=np.uint8)
-    for byte in range(int(size.max(initial=1))):
+    out = np.empty(int(size.sum()), dtype=np.uint8)
+    out[offsets] = (values & 0x7F) | ((size > 1) << 7)  # every value's first byte
+    for byte in range(1, bits // 7):  # the further bytes of the values that have them
         has = np.flatnonzero(size > byte)
-        more = np.where(size[has] > byte + 1, 0x80, 0)
-        out[offsets[has] + byte] = ((values[has] >> (7 * byte)) & 0x7F) | more
+        out[offsets[has] + byte] = ((values[has] >> (7 * byte)) & 0x7F) | ((size[has] > byte + 1) << 7)
     return out.tobytes(), offsets
 
 

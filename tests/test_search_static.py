@@ -13,6 +13,7 @@ import shutil
 import threading
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from site_builder import search_index as si
@@ -259,6 +260,14 @@ def test_the_index_holds_each_report_stream(site, tmp_path, monkeypatch):
         assert chars[entry.id] == starting, entry.id
         assert filters[entry.id] == {f"{k}={v}" for k, v in zip(("year", "place", "level"),
                                                                   (r.year and str(r.year), r.place, r.level)) if v}
+
+
+def test_stable_order_is_a_stable_argsort():
+    rng = np.random.default_rng(7)
+    for high in (1, 300, 1 << 16, (1 << 16) + 1, 1 << 31):  # one radix pass, and two
+        keys = rng.integers(0, high, 5000)
+        assert np.array_equal(static_index.stable_order(keys), np.argsort(keys, kind="stable")), high
+    assert len(static_index.stable_order(np.zeros(0, dtype=np.int64))) == 0
 
 
 def test_shards_are_rebuilt_only_when_reports_change(site, tmp_path):
