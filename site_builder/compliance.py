@@ -24,7 +24,7 @@ def on_time(report: Summary) -> bool | None:
     return "late" not in report.flags
 
 
-@pickled_as_tuple  # YearStats and rows are fingerprint inputs, kept in the render memo
+@pickled_as_tuple  # a fingerprint input of the compliance pages, kept in the render memo
 @dataclass(frozen=True, slots=True)
 class YearStats:
     year: int
@@ -47,7 +47,6 @@ class YearStats:
         return self.parts[part - 1] / self.reports if self.reports else 0.0
 
 
-@pickled_as_tuple
 @dataclass(frozen=True, slots=True)
 class Row:
     """One report in a compliance table."""

@@ -312,8 +312,9 @@ class _PageRenderer:
         for year in stats:
             rows = by_year[year.year]
             places = {key: self.view.place_of[key] for key in {r.place_key for r in rows} | set(year.absent)}
+            listed = self._listed(self.view.entries(r.id for r in rows))  # what the rows are made of
             yield self._page(urls.compliance_year(year.year), "compliance_year.html",
-                             inputs=(year, rows, sorted(places.items())), year=year, rows=rows,
+                             inputs=(year, listed, sorted(places.items())), year=year, rows=rows,
                              places=places, chart=compliance.parts_chart(year))
 
     def data(self):
