@@ -51,10 +51,10 @@ class BuildResult:
 class Warm:
     """What a process that builds again and again (the preview server) keeps in memory
     between builds: the parse memo, the render memo (read from the state dir by the first
-    build, never written back), the manifests it read or wrote, the Whoosh segments' id
-    columns, the compiled templates. Each entry is keyed by all its value is made from (a
-    manifest by its file's identity; a template is reloaded when its file changes), so a
-    failed or interrupted build leaves nothing stale."""
+    build and stored after it only), the manifests it read or wrote, the Whoosh segments'
+    id columns, the compiled templates. Each entry is keyed by all its value is made from
+    (a manifest by its file's identity; a template is reloaded when its file changes), so
+    a failed or interrupted build leaves nothing stale."""
 
     parse: dict = field(default_factory=dict)
     render: RenderMemo = field(default_factory=RenderMemo)
@@ -116,8 +116,8 @@ def _publish(site: Site, config: SiteConfig, content_dir: Path, output_dir: Path
         clock.lap("static search")
         stats = write_site(chain(render_site(site, config, env, sources, memo), files),
                            output_dir, state, keep, warm.write if warm else None)
-        if warm is None:  # a process that builds again keeps its memo in memory
-            memo.save(state / RENDER_MEMO)
+        if warm is None or not memo.saved:  # a process that builds again stores its memo
+            memo.save(state / RENDER_MEMO)  # after its first build only (it costs a rebuild 0.2 s)
         clock.lap("render+write")
     clock.lap("whoosh (rest)")
     return stats, bool(keep)

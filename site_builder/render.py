@@ -136,8 +136,9 @@ class RenderMemo:
     fingerprints: dict = field(default_factory=dict)  # url -> (design version, inputs, fingerprint); not reports'
     reports: dict = field(default_factory=dict)  # entry id -> (design version, inputs, ((path, fingerprint), ...))
     rows: dict = field(default_factory=dict)  # data file kind -> (config, {entry inputs: line})
-    changed: bool = False  # since it was loaded
+    changed: bool = False  # since it was loaded or stored
     loaded: bool = False
+    saved: bool = False  # stored (or found unchanged) at least once since loaded
 
     def load(self, path: Path) -> None:
         """Take the memo stored at `path`, if any (once: a memo in use is never replaced)."""
@@ -149,9 +150,11 @@ class RenderMemo:
             self.fingerprints, self.reports, self.rows = stored[1:]
 
     def save(self, path: Path) -> None:
+        """Store the memo at `path` if it changed."""
         if self.changed:
             store_pickle(path, (MEMO_FORMAT, self.fingerprints, self.reports, self.rows))
             self.changed = False
+        self.saved = True
 
     def lines(self, kind: str, config: SiteConfig, entries, make: Callable[[Entry, SiteConfig], str]) -> list[str]:
         """Each entry's line of a data file: remembered ones where the entry and the config

@@ -201,6 +201,18 @@ def test_command_line_builds_keep_the_render_memo_in_the_state_dir(tmp_path: Pat
     assert build(small_archive, fresh).ok and tree(out) == tree(fresh)
 
 
+def test_a_process_that_builds_again_stores_its_render_memo_after_the_first_build(tmp_path: Path,
+                                                                                  small_archive: Path):
+    out, warm = tmp_path / "output", Warm()
+    assert build(small_archive, out, warm=warm).ok
+    path = state_dir(out) / RENDER_MEMO
+    assert path.is_file()  # the next process (a command-line build, a new server) starts from it
+    os.utime(path, ns=(0, 0))
+    write_archive(small_archive, {"yanpi-2024.txt": report_text("演陂镇", 2024, "新增一句。")})
+    assert build(small_archive, out, warm=warm).ok
+    assert path.stat().st_mtime_ns == 0  # later builds keep it in memory: an edit costs no store
+
+
 def test_failed_build_leaves_output_untouched(tmp_path: Path, small_archive: Path):
     out = tmp_path / "output"
     assert build(small_archive, out).ok
