@@ -24,8 +24,7 @@ from .config import SiteConfig, load_config
 from .load import find_report_paths
 from .model import Problem, Site
 from .search_update import updating_index
-from .static_search import (BUNDLE_DIR, CHAR_MAP_PATH, build_bundle, ready_static_search_pages,
-                            static_search_pages)
+from .static_search import SEARCH_FILES, build_bundle, ready_static_search_pages, static_search_pages
 from .render import RenderMemo, Sources, make_environment, render_site
 from .write import UnsafePath, WriteStats, write_site
 
@@ -45,6 +44,7 @@ class BuildResult:
     timings: tuple[tuple[str, float], ...] = ()  # seconds per stage
     site: Site | None = None
     search_stale: bool = False  # the static search still shows an earlier build
+    changed: tuple[str, ...] = ()  # output paths written or removed, sorted
 
 
 @dataclass(frozen=True)
@@ -97,7 +97,7 @@ def build(content_dir: Path, output_dir: Path, config_path: Path | None = None,
         problem = Problem(str(content_dir), 1, f"refused to write the site: {exc}")
         return BuildResult(problems + (problem,), False, len(summaries), 0, 0, clock.laps)
     return BuildResult(problems, True, len(summaries), stats.written, stats.rendered, clock.laps, site,
-                       stale)
+                       stale, stats.changed)
 
 
 def _publish(site: Site, config: SiteConfig, content_dir: Path, output_dir: Path, state: Path,
@@ -132,7 +132,7 @@ def _static_search_files(site: Site, state: Path, report_of, now: bool):
         yield static_search_pages(site, state / SEARCH_WORK, report_of), ()
         return
     with ready_static_search_pages(site, state / SEARCH_WORK) as files:
-        yield (files, ()) if files is not None else ((), (BUNDLE_DIR + "/", CHAR_MAP_PATH))
+        yield (files, ()) if files is not None else ((), SEARCH_FILES)
 
 
 def refresh_static_search(site: Site, output_dir: Path) -> None:

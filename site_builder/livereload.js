@@ -7,6 +7,7 @@
   var script = document.currentScript;
   if (!script || !window.EventSource) return;
   var pageBuild = script.getAttribute("data-build");
+  var pagePages = script.getAttribute("data-pages");
   var events = script.getAttribute("data-events") || "/__livereload";
   var OVERLAY_ID = "site-builder-preview-overlay";
 
@@ -54,7 +55,9 @@
   function onState(event) {
     var state;
     try { state = JSON.parse(event.data); } catch (e) { return; }
-    if (state.build !== pageBuild) {
+    // A page that searches the static index (search.js) reloads after any build that changed
+    // the site; others only when a file besides the index changed.
+    if (window.siteSearch ? state.build !== pageBuild : state.pages !== pagePages) {
       disconnect();
       window.location.reload();
       return;

@@ -79,9 +79,10 @@ class BuildState:
     seq: int  # number of builds finished so far (successful or not)
     has_site: bool  # a built site exists in the output folder
     search_stale: bool = False  # the static search shows an earlier build (refresh running)
+    pages: str = ""  # changes after every build that changed a file other than the static search index
 
     def to_json(self) -> str:
-        return json.dumps({"build": self.token, "ok": self.ok, "errors": list(self.errors)},
+        return json.dumps({"build": self.token, "pages": self.pages, "ok": self.ok, "errors": list(self.errors)},
                           ensure_ascii=False)
 
 
@@ -123,7 +124,8 @@ class Preview:
         self._log = log or (lambda message: print(message, file=sys.stderr, flush=True))
         self._instance = secrets.token_hex(4)
         self._cond = threading.Condition()
-        self._state = BuildState(f"{self._instance}-0", True, (), 0, self.output_dir.is_dir())
+        first = f"{self._instance}-0"
+        self._state = BuildState(first, True, (), 0, self.output_dir.is_dir(), pages=first)
         self._build_lock = threading.Lock()
         self._pending = threading.Event()
         self._last_change = 0.0
@@ -202,9 +204,16 @@ class Preview:
                 changed = ok and (written is None or written > 0 or seq == 1
                                   or self.root != old_root or not previous.has_site)
                 token = f"{self._instance}-{seq}" if changed else previous.token
+                # Publishing the refreshed static search index reloads only the tabs that search it
+                from .static_search import SEARCH_FILES  # loaded by the build already
+
+                paths = getattr(result, "changed", None) if changed else None
+                pages = previous.pages if not changed or (
+                    paths and all(p.startswith(SEARCH_FILES) for p in paths) and seq > 1
+                    and self.root == old_root and previous.has_site) else token
                 stale = bool(getattr(result, "search_stale", False)) if ok else previous.search_stale
                 self._state = BuildState(token, ok, errors, seq,
-                                         previous.has_site or (ok and self.output_dir.is_dir()), stale)
+                                         previous.has_site or (ok and self.output_dir.is_dir()), stale, pages)
                 self._cond.notify_all()
             elapsed = time.monotonic() - started
             for problem in problems:
@@ -477,10 +486,10 @@ def content_type(name: str) -> str:
     return kind
 
 
-def inject_script(html: bytes, token: str) -> bytes:
+def inject_script(html: bytes, state: BuildState) -> bytes:
     """Insert the live-reload script tag before the last </body> (or at the end)."""
-    tag = (f'<script src="{SCRIPT_PATH}" data-build="{token}" data-events="{EVENTS_PATH}">'
-           f"</script>").encode("ascii")
+    tag = (f'<script src="{SCRIPT_PATH}" data-build="{state.token}" data-pages="{state.pages}" '
+           f'data-events="{EVENTS_PATH}"></script>').encode("ascii")
     matches = list(_BODY_END.finditer(html))
     if not matches:
         return html + tag
@@ -589,7 +598,7 @@ class PreviewHandler(BaseHTTPRequestHandler):
         with os.fdopen(fd, "rb") as handle:
             kind = content_type(name)
             if kind.startswith("text/html"):
-                body = inject_script(handle.read(), preview.state.token)
+                body = inject_script(handle.read(), preview.state)
                 return self._send(HTTPStatus.OK, body, kind, head)
             self.send_response(HTTPStatus.OK)
             self._common_headers(kind, info.st_size)
@@ -612,11 +621,11 @@ class PreviewHandler(BaseHTTPRequestHandler):
         else:
             with os.fdopen(fd, "rb") as handle:
                 body = handle.read()
-        body = inject_script(body, preview.state.token)
+        body = inject_script(body, preview.state)
         self._send(HTTPStatus.NOT_FOUND, body, "text/html; charset=utf-8", head)
 
     def _no_site(self, head: bool) -> None:
-        body = inject_script(_NO_SITE_PAGE.encode("utf-8"), self.server.preview.state.token)
+        body = inject_script(_NO_SITE_PAGE.encode("utf-8"), self.server.preview.state)
         self._send(HTTPStatus.SERVICE_UNAVAILABLE, body, "text/html; charset=utf-8", head)
 
     def _redirect(self, path: str, query: str, head: bool) -> None:
@@ -716,7 +725,7 @@ class PreviewHandler(BaseHTTPRequestHandler):
         headers = [(k, v) for k, v in response["headers"] if k.lower() != "content-length"]
         kind = next((v for k, v in headers if k.lower() == "content-type"), "")
         if kind.startswith("text/html"):
-            body = inject_script(body, self.server.preview.state.token)
+            body = inject_script(body, self.server.preview.state)
         self.send_response(code)
         for key, value in headers:
             self.send_header(key, value)

@@ -33,6 +33,7 @@ from .model import Entry, Site
 BUNDLE_DIR = "search/index"  # <out_dir>/search/index/<shard>/: each shard's files
 META_PATH = "search/index/meta.json"  # the shards, report counts and filter values
 CHAR_MAP_PATH = "search/t2s.js"  # <out_dir>/search/t2s.js: the character map
+SEARCH_FILES = (BUNDLE_DIR + "/", CHAR_MAP_PATH)  # the prefixes of the index's output paths
 BACKGROUND_NICENESS = 15  # for the shards built by the preview server's background refresh
 
 

@@ -65,6 +65,7 @@ class WriteStats:
     linked: int  # unchanged: hard-linked from the previous output, or left in place
     rendered: int  # pages whose bytes had to be produced
     removed: int  # in the previous output, gone now
+    changed: tuple[str, ...] = ()  # the paths written (new or changed) and removed, sorted
 
 
 def staging_dir(output_dir: Path) -> Path:
@@ -166,8 +167,9 @@ def write_site(pages: Iterable[Page | Carried], output_dir: Path, state_dir: Pat
         previous_files = previous
     _keep_as_standby(old_tree, state_dir, previous_files, cache)
     _save_manifest(state_dir, output_dir, manifest, cache)
-    removed = len(set(previous) - set(manifest))
-    return WriteStats(len(manifest), stage.written, len(manifest) - stage.written, rendered, removed)
+    removed = set(previous) - set(manifest)
+    return WriteStats(len(manifest), stage.written, len(manifest) - stage.written, rendered, len(removed),
+                      tuple(sorted(removed.union(stage.changed))))
 
 
 def expand(items: Iterable[Page | Carried]) -> Iterator[Page]:
@@ -273,6 +275,7 @@ class _Stage:
     def __init__(self, path: str, staged: dict[str, list], output: str, previous: dict[str, list]):
         self.path, self.staged, self.output, self.previous = path, staged, output, previous
         self.written = 0
+        self.changed: list[str] = []  # paths whose bytes differ from the output's
         self._folders: set[str] = set()  # folders known to exist in the stage
 
     @classmethod
@@ -299,7 +302,7 @@ class _Stage:
                 and os.path.isfile(self.path + "/" + rel)):
             del self.staged[rel]
             manifest[rel] = [have[0], fingerprint]
-            self.written += have[0] != old_digest
+            self._count(rel, have[0] != old_digest)
             return True
         if fingerprint == old_fingerprint and self._link(rel):
             self.staged.pop(rel, None)
@@ -319,11 +322,16 @@ class _Stage:
         old_digest = self.previous.get(rel, (None,))[0]
         have = self.staged.pop(rel, None)
         manifest[rel] = [digest, fingerprint]
-        self.written += digest != old_digest
+        self._count(rel, digest != old_digest)
         if have is not None and have[0] == digest and os.path.isfile(self.path + "/" + rel):
             return
         if not (digest == old_digest and self._link(rel)):
             self._write(rel, data)
+
+    def _count(self, rel: str, differs: bool) -> None:
+        if differs:
+            self.written += 1
+            self.changed.append(rel)
 
     def drop_leftovers(self) -> None:
         """Remove what the stage held that the site no longer has, and emptied folders."""

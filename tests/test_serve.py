@@ -22,6 +22,7 @@ from site_builder.static_search import BUNDLE_DIR
 from site_builder.serve import (
     EVENTS_PATH,
     BadPath,
+    BuildState,
     PreviewServer,
     decode_path,
     inject_script,
@@ -261,9 +262,10 @@ def test_script_injected_in_served_html_only(shared: PreviewServer):
 
 def test_inject_script_places_tag_before_last_body_end():
     html = b"<html><body><p>&lt;/body&gt;</p></BODY ></html>"
-    out = inject_script(html, "abc-1")
-    assert out.endswith(b'data-events="/__livereload"></script></BODY ></html>')
-    assert inject_script(b"<p>no body</p>", "t").startswith(b"<p>no body</p><script")
+    state = BuildState("abc-1", True, (), 1, True, pages="abc-0")
+    out = inject_script(html, state)
+    assert out.endswith(b'data-build="abc-1" data-pages="abc-0" data-events="/__livereload"></script></BODY ></html>')
+    assert inject_script(b"<p>no body</p>", state).startswith(b"<p>no body</p><script")
 
 
 @pytest.mark.parametrize("target", [
@@ -359,8 +361,8 @@ def test_first_build_failing_serves_a_waiting_page_then_the_site(content: Path,
         assert first_event(server)["errors"] == ["jinshi-zhen-2023.txt:1: file is empty"]
         write(content / "jinshi-zhen-2023.txt", REPORTS["jinshi-zhen-2023.txt"])
         wait_until(lambda: first_event(server)["ok"], timeout=10)
-        assert first_event(server) == {"build": server.preview.state.token, "ok": True,
-                                       "errors": []}
+        state = server.preview.state
+        assert first_event(server) == {"build": state.token, "pages": state.pages, "ok": True, "errors": []}
         assert get(server, "/reports/jinshi-zhen-2023/")[0] == 200
 
 
@@ -437,6 +439,29 @@ def test_open_page_reloads_itself_and_shows_errors(server: PreviewServer, conten
                               timeout=10_000)
     finally:
         tab.close()
+
+
+def test_publishing_the_refreshed_search_index_reloads_only_search_pages(server: PreviewServer,
+                                                                          content: Path, browser):
+    tabs = {}
+    try:
+        for name, url in (("report", "reports/jinshi-zhen-2023/"), ("search", "search/")):
+            tabs[name] = browser.new_page()
+            tabs[name].add_init_script("sessionStorage.loads = String(+(sessionStorage.loads || 0) + 1)")
+            tabs[name].goto(server.url + url)
+        write(content / "jinshi-zhen-2023.txt", report_text("金石镇", 2023, "新增踏勘验收规程。"))
+        tabs["report"].wait_for_function("() => document.body.innerText.includes('踏勘验收规程')",
+                                         timeout=10_000)
+        state = wait_for_fresh_search(server)  # then a build publishes the refreshed index
+        assert state.token != state.pages  # that build changed the search index only
+        tabs["search"].wait_for_function(
+            "t => document.querySelector('script[data-build]').dataset.build === t", arg=state.token,
+            timeout=10_000)  # a search page reloads and searches the fresh index
+        time.sleep(1.0)  # the event has reached every open tab by now
+        assert tabs["report"].evaluate("sessionStorage.loads") == "2"  # loaded, reloaded once
+    finally:
+        for tab in tabs.values():
+            tab.close()
 
 
 def test_static_search_page_works_in_preview(shared: PreviewServer, browser):

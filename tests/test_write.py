@@ -146,6 +146,8 @@ def test_any_sequence_of_sites_is_written_exactly(tmp_path_factory, sites):
         expected = {path: data for path, (data, _) in site.items()}
         assert tree(out) == expected
         assert stats.written == sum(1 for p, d in expected.items() if before.get(p) != d)
+        assert stats.changed == tuple(sorted({p for p, d in expected.items() if before.get(p) != d}
+                                             | (before.keys() - expected.keys())))
         before = expected
 
 
