@@ -48,6 +48,7 @@ EVENTS_PATH = "/__livereload"
 SCRIPT_PATH = "/__livereload.js"
 SCRIPT_FILE = Path(__file__).with_name("livereload.js")
 DEBOUNCE = 0.1  # seconds of quiet after a change before building (an editor's save takes milliseconds)
+REFRESH_GRACE = 0.5  # seconds between publishing an edit and refreshing the static search behind it
 MAX_DEBOUNCE = 1.0  # build at the latest this long after the first change of a burst
 KEEPALIVE = 15.0  # seconds between comments on an idle event stream
 
@@ -239,7 +240,9 @@ class Preview:
     def _refresh_loop(self) -> None:
         from .build import refresh_static_search
 
-        while not self._stopping.is_set():
+        # the open tabs reload first (their requests are not kept waiting behind the
+        # refresh), and the latest site is the one indexed
+        while not self._stopping.wait(REFRESH_GRACE):
             with self._cond:
                 site, self._stale_site = self._stale_site, None
                 if site is None:

@@ -162,10 +162,9 @@ def write_site(pages: Iterable[Page | Carried], output_dir: Path, state_dir: Pat
             shutil.rmtree(stage.path, ignore_errors=True)
         raise
     if old_tree is None:  # a first output: its standby starts as a copy of it in hard links
-        old_tree, previous_files = _linked_copy(output_dir, state_dir, manifest), manifest
-    else:
-        previous_files = previous
-    _keep_as_standby(old_tree, state_dir, previous_files, cache)
+        _keep_as_standby(_linked_copy(output_dir, state_dir, manifest), state_dir, manifest, cache)
+    else:  # the old output, described by the manifest file read at the start (if any)
+        _keep_as_standby(old_tree, state_dir, previous, cache, described=bool(previous))
     _save_manifest(state_dir, output_dir, manifest, cache)
     removed = set(previous) - set(manifest)
     return WriteStats(len(manifest), stage.written, len(manifest) - stage.written, rendered, len(removed),
@@ -216,7 +215,11 @@ def _take_standby(state_dir: Path, output_dir: Path, cache: dict) -> tuple[Path,
     return stage, {}
 
 
-def _keep_as_standby(old_tree: Path | None, state_dir: Path, files: dict[str, list], cache: dict) -> None:
+def _keep_as_standby(old_tree: Path | None, state_dir: Path, files: dict[str, list], cache: dict,
+                     described: bool = False) -> None:
+    """Keep `old_tree` (holding `files`) as the standby. When it is the previous output and
+    `described` (the manifest file says so: the same files, and the folder's inode, which a
+    rename keeps), that file becomes the standby's manifest as it is."""
     standby = state_dir / STANDBY
     if old_tree is None:
         return
@@ -226,7 +229,10 @@ def _keep_as_standby(old_tree: Path | None, state_dir: Path, files: dict[str, li
         except OSError:  # another file system: no standby, the next build stages afresh
             shutil.rmtree(old_tree, ignore_errors=True)
             return
-    _write_state(state_dir / STANDBY_MANIFEST, {"inode": standby.stat().st_ino, "files": files}, cache)
+    if described:
+        _move_state(state_dir / MANIFEST, state_dir / STANDBY_MANIFEST, cache)
+    else:
+        _write_state(state_dir / STANDBY_MANIFEST, {"inode": standby.stat().st_ino, "files": files}, cache)
 
 
 def _linked_copy(output_dir: Path, state_dir: Path, files: dict[str, list]) -> Path | None:
@@ -431,6 +437,13 @@ def _write_state(path: Path, data, cache: dict) -> None:
         identity = _identity(os.fstat(file.fileno()))
     os.replace(tmp, path)
     cache[path] = (identity, data)
+
+
+def _move_state(source: Path, target: Path, cache: dict) -> None:
+    os.replace(source, target)
+    known = cache.pop(source, None)
+    if known is not None:
+        cache[target] = known
 
 
 def _identity(stat: os.stat_result) -> tuple[int, int, int, int]:
