@@ -100,8 +100,12 @@ def default_build() -> BuildFn:
     warm = Warm()
 
     def prepare() -> None:
-        # jieba's dictionary and IDF table load, and the templates compile, while the first
-        # build runs or the maintainer reads the page, not when the first edit is saved
+        # The parser and pinyin load, jieba's dictionary and IDF table too, and the
+        # templates compile, while the first build runs or the maintainer reads the page,
+        # not when the first edit is saved.
+        from . import parse, urls  # noqa: F401 - loaded for the first edit
+
+        urls.slugify("预览")
         warm_up()
         for name in warm.templates.list_templates():
             warm.templates.get_template(name)
