@@ -103,8 +103,9 @@ def default_build() -> BuildFn:
         # The parser and pinyin load, jieba's dictionary and IDF table too, and the
         # templates compile, while the first build runs or the maintainer reads the page,
         # not when the first edit is saved.
-        from . import parse, urls  # noqa: F401 - loaded for the first edit
+        from . import clean, parse, urls  # noqa: F401 - parse: its modules load here
 
+        clean.to_simplified("預覽")  # OpenCC's tables
         urls.slugify("预览")
         warm_up()
         for name in warm.templates.list_templates():
