@@ -24,7 +24,7 @@ from .config import SiteConfig, load_config
 from .load import find_report_paths
 from .model import Problem, Site
 from .search_update import updating_index
-from .static_search import SEARCH_FILES, build_bundle, ready_static_search_pages, static_search_pages
+from .static_search import SEARCH_FILES, build_bundle, ready_static_search_pages, static_search_pages_later
 from .render import RenderMemo, Sources, make_environment, render_site
 from .write import UnsafePath, WriteStats, write_site
 
@@ -109,10 +109,10 @@ def _publish(site: Site, config: SiteConfig, content_dir: Path, output_dir: Path
         report=partial(parse_cache.load_report, state / "parse"),  # pickles: indexing workers use it
         original=lambda rel: (content_dir / rel).read_bytes(),
     )
-    # The Whoosh index is written by worker processes meanwhile, and committed only if
-    # the site was written.
-    with (updating_index(site, state / "whoosh", sources.report, warm.search if warm else None),
-          _static_search_files(site, state, sources.report, search_now) as (files, keep)):
+    # While the site renders, worker processes build the changed static search shards and
+    # the Whoosh index; the index is committed only if the site was written.
+    with (_static_search_files(site, state, sources.report, search_now) as (files, keep),
+          updating_index(site, state / "whoosh", sources.report, warm.search if warm else None)):
         clock.lap("static search")
         stats = write_site(chain(render_site(site, config, env, sources, memo), files),
                            output_dir, state, keep, warm.write if warm else None)
@@ -125,11 +125,13 @@ def _publish(site: Site, config: SiteConfig, content_dir: Path, output_dir: Path
 
 @contextmanager
 def _static_search_files(site: Site, state: Path, report_of, now: bool):
-    """(files, keep): the static search files for `site`, built now; or, when not `now`,
-    the bundle if it is ready for this site, else none and the prefixes of the current
-    output's search files, to be kept as they are (stale)."""
+    """(files, keep): the static search files for `site`, built now (in worker processes
+    while the site renders: `files` waits for them); or, when not `now`, the bundle if it
+    is ready for this site, else none and the prefixes of the current output's search
+    files, to be kept as they are (stale)."""
     if now:
-        yield static_search_pages(site, state / SEARCH_WORK, report_of), ()
+        with static_search_pages_later(site, state / SEARCH_WORK, report_of) as files:
+            yield files, ()
         return
     with ready_static_search_pages(site, state / SEARCH_WORK) as files:
         yield (files, ()) if files is not None else ((), SEARCH_FILES)

@@ -17,7 +17,7 @@ import os
 import pickle
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -65,6 +65,7 @@ def write_static_search(site: Site, config, out_dir: Path, report_of: ReportOf |
 # alone, so the same archive always gives the same shards.
 
 SHARD_SIZE = 1000  # reports per shard, at most about (a shard count doubles past it)
+PARALLEL_THRESHOLD = 200  # reports in the shards to build: below this, they are built in this process
 
 
 def shard_count(reports: int) -> int:
@@ -95,24 +96,46 @@ class Bundle:
 
 def build_bundle(site: Site, work: Path, report_of: ReportOf | None = None,
                  background: bool = False) -> tuple[Bundle, ...]:
-    """Bring <work>/bundles/<shard> up to date for every shard; only shards whose reports
-    changed are built (in worker processes when there are several; at low priority when
-    `background`, so that a build running meanwhile keeps the cores). Holds the work
-    folder's lock meanwhile."""
+    """Bring <work>/bundles/<shard> up to date for every shard (see building_bundle)."""
+    with building_bundle(site, work, report_of, background) as wait:
+        return wait()
+
+
+@contextmanager
+def building_bundle(site: Site, work: Path, report_of: ReportOf | None = None,
+                    background: bool = False) -> Iterator[Callable[[], tuple[Bundle, ...]]]:
+    """Start bringing <work>/bundles/<shard> up to date for every shard, and yield a
+    function that waits until they are and returns them. Only shards whose reports changed
+    are built: in worker processes while the body of the `with` runs (the caller renders
+    meanwhile, on the other cores), unless there is little to build; at low priority when
+    `background`, so that a build running meanwhile keeps the cores. Holds the work
+    folder's lock throughout; leaving the `with` early cancels what has not started."""
     work = Path(work)
     with _work_lock(work, wait=True):
         groups = shards(site)
         _keep_only(work / "bundles", {f"{name}{suffix}" for name in groups for suffix in ("", ".digest", ".streams")})
         bundles = _bundles(work, groups)
         stale = [(b, report_of) for b in bundles if not _ready(b)]
-        if len(stale) > 1 or background:
-            workers = min(len(stale), os.cpu_count() or 1)
-            initializer = (os.nice, (BACKGROUND_NICENESS,)) if background else (None, ())
-            with ProcessPoolExecutor(workers, initializer=initializer[0], initargs=initializer[1]) as pool:
-                list(pool.map(_build_shard, stale))
-        else:
+        if not background and sum(len(b.entries) for b, _ in stale) < PARALLEL_THRESHOLD:
             list(map(_build_shard, stale))
-        return bundles
+            yield lambda: bundles
+            return
+        initializer = (os.nice, (BACKGROUND_NICENESS,)) if background else (None, ())
+        with ProcessPoolExecutor(max(1, min(len(stale), os.cpu_count() or 1)),
+                                 initializer=initializer[0], initargs=initializer[1]) as pool:
+            futures = [pool.submit(_build_shard, job) for job in stale]
+
+            def wait() -> tuple[Bundle, ...]:
+                for future in futures:
+                    future.result()
+                return bundles
+            try:
+                yield wait
+            except BaseException:
+                for future in futures:
+                    future.cancel()
+                raise
+            wait()
 
 
 def _bundles(work: Path, groups: dict[str, tuple[Entry, ...]]) -> tuple[Bundle, ...]:
@@ -223,11 +246,24 @@ def _keep_only(folder: Path, names: set[str]) -> None:
 
 
 def static_search_pages(site: Site, work_dir: Path, report_of: ReportOf | None = None) -> list:
-    """The static search files as write.Page objects, for write_site: every shard's files
-    (built in `work_dir`, a folder of the build's state dir), meta.json and the character
-    map. A shard file's fingerprint is its bundle's digest, so an unchanged shard is not
-    read again."""
+    """The static search files as write.Page and write.Carried objects, for write_site:
+    every shard's files (built in `work_dir`, a folder of the build's state dir), meta.json
+    and the character map."""
     return _bundle_pages(build_bundle(site, Path(work_dir), report_of))
+
+
+@contextmanager
+def static_search_pages_later(site: Site, work_dir: Path, report_of: ReportOf | None = None
+                              ) -> Iterator[Iterator]:
+    """static_search_pages as an iterator that can be chained after the site's pages: the
+    shards are built in worker processes while the site renders, and the iterator waits
+    for them when it is reached."""
+    with building_bundle(site, Path(work_dir), report_of) as wait:
+        yield _later(lambda: _bundle_pages(wait()))
+
+
+def _later(make: Callable[[], list]) -> Iterator:
+    yield from make()
 
 
 @contextmanager
