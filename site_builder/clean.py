@@ -104,6 +104,12 @@ def _jieba_words() -> tuple[dict[str, int], dict[str, tuple[int, str]]]:
     return pairs, tails
 
 
+def warm_up() -> None:
+    """Load the tables cleaning may need (about a second in a fresh process)."""
+    to_simplified("預覽")  # OpenCC's
+    _jieba_words()
+
+
 def _two_char_words() -> dict[str, int]:
     return _jieba_words()[0]
 

@@ -105,7 +105,7 @@ def default_build() -> BuildFn:
         # not when the first edit is saved.
         from . import clean, parse, urls  # noqa: F401 - parse: its modules load here
 
-        clean.to_simplified("預覽")  # OpenCC's tables
+        clean.warm_up()
         urls.slugify("预览")
         warm_up()
         for name in warm.templates.list_templates():
