@@ -8,6 +8,10 @@
   if (!script || !window.EventSource) return;
   var pageBuild = script.getAttribute("data-build");
   var pagePages = script.getAttribute("data-pages");
+  // A page that searches the static index (it loads search.js, parsed before this script)
+  // reloads after any build that changed the site; others only when a file besides the
+  // index changed.
+  var searches = !!document.querySelector('script[src$="static/search.js"]');
   var events = script.getAttribute("data-events") || "/__livereload";
   var OVERLAY_ID = "site-builder-preview-overlay";
 
@@ -55,9 +59,7 @@
   function onState(event) {
     var state;
     try { state = JSON.parse(event.data); } catch (e) { return; }
-    // A page that searches the static index (search.js) reloads after any build that changed
-    // the site; others only when a file besides the index changed.
-    if (window.siteSearch ? state.build !== pageBuild : state.pages !== pagePages) {
+    if (searches ? state.build !== pageBuild : state.pages !== pagePages) {
       disconnect();
       window.location.reload();
       return;

@@ -183,6 +183,8 @@ class Preview:
 
     def build_now(self) -> BuildState:
         """Run one build (waiting for a running one to finish first) and publish its state."""
+        from .static_search import SEARCH_FILES  # loaded by the build already
+
         with self._build_lock:
             started = time.monotonic()
             old_root = self.root
@@ -211,8 +213,6 @@ class Preview:
                                   or self.root != old_root or not previous.has_site)
                 token = f"{self._instance}-{seq}" if changed else previous.token
                 # Publishing the refreshed static search index reloads only the tabs that search it
-                from .static_search import SEARCH_FILES  # loaded by the build already
-
                 paths = getattr(result, "changed", None) if changed else None
                 pages = previous.pages if not changed or (
                     paths and all(p.startswith(SEARCH_FILES) for p in paths) and seq > 1
