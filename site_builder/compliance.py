@@ -16,7 +16,6 @@ from markupsafe import Markup
 from .model import PARTS, Entry, Site, Summary, pickled_as_tuple
 
 
-
 def on_time(report: Summary) -> bool | None:
     """True: published by 1 April of the next year; False: later; None: unknown."""
     if not report.published or not report.year:

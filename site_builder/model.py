@@ -35,8 +35,9 @@ PARTS: dict[int, str] = {
     5: "其他需要报告的情况",
 }
 
-# Fields a maintainer may set in front matter or a `<name>.meta.toml` sidecar.
 UNKNOWN_PLACE = "未标明地点"  # the name of the place of reports that name none
+
+# Fields a maintainer may set in front matter or a `<name>.meta.toml` sidecar.
 OVERRIDE_KEYS = ("id", "issuer", "level", "place", "published", "region", "title", "written", "year")
 
 # Quality flags a report can carry, with the Chinese label shown on pages.
