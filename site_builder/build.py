@@ -115,7 +115,7 @@ def _publish(site: Site, config: SiteConfig, content_dir: Path, output_dir: Path
           updating_index(site, state / "whoosh", sources.report, warm.search if warm else None)):
         clock.lap("static search")
         stats = write_site(chain(render_site(site, config, env, sources, memo), files),
-                           output_dir, state, keep, warm.write if warm else None)
+                           output_dir, state, keep, warm.write if warm else None, look=warm is None)
         if warm is None or not memo.saved:  # a process that builds again stores its memo
             memo.save(state / RENDER_MEMO)  # after its first build only (it costs a rebuild 0.2 s)
         clock.lap("render+write")

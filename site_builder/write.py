@@ -48,7 +48,9 @@ class Page:
 class Carried:
     """Files a caller knows to be unchanged since the previous build: (path, fingerprint)
     pairs. When the previous build's manifest has every one with that fingerprint they
-    are carried over without being looked at; otherwise `pages()` gives them as Pages."""
+    are carried over, otherwise `pages()` gives them as Pages. Each is found in the stage
+    or the output, and a group with a file in neither (removed from output/ by hand) is
+    made from its pages (see write_site's `look`)."""
 
     files: tuple[tuple[str, str], ...]
     pages: Callable[[], Iterable[Page]]
@@ -97,7 +99,7 @@ def _check(rel: str) -> None:
 
 
 def write_site(pages: Iterable[Page | Carried], output_dir: Path, state_dir: Path, keep: tuple[str, ...] = (),
-               cache: dict | None = None) -> WriteStats:
+               cache: dict | None = None, look: bool = True) -> WriteStats:
     """Write `pages` as the new content of output_dir, atomically, with the current
     output's files whose paths start with one of `keep` carried over as they are. Pages
     are checked against the output in one pass: while each is what output_dir already
@@ -105,7 +107,9 @@ def write_site(pages: Iterable[Page | Carried], output_dir: Path, state_dir: Pat
     and caught up, and the rest are staged. A build in which every page matches leaves
     output/ alone. A process that writes again and again passes a `cache` dict, where the
     manifests it read or wrote are kept (used again while their files are unchanged).
-    A Carried group is taken on the previous manifest's word: its files are not stat-ed."""
+    With `look` False, Carried groups are not looked at while nothing has changed (the
+    preview server, for speed: a file removed from output/ by hand comes back with the
+    next change)."""
     cache = {} if cache is None else cache
     recover(output_dir)
     state_dir.mkdir(parents=True, exist_ok=True)
@@ -117,16 +121,21 @@ def write_site(pages: Iterable[Page | Carried], output_dir: Path, state_dir: Pat
     manifest: dict[str, list] = {}
     stage: _Stage | None = None
     rendered = 0
+    items = iter(pages)
     try:
-        for page in pages:
+        while (page := next(items, None)) is not None:
             if type(page) is Carried:
                 for rel, _ in page.files:
                     if rel in manifest:
                         raise UnsafePath(f"two files render to {rel!r}")
-                    if stage is None:
+                if stage is None:
+                    if look and not all(os.path.isfile(root + "/" + rel) for rel, _ in page.files):
+                        items = chain(page.pages(), items)  # removed by hand: made
+                        continue
+                    for rel, _ in page.files:
                         manifest[rel] = previous[rel]
-                    else:
-                        stage.carry(rel, manifest)
+                elif not stage.carry(page.files, manifest):  # a file removed by hand:
+                    items = chain(page.pages(), items)  # the group's pages are made
                 continue
             rel = page.path
             _check(rel)
@@ -293,7 +302,7 @@ class _Stage:
         for rel, (digest, _) in manifest.items():
             have = stage.staged.pop(rel, None)
             if not (have is not None and have[0] == digest and os.path.isfile(stage.path + "/" + rel)):
-                stage._link(rel) or stage._write(rel, _read(stage.output + "/" + rel))
+                stage._link(rel) or stage._write(rel, stage._read_output(rel))
         return stage
 
     def reuse(self, page: Page, manifest: dict[str, list]) -> bool:
@@ -316,12 +325,23 @@ class _Stage:
             return True
         return False
 
-    def carry(self, rel: str, manifest: dict[str, list]) -> None:
-        """Place a file that is as the previous build left it (see Carried)."""
-        old = manifest[rel] = self.previous[rel]
-        have = self.staged.pop(rel, None)
-        if not (have is not None and have[0] == old[0]):
-            self._link(rel) or self._write(rel, _read(self.output + "/" + rel))
+    def carry(self, files: tuple[tuple[str, str], ...], manifest: dict[str, list]) -> bool:
+        """Place files that are as the previous build left them (see Carried), from the
+        stage or else the output; False, placing none, when one is in neither (removed
+        from output/ by hand)."""
+        held = []
+        for rel, _ in files:
+            have, old = self.staged.get(rel), self.previous[rel]
+            staged = have is not None and have[0] == old[0] and os.path.isfile(self.path + "/" + rel)
+            if not staged and not os.path.isfile(self.output + "/" + rel):
+                return False
+            held.append((rel, staged))
+        for rel, staged in held:
+            manifest[rel] = self.previous[rel]
+            self.staged.pop(rel, None)
+            if not staged:
+                self._link(rel) or self._write(rel, self._read_output(rel))
+        return True
 
     def put(self, rel: str, data: bytes, fingerprint: str | None, manifest: dict[str, list]) -> None:
         digest = hashlib.sha256(data).hexdigest()
@@ -369,6 +389,13 @@ class _Stage:
     def _write(self, rel: str, data: bytes) -> None:
         with open(self._make_room(rel), "xb") as file:
             file.write(data)
+
+    def _read_output(self, rel: str) -> bytes:
+        try:
+            return _read(self.output + "/" + rel)
+        except FileNotFoundError:
+            raise UnsafePath(f"{rel!r} is missing from {self.output} (removed by hand?): "
+                             "remove that folder and build again") from None
 
     def _make_room(self, rel: str) -> str:
         """Clear the way for a new file at `rel` and return its path: remove what is there

@@ -247,6 +247,43 @@ def test_carried_files_are_taken_as_they_are_or_made_when_the_output_disagrees(t
                     Carried((("r/b.html", "fB"),), lambda: made(("r/b.html", b"B", "fB")))], out, state)
 
 
+def test_a_carried_file_removed_from_the_output_by_hand(tmp_path: Path):
+    out, state = tmp_path / "output", tmp_path / "state"
+
+    def page(path, data):
+        return Page(path, "f" + data.decode(), lambda: data)
+
+    def carried(path, data):
+        return Carried(((path, "f" + data.decode()),), lambda: (asked.append(path), [page(path, data)])[1])
+
+    asked = []
+    write_site([page("a.html", b"a"), page("r/b.html", b"b")], out, state)
+    (out / "r/b.html").unlink()
+    # after a change, a copy the stage (the standby) holds is taken from there
+    write_site([page("a.html", b"A"), carried("r/b.html", b"b")], out, state)
+    assert asked == [] and tree(out) == {"a.html": b"A", "r/b.html": b"b"}
+    # the standby is now the old output, which lost b: its manifest's word is not taken
+    write_site([page("a.html", b"a"), carried("r/b.html", b"b")], out, state)
+    assert asked == [] and tree(out) == {"a.html": b"a", "r/b.html": b"b"}
+    write_site([page("a.html", b"A"), page("r/b.html", b"B")], out, state)  # the standby: b, not B
+    (out / "r/b.html").unlink()
+    # held by no copy: its page is made
+    write_site([page("a.html", b"x"), carried("r/b.html", b"B")], out, state)
+    assert asked == ["r/b.html"] and tree(out) == {"a.html": b"x", "r/b.html": b"B"}
+    # not looked at (look=False, the preview server) while nothing has changed: a later
+    # change finds it in no copy and refuses with what to do, leaving the output intact
+    write_site([page("a.html", b"x"), page("r/b.html", b"C")], out, state)
+    (out / "r/b.html").unlink()
+    write_site([page("a.html", b"x"), carried("r/b.html", b"C")], out, state, look=False)
+    assert tree(out) == {"a.html": b"x"}
+    with pytest.raises(UnsafePath, match="r/b.html.*removed by hand"):
+        write_site([carried("r/b.html", b"C"), page("z.html", b"z")], out, state, look=False)
+    assert tree(out) == {"a.html": b"x"}
+    # looked at (the command line): made again, though nothing else changed
+    write_site([page("a.html", b"x"), carried("r/b.html", b"C")], out, state)
+    assert tree(out) == {"a.html": b"x", "r/b.html": b"C"}
+
+
 def test_a_cached_manifest_is_used_only_while_its_file_is_the_one_written(tmp_path: Path):
     out, state = tmp_path / "output", tmp_path / "state"
     cache = {}
