@@ -134,7 +134,7 @@ def write_site(pages: Iterable[Page | Carried], output_dir: Path, state_dir: Pat
                         continue
                     for rel, _ in page.files:
                         manifest[rel] = previous[rel]
-                elif not stage.carry(page.files, manifest):  # a file removed by hand:
+                elif not stage.carry(page.files, manifest, look):  # a file removed by hand:
                     items = chain(page.pages(), items)  # the group's pages are made
                 continue
             rel = page.path
@@ -325,14 +325,15 @@ class _Stage:
             return True
         return False
 
-    def carry(self, files: tuple[tuple[str, str], ...], manifest: dict[str, list]) -> bool:
+    def carry(self, files: tuple[tuple[str, str], ...], manifest: dict[str, list], look: bool) -> bool:
         """Place files that are as the previous build left them (see Carried), from the
         stage or else the output; False, placing none, when one is in neither (removed
-        from output/ by hand)."""
+        from output/ by hand). Without `look`, the stage is taken at its manifest's word."""
         held = []
         for rel, _ in files:
             have, old = self.staged.get(rel), self.previous[rel]
-            staged = have is not None and have[0] == old[0] and os.path.isfile(self.path + "/" + rel)
+            staged = (have is not None and have[0] == old[0]
+                      and (not look or os.path.isfile(self.path + "/" + rel)))
             if not staged and not os.path.isfile(self.output + "/" + rel):
                 return False
             held.append((rel, staged))
