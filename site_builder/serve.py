@@ -12,8 +12,10 @@ Three parts, each on its own thread:
   It refuses path traversal, serves the site under its configured ``base_path``, mounts the
   Whoosh search app for ``search/?q=``, and injects the live-reload script into HTML only.
 * The live-reload channel (``/__livereload``, server-sent events) pushes the build state:
-  a token that changes after each build that changed the site (open tabs reload), and the
-  error list of the last build (tabs show it in an overlay; the next good build clears it).
+  a token that changes after each build that changed the site, a second one that changes
+  only when a file besides the static search index changed (open tabs reload on the first
+  if they search, else on the second), and the error list of the last build (tabs show it
+  in an overlay; the next good build clears it).
 """
 from __future__ import annotations
 
