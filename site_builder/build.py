@@ -31,7 +31,7 @@ from .write import UnsafePath, WriteStats, write_site
 SEARCH_WORK = "static-search"  # the state dir's folder of built static search shards
 RENDER_MEMO = "render-memo.pickle"  # in the state dir: see render.RenderMemo
 # What earlier versions kept in the state dir and nothing reads any more.
-LEGACY_STATE = ("pagefind", "manifest.json", "standby.json", "parse/stat-memo.pickle")
+LEGACY_STATE = ("pagefind", "manifest.json", "standby.json", "parse/stat-memo.pickle", "parse/memo.pickle")
 
 
 @dataclass(frozen=True, slots=True)

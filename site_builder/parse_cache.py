@@ -15,6 +15,7 @@ import dataclasses
 import hashlib
 import os
 import time
+import zlib
 from concurrent.futures import ProcessPoolExecutor
 from functools import cache
 from pathlib import Path
@@ -25,9 +26,10 @@ from .state import load_pickle, store_pickle
 from .tokenizer import keywords
 
 PARALLEL_THRESHOLD = 64  # below this many misses a process pool costs more than it saves
-# In the cache dir: content path -> (stat stamp, key, (summary, problems)): an unchanged
-# archive costs one stat per file and one read of this file.
-MEMO = "memo.pickle"
+# In the cache dir: content path -> (stat stamp, key, (summary, problems)), in MEMO_PARTS
+# files memo-<xx>.pickle by a hash of the path: an unchanged archive costs one stat per
+# file and one read of the memo, and a change stores its part of the memo only.
+MEMO_PARTS = 64
 RACY_SECONDS = 2.0  # a file changed this recently may change again within the same mtime
 
 
@@ -37,7 +39,8 @@ def parse_files(content_dir: Path, rels: tuple[str, ...], cache_dir: Path, warm:
     and every problem found on the way. A process that builds again (the preview server)
     passes a `warm` dict: the memo is then kept there rather than read and written each
     time (the next build in another process re-checks what changed meanwhile)."""
-    memo = warm if warm else (load_pickle(cache_dir / MEMO) or {})
+    parts = _load_memo(cache_dir) if not warm else []
+    memo = warm if warm else {rel: value for part in parts for rel, value in part.items()}
     version, now, root = parse_version(), time.time(), os.fspath(content_dir) + "/"
     fresh: dict[str, tuple] = {}
     results: list = [None] * len(rels)
@@ -67,12 +70,37 @@ def parse_files(content_dir: Path, rels: tuple[str, ...], cache_dir: Path, warm:
     if warm is not None:
         warm.clear()
         warm.update(fresh)
-    elif fresh.keys() != memo.keys() or any(fresh[rel][:2] != memo[rel][:2] for rel in fresh):
-        store_pickle(cache_dir / MEMO, fresh)
+    elif _store_memo(cache_dir, parts, fresh):
         _prune(cache_dir, set(keys))
     summaries = tuple(s for s, _ in results if s is not None)
     problems = tuple(p for _, ps in results for p in ps)
     return summaries, problems
+
+
+def _memo_part(rel: str) -> int:
+    return zlib.crc32(rel.encode("utf-8")) % MEMO_PARTS
+
+
+def _memo_path(cache_dir: Path, part: int) -> Path:
+    return cache_dir / f"memo-{part:02x}.pickle"
+
+
+def _load_memo(cache_dir: Path) -> list[dict]:
+    parts = [load_pickle(_memo_path(cache_dir, n)) for n in range(MEMO_PARTS)]
+    return [part if isinstance(part, dict) else {} for part in parts]
+
+
+def _store_memo(cache_dir: Path, parts: list[dict], fresh: dict[str, tuple]) -> bool:
+    """Store the parts of the memo that differ from what was read; whether any did."""
+    new: list[dict] = [{} for _ in range(MEMO_PARTS)]
+    for rel, value in fresh.items():
+        new[_memo_part(rel)][rel] = value
+    changed = False
+    for n, (old, part) in enumerate(zip(parts, new)):
+        if part.keys() != old.keys() or any(part[rel][:2] != old[rel][:2] for rel in part):
+            store_pickle(_memo_path(cache_dir, n), part)
+            changed = True
+    return changed
 
 
 def load_report(cache_dir: Path, key: str) -> Report:

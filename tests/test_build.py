@@ -139,12 +139,26 @@ def test_state_left_by_earlier_versions_is_removed(tmp_path: Path, small_archive
     state = state_dir(out)
     (state / "pagefind" / "bundles" / "0").mkdir(parents=True)
     (state / "pagefind" / "bundles" / "0" / "pagefind.js").write_text("old", encoding="utf-8")
-    for rel in ("manifest.json", "standby.json", "parse/stat-memo.pickle"):
+    legacy = ("manifest.json", "standby.json", "parse/stat-memo.pickle", "parse/memo.pickle")
+    for rel in legacy:
         (state / rel).write_bytes(b"old")
     assert build(small_archive, out).ok
-    assert not any((state / rel).exists() for rel in ("pagefind", "manifest.json", "standby.json",
-                                                       "parse/stat-memo.pickle"))
+    assert not any((state / rel).exists() for rel in ("pagefind", *legacy))
     assert (state / "manifest.pickle").is_file() and (state / SEARCH_WORK).is_dir()
+
+
+def test_an_edit_stores_its_part_of_the_parse_memo_only(tmp_path: Path, small_archive: Path):
+    out = tmp_path / "output"
+    assert build(small_archive, out).ok
+    parts = sorted(state_dir(out).joinpath("parse").glob("memo-*.pickle"))
+    assert len(parts) == 3  # one file per part that holds a report
+    for part in parts:
+        os.utime(part, ns=(0, 0))
+    assert build(small_archive, out).ok
+    assert all(part.stat().st_mtime_ns == 0 for part in parts)  # nothing changed: nothing stored
+    write_archive(small_archive, {"yanpi-2024.txt": report_text("演陂镇", 2024, "新增一句。")})
+    assert build(small_archive, out).ok
+    assert sum(part.stat().st_mtime_ns != 0 for part in parts) == 1
 
 
 def test_unchanged_reports_are_neither_reparsed_nor_rerendered(tmp_path: Path, small_archive: Path):
