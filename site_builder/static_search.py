@@ -14,7 +14,6 @@ import fcntl
 import hashlib
 import json
 import os
-import pickle
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
@@ -29,6 +28,7 @@ import numpy as np
 from . import static_index, tokenizer
 from .search_index import ReportOf, fingerprint, full_report
 from .model import Entry, Site
+from .state import load_pickle, store_pickle
 
 BUNDLE_DIR = "search/index"  # <out_dir>/search/index/<shard>/: each shard's files
 META_PATH = "search/index/meta.json"  # the shards, report counts and filter values
@@ -187,13 +187,9 @@ _STREAMS_FORMAT = f"streams 2 {tokenizer.TOKENIZER_VERSION}"
 
 def _read_streams(path: Path) -> tuple[dict[str, int], dict[str, tuple]]:
     """(vocabulary, id -> (fingerprint, title length, numbers)); empty when unreadable."""
-    try:
-        with path.open("rb") as f:
-            stored = pickle.load(f)
-        if stored[0] == _STREAMS_FORMAT:
-            return stored[1], stored[2]
-    except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, IndexError):
-        pass
+    stored = load_pickle(path)
+    if isinstance(stored, tuple) and len(stored) == 3 and stored[0] == _STREAMS_FORMAT:
+        return stored[1], stored[2]
     return {}, {}
 
 
@@ -208,10 +204,7 @@ def _write_streams(path: Path, vocabulary: dict[str, int], docs: dict[str, tuple
         token_of = {n: t for t, n in vocabulary.items()}
         vocabulary = {token_of[n]: i for i, n in enumerate(used.tolist())}
         docs = {k: (fp, title, renumber[numbers]) for k, (fp, title, numbers) in docs.items()}
-    pending = path.with_name(path.name + ".partial")
-    with pending.open("wb") as f:
-        pickle.dump((_STREAMS_FORMAT, vocabulary, docs), f, protocol=pickle.HIGHEST_PROTOCOL)
-    pending.replace(path)
+    store_pickle(path, (_STREAMS_FORMAT, vocabulary, docs))
 
 
 def _filter_values(entry: Entry) -> tuple[str, str, str]:
