@@ -23,6 +23,12 @@ def _postings(reader, fieldname, text):
     return out
 
 
+def _term_stats(reader, fieldname, text):
+    info = reader.term_info(fieldname, text)
+    return (info.weight(), info.doc_frequency(), info.min_length(), info.max_length(), info.max_weight(),
+            info.min_id(), info.max_id())
+
+
 def _documents():
     site = make_site()
     segmenter = tokenizer.Segmenter(si.domain_words(site))
@@ -46,6 +52,7 @@ def test_bulk_segment_holds_what_whooshs_own_writer_writes(tmp_path):
         assert terms == list(b.all_terms()) and len(terms) > 500
         for fieldname, text in terms:
             assert _postings(a, fieldname, text) == _postings(b, fieldname, text), (fieldname, text)
+            assert _term_stats(a, fieldname, text) == _term_stats(b, fieldname, text), (fieldname, text)
         assert a.doc_count() == b.doc_count() == len(documents)
         for docnum in range(len(documents)):
             assert a.stored_fields(docnum) == b.stored_fields(docnum)
