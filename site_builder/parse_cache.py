@@ -3,9 +3,10 @@
 A result is keyed by the file's bytes, its sidecar's bytes, its content path and the code
 version (a digest of the parse stage's sources, PARSE_MODULES), so any change to either
 invalidates it.
-Each result is stored twice: the small (Summary, problems) that every build reads, and
-the full Report that only its page and the search index read (`load_report`).
-Cache misses are parsed in worker processes when there are enough of them.
+Each result is one file, <key>.pickle: the small (Summary, problems) that a build reads
+when the memo does not know the file, then the full Report that only its pages and the
+search indexes read (`load_report`). Cache misses are parsed, and their results stored,
+in worker processes when there are enough of them: only summaries come back.
 Keys and summaries are remembered per file with its stat (size, mtime, ctime, inode), as
 git does, so an unchanged archive is not read again just to learn that it did not change.
 """
@@ -54,19 +55,16 @@ def parse_files(content_dir: Path, rels: tuple[str, ...], cache_dir: Path, warm:
             key, result = old[1], old[2]
         else:
             key = _key(content_dir / rel, rel, version)
-            result = old[2] if old is not None and old[1] == key else _read(cache_dir, key, "meta")
+            result = old[2] if old is not None and old[1] == key else load_pickle(_cache_path(cache_dir, key))
         keys.append(key)
         results[i] = result
         fresh[rel] = (stamp, key, result)
         if result is None:
             misses.append(i)
-    for i, (report, problems) in zip(misses, _parse_many([(content_dir / rels[i], rels[i]) for i in misses])):
-        summary = Summary.of(report, keys[i]) if report is not None else None
-        if report is not None:
-            _write(cache_dir, keys[i], "report", report)
-        results[i] = (summary, problems)
-        _write(cache_dir, keys[i], "meta", results[i])
-        fresh[rels[i]] = (fresh[rels[i]][0], keys[i], results[i])
+    jobs = [(content_dir / rels[i], rels[i], keys[i], cache_dir) for i in misses]
+    for i, result in zip(misses, _parse_many(jobs)):
+        results[i] = result
+        fresh[rels[i]] = (fresh[rels[i]][0], keys[i], result)
     if warm is not None:
         warm.clear()
         warm.update(fresh)
@@ -105,7 +103,7 @@ def _store_memo(cache_dir: Path, parts: list[dict], fresh: dict[str, tuple]) -> 
 
 def load_report(cache_dir: Path, key: str) -> Report:
     """The full Report behind a Summary, as the parse stage stored it."""
-    report = _read(cache_dir, key, "report")
+    report = load_pickle(_cache_path(cache_dir, key), skip=1)
     if report is None:
         raise FileNotFoundError(f"parse cache lost report {key}; rebuild")
     return report
@@ -123,20 +121,25 @@ def parse_file(path: Path, rel: str) -> tuple[Report | None, tuple[Problem, ...]
     return report, load_problems + parse_problems
 
 
-def _parse_many(jobs: list[tuple[Path, str]]):
-    """(report, problems) of every job, in order, as they come: the caller stores each
-    and keeps only its summary, so memory does not grow with the archive."""
+def _parse_many(jobs: list[tuple[Path, str, str, Path]]):
+    """(summary, problems) of every job, in order, as they come, each stored in the cache
+    by whoever parsed it: memory does not grow with the archive, and full reports never
+    travel between processes."""
     workers = os.cpu_count() or 1
     if len(jobs) < PARALLEL_THRESHOLD or workers < 2:
-        yield from (parse_file(*job) for job in jobs)
+        yield from map(_parse_and_store, jobs)
         return
     with ProcessPoolExecutor(max_workers=workers) as pool:
         chunk = max(1, min(64, len(jobs) // (workers * 8)))
-        yield from pool.map(_parse_job, jobs, chunksize=chunk)
+        yield from pool.map(_parse_and_store, jobs, chunksize=chunk)
 
 
-def _parse_job(job: tuple[Path, str]):
-    return parse_file(*job)
+def _parse_and_store(job: tuple[Path, str, str, Path]) -> tuple[Summary | None, tuple[Problem, ...]]:
+    path, rel, key, cache_dir = job
+    report, problems = parse_file(path, rel)
+    result = (Summary.of(report, key) if report is not None else None, problems)
+    store_pickle(_cache_path(cache_dir, key), result, *(() if report is None else (report,)))
+    return result
 
 
 def _stamp(path: str) -> tuple[int, int, int, int] | None:
@@ -197,13 +200,5 @@ def _prune(cache_dir: Path, keep: set[str]) -> None:
                 entry.unlink(missing_ok=True)
 
 
-def _cache_path(cache_dir: Path, key: str, kind: str) -> Path:
-    return cache_dir / key[:2] / f"{key}.{kind}.pickle"
-
-
-def _read(cache_dir: Path, key: str, kind: str):
-    return load_pickle(_cache_path(cache_dir, key, kind))
-
-
-def _write(cache_dir: Path, key: str, kind: str, result) -> None:
-    store_pickle(_cache_path(cache_dir, key, kind), result)
+def _cache_path(cache_dir: Path, key: str) -> Path:
+    return cache_dir / key[:2] / f"{key}.pickle"

@@ -107,8 +107,8 @@ def test_rebuild_writes_only_what_changed_and_drops_stale_files(tmp_path: Path, 
     (small_archive / "hebei/qingshan-2024.txt").unlink()
     assert build(small_archive, out).ok
     assert not (out / "reports/hebei-qingshan-2024").exists()
-    # the parse cache holds the two remaining reports only (summary + full report each)
-    assert len(list(state_dir(out).joinpath("parse").glob("*/*.pickle"))) == 4
+    # the parse cache holds the two remaining reports only (one file each: summary, full report)
+    assert len(list(state_dir(out).joinpath("parse").glob("*/*.pickle"))) == 2
 
 
 def test_deferred_static_search_keeps_the_last_bundle_until_refreshed(tmp_path: Path, small_archive: Path):
@@ -164,7 +164,7 @@ def test_an_edit_stores_its_part_of_the_parse_memo_only(tmp_path: Path, small_ar
 def test_unchanged_reports_are_neither_reparsed_nor_rerendered(tmp_path: Path, small_archive: Path):
     out = tmp_path / "output"
     assert build(small_archive, out).ok
-    for full in state_dir(out).joinpath("parse").rglob("*.report.pickle"):
+    for full in state_dir(out).joinpath("parse").glob("*/*.pickle"):
         full.unlink()  # a rebuild that needed a full report would now fail
     again = build(small_archive, out)
     assert again.ok and again.written == 0
@@ -190,7 +190,7 @@ def test_command_line_builds_keep_the_render_memo_in_the_state_dir(tmp_path: Pat
     hidden = {}  # a build that rendered another report's pages would fail without these
     for entry in first.site.entries:
         if entry.id != "yanpi-2024":
-            full = state_dir(out).joinpath("parse", entry.report.key[:2], f"{entry.report.key}.report.pickle")
+            full = state_dir(out).joinpath("parse", entry.report.key[:2], f"{entry.report.key}.pickle")
             hidden[full] = full.read_bytes()
             full.unlink()
     # new bytes, the same sentences: the other reports' pages show what they showed

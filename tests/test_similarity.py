@@ -130,7 +130,7 @@ def test_a_no_op_rebuild_reads_no_full_report(tmp_path: Path, small_archive: Pat
     out = tmp_path / "out"
     first = build(small_archive, out)
     assert first.ok
-    removed = [p for p in (state_dir(out) / "parse").rglob("*.report.pickle")]
+    removed = [p for p in (state_dir(out) / "parse").glob("*/*.pickle")]
     assert len(removed) == 3
     for path in removed:
         path.unlink()
