@@ -27,6 +27,10 @@ FILTER_FIELDS = ("year", "place", "level")
 PART_NUMBERS = (1, 2, 3, 4, 5)
 TITLE_BOOST = 3.0
 WORD_BOOST = 0.5
+# A build's index workers (Whoosh segments, static shards) run while the main process
+# renders and writes the site, the longest serial part of a build: they yield to it, and
+# take the cores it leaves.
+WORKER_NICENESS = 10
 
 
 def report_url(entry_id: str) -> str:

@@ -23,7 +23,7 @@ from whoosh import index as whoosh_index
 
 from . import search_writer, tokenizer
 from .model import Entry, Site
-from .search_index import SCHEMA_VERSION, ReportOf, document, domain_words, fingerprint, full_report, make_schema
+from .search_index import SCHEMA_VERSION, WORKER_NICENESS, ReportOf, document, domain_words, fingerprint, full_report, make_schema
 
 PARALLEL_THRESHOLD = 64  # below this many reports to index, index in this process
 CHUNK_DOCUMENTS = 2000  # reports per new segment (bounds each writer's memory)
@@ -82,7 +82,8 @@ def updating_index(site: Site, index_dir: Path, report_of: ReportOf | None = Non
         workers = os.cpu_count() or 1
         jobs = _chunks(str(index_dir), list(plan.index), report_of, domain_words(site), workers)
         # one job (few reports, or a report_of that cannot be sent): a thread will do
-        with (ProcessPoolExecutor(max_workers=min(workers, len(jobs))) if len(jobs) > 1
+        with (ProcessPoolExecutor(min(workers, len(jobs)), initializer=os.nice, initargs=(WORKER_NICENESS,))
+              if len(jobs) > 1
               else ThreadPoolExecutor(max_workers=1, thread_name_prefix="search-index")) as pool:
             futures = [pool.submit(_index_chunk, job) for job in jobs]
             try:
@@ -116,7 +117,8 @@ def _chunks(index_dir: str, entries: list[Entry], report_of: ReportOf | None,
     worker processes (and `report_of` can be sent to them)."""
     if len(entries) < PARALLEL_THRESHOLD or workers < 2 or not _pickles(report_of):
         return [(index_dir, entries, report_of, words)]
-    count = max(workers, -(-len(entries) // CHUNK_DOCUMENTS))
+    rounds = -(-len(entries) // (CHUNK_DOCUMENTS * workers))  # every worker writes one segment a round
+    count = rounds * workers  # so that no worker is left alone with the last one
     size = -(-len(entries) // count)
     return [(index_dir, entries[i:i + size], report_of, words) for i in range(0, len(entries), size)]
 

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from . import static_index, tokenizer
-from .search_index import ReportOf, fingerprint, full_report
+from .search_index import WORKER_NICENESS, ReportOf, fingerprint, full_report
 from .model import Entry, Site
 from .state import load_pickle, store_pickle
 
@@ -120,9 +120,9 @@ def building_bundle(site: Site, work: Path, report_of: ReportOf | None = None,
             list(map(_build_shard, stale))
             yield lambda: bundles
             return
-        initializer = (os.nice, (BACKGROUND_NICENESS,)) if background else (None, ())
+        nice = BACKGROUND_NICENESS if background else WORKER_NICENESS
         with ProcessPoolExecutor(max(1, min(len(stale), os.cpu_count() or 1)),
-                                 initializer=initializer[0], initargs=initializer[1]) as pool:
+                                 initializer=os.nice, initargs=(nice,)) as pool:
             futures = [pool.submit(_build_shard, job) for job in stale]
 
             def wait() -> tuple[Bundle, ...]:
