@@ -25,8 +25,10 @@ Words (jieba, with a domain dictionary) only rank results: they never decide a m
 """
 from __future__ import annotations
 
+import heapq
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
@@ -241,7 +243,8 @@ class Segmenter:
 
     def words(self, normalized: str) -> list[str]:
         """Words of two or more Han characters, in order (repeats kept)."""
-        return [w for w in self._jieba.cut(normalized, False) if _HAN_WORD_RE.fullmatch(w)]
+        han = _HAN_WORD_RE.fullmatch
+        return [w for w in self._jieba.cut(normalized, False) if len(w) > 1 and han(w)]
 
 
 _SPACES = re.compile(r"\s+")
@@ -358,11 +361,7 @@ def warm_up() -> None:
 def keywords(text: str, k: int = 8) -> tuple[str, ...]:
     """The top `k` words of a text by TF-IDF (jieba's IDF table), over the normalised text,
     segmented like the indexes; ties go to the word seen first."""
-    counts: dict[str, int] = {}
-    for word in _default_segmenter().words(normalize(text)):
-        if len(word.strip()) >= 2 and word not in KEYWORD_STOP:
-            counts[word] = counts.get(word, 0) + 1
+    counts = Counter(w for w in _default_segmenter().words(normalize(text)) if w not in KEYWORD_STOP)
     idf, median = _idf()
-    order = {word: i for i, word in enumerate(counts)}
-    ranked = sorted(counts, key=lambda w: (-counts[w] * idf.get(w, median), order[w]))
-    return tuple(ranked[:k])
+    order = {word: i for i, word in enumerate(counts)}  # a Counter keeps first-seen order
+    return tuple(heapq.nsmallest(k, counts, key=lambda w: (-counts[w] * idf.get(w, median), order[w])))
