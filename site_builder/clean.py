@@ -86,11 +86,17 @@ def _is_syllable(word: str) -> bool:
 def _jieba_words() -> tuple[dict[str, int], dict[str, tuple[int, str]]]:
     """From jieba's dictionary: two-character words -> frequency, and for words of 2-4
     characters, the rest of the word -> (weighted frequency, first character)."""
-    import jieba
+    import importlib.util
 
+    from .tables import cached
+
+    path = Path(importlib.util.find_spec("jieba").origin).parent / "dict.txt"  # without importing jieba
+    return cached("jieba-words", (path,), _make_jieba_words)
+
+
+def _make_jieba_words(path: Path) -> tuple[dict[str, int], dict[str, tuple[int, str]]]:
     pairs: dict[str, int] = {}
     tails: dict[str, tuple[int, str]] = {}
-    path = Path(jieba.__file__).parent / "dict.txt"
     for row in path.read_text(encoding="utf-8").splitlines():
         word, _, rest = row.partition(" ")
         if not 2 <= len(word) <= 4:

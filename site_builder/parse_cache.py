@@ -174,7 +174,7 @@ def code_version() -> str:
 # to any of them invalidates every cached parse; a change elsewhere (templates, search,
 # the server) does not make the whole archive be parsed again.
 PARSE_MODULES = ("__init__", "clean", "config", "decode", "htmlpage", "load", "metadata", "model",
-                 "parse", "parse_cache", "sections", "similarity", "state", "tokenizer", "urls")
+                 "parse", "parse_cache", "sections", "similarity", "state", "tables", "tokenizer", "urls")
 
 
 def parse_version() -> str:

@@ -343,8 +343,14 @@ def _idf() -> tuple[dict[str, float], float]:
     file, found without importing jieba (its import alone takes a tenth of a second)."""
     import importlib.util
 
-    table: dict[str, float] = {}
+    from .tables import cached
+
     path = Path(importlib.util.find_spec("jieba").origin).parent / "analyse" / "idf.txt"
+    return cached("jieba-idf", (path,), _make_idf)
+
+
+def _make_idf(path: Path) -> tuple[dict[str, float], float]:
+    table: dict[str, float] = {}
     for line in path.read_text(encoding="utf-8").splitlines():
         word, _, value = line.partition(" ")
         if value:

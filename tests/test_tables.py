@@ -1,0 +1,71 @@
+"""Derived tables kept in the user's cache folder: read back only when made from the same
+files by the same code, and made again when missing, stale or damaged."""
+from __future__ import annotations
+
+import importlib.util
+import os
+from pathlib import Path
+
+import pytest
+
+from site_builder import clean, tables, tokenizer
+
+MADE: list[str] = []  # what the maker below read, call by call
+
+
+def _lengths(path: Path) -> dict[str, int]:
+    text = path.read_text(encoding="utf-8")
+    MADE.append(text)
+    return {line: len(line) for line in text.splitlines()}
+
+
+@pytest.fixture
+def cache_home(tmp_path, monkeypatch) -> Path:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    MADE.clear()
+    return tmp_path / "cache" / "site-builder"
+
+
+def test_a_table_is_made_once_then_read_until_its_source_changes(tmp_path, cache_home):
+    source = tmp_path / "words.txt"
+    source.write_text("法治\n政府\n", encoding="utf-8")
+    first = tables.cached("lengths", (source,), _lengths)
+    assert first == {"法治": 2, "政府": 2} and len(MADE) == 1
+    assert tables.cached("lengths", (source,), _lengths) == first and len(MADE) == 1  # read back
+    assert len(list(cache_home.iterdir())) == 1
+
+    source.write_text("法治政府\n", encoding="utf-8")
+    os.utime(source, ns=(1, 1))
+    assert tables.cached("lengths", (source,), _lengths) == {"法治政府": 4} and len(MADE) == 2
+
+
+def test_a_damaged_or_foreign_table_is_made_again(tmp_path, cache_home):
+    source = tmp_path / "words.txt"
+    source.write_text("依法行政\n", encoding="utf-8")
+    tables.cached("lengths", (source,), _lengths)
+    (stored,) = cache_home.iterdir()
+    stored.write_bytes(stored.read_bytes()[:-3])  # cut short
+    assert tables.cached("lengths", (source,), _lengths) == {"依法行政": 4} and len(MADE) == 2
+    stored.write_bytes(b"\x00not marshal")
+    assert tables.cached("lengths", (source,), _lengths) == {"依法行政": 4} and len(MADE) == 3
+
+
+def test_an_unwritable_cache_folder_only_costs_time(tmp_path, monkeypatch):
+    blocker = tmp_path / "file"
+    blocker.write_text("", encoding="utf-8")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))  # a file: no folder can be made in it
+    source = tmp_path / "words.txt"
+    source.write_text("行政复议\n", encoding="utf-8")
+    MADE.clear()
+    for made in (1, 2):
+        assert tables.cached("lengths", (source,), _lengths) == {"行政复议": 4} and len(MADE) == made
+
+
+def test_jiebas_tables_read_back_equal_to_made(cache_home):
+    folder = Path(importlib.util.find_spec("jieba").origin).parent
+    for name, path, make in (("jieba-idf", folder / "analyse" / "idf.txt", tokenizer._make_idf),
+                             ("jieba-words", folder / "dict.txt", clean._make_jieba_words)):
+        made = tables.cached(name, (path,), make)
+        read = tables.cached(name, (path,), make)
+        assert read == made == make(path)
+        assert list(read[0])[:50] == list(made[0])[:50]  # the same order (keywords break ties by it)
