@@ -66,10 +66,18 @@ class _WordsTokenizer(Tokenizer):
 
 
 class StreamTokenizer(_WordsTokenizer):
-    """The tokenizer stream of a text."""
+    """The tokenizer stream of a text (taken from a Streamed text as it is)."""
 
     def words(self, value: str):
-        return tokenizer.stream(tokenizer.normalize(value))
+        tokens = getattr(value, "tokens", None)
+        return tokens if tokens is not None else tokenizer.stream(tokenizer.normalize(value))
+
+
+class Streamed(str):
+    """A text that carries its stream: `document` normalises a report's text once, for its
+    words and its stream."""
+
+    tokens: list[str | None]
 
 
 class SpaceTokenizer(_WordsTokenizer):
@@ -151,12 +159,14 @@ def document(entry: Entry, r: Report, segmenter: tokenizer.Segmenter) -> dict:
     """The Whoosh document of one report: its field values."""
     text = searchable_text(r)
     normalized = tokenizer.normalize(text)
+    content = Streamed(text)
+    content.tokens = tokenizer.stream(normalized)
     parts = part_texts(r)
     doc = dict(
         id=entry.id,
         fingerprint=fingerprint(entry),
         title=r.title,
-        content=text,
+        content=content,
         words=" ".join(segmenter.words(normalized)),
         place=r.place or "",
         level=r.level or "",
