@@ -23,7 +23,8 @@ from whoosh import index as whoosh_index
 
 from . import search_writer, tokenizer
 from .model import Entry, Site
-from .search_index import SCHEMA_VERSION, WORKER_NICENESS, ReportOf, document, domain_words, fingerprint, full_report, make_schema
+from .search_index import (SCHEMA_VERSION, WORKER_NICENESS, ReportOf, document, domain_words, fingerprint,
+                           full_report, make_schema)
 
 PARALLEL_THRESHOLD = 64  # below this many reports to index, index in this process
 CHUNK_DOCUMENTS = 2000  # reports per new segment (bounds each writer's memory)

@@ -172,6 +172,7 @@ def write_segment(ix, documents: Iterable[dict]):
 # blocks half the size, pickled six times and compressed twice as fast, read 2.5x faster.
 BLOCK_PICKLE = 4
 
+
 class _Vocabulary(dict):
     """Term -> number, in order of first appearance; a gap (None) is 0."""
 
@@ -213,7 +214,8 @@ class _Occurrences:
 
 def _write_bulk(fields, fmt, found: _Occurrences, codec) -> None:
     """Write one field's postings (its field already started in `fields`, a W3FieldWriter):
-    the bytes Whoosh's own postings writer gives for the same postings."""
+    the blocks and term rows Whoosh's own postings writer makes of the same postings,
+    blocks pickled with BLOCK_PICKLE."""
     if not found.docs:
         return
     names = sorted(t for t in found.vocabulary if t is not None)  # str order is UTF-8 order
