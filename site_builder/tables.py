@@ -25,17 +25,24 @@ T = TypeVar("T")
 FORMAT = b"site-builder tables 1"
 
 
-def cache_folder() -> Path:
-    root = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(root) / "site-builder"
+def cache_folder() -> Path | None:
+    """$XDG_CACHE_HOME/site-builder, else ~/.cache/site-builder; None when neither is an
+    absolute path (no home: nothing is stored, rather than a "~" folder where we run)."""
+    root = os.environ.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(root):  # the XDG spec: a relative path is ignored
+        root = os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(root) / "site-builder" if os.path.isabs(root) else None
 
 
 def cached(name: str, sources: tuple[Path, ...], make: Callable[..., T]) -> T:
     """`make(*sources)`, a value marshal can store (dicts, tuples, strings, numbers), read
     from the cache folder when it was stored from the same sources by the same `make`
     (its own code: keep a maker self-contained)."""
+    folder = cache_folder()
+    if folder is None:
+        return make(*sources)
     key = _key(sources, make)
-    path = cache_folder() / f"{name}-{key[:24]}.marshal"
+    path = folder / f"{name}-{key[:24]}.marshal"
     try:
         stored = marshal.loads(path.read_bytes())
         if isinstance(stored, tuple) and len(stored) == 2 and stored[0] == key:

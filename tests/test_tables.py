@@ -69,3 +69,15 @@ def test_jiebas_tables_read_back_equal_to_made(cache_home):
         read = tables.cached(name, (path,), make)
         assert read == made == make(path)
         assert list(read[0])[:50] == list(made[0])[:50]  # the same order (keywords break ties by it)
+
+
+def test_without_a_home_nothing_is_stored_where_the_build_runs(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/cache")  # ignored, as the XDG spec says
+    monkeypatch.setenv("HOME", "")
+    monkeypatch.setattr(os.path, "expanduser", lambda path: path)  # no home in the password file either
+    monkeypatch.chdir(tmp_path)
+    source = tmp_path / "words.txt"
+    source.write_text("法律顾问\n", encoding="utf-8")
+    MADE.clear()
+    assert tables.cached("lengths", (source,), _lengths) == {"法律顾问": 4} and len(MADE) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["words.txt"]
