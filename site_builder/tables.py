@@ -2,8 +2,8 @@
 table), kept between processes in the user's cache folder.
 
 Making them takes a process about 0.8 s (parsing some 600,000 lines of text); reading
-them back takes a fifth of that. Every process that parses pays it, so on a small
-rebuild it is most of the parse. A stored table is keyed by the files it is made from
+them back takes about a quarter of that. Every process that parses pays it: on a
+rebuild after one edit it was most of the time spent parsing that report. A stored table is keyed by the files it is made from
 (path, size, modification time) and by the code that makes it, and is written
 atomically; a missing, stale or damaged one is made again. Nothing published depends
 on whether a table was read or made.
