@@ -3,10 +3,10 @@ table), kept between processes in the user's cache folder.
 
 Making them takes a process about 0.8 s (parsing some 600,000 lines of text); reading
 them back takes about a quarter of that. Every process that parses pays it: on a
-rebuild after one edit it was most of the time spent parsing that report. A stored table is keyed by the files it is made from
-(path, size, modification time) and by the code that makes it, and is written
-atomically; a missing, stale or damaged one is made again. Nothing published depends
-on whether a table was read or made.
+rebuild after one edit it was most of the time spent parsing that report. A stored
+table is keyed by the files it is made from (path, size, modification time) and by the
+code that makes it, and is written atomically (state.store_pickle); a missing, stale or
+damaged one is made again. Nothing published depends on whether a table was read or made.
 
 The folder is $XDG_CACHE_HOME/site-builder (else ~/.cache/site-builder); when it cannot
 be written, tables are simply made each time.
@@ -19,6 +19,8 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
+
+from .state import load_pickle, store_pickle
 
 T = TypeVar("T")
 
@@ -35,27 +37,20 @@ def cache_folder() -> Path | None:
 
 
 def cached(name: str, sources: tuple[Path, ...], make: Callable[..., T]) -> T:
-    """`make(*sources)`, a value marshal can store (dicts, tuples, strings, numbers), read
-    from the cache folder when it was stored from the same sources by the same `make`
-    (its own code: keep a maker self-contained)."""
+    """`make(*sources)`, read from the cache folder when it was stored from the same
+    sources by the same `make` (its own code: keep a maker self-contained)."""
     folder = cache_folder()
     if folder is None:
         return make(*sources)
     key = _key(sources, make)
-    path = folder / f"{name}-{key[:24]}.marshal"
-    try:
-        stored = marshal.loads(path.read_bytes())
-        if isinstance(stored, tuple) and len(stored) == 2 and stored[0] == key:
-            return stored[1]
-    except (OSError, ValueError, EOFError, TypeError):
-        pass
+    path = folder / f"{name}-{key[:24]}.pickle"
+    stored = load_pickle(path)
+    if isinstance(stored, tuple) and len(stored) == 2 and stored[0] == key:
+        return stored[1]
     value = make(*sources)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        tmp.write_bytes(marshal.dumps((key, value)))
-        os.replace(tmp, path)
-    except (OSError, ValueError):
+        store_pickle(path, (key, value))
+    except OSError:  # a folder that cannot be written: the table is made each time
         pass
     return value
 

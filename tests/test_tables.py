@@ -46,7 +46,7 @@ def test_a_damaged_or_foreign_table_is_made_again(tmp_path, cache_home):
     (stored,) = cache_home.iterdir()
     stored.write_bytes(stored.read_bytes()[:-3])  # cut short
     assert tables.cached("lengths", (source,), _lengths) == {"依法行政": 4} and len(MADE) == 2
-    stored.write_bytes(b"\x00not marshal")
+    stored.write_bytes(b"\x00not a pickle")
     assert tables.cached("lengths", (source,), _lengths) == {"依法行政": 4} and len(MADE) == 3
 
 
