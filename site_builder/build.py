@@ -8,6 +8,7 @@ reported. Warnings are published with the site, and fail the build only with str
 """
 from __future__ import annotations
 
+import gc
 import shutil
 import time
 from contextlib import contextmanager
@@ -30,6 +31,7 @@ from .write import UnsafePath, WriteStats, write_site
 
 SEARCH_WORK = "static-search"  # the state dir's folder of built static search shards
 RENDER_MEMO = "render-memo.pickle"  # in the state dir: see render.RenderMemo
+GC_THRESHOLDS = (50_000, 20, 20)  # during a build: see _fewer_collections
 # What earlier versions kept in the state dir and nothing reads any more.
 LEGACY_STATE = ("pagefind", "manifest.json", "standby.json", "parse/stat-memo.pickle", "parse/memo.pickle")
 
@@ -74,7 +76,12 @@ def build(content_dir: Path, output_dir: Path, config_path: Path | None = None,
     """Build the site. With `search_now` False (the preview server), the static search is
     not rebuilt: the result says whether it is stale (see refresh_static_search). `warm`
     is kept by a caller that builds again in the same process."""
-    content_dir, output_dir = Path(content_dir), Path(output_dir)
+    with _fewer_collections():
+        return _build(Path(content_dir), Path(output_dir), config_path, strict, search_now, warm)
+
+
+def _build(content_dir: Path, output_dir: Path, config_path: Path | None, strict: bool, search_now: bool,
+           warm: Warm | None) -> BuildResult:
     clock = _Clock()
     config, problems = load_config(config_path, content_dir)
     state = state_dir(output_dir)
@@ -143,6 +150,21 @@ def refresh_static_search(site: Site, output_dir: Path) -> None:
     build publishes it."""
     state = state_dir(output_dir)
     build_bundle(site, state / SEARCH_WORK, partial(parse_cache.load_report, state / "parse"), background=True)
+
+
+@contextmanager
+def _fewer_collections():
+    """A build makes millions of objects that live as long as it does (memos, manifests,
+    summaries) and few reference cycles; with CPython's default thresholds the collector
+    walks the growing heap again and again while they load (0.5 s of a one-report rebuild
+    at 10,000 reports). Collect less often during the build; parse workers forked meanwhile
+    inherit it."""
+    before = gc.get_threshold()
+    gc.set_threshold(*GC_THRESHOLDS)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
 
 
 def _drop_legacy_state(state: Path) -> None:

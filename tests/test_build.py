@@ -1,6 +1,7 @@
 """Whole builds of small archives written inline: pages, links, rebuilds, failures."""
 from __future__ import annotations
 
+import gc
 import os
 import posixpath
 import subprocess
@@ -10,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, SAMPLES, internal_links, report_text, tree, write_archive
-from site_builder import datasets
-from site_builder.build import RENDER_MEMO, SEARCH_WORK, Warm, build, refresh_static_search, state_dir
+from site_builder import datasets, parse_cache
+from site_builder.build import GC_THRESHOLDS, RENDER_MEMO, SEARCH_WORK, Warm, build, refresh_static_search, state_dir
 from site_builder.render import RenderMemo
 
 
@@ -238,6 +239,24 @@ def test_failed_build_leaves_output_untouched(tmp_path: Path, small_archive: Pat
     assert errors[0].startswith("broken.txt:1: error:") and errors[1].startswith("empty.txt:1: error:")
     assert tree(out) == before
     assert not list(tmp_path.glob(".output.staging-*"))
+
+
+def test_a_build_collects_less_often_and_then_restores_the_collector(tmp_path: Path, small_archive: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch):
+    seen = []
+    real = parse_cache.parse_files
+    monkeypatch.setattr(parse_cache, "parse_files", lambda *a: (seen.append(gc.get_threshold()), real(*a))[1])
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(123, 4, 5)
+        assert build(small_archive, tmp_path / "a").ok
+        assert gc.get_threshold() == (123, 4, 5)
+        (small_archive / "broken.txt").write_bytes(b"")
+        assert not build(small_archive, tmp_path / "a").ok
+        assert gc.get_threshold() == (123, 4, 5)
+    finally:
+        gc.set_threshold(*before)
+    assert seen == [GC_THRESHOLDS] * 2
 
 
 def test_cli_reports_all_problems_and_exits_nonzero(tmp_path: Path, small_archive: Path):
