@@ -1,6 +1,12 @@
 """Turn a file's bytes into text, recording which encoding was used."""
 from __future__ import annotations
 
+import re
+
+# A character that valid UTF-8 mistaken for GB18030 would not give: Han (see _is_han),
+# CJK punctuation or a fullwidth form (see _is_cjk_mark), Latin-1 and Latin Extended.
+_UTF8_SIGNS = re.compile("[\u4e00-\u9fff\u3400-\u4dbf\u3000-\u303f\uff00-\uffef\u00a0-\u024f]")
+
 
 class DecodeError(ValueError):
     def __init__(self, message: str, line: int = 1, start: int = 0):
@@ -42,8 +48,7 @@ def _prefer_gb18030_if_chinese(raw: bytes, utf8_text: str) -> tuple[str, str]:
     with no Han, no CJK punctuation and no Latin letters beyond ASCII, whose bytes read
     entirely as Chinese in GB18030, is taken as GB18030; accented Latin text and Chinese
     punctuation (「、X」, which GB18030 would read as 「銆乆」) stay UTF-8."""
-    wide = [ch for ch in utf8_text if ord(ch) >= 0x80]
-    if not wide or any(_is_han(ch) or _is_cjk_mark(ch) or "\u00a0" <= ch <= "\u024f" for ch in wide):
+    if utf8_text.isascii() or _UTF8_SIGNS.search(utf8_text):
         return _normalise(utf8_text), "utf-8"
     try:
         gb_text = raw.decode("gb18030")

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from site_builder.decode import DecodeError, decode_bytes
+from site_builder.decode import _UTF8_SIGNS, DecodeError, _is_cjk_mark, _is_han, decode_bytes
 
 TEXT = "金石镇2021年法治政府建设年度报告\r\n一、主要举措和成效\r\n（一）加强组织领导"
 
@@ -59,3 +61,11 @@ def test_short_gbk_that_is_also_valid_utf8_is_read_as_chinese():
     # Chinese punctuation is UTF-8 evidence: E3 80 81 58 would read as GB18030 「銆乆」
     assert decode_bytes("、X".encode("utf-8")) == ("、X", "utf-8")
     assert decode_bytes("《法》".encode("utf-8")) == ("《法》", "utf-8")
+
+
+@given(st.text(alphabet=st.sampled_from("aZ1 \n\u00a0é\u024f\u0250һѕ\u3000、\uff0c１\u4e00金\u9fff\u3400\u4dbf\u2014€")))
+def test_utf8_is_kept_exactly_when_a_sign_of_utf8_is_present(text: str):
+    """The pattern that looks for signs of real UTF-8 agrees with its definition."""
+    def sign(ch: str) -> bool:
+        return _is_han(ch) or _is_cjk_mark(ch) or "\u00a0" <= ch <= "\u024f"
+    assert bool(text.isascii() or _UTF8_SIGNS.search(text)) == (text.isascii() or any(map(sign, text)))
