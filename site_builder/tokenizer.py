@@ -91,8 +91,32 @@ def _norm_char(ch: str) -> str:
     return unicodedata.normalize("NFKC", ch).lower().translate(_translation())
 
 
+# Where the compatibility characters of real reports are: Latin-1, general punctuation,
+# circled numbers, Kangxi radicals, the ideographic space, enclosed and squared CJK, CJK
+# compatibility ideographs, fullwidth and halfwidth forms. See _fast_table.
+_FAST_RANGES = ((0xA0, 0xFF), (0x2000, 0x206F), (0x2460, 0x24FF), (0x2F00, 0x2FDF), (0x3000, 0x3000),
+                (0x3200, 0x33FF), (0xF900, 0xFAFF), (0xFF00, 0xFFEF))
+
+
+@cache
+def _fast_table() -> dict[int, str]:
+    """What normalize makes of a character alone, less the lower case: the traditional ->
+    simplified map of its NFKC form, for the characters of _FAST_RANGES and of the map
+    (whose characters are Han, caseless and in NFKC: a test checks)."""
+    translation = _translation()
+    table = {cp: unicodedata.normalize("NFKC", chr(cp)).translate(translation)
+             for lo, hi in _FAST_RANGES for cp in range(lo, hi + 1)}
+    return {cp: text for cp, text in table.items() if text != chr(cp)} | {
+        cp: text for cp, text in translation.items() if cp not in table}
+
+
 def normalize(text: str) -> str:
-    """NFKC + lower case + traditional -> simplified (characters)."""
+    """NFKC + lower case + traditional -> simplified (characters). Mapped character by
+    character first: when the result is in NFKC (nothing composes or reorders across
+    characters), it is what normalising the whole text gives, a third of the time."""
+    mapped = text.translate(_fast_table())
+    if unicodedata.is_normalized("NFKC", mapped):
+        return mapped.lower()
     return unicodedata.normalize("NFKC", text).lower().translate(_translation())
 
 

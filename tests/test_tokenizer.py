@@ -1,6 +1,8 @@
 """The tokenizer: normalisation, the token stream, query clauses, snippets."""
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 
 from site_builder import tokenizer as t
@@ -181,3 +183,23 @@ _MIXED = st.sampled_from(list("法治政府建設𠀀〇") + list("20２") + lis
 def test_stream_is_the_character_by_character_definition(text):
     normalized = t.normalize(text)
     assert t.stream(normalized) == _reference_stream(normalized)
+
+
+def test_the_character_map_can_be_applied_before_case_and_normal_form():
+    """normalize's fast path maps characters before lowering and checking the normal form:
+    right only while every character of the map is Han, caseless and in NFKC."""
+    for key, value in t.char_map().items():
+        for ch in (key, value):
+            assert t.is_han(ch) and ch.lower() == ch == ch.upper(), (key, value)
+            assert unicodedata.is_normalized("NFKC", ch) and unicodedata.combining(ch) == 0, (key, value)
+
+
+TRICKY = ("aZ Σς\u0130İ\u00a0\u00a8\u00bd\u0301\u0308\u0327e\u1100\u1161\u11a8가\u2026\u2160\u2460\u2f00\u3000"
+          "\u3099\u304b\u3200\u3231\u33a1\uf900\ufa0c\ufb01\uff21\uff10\uff0c\uff9e\uff76法設經驗楓\U0002f800ǅﬀ")
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.sampled_from(TRICKY), max_size=12))
+def test_normalize_is_nfkc_then_lower_case_then_the_map(text: str):
+    assert t.normalize(text) == unicodedata.normalize("NFKC", text).lower().translate(
+        {ord(k): v for k, v in t.char_map().items()})
