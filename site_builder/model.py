@@ -6,7 +6,8 @@ another process without surprises.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from collections.abc import Mapping
+from dataclasses import InitVar, dataclass, field, fields
 from operator import attrgetter
 
 
@@ -215,23 +216,34 @@ class Summary:
     id_base: str = field(init=False, default="", repr=False)
     place_slug: str = field(init=False, default="", repr=False)
     region_slug: str = field(init=False, default="", repr=False)
+    # Names whose slugs are known (name -> urls.slugify(name)): a rebuild that parses a
+    # few reports of known places does not load pinyin (0.2 s) to make them again.
+    known_slugs: InitVar[Mapping[str, str] | None] = None
 
-    def __post_init__(self):
+    def __post_init__(self, known_slugs: Mapping[str, str] | None):
         from . import urls
 
+        def slug(name: str) -> str:
+            known = known_slugs.get(name) if known_slugs else None
+            return known if known is not None else urls.slugify(name)
         object.__setattr__(self, "id_base", urls.report_id(self.source, self.slug))
-        object.__setattr__(self, "place_slug", urls.slugify(self.place or UNKNOWN_PLACE))
-        object.__setattr__(self, "region_slug", urls.slugify(self.region) if self.region else "")
+        object.__setattr__(self, "place_slug", slug(self.place or UNKNOWN_PLACE))
+        object.__setattr__(self, "region_slug", slug(self.region) if self.region else "")
 
     @classmethod
-    def of(cls, report: Report, key: str) -> "Summary":
+    def of(cls, report: Report, key: str, known_slugs: Mapping[str, str] | None = None) -> "Summary":
         from .similarity import sentence_hashes
 
         shared = {f.name: getattr(report, f.name) for f in fields(cls)
                   if f.init and f.name not in ("key", "parts", "lead", "sentences")}
         parts = sorted({s.part for s in report.sections if s.part})
         lead = (report.preamble or report.text).replace("\n", " ")[:200]
-        return cls(key=key, parts=tuple(parts), lead=lead, sentences=sentence_hashes(report.text), **shared)
+        return cls(key=key, parts=tuple(parts), lead=lead, sentences=sentence_hashes(report.text),
+                   known_slugs=known_slugs, **shared)
+
+    def slugs(self) -> dict[str, str]:
+        """The names this summary made slugs of, with their slugs (see known_slugs)."""
+        return {self.place or UNKNOWN_PLACE: self.place_slug, **({self.region: self.region_slug} if self.region else {})}
 
 
 @pickled_as_tuple

@@ -18,7 +18,8 @@ import os
 import time
 import zlib
 from concurrent.futures import ProcessPoolExecutor
-from functools import cache
+from collections.abc import Callable
+from functools import cache, partial
 from pathlib import Path
 
 from .load import MAX_BYTES, load_source, sidecar_path, sidecar_rel
@@ -62,7 +63,7 @@ def parse_files(content_dir: Path, rels: tuple[str, ...], cache_dir: Path, warm:
         if result is None:
             misses.append(i)
     jobs = [(content_dir / rels[i], rels[i], keys[i], cache_dir) for i in misses]
-    for i, result in zip(misses, _parse_many(jobs)):
+    for i, result in zip(misses, _parse_many(jobs, partial(_slugs_of, results))):
         results[i] = result
         fresh[rels[i]] = (fresh[rels[i]][0], keys[i], result)
     if warm is not None:
@@ -121,23 +122,32 @@ def parse_file(path: Path, rel: str) -> tuple[Report | None, tuple[Problem, ...]
     return report, load_problems + parse_problems
 
 
-def _parse_many(jobs: list[tuple[Path, str, str, Path]]):
+def _parse_many(jobs: list[tuple[Path, str, str, Path]], known_slugs: Callable[[], dict[str, str]]):
     """(summary, problems) of every job, in order, as they come, each stored in the cache
     by whoever parsed it: memory does not grow with the archive, and full reports never
-    travel between processes."""
+    travel between processes. Parsed here, the summaries take the slugs of the names
+    `known_slugs()` knows (those of the reports not parsed again)."""
     workers = os.cpu_count() or 1
     if len(jobs) < PARALLEL_THRESHOLD or workers < 2:
-        yield from map(_parse_and_store, jobs)
+        if jobs:
+            yield from map(partial(_parse_and_store, known_slugs=known_slugs()), jobs)
         return
     with ProcessPoolExecutor(max_workers=workers) as pool:
         chunk = max(1, min(64, len(jobs) // (workers * 8)))
         yield from pool.map(_parse_and_store, jobs, chunksize=chunk)
 
 
-def _parse_and_store(job: tuple[Path, str, str, Path]) -> tuple[Summary | None, tuple[Problem, ...]]:
+def _slugs_of(results: list) -> dict[str, str]:
+    """Name -> slug, of the summaries in `results` (results of the current code, or None)."""
+    return {name: slug for result in results if result is not None and result[0] is not None
+            for name, slug in result[0].slugs().items()}
+
+
+def _parse_and_store(job: tuple[Path, str, str, Path], known_slugs: dict[str, str] | None = None
+                     ) -> tuple[Summary | None, tuple[Problem, ...]]:
     path, rel, key, cache_dir = job
     report, problems = parse_file(path, rel)
-    result = (Summary.of(report, key) if report is not None else None, problems)
+    result = (Summary.of(report, key, known_slugs) if report is not None else None, problems)
     store_pickle(_cache_path(cache_dir, key), result, *(() if report is None else (report,)))
     return result
 

@@ -162,6 +162,20 @@ def test_an_edit_stores_its_part_of_the_parse_memo_only(tmp_path: Path, small_ar
     assert sum(part.stat().st_mtime_ns != 0 for part in parts) == 1
 
 
+def test_an_edit_to_a_report_of_a_known_place_takes_its_slug_without_loading_pinyin(tmp_path: Path,
+                                                                                  small_archive: Path):
+    out = tmp_path / "output"
+    assert build(small_archive, out).ok
+    write_archive(small_archive, {"yanpi-2024.txt": report_text("演陂镇", 2024, "新增一句。")})  # 2023's is known
+    child = ("import sys; from pathlib import Path; from site_builder.build import build; "
+             "r = build(Path(sys.argv[1]), Path(sys.argv[2])); "
+             "print(r.ok, r.written > 0, sorted(e.report.place_slug for e in r.site.entries), "
+             "any('pinyin' in m for m in sys.modules))")
+    run = subprocess.run([sys.executable, "-c", child, str(small_archive), str(out)], capture_output=True,
+                         text=True, env={**os.environ, "PYTHONPATH": str(REPO)}, check=True)
+    assert run.stdout.split(None, 2) == ["True", "True", "['qingshanxiang', 'yanbeizhen', 'yanbeizhen'] False\n"]
+
+
 def test_unchanged_reports_are_neither_reparsed_nor_rerendered(tmp_path: Path, small_archive: Path):
     out = tmp_path / "output"
     assert build(small_archive, out).ok
