@@ -6,7 +6,8 @@ them back takes about a quarter of that. Every process that parses pays it: on a
 rebuild after one edit it was most of the time spent parsing that report. A stored
 table is keyed by the files it is made from (path, size, modification time) and by the
 code that makes it, and is written atomically (state.store_pickle); a missing, stale or
-damaged one is made again. Nothing published depends on whether a table was read or made.
+damaged one is made again, and the tables it replaces are removed. Nothing published
+depends on whether a table was read or made.
 
 The folder is $XDG_CACHE_HOME/site-builder (else ~/.cache/site-builder); when it cannot
 be written, tables are simply made each time.
@@ -16,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import marshal
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -51,8 +53,21 @@ def cached(name: str, sources: tuple[Path, ...], make: Callable[..., T]) -> T:
     try:
         store_pickle(path, (key, value))
     except OSError:  # a folder that cannot be written: the table is made each time
-        pass
+        return value
+    _forget_others(folder, name, path.name)
     return value
+
+
+def _forget_others(folder: Path, name: str, keep: str) -> None:
+    """Remove the tables of `name` made from other sources or by other code (a jieba
+    upgrade, an earlier version of site-builder): each is some megabytes, never read again."""
+    stale = re.compile(re.escape(name) + r"-[0-9a-f]{24}\.(?:pickle|marshal)")
+    for entry in os.scandir(folder):
+        if entry.name != keep and stale.fullmatch(entry.name):
+            try:
+                os.unlink(entry.path)
+            except OSError:
+                pass
 
 
 def _key(sources: tuple[Path, ...], make: Callable) -> str:

@@ -36,7 +36,11 @@ def test_a_table_is_made_once_then_read_until_its_source_changes(tmp_path, cache
 
     source.write_text("法治政府\n", encoding="utf-8")
     os.utime(source, ns=(1, 1))
-    assert tables.cached("lengths", (source,), _lengths) == {"法治政府": 4} and len(MADE) == 2
+    other = tables.cached("lengths-of-other", (source,), _lengths)  # another table is kept
+    (cache_home / ("lengths-" + "0" * 24 + ".marshal")).write_bytes(b"an earlier version's")
+    assert tables.cached("lengths", (source,), _lengths) == {"法治政府": 4} and len(MADE) == 3
+    names = sorted(p.name.rsplit("-", 1)[0] for p in cache_home.iterdir())
+    assert names == ["lengths", "lengths-of-other"] and other == {"法治政府": 4}  # the replaced ones are gone
 
 
 def test_a_damaged_or_foreign_table_is_made_again(tmp_path, cache_home):
