@@ -69,7 +69,7 @@ class Plan:
 @contextmanager
 def updating_index(site: Site, index_dir: Path, report_of: ReportOf | None = None,
                    columns: dict | None = None) -> Iterator[Plan]:
-    """Index what changed in worker processes (or a thread, for a few reports) while the
+    """Index what changed in worker processes (or a thread: see below) while the
     body of the `with` runs; commit when the body returns, discard the new segments when
     it raises. Holds the index's write lock throughout. `columns`: see
     search_writer.live_documents."""
@@ -82,10 +82,14 @@ def updating_index(site: Site, index_dir: Path, report_of: ReportOf | None = Non
             return
         workers = os.cpu_count() or 1
         jobs = _chunks(str(index_dir), list(plan.index), report_of, domain_words(site), workers)
-        # one job (few reports, or a report_of that cannot be sent): a thread will do
-        with (ProcessPoolExecutor(min(workers, len(jobs)), initializer=os.nice, initargs=(WORKER_NICENESS,))
-              if len(jobs) > 1
-              else ThreadPoolExecutor(max_workers=1, thread_name_prefix="search-index")) as pool:
+        # Worker processes, even for one job: loading the segmenter alone would hold this
+        # process's interpreter for 0.2 s while it renders. A thread for one job in a
+        # process that builds again (`columns` kept: its segmenter is loaded), or when
+        # there is one core or the reports cannot be sent.
+        threaded = workers < 2 or not _pickles(report_of) or (len(jobs) == 1 and columns is not None)
+        with (ThreadPoolExecutor(max_workers=1, thread_name_prefix="search-index") if threaded
+              else ProcessPoolExecutor(min(workers, len(jobs)), initializer=os.nice,
+                                       initargs=(WORKER_NICENESS,))) as pool:
             futures = [pool.submit(_index_chunk, job) for job in jobs]
             try:
                 yield plan
