@@ -35,12 +35,15 @@ MEMO_PARTS = 64
 RACY_SECONDS = 2.0  # a file changed this recently may change again within the same mtime
 
 
-def parse_files(content_dir: Path, rels: tuple[str, ...], cache_dir: Path, warm: dict | None = None
-                ) -> tuple[tuple[Summary, ...], tuple[Problem, ...]]:
+def parse_files(content_dir: Path, rels: tuple[str, ...], cache_dir: Path, warm: dict | None = None,
+                meanwhile: Callable[[], object] | None = None) -> tuple[tuple[Summary, ...], tuple[Problem, ...]]:
     """Summaries of the reports at `rels` (content-relative paths) that can be published,
     and every problem found on the way. A process that builds again (the preview server)
     passes a `warm` dict: the memo is then kept there rather than read and written each
-    time (the next build in another process re-checks what changed meanwhile)."""
+    time (the next build in another process re-checks what changed meanwhile). A caller
+    with work of its own to do passes it as `meanwhile`: when there are reports to parse
+    (and a second core), they are parsed in worker processes, even one, while this
+    process runs it."""
     parts = _load_memo(cache_dir) if not warm else []
     memo = warm if warm else {rel: value for part in parts for rel, value in part.items()}
     version, now, root = parse_version(), time.time(), os.fspath(content_dir) + "/"
@@ -63,7 +66,7 @@ def parse_files(content_dir: Path, rels: tuple[str, ...], cache_dir: Path, warm:
         if result is None:
             misses.append(i)
     jobs = [(content_dir / rels[i], rels[i], keys[i], cache_dir) for i in misses]
-    for i, result in zip(misses, _parse_many(jobs, partial(_slugs_of, results))):
+    for i, result in zip(misses, _parse_many(jobs, partial(_slugs_of, results), meanwhile)):
         results[i] = result
         fresh[rels[i]] = (fresh[rels[i]][0], keys[i], result)
     if warm is not None:
@@ -122,19 +125,26 @@ def parse_file(path: Path, rel: str) -> tuple[Report | None, tuple[Problem, ...]
     return report, load_problems + parse_problems
 
 
-def _parse_many(jobs: list[tuple[Path, str, str, Path]], known_slugs: Callable[[], dict[str, str]]):
+def _parse_many(jobs: list[tuple[Path, str, str, Path]], known_slugs: Callable[[], dict[str, str]],
+                meanwhile: Callable[[], object] | None):
     """(summary, problems) of every job, in order, as they come, each stored in the cache
     by whoever parsed it: memory does not grow with the archive, and full reports never
-    travel between processes. Parsed here, the summaries take the slugs of the names
-    `known_slugs()` knows (those of the reports not parsed again)."""
+    travel between processes. A few are parsed here, unless there is `meanwhile` work
+    for this process; then, and for many, in worker processes. Few, the summaries take the
+    slugs of the names `known_slugs()` knows (those of the reports not parsed again)."""
     workers = os.cpu_count() or 1
-    if len(jobs) < PARALLEL_THRESHOLD or workers < 2:
+    few = len(jobs) < PARALLEL_THRESHOLD
+    if not jobs or workers < 2 or (few and meanwhile is None):
         if jobs:
             yield from map(partial(_parse_and_store, known_slugs=known_slugs()), jobs)
         return
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
         chunk = max(1, min(64, len(jobs) // (workers * 8)))
-        yield from pool.map(_parse_and_store, jobs, chunksize=chunk)
+        parsed = pool.map(partial(_parse_and_store, known_slugs=known_slugs() if few else None), jobs,
+                          chunksize=chunk)
+        if meanwhile is not None:
+            meanwhile()
+        yield from parsed
 
 
 def _slugs_of(results: list) -> dict[str, str]:

@@ -426,6 +426,16 @@ def _read(path: str) -> bytes:
         return file.read()
 
 
+def read_ahead(state_dir: Path, cache: dict) -> None:
+    """Read the manifests of the output and of the standby into `cache` (see write_site),
+    for a build that has time now and will need them later."""
+    for name in (MANIFEST, STANDBY_MANIFEST):
+        try:
+            _read_state(state_dir / name, cache)
+        except OSError:
+            pass
+
+
 def _load_manifest(state_dir: Path, output_dir: Path, cache: dict) -> dict[str, list]:
     """The digests of the files in output_dir, if the manifest describes this very folder
     (same inode): after a build killed between swap and save it does not, and all is rewritten."""

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, SAMPLES, internal_links, report_text, tree, write_archive
-from site_builder import datasets, parse_cache
+from site_builder import build as build_module, datasets, parse_cache
 from site_builder.build import GC_THRESHOLDS, RENDER_MEMO, SEARCH_WORK, Warm, build, refresh_static_search, state_dir
 from site_builder.render import RenderMemo
 
@@ -176,6 +176,20 @@ def test_an_edit_to_a_report_of_a_known_place_takes_its_slug_without_loading_pin
     assert run.stdout.split(None, 2) == ["True", "True", "['qingshanxiang', 'yanbeizhen', 'yanbeizhen'] False\n"]
 
 
+def test_reports_to_parse_are_parsed_in_a_worker_while_the_caller_reads_ahead(tmp_path: Path,
+                                                                              small_archive: Path):
+    cache, rels = tmp_path / "parse", ("yanpi-2023.txt", "yanpi-2024.txt", "hebei/qingshan-2024.txt")
+    done = []
+    first, _ = parse_cache.parse_files(small_archive, rels, cache, meanwhile=lambda: done.append(os.getpid()))
+    assert done == [os.getpid()]  # called once, in this process
+    write_archive(small_archive, {"yanpi-2024.txt": report_text("演陂镇", 2024, "新增一句。")})
+    again, _ = parse_cache.parse_files(small_archive, rels, cache, meanwhile=lambda: done.append(os.getpid()))
+    assert len(done) == 2 and [s.key for s in again] != [s.key for s in first]
+    assert [s.place_slug for s in again] == [s.place_slug for s in first]
+    assert parse_cache.parse_files(small_archive, rels, cache, meanwhile=done.clear)[0] == again
+    assert len(done) == 2  # nothing to parse: nothing to overlap
+
+
 def test_unchanged_reports_are_neither_reparsed_nor_rerendered(tmp_path: Path, small_archive: Path):
     out = tmp_path / "output"
     assert build(small_archive, out).ok
@@ -259,7 +273,8 @@ def test_a_build_collects_less_often_and_then_restores_the_collector(tmp_path: P
                                                                     monkeypatch: pytest.MonkeyPatch):
     seen = []
     real = parse_cache.parse_files
-    monkeypatch.setattr(parse_cache, "parse_files", lambda *a: (seen.append(gc.get_threshold()), real(*a))[1])
+    monkeypatch.setattr(parse_cache, "parse_files",
+                        lambda *a, **k: (seen.append(gc.get_threshold()), real(*a, **k))[1])
     before = gc.get_threshold()
     try:
         gc.set_threshold(123, 4, 5)
@@ -351,12 +366,20 @@ def test_parse_cache_version_covers_every_module_parsing_runs():
     assert used and used <= set(PARSE_MODULES), used - set(PARSE_MODULES)
 
 
-@pytest.mark.parametrize("warm", [False, True], ids=["cold-process", "warm-memos"])
-def test_each_rebuild_equals_a_build_from_scratch(tmp_path: Path, small_archive: Path, warm: bool):
+@pytest.mark.parametrize("warm, ahead", [(False, False), (False, True), (True, False)],
+                         ids=["cold-process", "read-ahead", "warm-memos"])
+def test_each_rebuild_equals_a_build_from_scratch(tmp_path: Path, small_archive: Path, warm: bool, ahead: bool,
+                                                  monkeypatch: pytest.MonkeyPatch):
     """Pages are skipped when their fingerprint is unchanged, so a fingerprint that misses
     an input would leave a stale listing: after each kind of edit the incremental output
     must be byte for byte what a fresh build gives. Also with the memos the preview
-    server keeps in memory between builds."""
+    server keeps in memory between builds, and with the state read ahead while a worker
+    parses (as in large archives)."""
+    read = []
+    if ahead:
+        monkeypatch.setattr(build_module, "READ_AHEAD_REPORTS", 1)
+        real = build_module._read_ahead
+        monkeypatch.setattr(build_module, "_read_ahead", lambda *a: (read.append(a), real(*a)))
     out = tmp_path / "output"
     memos = Warm() if warm else None
     assert build(small_archive, out, warm=memos).ok
@@ -377,3 +400,4 @@ def test_each_rebuild_equals_a_build_from_scratch(tmp_path: Path, small_archive:
         fresh = tmp_path / f"fresh-{number}"
         assert build(small_archive, fresh).ok
         assert tree(out) == tree(fresh), rel
+    assert len(read) >= (9 if ahead else 0)  # each build that parsed something (the deletion did not)
