@@ -130,8 +130,9 @@ def _parse_many(jobs: list[tuple[Path, str, str, Path]], known_slugs: Callable[[
     """(summary, problems) of every job, in order, as they come, each stored in the cache
     by whoever parsed it: memory does not grow with the archive, and full reports never
     travel between processes. A few are parsed here, unless there is `meanwhile` work
-    for this process; then, and for many, in worker processes. Few, the summaries take the
-    slugs of the names `known_slugs()` knows (those of the reports not parsed again)."""
+    for this process; then, and when there are many, in worker processes. When there are
+    few, their summaries take the slugs of the names `known_slugs()` knows (those of the
+    reports not parsed again)."""
     workers = os.cpu_count() or 1
     few = len(jobs) < PARALLEL_THRESHOLD
     if not jobs or workers < 2 or (few and meanwhile is None):
