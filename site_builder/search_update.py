@@ -87,6 +87,8 @@ def updating_index(site: Site, index_dir: Path, report_of: ReportOf | None = Non
         # process that builds again (`columns` kept: its segmenter is loaded), or when
         # there is one core or the reports cannot be sent.
         threaded = workers < 2 or not _pickles(report_of) or (len(jobs) == 1 and columns is not None)
+        if not threaded and len(jobs) > 1:
+            tokenizer.segmenter_for(jobs[0][3])  # made once, here: the workers forked next share it
         with (ThreadPoolExecutor(max_workers=1, thread_name_prefix="search-index") if threaded
               else ProcessPoolExecutor(min(workers, len(jobs)), initializer=os.nice,
                                        initargs=(WORKER_NICENESS,))) as pool:
