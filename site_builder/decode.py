@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import re
 
-# A character that valid UTF-8 mistaken for GB18030 would not give: Han (see _is_han),
-# CJK punctuation or a fullwidth form (see _is_cjk_mark), Latin-1 and Latin Extended.
-_UTF8_SIGNS = re.compile("[\u4e00-\u9fff\u3400-\u4dbf\u3000-\u303f\uff00-\uffef\u00a0-\u024f]")
+_CHINESE = "\u4e00-\u9fff\u3400-\u4dbf\u3000-\u303f\uff00-\uffef"  # Han, CJK punctuation, fullwidth forms
+# A character that valid UTF-8 mistaken for GB18030 would not give: Chinese, or Latin-1
+# and Latin Extended.
+_UTF8_SIGNS = re.compile(f"[{_CHINESE}\u00a0-\u024f]")
+_NOT_ASCII_OR_CHINESE = re.compile(f"[^\x00-\x7f{_CHINESE}]")
 
 
 class DecodeError(ValueError):
@@ -54,18 +56,9 @@ def _prefer_gb18030_if_chinese(raw: bytes, utf8_text: str) -> tuple[str, str]:
         gb_text = raw.decode("gb18030")
     except UnicodeDecodeError:
         return _normalise(utf8_text), "utf-8"
-    if all(_is_han(ch) or _is_cjk_mark(ch) for ch in gb_text if ord(ch) >= 0x80):
+    if not _NOT_ASCII_OR_CHINESE.search(gb_text):
         return _normalise(gb_text), "gb18030"
     return _normalise(utf8_text), "utf-8"
-
-
-def _is_cjk_mark(ch: str) -> bool:
-    """CJK punctuation (、。《》) or a fullwidth form (，：１Ａ)."""
-    return "\u3000" <= ch <= "\u303f" or "\uff00" <= ch <= "\uffef"
-
-
-def _is_han(ch: str) -> bool:
-    return "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf"
 
 
 def _utf16_without_bom(raw: bytes) -> str | None:

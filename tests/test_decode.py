@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from site_builder.decode import _UTF8_SIGNS, DecodeError, _is_cjk_mark, _is_han, decode_bytes
+from site_builder.decode import _NOT_ASCII_OR_CHINESE, _UTF8_SIGNS, DecodeError, decode_bytes
 
 TEXT = "金石镇2021年法治政府建设年度报告\r\n一、主要举措和成效\r\n（一）加强组织领导"
 
@@ -64,8 +64,9 @@ def test_short_gbk_that_is_also_valid_utf8_is_read_as_chinese():
 
 
 @given(st.text(alphabet=st.sampled_from("aZ1 \n\u00a0é\u024f\u0250һѕ\u3000、\uff0c１\u4e00金\u9fff\u3400\u4dbf\u2014€")))
-def test_utf8_is_kept_exactly_when_a_sign_of_utf8_is_present(text: str):
-    """The pattern that looks for signs of real UTF-8 agrees with its definition."""
-    def sign(ch: str) -> bool:
-        return _is_han(ch) or _is_cjk_mark(ch) or "\u00a0" <= ch <= "\u024f"
-    assert bool(text.isascii() or _UTF8_SIGNS.search(text)) == (text.isascii() or any(map(sign, text)))
+def test_the_patterns_of_the_utf8_or_gb18030_choice_agree_with_their_definitions(text: str):
+    def chinese(ch: str) -> bool:  # Han, CJK punctuation (、。《》) or a fullwidth form (，：１Ａ)
+        return "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf" or "\u3000" <= ch <= "\u303f" \
+            or "\uff00" <= ch <= "\uffef"
+    assert bool(_UTF8_SIGNS.search(text)) == any(chinese(ch) or "\u00a0" <= ch <= "\u024f" for ch in text)
+    assert bool(_NOT_ASCII_OR_CHINESE.search(text)) == any(not ch.isascii() and not chinese(ch) for ch in text)
