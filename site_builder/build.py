@@ -30,13 +30,14 @@ from .render import RenderMemo, Sources, make_environment, render_site
 from .write import UnsafePath, WriteStats, read_ahead, write_site
 
 SEARCH_WORK = "static-search"  # the state dir's folder of built static search shards
-RENDER_MEMO = "render-memo.pickle"  # in the state dir: see render.RenderMemo
+RENDER_MEMO = "render-memo"  # the state dir's folder of render.RenderMemo
 GC_THRESHOLDS = (50_000, 20, 20)  # during a build: see _fewer_collections
 # From this many reports a command-line build reads its state ahead while a worker process
 # parses what changed (see _read_ahead); below, there is too little to read to pay for it.
 READ_AHEAD_REPORTS = 500
 # What earlier versions kept in the state dir and nothing reads any more.
-LEGACY_STATE = ("pagefind", "manifest.json", "standby.json", "parse/stat-memo.pickle", "parse/memo.pickle")
+LEGACY_STATE = ("pagefind", "manifest.json", "standby.json", "parse/stat-memo.pickle", "parse/memo.pickle",
+                "render-memo.pickle")
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +134,7 @@ def _publish(site: Site, config: SiteConfig, content_dir: Path, output_dir: Path
         stats = write_site(chain(render_site(site, config, env, sources, memo), files),
                            output_dir, state, keep, held.write, look=not again)
         if not again or not memo.saved:  # a process that builds again stores its memo
-            memo.save(state / RENDER_MEMO)  # after its first build only (it costs a rebuild 0.2 s)
+            memo.save(state / RENDER_MEMO)  # after its first build only
         clock.lap("render+write")
     clock.lap("whoosh (rest)")
     return stats, bool(keep)

@@ -228,7 +228,10 @@ def test_command_line_builds_keep_the_render_memo_in_the_state_dir(tmp_path: Pat
     for full, data in hidden.items():
         full.write_bytes(data)
     # a damaged memo costs a slower build (every line made again), never a wrong one
-    path.write_bytes(b"\x80\x05damaged")
+    parts = sorted(path.glob("*.pickle"))
+    assert {p.name.split("-")[0] for p in parts} == set(RenderMemo.TABLES)
+    for part in parts:
+        part.write_bytes(b"\x80\x05damaged")
     made.clear()
     write_archive(small_archive, {"yanpi-2024.txt": report_text("演陂镇", 2024, "新增一句。")})
     assert build(small_archive, out).ok
@@ -243,16 +246,42 @@ def test_command_line_builds_keep_the_render_memo_in_the_state_dir(tmp_path: Pat
     assert memo.fingerprints and not [url for url in memo.fingerprints if "2024" in url or "qingshan" in url]
 
 
+def test_an_edit_stores_only_the_render_memo_parts_it_changed(tmp_path: Path, small_archive: Path):
+    out, fresh = tmp_path / "output", tmp_path / "fresh"
+    assert build(small_archive, out).ok
+    folder = state_dir(out) / RENDER_MEMO
+    for part in folder.glob("*.pickle"):
+        os.utime(part, ns=(0, 0))
+    write_archive(small_archive, {"yanpi-2024.txt": report_text("演陂镇", 2024, "新增一句。")})
+    assert build(small_archive, out).ok
+    parts = sorted(folder.glob("*.pickle"))
+    stored = [part for part in parts if part.stat().st_mtime_ns != 0]
+    assert stored and len(stored) < len(parts) / 2
+    assert {part.name.split("-")[0] for part in stored} == set(RenderMemo.TABLES)  # the edited report's, each
+
+    def memo_of(output: Path) -> RenderMemo:
+        memo = RenderMemo()
+        memo.load(state_dir(output) / RENDER_MEMO)
+        return memo
+
+    assert build(small_archive, fresh).ok
+    edited, made = memo_of(out), memo_of(fresh)
+    for name in RenderMemo.TABLES:  # what the parts hold together is what a fresh build stores
+        assert getattr(edited, name) == getattr(made, name), name
+
+
 def test_a_process_that_builds_again_stores_its_render_memo_after_the_first_build(tmp_path: Path,
                                                                                   small_archive: Path):
     out, warm = tmp_path / "output", Warm()
     assert build(small_archive, out, warm=warm).ok
-    path = state_dir(out) / RENDER_MEMO
-    assert path.is_file()  # the next process (a command-line build, a new server) starts from it
-    os.utime(path, ns=(0, 0))
+    parts = sorted((state_dir(out) / RENDER_MEMO).glob("*.pickle"))
+    assert parts  # the next process (a command-line build, a new server) starts from it
+    for part in parts:
+        os.utime(part, ns=(0, 0))
     write_archive(small_archive, {"yanpi-2024.txt": report_text("演陂镇", 2024, "新增一句。")})
     assert build(small_archive, out, warm=warm).ok
-    assert path.stat().st_mtime_ns == 0  # later builds keep it in memory: an edit costs no store
+    assert sorted((state_dir(out) / RENDER_MEMO).glob("*.pickle")) == parts
+    assert {part.stat().st_mtime_ns for part in parts} == {0}  # later builds keep it in memory: an edit costs no store
 
 
 def test_failed_build_leaves_output_untouched(tmp_path: Path, small_archive: Path):
