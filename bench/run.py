@@ -31,19 +31,12 @@ sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(ROOT))
 
 import generate  # noqa: E402  (bench/generate.py)
+from site_builder.build import state_dir  # noqa: E402
 
 TRASH = ".trash"  # in the work dir: earlier runs' files, deleted when the run ends (see set_aside)
 
-BUILD_CHILD = """
-import json, sys
-from pathlib import Path
-from site_builder.build import build, state_dir
-r = build(Path(sys.argv[1]), Path(sys.argv[2]))
-errors = [str(p) for p in r.problems if p.severity == "error"]
-print(json.dumps({"ok": r.ok, "reports": r.reports, "written": r.written,
-                  "timings": [list(t) for t in r.timings], "problems": len(r.problems),
-                  "errors": errors[:5], "state": str(state_dir(Path(sys.argv[2])))}))
-"""
+# A build as maintainers run it: the command line, its outcome as JSON on stdout.
+BUILD_COMMAND = [sys.executable, "-m", "site_builder.cli", "build", "--json"]
 
 JIEBA_CHILD = """
 import html, json, re, sys, time
@@ -87,9 +80,12 @@ HUGO_LIST = """<!DOCTYPE html>
 def run_child(args: list[str], cwd: Path | None = None) -> tuple[float, float, str]:
     """(wall seconds, peak RSS in MB, stdout) of one child process."""
     start = time.perf_counter()
-    proc = subprocess.Popen(args, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    out, err = proc.stdout.read(), proc.stderr.read()
-    _, status, usage = os.wait4(proc.pid, 0)
+    with tempfile.TemporaryFile() as errors:  # a file: a child's long stderr cannot block it
+        proc = subprocess.Popen(args, cwd=cwd, stdout=subprocess.PIPE, stderr=errors)
+        out = proc.stdout.read()
+        _, status, usage = os.wait4(proc.pid, 0)
+        errors.seek(0)
+        err = errors.read()
     proc.returncode = os.waitstatus_to_exitcode(status)
     seconds = time.perf_counter() - start
     if proc.returncode != 0:
@@ -110,11 +106,8 @@ def size_of(path: Path) -> tuple[int, int]:
 
 
 def build_once(content: Path, output: Path) -> dict:
-    seconds, rss, out = run_child([sys.executable, "-c", BUILD_CHILD, str(content), str(output)], cwd=ROOT)
-    result = json.loads(out.strip().splitlines()[-1])
-    if not result["ok"]:
-        raise RuntimeError(f"build failed: {result['errors']}")
-    return {**result, "seconds": seconds, "rss": rss}
+    seconds, rss, out = run_child([*BUILD_COMMAND, "--content", str(content), "--output", str(output)], cwd=ROOT)
+    return {**json.loads(out.strip().splitlines()[-1]), "seconds": seconds, "rss": rss}
 
 
 def change_one(content: Path, truth_rows: list[dict]) -> str:
@@ -179,10 +172,10 @@ def measure(n: int, seed: int, work: Path, skip_hugo: bool, cold_only: bool = Fa
 
     cold = build_once(content, output)
     col["**cold build (s)**"] = f"**{cold['seconds']:.1f}**"
-    for stage, seconds in cold["timings"]:
+    for stage, seconds in cold["timings"].items():
         col[f"  cold: {stage} (s)"] = f"{seconds:.1f}"
     col["cold: peak RSS (MB)"] = f"{cold['rss']:.0f}"
-    col["reports published / problems"] = f"{cold['reports']} / {cold['problems']}"
+    col["reports published / problems"] = f"{cold['reports']} / {cold['errors'] + cold['warnings']}"
     if cold_only:
         size, files = size_of(output)
         col["output size (MB) / files"] = f"{size / 2**20:.1f} / {files}"
@@ -196,11 +189,11 @@ def measure(n: int, seed: int, work: Path, skip_hugo: bool, cold_only: bool = Fa
     col["**one report changed (s)**"] = f"**{one['seconds']:.2f}**"
     col["one changed: files rewritten"] = str(one["written"])
     col["one changed: peak RSS (MB)"] = f"{one['rss']:.0f}"
-    for stage, seconds in one["timings"]:
+    for stage, seconds in one["timings"].items():
         col[f"  one changed: {stage} (s)"] = f"{seconds:.2f}"
     size, files = size_of(output)
     col["output size (MB) / files"] = f"{size / 2**20:.1f} / {files}"
-    state = Path(cold["state"])
+    state = state_dir(output)
     if state.is_dir():
         for entry in sorted(state.iterdir()):
             col[f"state: {entry.name} (MB)"] = f"{size_of(entry)[0] / 2**20:.1f}"

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -26,6 +27,9 @@ def make_parser() -> argparse.ArgumentParser:
 
     build = commands.add_parser("build", help="build the site into --output")
     _common(build)
+    build.add_argument("--json", action="store_true",
+                       help="also print the outcome as one JSON object on stdout: the counts, the seconds "
+                            "per stage and the output paths written or removed (what a deploy must sync)")
     build.set_defaults(run=run_build)
 
     parse = commands.add_parser("parse", help="show how report files are read")
@@ -53,13 +57,17 @@ def run_build(args: argparse.Namespace) -> int:
         print(problem, file=sys.stderr)
     errors = sum(p.severity == "error" for p in result.problems)
     warnings = len(result.problems) - errors
-    if not result.ok:
+    if result.ok:
+        print(f"built {result.reports} report(s) into {args.output}/: {result.written} file(s) changed, "
+              f"{warnings} warning(s)", file=sys.stderr)
+    else:
         print(f"build failed: {errors} error(s), {warnings} warning(s); {args.output}/ left unchanged",
               file=sys.stderr)
-        return 1
-    print(f"built {result.reports} report(s) into {args.output}/: {result.written} file(s) changed, "
-          f"{warnings} warning(s)", file=sys.stderr)
-    return 0
+    if args.json:
+        print(json.dumps({"ok": result.ok, "reports": result.reports, "written": result.written,
+                          "rendered": result.rendered, "errors": errors, "warnings": warnings,
+                          "timings": dict(result.timings), "changed": list(result.changed)}, ensure_ascii=False))
+    return 0 if result.ok else 1
 
 
 def run_parse(args: argparse.Namespace) -> int:
@@ -89,15 +97,34 @@ def _print_summary(report) -> None:
         print(f"    {'  ' * (section.level - 1)}{section.heading}{part}")
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, exit_now: bool = False) -> int:
+    """Run a command; with `exit_now` (the commands' own processes), a build ends the
+    process itself (see _leave)."""
     args = make_parser().parse_args(argv)
-    return args.run(args)
+    status = args.run(args)
+    if exit_now and args.run is run_build:
+        _leave(status)
+    return status
+
+
+def _leave(status: int):
+    """End the process without the interpreter's teardown, which frees a build's millions
+    of objects one by one (0.12 s at 10,000 reports) for nothing. By then every file is
+    written and closed and every worker process joined; only the streams need a flush."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
+
+
+def site_builder_main() -> int:
+    """`site-builder COMMAND [options]`."""
+    return main(exit_now=True)
 
 
 def build_site_main(argv: list[str] | None = None) -> int:
     """`build-site [options]`, the same as `site-builder build [options]`."""
-    return main(["build", *(sys.argv[1:] if argv is None else argv)])
+    return main(["build", *(sys.argv[1:] if argv is None else argv)], exit_now=True)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(exit_now=True))

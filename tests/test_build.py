@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import gc
+import json
 import os
 import posixpath
 import subprocess
@@ -327,6 +328,29 @@ def test_cli_reports_all_problems_and_exits_nonzero(tmp_path: Path, small_archiv
     assert "a-broken.txt:1: error: file is empty" in run.stderr
     assert "site.toml:1: error: setting 'per_page'" in run.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_cli_json_tells_a_deploy_what_changed(tmp_path: Path, small_archive: Path):
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    out = tmp_path / "out"
+
+    def run_build() -> tuple[int, dict]:
+        run = subprocess.run([sys.executable, "-m", "site_builder.cli", "build", "--content", str(small_archive),
+                              "--output", str(out), "--json"], capture_output=True, text=True, env=env)
+        return run.returncode, json.loads(run.stdout)  # the whole object: streams flushed before the quick exit
+
+    code, first = run_build()
+    files = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
+    assert code == 0 and first["ok"] and first["reports"] == 3
+    assert first["changed"] == files and first["written"] == len(files)
+    assert list(first["timings"]) == ["load+parse", "assemble", "static search", "render+write", "whoosh (rest)"]
+    write_archive(small_archive, {"yanpi-2024.txt": report_text("演陂镇", 2024, "新增一句。")})
+    code, edit = run_build()
+    assert code == 0 and "reports/yanpi-2024/index.html" in edit["changed"]
+    assert "reports/hebei-qingshan-2024/index.html" not in edit["changed"] and edit["written"] == len(edit["changed"])
+    (small_archive / "a-broken.txt").write_bytes(b"")
+    code, failed = run_build()
+    assert code == 1 and not failed["ok"] and failed["errors"] == 1 and failed["changed"] == []
 
 
 def test_strict_fails_on_warnings(tmp_path: Path, small_archive: Path):
