@@ -96,8 +96,7 @@ def render_site(site: Site, config: SiteConfig, env: jinja2.Environment, sources
     view = SiteView(site, config)
     page = _PageRenderer(env, view, sources, design_version(config), memo)
     yield from page.home()
-    for entry in site.entries:
-        yield from page.report_files(entry)
+    yield from page.reports()
     yield from page.places()
     yield from page.years()
     yield from page.catalogue()
@@ -131,6 +130,9 @@ def inputs_token(inputs: tuple) -> str:
     return hashlib.sha256(repr(inputs).encode("utf-8")).hexdigest()[:32]
 
 
+# Reports carried over together (see _PageRenderer.reports): one object for the write
+# stage to check instead of one per report, and a small price when a group falls back.
+CARRIED_REPORTS = 256
 MEMO_FORMAT = "render-memo 3"
 # Each table of the memo is stored in this many files, by a hash of its keys: an edit
 # rewrites the few parts it changed, not the whole memo (20 MB at 10,000 reports).
@@ -253,7 +255,7 @@ class _PageRenderer:
 
     def _fingerprint(self, url: str, inputs, remember: bool = True) -> str:
         """The digest of a page's inputs with the design version; remembered for pages
-        other than reports' (a report's are remembered as a whole by report_files)."""
+        other than reports' (a report's are remembered as a whole by reports)."""
         known = self.memo.fingerprints if self.memo is not None and remember else None
         if known is not None:
             self._urls.add(url)
@@ -277,20 +279,31 @@ class _PageRenderer:
         counts = (len(site.entries), len(site.places), [(year, len(ids)) for year, ids in site.years])
         yield self._page(urls.home(), "index.html", inputs=(counts, self._listed(newest)), newest=newest)
 
-    def report_files(self, entry: Entry):
-        """The files of one report; in a process that keeps a memo, a report whose pages
-        show what they showed in the previous build is carried over as a whole (see
-        write.Carried: the write stage falls back to the pages if the output disagrees)."""
-        inputs = self._report_inputs(entry)
+    def reports(self):
+        """The files of every report. In a process that keeps a memo, the reports whose
+        pages show what they showed in the previous build come last, carried over in groups
+        (see write.Carried: the write stage falls back to a group's pages if the output
+        disagrees); the others' pages come first, so that the write stage starts staging
+        before it looks at the carried files."""
         known = self.memo.reports if self.memo is not None else None
-        hit = known.get(entry.id) if known is not None else None
-        if hit is not None and hit[0] == self.version and hit[1] == inputs:
-            yield Carried(hit[2], lambda: self.report(entry, inputs))
-            return
-        pages = list(self.report(entry, inputs))
-        if known is not None:
-            self.memo.put("reports", entry.id, (self.version, inputs, tuple((p.path, p.fingerprint) for p in pages)))
-        yield from pages
+        hits = []  # (entry, inputs, ((path, fingerprint), ...))
+        for entry in self.view.site.entries:
+            inputs = self._report_inputs(entry)
+            hit = known.get(entry.id) if known is not None else None
+            if hit is not None and hit[0] == self.version and hit[1] == inputs:
+                hits.append((entry, inputs, hit[2]))
+                continue
+            pages = list(self.report(entry, inputs))
+            if known is not None:
+                self.memo.put("reports", entry.id, (self.version, inputs, tuple((p.path, p.fingerprint) for p in pages)))
+            yield from pages
+        for start in range(0, len(hits), CARRIED_REPORTS):
+            group = hits[start:start + CARRIED_REPORTS]
+            yield Carried(tuple(file for _, _, files in group for file in files),
+                          functools.partial(self._pages_of, group))
+
+    def _pages_of(self, group) -> list[Page]:
+        return [page for entry, inputs, _ in group for page in self.report(entry, inputs)]
 
     def _report_inputs(self, entry: Entry) -> tuple:
         """All the pages of a report show: the report page's, which covers the others'."""
