@@ -22,6 +22,7 @@ from .config import SiteConfig
 from .decode import DecodeError, decode_bytes
 from .parse_cache import code_version
 from .state import load_pickle, store_pickle
+from .tables import cache_folder
 from .write import Carried, Page
 from .model import CHANGE_KINDS, FLAGS, PARTS, Entry, Place, Report, Site, entry_inputs
 
@@ -30,19 +31,42 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 LEVEL_ORDER = ("市", "县", "区", "街道", "镇", "乡", "部门")
 
 
+TEMPLATE_OPTIONS = {"autoescape": True, "undefined": jinja2.StrictUndefined, "trim_blocks": True,
+                    "lstrip_blocks": True, "keep_trailing_newline": True}
+
+
 def make_environment(templates_dir: Path = TEMPLATES_DIR) -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(templates_dir)),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir)),
+                             bytecode_cache=_bytecode_cache(), **TEMPLATE_OPTIONS)
     env.globals.update(u=urls, PARTS=PARTS, FLAGS=FLAGS, CHANGE_KINDS=CHANGE_KINDS,
                        pct=compliance.percent, status=compliance.status, mark=compliance.mark)
     env.filters["paragraphs"] = lambda text: [p for p in text.split("\n") if p.strip()]
     return env
+
+
+class _QuietBytecodeCache(jinja2.FileSystemBytecodeCache):
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().dump_bytecode(bucket)
+        except OSError:  # not stored (a full disk, a folder gone): compiled again next time
+            pass
+
+
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    """Compiled templates kept between processes in the user's cache folder (compiling
+    them all takes a build 0.1 s): Jinja uses one only while the template's source is the
+    one it was compiled from, and its files are named by the Jinja version and the
+    options, which shape the compiled code. None when there is no folder to write."""
+    folder = cache_folder()
+    if folder is None:
+        return None
+    folder = folder / "jinja"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    tag = hashlib.sha256(repr((jinja2.__version__, sorted(TEMPLATE_OPTIONS.items()))).encode()).hexdigest()[:16]
+    return _QuietBytecodeCache(str(folder), f"{tag}-%s.cache")
 
 
 @dataclass(frozen=True)

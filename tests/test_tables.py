@@ -6,6 +6,7 @@ import importlib.util
 import os
 from pathlib import Path
 
+import jinja2
 import pytest
 
 from site_builder import clean, tables, tokenizer
@@ -85,3 +86,33 @@ def test_without_a_home_nothing_is_stored_where_the_build_runs(tmp_path, monkeyp
     MADE.clear()
     assert tables.cached("lengths", (source,), _lengths) == {"法律顾问": 4} and len(MADE) == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["words.txt"]
+
+
+def test_compiled_templates_are_kept_and_used_only_for_the_same_source(tmp_path, cache_home, monkeypatch):
+    from site_builder.render import make_environment
+
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "page.html").write_text("<p>{{ text }}</p>", encoding="utf-8")
+    assert make_environment(templates).get_template("page.html").render(text="<b>") == "<p>&lt;b&gt;</p>"
+    assert len(list((cache_home / "jinja").iterdir())) == 1  # compiled once, kept
+    compiled, real = [], jinja2.Environment.compile
+    monkeypatch.setattr(jinja2.Environment, "compile", lambda *a, **k: compiled.append(a[1]) or real(*a, **k))
+    assert make_environment(templates).get_template("page.html").render(text="x") == "<p>x</p>"
+    assert compiled == []  # another process's environment: read back, not compiled
+    (templates / "page.html").write_text("<div>{{ text }}</div>", encoding="utf-8")
+    assert make_environment(templates).get_template("page.html").render(text="x") == "<div>x</div>"
+    assert compiled == ["<div>{{ text }}</div>"]  # an edited template is compiled again
+
+
+def test_templates_compile_without_a_cache_folder(tmp_path, monkeypatch):
+    from site_builder.render import make_environment
+
+    blocker = tmp_path / "file"
+    blocker.write_text("", encoding="utf-8")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))  # no folder can be made in it
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "page.html").write_text("{{ 1 + 1 }}", encoding="utf-8")
+    env = make_environment(templates)
+    assert env.bytecode_cache is None and env.get_template("page.html").render() == "2"
