@@ -201,6 +201,20 @@ def test_unchanged_reports_are_neither_reparsed_nor_rerendered(tmp_path: Path, s
     assert again.rendered < 20  # listings and static files only, not the 12 report files
 
 
+def test_a_file_of_an_unchanged_report_removed_by_hand_comes_back(tmp_path: Path, small_archive: Path):
+    out, fresh = tmp_path / "output", tmp_path / "fresh"
+    assert build(small_archive, out).ok
+    lost = out / "reports/hebei-qingshan-2024/original.html"
+    lost.unlink()
+    again = build(small_archive, out)  # nothing changed: the carried group falls back to its pages
+    assert again.ok and lost.is_file() and again.changed == ()  # the same bytes as a deploy has
+    lost.unlink()
+    write_archive(small_archive, {"yanpi-2024.txt": report_text("演陂镇", 2024, "新增一句。")})
+    edited = build(small_archive, out)  # and while another report's pages are staged first
+    assert edited.ok and lost.is_file() and "reports/yanpi-2024/index.html" in edited.changed
+    assert build(small_archive, fresh).ok and tree(out) == tree(fresh)
+
+
 def test_command_line_builds_keep_the_render_memo_in_the_state_dir(tmp_path: Path, small_archive: Path,
                                                                     monkeypatch):
     out = tmp_path / "output"
