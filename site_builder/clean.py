@@ -18,6 +18,8 @@ import html
 import re
 from pathlib import Path
 
+from .tokenizer import word_ends
+
 CJK = "\u3400-\u9fff\uf900-\ufaff"
 
 # ---------------------------------------------------------------- control chars
@@ -421,7 +423,7 @@ def _split_heading(text: str, gaps: list[int]) -> list[str]:
     candidates = [g for g in gaps if marker.end() + 4 <= g < limit]
     if not candidates:
         return [text]
-    bounds = _word_bounds(text[: limit + 1])
+    bounds = word_ends(text[: limit + 1])
     candidates = [g for g in candidates if g in bounds]
     if not candidates:
         return [text]
@@ -435,12 +437,3 @@ _HEADING_END = re.compile(r"(?:情况|成效|原因|安排|机制|能力|水平|
                           r"作用|意识|理念|保障|效能|运行|行政|执法|治理|功能|监督|宣传|教育|服务|思想|领导|学习|"
                           r"管理|落实|实效|素养|制度|氛围|成果|措施|部署|责任)$")
 
-
-def _word_bounds(text: str) -> set[int]:
-    import rjieba
-
-    bounds, pos = set(), 0
-    for word in rjieba.cut(text):
-        pos += len(word)
-        bounds.add(pos)
-    return bounds

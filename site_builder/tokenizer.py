@@ -255,12 +255,14 @@ def _clause(part: str) -> Clause | None:
 # --- words (ranking only) ----------------------------------------------------------------
 
 class Segmenter:
-    """jieba (jieba-rs through rjieba) with the domain dictionary and given place names."""
+    """jieba (jieba-rs through rjieba) with the domain dictionary and given place names.
+    With `shared`, the dictionary is the one the rjieba package makes when it is imported
+    (a tenth of a second each), the domain words added to it: this module is its only user."""
 
-    def __init__(self, extra_words: tuple[str, ...] = ()):
+    def __init__(self, extra_words: tuple[str, ...] = (), shared: bool = False):
         import rjieba  # slow to load: only in processes that segment (not a no-op build)
 
-        self._jieba = rjieba.Jieba()
+        self._jieba = rjieba if shared else rjieba.Jieba()  # the package's functions use its own
         for word in sorted(set(DOMAIN_TERMS) | {normalize(w) for w in extra_words if w}):
             if len(word) >= 2:
                 self._jieba.add_word(word, None, None)
@@ -269,6 +271,10 @@ class Segmenter:
         """Words of two or more Han characters, in order (repeats kept)."""
         han = _HAN_WORD_RE.fullmatch
         return [w for w in self._jieba.cut(normalized, False) if len(w) > 1 and han(w)]
+
+    def cut(self, text: str) -> list[str]:
+        """Every piece of `text`, words and the rest, in order (new words guessed)."""
+        return self._jieba.cut(text, True)
 
 
 _SPACES = re.compile(r"\s+")
@@ -358,7 +364,17 @@ def segmenter_for(extra_words: tuple[str, ...]) -> Segmenter:
 
 @cache
 def _default_segmenter() -> Segmenter:
-    return Segmenter()
+    return Segmenter(shared=True)
+
+
+def word_ends(text: str) -> set[int]:
+    """The offsets in `text` where a word ends (the cleaner splits a heading from the
+    sentence run into it only there)."""
+    ends, position = set(), 0
+    for piece in _default_segmenter().cut(text):
+        position += len(piece)
+        ends.add(position)
+    return ends
 
 
 @cache

@@ -86,6 +86,26 @@ def test_segmenter_keeps_domain_terms_and_places():
         assert word in words
 
 
+def test_the_tokenizer_is_the_only_module_that_segments():
+    import ast
+    from pathlib import Path
+
+    importers = set()
+    for source in sorted(Path(t.__file__).parent.glob("*.py")):
+        for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            if any(name.split(".")[0] in ("jieba", "rjieba") for name in names):
+                importers.add(source.name)
+    assert importers == {"tokenizer.py"}
+
+
+def test_word_ends_keep_domain_terms_whole():
+    ends = t.word_ends("严格法治政府建设局党组书记")
+    assert 6 not in ends and 8 in ends  # not inside 法治政府建设, which ends at 8
+    assert max(ends) == len("严格法治政府建设局党组书记")
+
+
 def test_snippet_highlights_match_in_original_script():
     text = "前言。" * 30 + "金石鎮推進一網通辦改革。" + "结尾。" * 30
     pieces = t.snippet(text, t.parse_query("一网通办"), width=20)
