@@ -10,7 +10,6 @@ import json
 import sys
 from pathlib import Path
 
-from . import search_index
 from .model import PARTS
 
 
@@ -36,6 +35,7 @@ def index_dir_for(output_dir: Path) -> Path:
 
 
 def run_search(args: argparse.Namespace) -> int:
+    from . import search_index  # Whoosh: loaded by the commands that search only
     from .config import load_config
 
     config, problems = load_config(args.config, args.content)

@@ -7,9 +7,6 @@ that contain it); ranking is BM25F with a boost for the title and for segmenter 
 """
 from __future__ import annotations
 
-import hashlib
-import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,17 +17,13 @@ from whoosh.analysis import Token, Tokenizer
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 
 from . import tokenizer
+from .indexing import fingerprint
 from .model import Entry, Report, Site
 
-SCHEMA_VERSION = "4"
 FILTER_FIELDS = ("year", "place", "level")
 PART_NUMBERS = (1, 2, 3, 4, 5)
 TITLE_BOOST = 3.0
 WORD_BOOST = 0.5
-# A build's index workers (Whoosh segments, static shards) run while the main process
-# renders and writes the site, the longest serial part of a build: they yield to it, and
-# take the cores it leaves.
-WORKER_NICENESS = 10
 
 
 def report_url(entry_id: str) -> str:
@@ -126,35 +119,6 @@ def part_texts(report: Report) -> dict[int, str]:
     return {n: "\n".join(t) for n, t in texts.items()}
 
 
-ReportOf = Callable[[str], Report]  # Summary.key -> the full Report (from the parse cache)
-
-
-def full_report(entry: Entry, report_of: ReportOf | None) -> Report:
-    """The Report behind an entry: entries built in tests may hold the Report itself."""
-    if isinstance(entry.report, Report):
-        return entry.report
-    if report_of is None:
-        raise ValueError("a Site of summaries needs report_of to read the full reports")
-    return report_of(entry.report.key)
-
-
-def fingerprint(entry: Entry) -> str:
-    """Changes whenever anything indexed about the entry may have changed. A Summary's
-    parse-cache key covers the file, its sidecar and the parser version, hence every
-    field of it; a bare Report is hashed whole."""
-    r = entry.report
-    key = getattr(r, "key", None)
-    if key is not None:  # one short hash: computed for every report on every build
-        return hashlib.sha256(f"{SCHEMA_VERSION}\0{tokenizer.TOKENIZER_VERSION}\0{entry.id}\0{key}".encode()
-                              ).hexdigest()
-    content = hashlib.sha256(json.dumps(
-        [r.sha256, r.text, [[s.heading, s.level, s.part, s.text] for s in r.sections]],
-        ensure_ascii=False).encode("utf-8")).hexdigest()
-    data = [SCHEMA_VERSION, tokenizer.TOKENIZER_VERSION, entry.id, content, r.title,
-            r.place, r.level, r.year, r.published]
-    return hashlib.sha256(json.dumps(data, ensure_ascii=False).encode("utf-8")).hexdigest()
-
-
 def document(entry: Entry, r: Report, segmenter: tokenizer.Segmenter) -> dict:
     """The Whoosh document of one report: its field values."""
     text = searchable_text(r)
@@ -178,11 +142,6 @@ def document(entry: Entry, r: Report, segmenter: tokenizer.Segmenter) -> dict:
         url=report_url(entry.id),
     )
     return doc
-
-
-def domain_words(site: Site) -> tuple[str, ...]:
-    names = {p.name for p in site.places} | {e.report.place for e in site.entries if e.report.place}
-    return tuple(sorted(n for n in names if n))
 
 
 # --- opening -----------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from . import static_index, tokenizer
-from .search_index import WORKER_NICENESS, ReportOf, fingerprint, full_report
+from .indexing import WORKER_NICENESS, ReportOf, fingerprint, full_report
 from .model import Entry, Site
 from .state import load_pickle, store_pickle
 

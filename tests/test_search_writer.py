@@ -8,10 +8,11 @@ from whoosh import index as whoosh_index
 from whoosh.index import TOC
 
 from site_builder import search_index as si
-from site_builder import search_update, search_writer, tokenizer
+from site_builder import indexing, search_update, search_writer, tokenizer
 from site_builder.search_update import update_index, updating_index
 
 from search_fixtures import JUDGED, SPECS, make_site
+from site_builder.build import state_dir
 
 
 def _postings(reader, fieldname, text):
@@ -31,7 +32,7 @@ def _term_stats(reader, fieldname, text):
 
 def _documents():
     site = make_site()
-    segmenter = tokenizer.Segmenter(si.domain_words(site))
+    segmenter = tokenizer.Segmenter(indexing.domain_words(site))
     return [si.document(e, e.report, segmenter) for e in site.entries]
 
 
@@ -123,6 +124,60 @@ def test_failed_publish_commits_nothing(tmp_path):
     assert whoosh_index.open_dir(str(path)).doc_count() == 4
     assert si.search(path, SPECS[3][1], limit=None).total >= 1
     assert _orphans(path) == []
+
+
+@pytest.fixture
+def two_cores(monkeypatch):
+    """updating_index hands the update to a worker process given a second core."""
+    monkeypatch.setattr(search_update.os, "cpu_count", lambda: 2)
+
+
+def test_an_update_in_a_worker_process_commits_only_when_told(tmp_path, two_cores):
+    path = tmp_path / "whoosh"
+    update_index(make_site(SPECS[:3]), path)
+    with pytest.raises(RuntimeError, match="could not be written"):
+        with updating_index(make_site(SPECS[:4]), path):
+            raise RuntimeError("the site could not be written")
+    assert whoosh_index.open_dir(str(path)).doc_count() == 3
+    with updating_index(make_site(SPECS[:4], edit={SPECS[0][0]: "新增踏勘规程。"}), path):
+        assert whoosh_index.open_dir(str(path)).doc_count() == 3  # not before the body returns
+    assert whoosh_index.open_dir(str(path)).doc_count() == 4
+    assert [h.id for h in si.search(path, "踏勘规程", limit=None).hits] == [SPECS[0][0]]
+    assert _orphans(path) == []
+
+
+def test_a_failing_worker_process_fails_the_update_and_commits_nothing(tmp_path, two_cores):
+    from dataclasses import replace
+
+    from site_builder.model import Summary
+
+    path = tmp_path / "whoosh"
+    update_index(make_site(SPECS[:3]), path)
+    site = make_site(SPECS[:4])
+    entries = tuple(replace(e, report=Summary.of(e.report, f"key-{e.id}")) for e in site.entries)
+    with pytest.raises(RuntimeError, match="(?s)updating the search index failed.*FileNotFoundError"):
+        with updating_index(replace(site, entries=entries), path, _lost_report):
+            pass
+    assert whoosh_index.open_dir(str(path)).doc_count() == 3
+
+
+def _lost_report(key: str):
+    raise FileNotFoundError(f"parse cache lost report {key}; rebuild")
+
+
+def test_a_command_line_build_never_loads_whoosh(tmp_path, small_archive):
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    out = tmp_path / "output"
+    child = ("import os, sys; os.cpu_count = lambda: 2; from site_builder.cli import main; "
+             f"code = main(['build', '--content', {str(small_archive)!r}, '--output', {str(out)!r}]); "
+             "print(code, [m for m in sys.modules if m.split('.')[0] == 'whoosh'])")
+    run = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, cwd=REPO)
+    assert run.stdout.split("\n")[-2] == "0 []"  # its worker process opened, wrote and committed the index
+    assert [h.id for h in si.search(state_dir(out) / "whoosh", "演陂镇", limit=None).hits]
 
 
 def test_many_reports_with_a_report_of_that_cannot_be_pickled(tmp_path, monkeypatch):
