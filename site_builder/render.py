@@ -11,8 +11,9 @@ import hashlib
 import json
 import zlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import cached_property
+from operator import attrgetter
 from pathlib import Path
 
 import jinja2
@@ -157,7 +158,8 @@ def inputs_token(inputs: tuple) -> str:
 # Reports carried over together (see _PageRenderer.reports): one object for the write
 # stage to check instead of one per report, and a small price when a group falls back.
 CARRIED_REPORTS = 256
-MEMO_FORMAT = "render-memo 3"
+_PLACE_FIELDS = attrgetter(*(f.name for f in fields(Place)))
+MEMO_FORMAT = "render-memo 4"
 # Each table of the memo is stored in this many files, by a hash of its keys: an edit
 # rewrites the few parts it changed, not the whole memo (20 MB at 10,000 reports).
 MEMO_PARTS = 32
@@ -259,6 +261,7 @@ class _PageRenderer:
                  memo: RenderMemo | None):
         self.env, self.view, self.sources, self.version, self.memo = env, view, sources, version, memo
         self._tokens: dict[str, str] = {}  # entry id -> token, this build's
+        self._places: dict[str, tuple] = {}  # place key -> its fields (see _place)
         self._urls: set[str] = set()  # pages whose fingerprints were asked of the memo
 
     def _page(self, url: str, template: str, *, inputs, root: str | None = None,
@@ -298,6 +301,14 @@ class _PageRenderer:
         return [known.get(e.id) or known.setdefault(e.id, memo.token(e) if memo else inputs_token(entry_inputs(e)))
                 for e in entries]
 
+    def _place(self, key: str) -> tuple:
+        """A place as it stands in the inputs of pages: its fields, as a plain tuple (the
+        memo reads back tens of thousands of them: a dataclass costs four times as much)."""
+        found = self._places.get(key)
+        if found is None:
+            found = self._places[key] = _PLACE_FIELDS(self.view.place_of[key])
+        return found
+
     def home(self):
         site, newest = self.view.site, self.view.newest_first[: self.view.config.newest]
         counts = (len(site.entries), len(site.places), [(year, len(ids)) for year, ids in site.years])
@@ -333,7 +344,7 @@ class _PageRenderer:
         """All the pages of a report show: the report page's, which covers the others'."""
         by_id = self.view.by_id
         neighbours = (by_id.get(i) if i else None for i in (entry.prev_id, entry.next_id))
-        return (self._listed((entry,))[0], self.view.place_of[entry.place_key],
+        return (self._listed((entry,))[0], self._place(entry.place_key),
                 *((o.id, o.report.year, o.report.title) if o else None for o in neighbours),
                 [(by_id[i].id, by_id[i].report.title, by_id[i].report.place, by_id[i].report.year, share)
                  for i, share in entry.similar])
@@ -367,7 +378,7 @@ class _PageRenderer:
         yield self._page(urls.places(), "places.html", inputs=shown, groups=groups)
         for place in self.view.site.places:
             entries = list(reversed(self.view.entries(place.entry_ids)))
-            yield self._page(urls.place(place.slug), "place.html", inputs=(place, self._listed(entries)),
+            yield self._page(urls.place(place.slug), "place.html", inputs=(self._place(place.key), self._listed(entries)),
                              place=place, entries=entries,
                              lazy={"timeline": lambda entries=entries: compliance.place_timeline(entries)})
 
@@ -402,7 +413,7 @@ class _PageRenderer:
             places = {key: self.view.place_of[key] for key in {r.place_key for r in rows} | set(year.absent)}
             listed = self._listed(self.view.entries(r.id for r in rows))  # what the rows are made of
             yield self._page(urls.compliance_year(year.year), "compliance_year.html",
-                             inputs=(year, listed, sorted(places.items())), year=year, rows=rows,
+                             inputs=(year, listed, [self._place(key) for key in sorted(places)]), year=year, rows=rows,
                              places=places, chart=compliance.parts_chart(year))
 
     def data(self):
