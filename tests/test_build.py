@@ -178,17 +178,40 @@ def test_an_edit_to_a_report_of_a_known_place_takes_its_slug_without_loading_pin
 
 
 def test_reports_to_parse_are_parsed_in_a_worker_while_the_caller_reads_ahead(tmp_path: Path,
-                                                                              small_archive: Path):
+                                                                              small_archive: Path, monkeypatch):
     cache, rels = tmp_path / "parse", ("yanpi-2023.txt", "yanpi-2024.txt", "hebei/qingshan-2024.txt")
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
     done = []
     first, _ = parse_cache.parse_files(small_archive, rels, cache, meanwhile=lambda: done.append(os.getpid()))
     assert done == [os.getpid()]  # called once, in this process
+    parsers, real = tmp_path / "parsers", parse_cache._parse_and_store
+
+    def parse_and_store(job, known_slugs=None):
+        with open(parsers, "a", encoding="utf-8") as log:  # a worker's memory is its own
+            log.write(f"{os.getpid()}\n")
+        return real(job, known_slugs)
+
+    monkeypatch.setattr(parse_cache, "_parse_and_store", parse_and_store)  # forked workers only: not pickled
     write_archive(small_archive, {"yanpi-2024.txt": report_text("演陂镇", 2024, "新增一句。")})
     again, _ = parse_cache.parse_files(small_archive, rels, cache, meanwhile=lambda: done.append(os.getpid()))
     assert len(done) == 2 and [s.key for s in again] != [s.key for s in first]
     assert [s.place_slug for s in again] == [s.place_slug for s in first]
+    pids = parsers.read_text(encoding="utf-8").split()
+    assert len(pids) == 1 and pids[0] != str(os.getpid())  # by the worker started before the memo was read
     assert parse_cache.parse_files(small_archive, rels, cache, meanwhile=done.clear)[0] == again
-    assert len(done) == 2  # nothing to parse: nothing to overlap
+    assert len(done) == 2 and len(parsers.read_text(encoding="utf-8").split()) == 1  # nothing to parse
+
+
+def test_reports_are_parsed_here_when_the_worker_started_first_fails(tmp_path: Path, small_archive: Path,
+                                                                      monkeypatch):
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(parse_cache, "_parser_worker", lambda connection: os._exit(1))
+    cache, rels = tmp_path / "parse", ("yanpi-2023.txt", "yanpi-2024.txt", "hebei/qingshan-2024.txt")
+    cache.mkdir()  # as on a rebuild
+    done = []
+    summaries, problems = parse_cache.parse_files(small_archive, rels, cache, meanwhile=lambda: done.append(1))
+    assert done == [1] and [s.source for s in summaries] == list(rels) and not problems
+    assert summaries == parse_cache.parse_files(small_archive, rels, tmp_path / "other")[0]
 
 
 def test_unchanged_reports_are_neither_reparsed_nor_rerendered(tmp_path: Path, small_archive: Path):
