@@ -168,9 +168,12 @@ def _parse_many(jobs: list[tuple[Path, str, str, Path]], known_slugs: Callable[[
 class _Parser:
     """A worker process started before a rebuild reads its parse memo: it loads what
     parsing needs (the parser's patterns, the segmenter, the IDF table: 0.4 s), then parses
-    the few reports it is given, or ends when given none. One edit then costs the build
-    the parse itself, not the loading (see _parse_many). A first build has everything to
-    parse, in a pool of workers: it starts none."""
+    the few reports it is given. One edit then costs the build the parse itself, not the
+    loading (see _parse_many). Given none, it is stopped where it is: it has stored
+    nothing a build reads (a table it was making is made again), and a build ends with no
+    process of its own left behind (one holding the caller's output pipe open would keep
+    `build-site | tee log` waiting). A first build has everything to parse, in a pool of
+    workers: it starts none."""
 
     def __init__(self, connection, process):
         self._connection, self._process = connection, process
@@ -191,8 +194,10 @@ class _Parser:
         try:
             yield parser
         finally:
-            parser.send(None, {})  # nothing (more) to parse: it ends by itself, unwaited
+            if not parser._sent:  # nothing to parse
+                process.terminate()
             ours.close()
+            process.join()
 
     def send(self, jobs: list | None, known_slugs: dict[str, str]) -> bool:
         if self._sent:

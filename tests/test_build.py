@@ -202,6 +202,20 @@ def test_reports_to_parse_are_parsed_in_a_worker_while_the_caller_reads_ahead(tm
     assert len(done) == 2 and len(parsers.read_text(encoding="utf-8").split()) == 1  # nothing to parse
 
 
+def test_a_build_leaves_no_process_of_its_own_behind(tmp_path: Path, small_archive: Path, monkeypatch):
+    import multiprocessing
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(build_module, "READ_AHEAD_REPORTS", 1)  # reads ahead: a parser is started first
+    out = tmp_path / "output"
+    assert build(small_archive, out).ok
+    assert build(small_archive, out).ok  # nothing to parse: the parser is stopped
+    assert multiprocessing.active_children() == []  # (one holding a pipe would keep `build-site | tee` waiting)
+    write_archive(small_archive, {"yanpi-2024.txt": report_text("演陂镇", 2024, "新增一句。")})
+    assert build(small_archive, out).ok
+    assert multiprocessing.active_children() == []
+
+
 def test_reports_are_parsed_here_when_the_worker_started_first_fails(tmp_path: Path, small_archive: Path,
                                                                       monkeypatch):
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
