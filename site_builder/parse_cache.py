@@ -175,8 +175,8 @@ class _Parser:
     `build-site | tee log` waiting). A first build has everything to parse, in a pool of
     workers: it starts none."""
 
-    def __init__(self, connection, process):
-        self._connection, self._process = connection, process
+    def __init__(self, connection):
+        self._connection = connection
         self._sent = False
 
     @classmethod
@@ -190,7 +190,7 @@ class _Parser:
         process = context.Process(target=_parser_worker, args=(theirs,), name="parser", daemon=True)
         process.start()
         theirs.close()
-        parser = cls(ours, process)
+        parser = cls(ours)
         try:
             yield parser
         finally:
@@ -199,7 +199,8 @@ class _Parser:
             ours.close()
             process.join()
 
-    def send(self, jobs: list | None, known_slugs: dict[str, str]) -> bool:
+    def send(self, jobs: list, known_slugs: dict[str, str]) -> bool:
+        """Give it `jobs` (once); False if it cannot take them."""
         if self._sent:
             return False
         self._sent = True
@@ -219,19 +220,14 @@ class _Parser:
 
 def _parser_worker(connection) -> None:
     from .parse import parse_source  # noqa: F401 - loaded now, used by parse_file
-
     from .tokenizer import warm_up
 
     warm_up()
     try:
         jobs, known_slugs = connection.recv()
-    except (EOFError, OSError):
-        return
-    if jobs:
-        try:
-            connection.send([_parse_and_store(job, known_slugs) for job in jobs])
-        except Exception:  # noqa: BLE001 - the caller parses them itself
-            pass
+        connection.send([_parse_and_store(job, known_slugs) for job in jobs])
+    except Exception:  # noqa: BLE001 - the caller parses what it did not get
+        pass
 
 
 def _slugs_of(results: list) -> dict[str, str]:
