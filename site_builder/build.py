@@ -26,11 +26,12 @@ from .load import find_report_paths
 from .model import Problem, Site
 from .search_update import updating_index
 from .static_search import SEARCH_FILES, build_bundle, ready_static_search_pages, static_search_pages_later
-from .render import RenderMemo, Sources, make_environment, render_site
+from .render import Sources, make_environment, render_site
+from .render_memo import RenderMemo
 from .write import UnsafePath, WriteStats, read_ahead, write_site
 
 SEARCH_WORK = "static-search"  # the state dir's folder of built static search shards
-RENDER_MEMO = "render-memo"  # the state dir's folder of render.RenderMemo
+RENDER_MEMO = "render-memo"  # the state dir's folder of render_memo.RenderMemo
 GC_THRESHOLDS = (50_000, 20, 20)  # during a build: see _fewer_collections
 # From this many reports a command-line build reads its state ahead while a worker process
 # parses what changed (see _read_ahead); below, there is too little to read to pay for it.

@@ -14,7 +14,7 @@ import pytest
 from conftest import REPO, SAMPLES, internal_links, report_text, tree, write_archive
 from site_builder import build as build_module, datasets, parse_cache
 from site_builder.build import GC_THRESHOLDS, RENDER_MEMO, SEARCH_WORK, Warm, build, refresh_static_search, state_dir
-from site_builder.render import RenderMemo
+from site_builder.render_memo import RenderMemo
 
 
 def test_sample_archive_builds_every_page(tmp_path: Path):

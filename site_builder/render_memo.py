@@ -1,0 +1,116 @@
+"""What rendering remembers between builds (see RenderMemo): kept in memory by a process
+that builds again and again (the preview server), in the state dir by the command line."""
+from __future__ import annotations
+
+import hashlib
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .model import Entry, entry_inputs
+from .state import load_pickle, store_pickle
+
+
+def inputs_token(inputs: tuple) -> str:
+    """A short digest standing for an entry's inputs (see model.entry_inputs) in the inputs
+    of the pages that list it: cheap to compare and to store, however much the entry holds
+    (storing the inputs themselves made the memo of 4,000 listing pages 0.2 s to write)."""
+    return hashlib.sha256(repr(inputs).encode("utf-8")).hexdigest()[:32]
+
+
+MEMO_FORMAT = "render-memo 4"
+# Each table of the memo is stored in this many files, by a hash of its keys: an edit
+# rewrites the few parts it changed, not the whole memo (30 MB at 10,000 reports).
+MEMO_PARTS = 32
+
+
+@dataclass
+class RenderMemo:
+    """What rendering remembers between builds: kept in memory by a process that builds
+    again and again (the preview server), in the state dir by the command line. Every
+    entry is keyed by all its value is made from, so none is ever stale: at worst it is
+    not used. It holds the current site's pages only (see forget_others)."""
+
+    fingerprints: dict = field(default_factory=dict)  # url -> (design version, inputs, fingerprint); not reports'
+    reports: dict = field(default_factory=dict)  # entry id -> (design version, inputs, ((path, fingerprint), ...))
+    tokens: dict = field(default_factory=dict)  # entry id -> (entry inputs, token): see token
+    lines: dict = field(default_factory=dict)  # entry id -> (design version, token, {data file kind: line})
+    dirty: set = field(default_factory=set)  # (table, part) changed since loaded or stored
+    loaded: bool = False
+    saved: bool = False  # stored (or found unchanged) at least once since loaded
+
+    TABLES = ("fingerprints", "reports", "tokens", "lines")
+
+    def load(self, folder: Path) -> None:
+        """Take the memo stored in `folder`, if any (once: a memo in use is never replaced).
+        A part that is missing or damaged is empty: its pages are fingerprinted again."""
+        if self.loaded:
+            return
+        self.loaded = True
+        for name in self.TABLES:
+            table = getattr(self, name)
+            for n in range(MEMO_PARTS):
+                stored = load_pickle(_memo_part_path(folder, name, n))
+                if isinstance(stored, tuple) and len(stored) == 2 and stored[0] == MEMO_FORMAT:
+                    table.update(stored[1])
+
+    def save(self, folder: Path) -> None:
+        """Store the parts of the memo that changed in `folder`."""
+        for name in self.TABLES:
+            wanted = {n for table, n in self.dirty if table == name}
+            if wanted:
+                parts: dict[int, dict] = {n: {} for n in wanted}
+                for key, value in getattr(self, name).items():
+                    part = parts.get(_memo_part(key))
+                    if part is not None:
+                        part[key] = value
+                for n, part in sorted(parts.items()):
+                    store_pickle(_memo_part_path(folder, name, n), (MEMO_FORMAT, part))
+        self.dirty.clear()
+        self.saved = True
+
+    def put(self, name: str, key: str, value) -> None:
+        getattr(self, name)[key] = value
+        self.dirty.add((name, _memo_part(key)))
+
+    def token(self, entry: Entry) -> str:
+        """The entry's token (see inputs_token), the one stored while its inputs are the same."""
+        inputs = entry_inputs(entry)
+        hit = self.tokens.get(entry.id)
+        if hit is not None and hit[0] == inputs:
+            return hit[1]
+        token = inputs_token(inputs)
+        self.put("tokens", entry.id, (inputs, token))
+        return token
+
+    def data_lines(self, kind: str, version: str, entries, tokens: list[str],
+                   make: Callable[[Entry], str]) -> list[str]:
+        """Each entry's line of a data file: the remembered one where the entry (its token)
+        and the design version are as they were."""
+        lines = []
+        for entry, token in zip(entries, tokens):
+            hit = self.lines.get(entry.id)
+            kinds = hit[2] if hit is not None and hit[0] == version and hit[1] == token else {}
+            line = kinds.get(kind)
+            if line is None:
+                line = make(entry)
+                self.put("lines", entry.id, (version, token, {**kinds, kind: line}))
+            lines.append(line)
+        return lines
+
+    def forget_others(self, urls: set[str], ids: set[str]) -> None:
+        """Drop what is not of these pages and reports (gone from the site)."""
+        for name, keep in (("fingerprints", urls), ("reports", ids), ("tokens", ids), ("lines", ids)):
+            table = getattr(self, name)
+            for key in table.keys() - keep:
+                del table[key]
+                self.dirty.add((name, _memo_part(key)))
+
+
+def _memo_part(key: str) -> int:
+    return zlib.crc32(key.encode("utf-8")) % MEMO_PARTS
+
+
+def _memo_part_path(folder: Path, table: str, n: int) -> Path:
+    return folder / f"{table}-{n:02x}.pickle"
