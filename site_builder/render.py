@@ -150,7 +150,7 @@ def design_version(config: SiteConfig) -> str:
 # Reports carried over together (see _PageRenderer.reports): one object for the write
 # stage to check instead of one per report, and a small price when a group falls back.
 CARRIED_REPORTS = 256
-_PLACE_FIELDS = attrgetter(*(f.name for f in fields(Place)))
+_PLACE_FIELDS = attrgetter(*(f.name for f in fields(Place)))  # see _PageRenderer._place
 
 
 class _PageRenderer:

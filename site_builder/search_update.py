@@ -111,10 +111,12 @@ def updating_index(site: Site, index_dir: Path, report_of: ReportOf | None = Non
         raise RuntimeError(f"updating the search index failed:\n{failure}")
 
 
-def _tell(connection, commit: bool) -> None:
+def _tell(connection, message) -> None:
+    """Send `message` to the other end, if it is still there (the worker tells why it is
+    gone, or the caller's EOFError does; a caller that is gone needs no answer)."""
     try:
-        connection.send(commit)
-    except OSError:  # the worker is gone: it says why, or EOFError does
+        connection.send(message)
+    except OSError:
         pass
 
 
@@ -129,16 +131,9 @@ def _update_in_worker(site: Site, index_dir: Path, report_of: ReportOf | None, c
     except (_Discarded, EOFError):
         return
     except BaseException:  # noqa: BLE001 - told to the caller, which raises it
-        _tell_failure(connection, traceback.format_exc())
+        _tell(connection, traceback.format_exc())
         return
-    _tell_failure(connection, None)
-
-
-def _tell_failure(connection, failure: str | None) -> None:
-    try:
-        connection.send(failure)
-    except OSError:
-        pass
+    _tell(connection, None)
 
 
 class _Discarded(Exception):
