@@ -196,8 +196,8 @@ def _read_streams(path: Path) -> tuple[dict[str, int], dict[str, tuple]]:
 def _write_streams(path: Path, vocabulary: dict[str, int], docs: dict[str, tuple]) -> None:
     """Store the shard's streams; a vocabulary grown to twice the tokens in use is
     renumbered first."""
-    used = np.unique(np.concatenate([np.zeros(0, dtype=np.int32)] + [d[2] for d in docs.values()]))
-    used = used[used >= 0]
+    numbers = np.concatenate([np.zeros(0, dtype=np.int32)] + [d[2] for d in docs.values()])
+    used = np.flatnonzero(np.bincount(numbers + 1, minlength=len(vocabulary) + 1)[1:])  # + 1: gaps are -1
     if len(vocabulary) > 2 * len(used):
         renumber = np.full(len(vocabulary) + 1, -1, dtype=np.int32)  # the last slot: gaps (-1)
         renumber[used] = np.arange(len(used), dtype=np.int32)
