@@ -9,7 +9,8 @@ holds are touched, files whose bytes did not change are hard links to the output
 inode and mtime, so a deploy syncs only what changed). Then the stage is swapped with
 output/ in one step (renameat2 RENAME_EXCHANGE on Linux, two renames elsewhere) and the old
 output becomes the standby. A build that fails or is killed leaves output/ as it was; the
-next build removes what a killed one left behind.
+next build removes what a killed one left behind. Each tree's manifest holds a record of its
+folders (see folders.py): a file removed by hand is found without looking for every file.
 """
 from __future__ import annotations
 
@@ -25,7 +26,9 @@ from itertools import chain
 from dataclasses import dataclass
 from pathlib import Path
 
-MANIFEST = "manifest.pickle"  # kept in the state dir: output path -> [sha256, fingerprint]
+from . import folders
+
+MANIFEST = "manifest.pickle"  # kept in the state dir: output path -> [sha256, fingerprint], folders.Record
 STANDBY = "standby"  # in the state dir: the output before the current one
 STANDBY_MANIFEST = "standby.pickle"  # and what it holds
 
@@ -113,7 +116,7 @@ def write_site(pages: Iterable[Page | Carried], output_dir: Path, state_dir: Pat
     cache = {} if cache is None else cache
     recover(output_dir)
     state_dir.mkdir(parents=True, exist_ok=True)
-    previous = _load_manifest(state_dir, output_dir, cache)
+    previous, record = _load_manifest(state_dir, output_dir, cache)
     pages = _carried_or_pages(pages, previous)
     if keep:
         pages = chain(pages, _kept(previous, output_dir, keep))
@@ -121,6 +124,7 @@ def write_site(pages: Iterable[Page | Carried], output_dir: Path, state_dir: Pat
     manifest: dict[str, list] = {}
     stage: _Stage | None = None
     rendered = 0
+    lost: frozenset[str] | None = None  # what the output lacks of `previous` (see folders)
     items = iter(pages)
     try:
         while (page := next(items, None)) is not None:
@@ -129,12 +133,14 @@ def write_site(pages: Iterable[Page | Carried], output_dir: Path, state_dir: Pat
                     if rel in manifest:
                         raise UnsafePath(f"two files render to {rel!r}")
                 if stage is None:
-                    if look and not all(_present(root + "/" + rel) for rel, _ in page.files):
+                    if look and lost is None:
+                        lost = folders.verify(root, previous, record)[0]
+                    if look and lost and any(rel in lost for rel, _ in page.files):
                         items = chain(page.pages(), items)  # removed by hand: made
                         continue
                     for rel, _ in page.files:
                         manifest[rel] = previous[rel]
-                elif not stage.carry(page.files, manifest, look):  # a file removed by hand:
+                elif not stage.carry(page.files, manifest):  # a file removed by hand:
                     items = chain(page.pages(), items)  # the group's pages are made
                 continue
             rel = page.path
@@ -160,21 +166,22 @@ def write_site(pages: Iterable[Page | Carried], output_dir: Path, state_dir: Pat
                 stage.put(rel, data, page.fingerprint, manifest)
         if stage is None and len(manifest) == len(previous):  # every page as it was
             if manifest != previous:  # new fingerprints for the same bytes (a new version of the code)
-                _save_manifest(state_dir, output_dir, manifest, cache)
+                _save_manifest(state_dir, output_dir, manifest, cache, record)
             return WriteStats(len(manifest), 0, len(manifest), rendered, 0)
         if stage is None:  # pages were removed, nothing else changed
             stage = _Stage.take(state_dir, output_dir, previous, manifest, cache)
         stage.drop_leftovers()
+        staged_record = stage.record()
         old_tree = _swap(stage.path, output_dir)
     except BaseException:
         if stage is not None:
             shutil.rmtree(stage.path, ignore_errors=True)
         raise
     if old_tree is None:  # a first output: its standby starts as a copy of it in hard links
-        _keep_as_standby(_linked_copy(output_dir, state_dir, manifest), state_dir, manifest, cache)
+        _keep_as_standby(*_linked_copy(output_dir, state_dir, manifest), state_dir, manifest, cache)
     else:  # the old output, described by the manifest file read at the start (if any)
-        _keep_as_standby(old_tree, state_dir, previous, cache, described=bool(previous))
-    _save_manifest(state_dir, output_dir, manifest, cache)
+        _keep_as_standby(old_tree, None, state_dir, previous, cache, described=bool(previous))
+    _save_manifest(state_dir, output_dir, manifest, cache, staged_record)
     removed = set(previous) - set(manifest)
     return WriteStats(len(manifest), stage.written, len(manifest) - stage.written, rendered, len(removed),
                       tuple(sorted(removed.union(stage.changed))))
@@ -205,30 +212,34 @@ def _carried_or_pages(pages: Iterable[Page | Carried], previous: dict[str, list]
 # size of the site. Files shared with the output are hard links, so a changed file is
 # always replaced (unlink, write), never written in place.
 
-def _take_standby(state_dir: Path, output_dir: Path, cache: dict) -> tuple[Path, dict[str, list]]:
-    """The folder to stage in and what it holds (path -> [sha256, fingerprint])."""
+def _take_standby(state_dir: Path, output_dir: Path, cache: dict
+                  ) -> tuple[Path, dict[str, list], folders.Record | None]:
+    """The folder to stage in, what it holds (path -> [sha256, fingerprint]) and the
+    record of its folders."""
     standby = state_dir / STANDBY
     try:
         data = _read_state(state_dir / STANDBY_MANIFEST, cache)
         files = data["files"] if data["inode"] == standby.stat().st_ino else None
-    except (OSError, ValueError, KeyError, TypeError):
-        files = None
+        record = data.get("folders")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        files = record = None
     # From here on the standby is being changed: a build killed now leaves it unusable.
     (state_dir / STANDBY_MANIFEST).unlink(missing_ok=True)
     if files is not None and _same_device(standby, output_dir.parent):
-        return standby, dict(files)
+        return standby, dict(files), record
     shutil.rmtree(standby, ignore_errors=True)
     stage = standby if _same_device(state_dir, output_dir.parent) else staging_dir(output_dir)
     shutil.rmtree(stage, ignore_errors=True)
     stage.mkdir(parents=True)
-    return stage, {}
+    return stage, {}, (0, {})
 
 
-def _keep_as_standby(old_tree: Path | None, state_dir: Path, files: dict[str, list], cache: dict,
-                     described: bool = False) -> None:
-    """Keep `old_tree` (holding `files`) as the standby. When it is the previous output and
-    `described` (the manifest file says so: the same files, and the folder's inode, which a
-    rename keeps), that file becomes the standby's manifest as it is."""
+def _keep_as_standby(old_tree: Path | None, record: folders.Record | None, state_dir: Path,
+                     files: dict[str, list], cache: dict, described: bool = False) -> None:
+    """Keep `old_tree` (holding `files`, its folders as `record` says) as the standby. When
+    it is the previous output and `described` (the manifest file says so: the same files,
+    its folders and its inode, which a rename keeps), that file becomes the standby's
+    manifest as it is."""
     standby = state_dir / STANDBY
     if old_tree is None:
         return
@@ -241,28 +252,40 @@ def _keep_as_standby(old_tree: Path | None, state_dir: Path, files: dict[str, li
     if described:
         _move_state(state_dir / MANIFEST, state_dir / STANDBY_MANIFEST, cache)
     else:
-        _write_state(state_dir / STANDBY_MANIFEST, {"inode": standby.stat().st_ino, "files": files}, cache)
+        _write_state(state_dir / STANDBY_MANIFEST, {"inode": standby.stat().st_ino, "files": files,
+                                                    "folders": record}, cache)
 
 
-def _linked_copy(output_dir: Path, state_dir: Path, files: dict[str, list]) -> Path | None:
-    """The standby for a first output: its files hard-linked, so that the next build
-    touches only what changes (without it, that build would stage the whole site)."""
+def _linked_copy(output_dir: Path, state_dir: Path, files: dict[str, list]
+                 ) -> tuple[Path | None, folders.Record | None]:
+    """The standby for a first output, and the record of its folders: its files
+    hard-linked, so that the next build touches only what changes (without it, that build
+    would stage the whole site)."""
     standby = state_dir / STANDBY
     if not _same_device(state_dir, output_dir.parent):
-        return None
+        return None, None
     shutil.rmtree(standby, ignore_errors=True)
     root, copy, made = os.fspath(output_dir) + "/", os.fspath(standby) + "/", set()
     try:
         for rel in files:
-            folder = os.path.dirname(copy + rel)
+            folder = folders.folder_of(rel)
             if folder not in made:
-                os.makedirs(folder, exist_ok=True)
-                made.add(folder)
+                os.makedirs(copy + folder, exist_ok=True)
+                made.update(_with_parents(folder))
             os.link(root + rel, copy + rel)
     except OSError:  # no hard links here: the next build stages afresh
         shutil.rmtree(standby, ignore_errors=True)
-        return None
-    return standby
+        return None, None
+    return standby, folders.take(os.fspath(standby), sorted(made), {})
+
+
+def _with_parents(folder: str) -> list[str]:
+    """`folder` and the folders above it, up to the root ("")."""
+    found = [folder]
+    while folder:
+        folder = folders.folder_of(folder)
+        found.append(folder)
+    return found
 
 
 def _same_device(a: Path, b: Path) -> bool:
@@ -287,23 +310,35 @@ class _Stage:
     (path -> [sha256, fingerprint]) and how many staged files differ from the output.
     Every path placed is taken out of `staged`; what is left there at the end is dropped."""
 
-    def __init__(self, path: str, staged: dict[str, list], output: str, previous: dict[str, list]):
+    def __init__(self, path: str, staged: dict[str, list], output: str, previous: dict[str, list],
+                 record: folders.Record | None):
         self.path, self.staged, self.output, self.previous = path, staged, output, previous
+        # What the stage lacks of `staged` (removed from the old output by hand), and its
+        # folders as verified: the base of the new output's record (see record).
+        self.lost, self._verified = folders.verify(self.path, staged, record)
         self.written = 0
         self.changed: list[str] = []  # paths whose bytes differ from the output's
         self._folders: set[str] = set()  # folders known to exist in the stage
+        self._touched: set[str] = set()  # folders whose entries this build changed
+        self._gone: set[str] = set()  # folders this build removed
 
     @classmethod
     def take(cls, state_dir: Path, output_dir: Path, previous: dict[str, list],
              manifest: dict[str, list], cache: dict) -> "_Stage":
         """The stage, caught up with the pages found unchanged so far (`manifest`)."""
-        path, staged = _take_standby(state_dir, output_dir, cache)
-        stage = cls(os.fspath(path), staged, os.fspath(output_dir), previous)
+        path, staged, record = _take_standby(state_dir, output_dir, cache)
+        stage = cls(os.fspath(path), staged, os.fspath(output_dir), previous, record)
         for rel, (digest, _) in manifest.items():
             have = stage.staged.pop(rel, None)
-            if not (have is not None and have[0] == digest and _present(stage.path + "/" + rel)):
+            if not (have is not None and have[0] == digest and rel not in stage.lost):
                 stage._link(rel) or stage._write(rel, stage._read_output(rel))
         return stage
+
+    def record(self) -> folders.Record:
+        """The record of the stage's folders, once staging is done (see folders)."""
+        cut = len(self.path) + 1
+        return folders.take(self.path, sorted(f[cut:] for f in self._touched),
+                            self._verified, sorted(f[cut:] for f in self._gone))
 
     def reuse(self, page: Page, manifest: dict[str, list]) -> bool:
         """Place `page` without producing it, when its fingerprint shows that the stage or
@@ -314,7 +349,7 @@ class _Stage:
         old_digest, old_fingerprint = self.previous.get(rel, (None, None))
         have = self.staged.get(rel)
         if (have is not None and (fingerprint == have[1] or (fingerprint == old_fingerprint and have[0] == old_digest))
-                and _present(self.path + "/" + rel)):
+                and rel not in self.lost):
             del self.staged[rel]
             manifest[rel] = [have[0], fingerprint]
             self._count(rel, have[0] != old_digest)
@@ -325,23 +360,23 @@ class _Stage:
             return True
         return False
 
-    def carry(self, files: tuple[tuple[str, str], ...], manifest: dict[str, list], look: bool) -> bool:
+    def carry(self, files: tuple[tuple[str, str], ...], manifest: dict[str, list]) -> bool:
         """Place files that are as the previous build left them (see Carried), from the
         stage or else the output; False, placing none, when one is in neither (removed
-        from output/ by hand). Without `look`, the stage is taken at its manifest's word."""
-        held = []
+        from output/ by hand)."""
+        staged, previous, lost = self.staged, self.previous, self.lost
+        missing = []  # the files the stage does not hold as they are in the output
         for rel, _ in files:
-            have, old = self.staged.get(rel), self.previous[rel]
-            staged = (have is not None and have[0] == old[0]
-                      and (not look or _present(self.path + "/" + rel)))
-            if not staged and not _present(self.output + "/" + rel):
-                return False
-            held.append((rel, staged))
-        for rel, staged in held:
-            manifest[rel] = self.previous[rel]
-            self.staged.pop(rel, None)
-            if not staged:
-                self._link(rel) or self._write(rel, self._read_output(rel))
+            have = staged.get(rel)
+            if have is None or have[0] != previous[rel][0] or rel in lost:
+                if not _present(self.output + "/" + rel):
+                    return False
+                missing.append(rel)
+        for rel, _ in files:
+            manifest[rel] = previous[rel]
+            staged.pop(rel, None)
+        for rel in missing:
+            self._link(rel) or self._write(rel, self._read_output(rel))
         return True
 
     def put(self, rel: str, data: bytes, fingerprint: str | None, manifest: dict[str, list]) -> None:
@@ -350,7 +385,7 @@ class _Stage:
         have = self.staged.pop(rel, None)
         manifest[rel] = [digest, fingerprint]
         self._count(rel, digest != old_digest)
-        if have is not None and have[0] == digest and _present(self.path + "/" + rel):
+        if have is not None and have[0] == digest and rel not in self.lost:
             return
         if not (digest == old_digest and self._link(rel)):
             self._write(rel, data)
@@ -367,12 +402,15 @@ class _Stage:
             path = safe_join(stage, rel)
             if path.is_file() or path.is_symlink():
                 path.unlink()
+                self._touched.add(os.fspath(path.parent))
             parent = path.parent
             while parent != stage:
                 try:
                     parent.rmdir()  # only when empty
                 except OSError:
                     break
+                self._gone.add(os.fspath(parent))
+                self._touched.add(os.fspath(parent.parent))
                 parent = parent.parent
 
     def _link(self, rel: str) -> bool:
@@ -406,10 +444,12 @@ class _Stage:
         if os.path.isdir(target) and not os.path.islink(target):
             shutil.rmtree(target)
             self._folders.clear()
+            self._gone.add(target)
         elif os.path.lexists(target):
             os.unlink(target)
         folder = os.path.dirname(target)
         if folder not in self._folders:
+            self._touched.update(self.path + ("/" + f if f else "") for f in _with_parents(rel.rpartition("/")[0]))
             parent = folder
             while parent != self.path and not os.path.isdir(parent):
                 if os.path.lexists(parent):
@@ -422,9 +462,9 @@ class _Stage:
 
 
 def _present(path: str) -> bool:
-    """Whether a file the manifests list is still there (not removed by hand). Existence
-    is enough: a build never leaves a folder where its manifest has a file, and this is
-    the check made for every file of the site (os.access costs half of os.path.isfile)."""
+    """Whether a file the manifest lists is still there (not removed by hand), for the few
+    files looked for one by one (see folders.py for the rest). Existence is enough: a build
+    never leaves a folder where its manifest has a file (os.access costs half of isfile)."""
     return os.access(path, os.F_OK)
 
 
@@ -443,18 +483,23 @@ def read_ahead(state_dir: Path, cache: dict) -> None:
             pass
 
 
-def _load_manifest(state_dir: Path, output_dir: Path, cache: dict) -> dict[str, list]:
-    """The digests of the files in output_dir, if the manifest describes this very folder
-    (same inode): after a build killed between swap and save it does not, and all is rewritten."""
+def _load_manifest(state_dir: Path, output_dir: Path, cache: dict) -> tuple[dict[str, list], folders.Record | None]:
+    """The digests of the files in output_dir and the record of its folders, if the
+    manifest describes this very folder (same inode): after a build killed between swap
+    and save it does not, and all is rewritten."""
     try:
         data = _read_state(state_dir / MANIFEST, cache)
-        return data["files"] if data["inode"] == output_dir.stat().st_ino else {}
-    except (OSError, KeyError, TypeError):
-        return {}
+        if data["inode"] == output_dir.stat().st_ino:
+            return data["files"], data.get("folders")
+    except (OSError, KeyError, TypeError, AttributeError):
+        pass
+    return {}, None
 
 
-def _save_manifest(state_dir: Path, output_dir: Path, manifest: dict[str, list], cache: dict) -> None:
-    _write_state(state_dir / MANIFEST, {"inode": output_dir.stat().st_ino, "files": manifest}, cache)
+def _save_manifest(state_dir: Path, output_dir: Path, manifest: dict[str, list], cache: dict,
+                   record: folders.Record | None) -> None:
+    _write_state(state_dir / MANIFEST, {"inode": output_dir.stat().st_ino, "files": manifest, "folders": record},
+                 cache)
 
 
 def _read_state(path: Path, cache: dict):

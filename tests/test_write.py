@@ -2,11 +2,15 @@
 from __future__ import annotations
 
 import os
+import pickle
+import shutil
+import time
 from pathlib import Path
 
 import pytest
 
 from conftest import tree
+from site_builder import folders
 from site_builder.write import Carried, Page, UnsafePath, recover, write_site
 
 
@@ -138,7 +142,18 @@ def _pages(site: dict) -> list[Page]:
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(SITE, min_size=1, max_size=6))
 def test_any_sequence_of_sites_is_written_exactly(tmp_path_factory, sites):
-    top = tmp_path_factory.mktemp("seq")
+    _writes_exactly(tmp_path_factory.mktemp("seq"), sites)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(SITE, min_size=1, max_size=6))
+def test_any_sequence_of_sites_is_written_exactly_with_every_folder_taken_at_its_record(tmp_path_factory,
+                                                                                      monkeypatch, sites):
+    monkeypatch.setattr(folders, "RACY_NS", -10**18)  # no folder is looked into for being recent
+    _writes_exactly(tmp_path_factory.mktemp("seq"), sites)
+
+
+def _writes_exactly(top: Path, sites) -> None:
     out, state = top / "output", top / "state"
     before: dict[str, bytes] = {}
     for site in sites:
@@ -292,3 +307,118 @@ def test_a_cached_manifest_is_used_only_while_its_file_is_the_one_written(tmp_pa
     write_site(pages(("a.html", b"b")), out, state)  # another process builds meanwhile
     write_site(pages(("a.html", b"a")), out, state, cache=cache)
     assert tree(out) == {"a.html": b"a"}
+
+
+# --- folder records: what a rebuild looks at ------------------------------------------------
+
+def _settle(*roots: Path) -> None:
+    """Wait until the file system's clock has moved past the times of every folder under
+    `roots`: a change now gives any of them a new modification time."""
+    newest = max(os.stat(p).st_mtime_ns for root in roots for p in [root, *root.rglob("*")] if p.is_dir())
+    probe = roots[0].parent / "clock-probe"
+    while True:
+        probe.write_bytes(b"")
+        if probe.stat().st_mtime_ns > newest:
+            return
+        time.sleep(0.002)
+
+
+def _carried_site(tmp_path: Path, version: bytes):
+    """A page that changes, then 40 files in 8 folders carried over as they were."""
+    files = {f"r/{n % 8}/{n}.html": b"page %d" % n for n in range(40)}
+
+    def made():
+        return [Page(rel, "f-" + rel, lambda data=data: data) for rel, data in files.items()]
+
+    return [Page("a.html", "fa-" + version.decode(), lambda: version),
+            Carried(tuple((rel, "f-" + rel) for rel in files), made)], files
+
+
+def _looked_for(monkeypatch) -> list[str]:
+    """The paths os.access is asked about from now on."""
+    asked, real = [], os.access
+
+    def access(path, mode, **kwargs):
+        asked.append(os.fspath(path))
+        return real(path, mode, **kwargs)
+    monkeypatch.setattr(os, "access", access)
+    return asked
+
+
+def test_folders_unchanged_since_their_record_are_not_looked_into(tmp_path: Path, monkeypatch):
+    out, state = tmp_path / "output", tmp_path / "state"
+    for version in (b"1", b"2"):
+        write_site(_carried_site(tmp_path, version)[0], out, state)
+    monkeypatch.setattr(folders, "RACY_NS", 0)
+    _settle(out, state)
+    asked = _looked_for(monkeypatch)
+    write_site(_carried_site(tmp_path, b"3")[0], out, state)  # staged in the standby: its 40 files carried
+    assert not [path for path in asked if "/r/" in path]
+    # folders changed within RACY_NS of their record (this build's, a moment ago) are
+    # looked into file by file: here, the old output's (now the standby) and its r/ folders
+    monkeypatch.setattr(folders, "RACY_NS", 10**12)
+    asked.clear()
+    write_site(_carried_site(tmp_path, b"4")[0], out, state)
+    assert len([path for path in asked if "/r/" in path]) == 40
+
+
+@pytest.mark.parametrize("removed", ["r/3/11.html", "r/3", "r"])
+def test_a_file_removed_from_a_folder_taken_at_its_record_comes_back(tmp_path: Path, monkeypatch, removed):
+    out, state = tmp_path / "output", tmp_path / "state"
+    monkeypatch.setattr(folders, "RACY_NS", 0)
+    for version in (b"1", b"2"):
+        write_site(_carried_site(tmp_path, version)[0], out, state)
+    _settle(out, state)
+    target = out / removed
+    shutil.rmtree(target) if target.is_dir() else target.unlink()
+    site, files = _carried_site(tmp_path, b"2")
+    write_site(site, out, state)  # nothing changed: the output's record shows the loss
+    assert tree(out) == {"a.html": b"2", **files}
+    for version in (b"3", b"4"):  # and each tree, taken as the stage in turn, gets it back
+        _settle(out, state)
+        site, files = _carried_site(tmp_path, version)
+        write_site(site, out, state)
+        assert tree(out) == {"a.html": version, **files}
+
+
+def test_a_file_removed_from_the_standby_is_made_again(tmp_path: Path, monkeypatch):
+    out, state = tmp_path / "output", tmp_path / "state"
+    monkeypatch.setattr(folders, "RACY_NS", 0)
+    for version in (b"1", b"2"):
+        write_site(_carried_site(tmp_path, version)[0], out, state)
+    _settle(out, state)
+    (state / "standby/r/5/13.html").unlink()
+    (out / "r/5/13.html").unlink()  # and from the output: in neither copy, so its page is made
+    site, files = _carried_site(tmp_path, b"3")
+    write_site(site, out, state)
+    assert tree(out) == {"a.html": b"3", **files}
+
+
+def test_without_a_record_every_file_is_looked_for_and_every_folder_recorded(tmp_path: Path):
+    root = tmp_path / "tree"
+    for rel in ("a.html", "d/b.html", "d/e/c.html"):
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_bytes(b"x")
+    (root / "d/b.html").unlink()
+    lost, verified = folders.verify(str(root), ["a.html", "d/b.html", "d/e/c.html"], None)
+    assert lost == {"d/b.html"} and set(verified) == {"", "d", "d/e"}
+    # a folder replaced by another of the same name is not the one recorded
+    at, recorded = folders.take(str(root), ["", "d", "d/e"], {})
+    shutil.rmtree(root / "d/e")
+    (root / "d/e").mkdir()
+    assert folders.verify(str(root), ["a.html", "d/e/c.html"], (at + 10**12, recorded))[0] == {"d/e/c.html"}
+
+
+def test_a_manifest_from_before_folder_records_is_still_trusted_only_where_it_holds(tmp_path: Path):
+    out, state = tmp_path / "output", tmp_path / "state"
+    for version in (b"1", b"2"):
+        write_site(_carried_site(tmp_path, version)[0], out, state)
+    for name in ("manifest.pickle", "standby.pickle"):  # as an earlier version wrote them
+        data = pickle.loads((state / name).read_bytes())
+        del data["folders"]
+        (state / name).write_bytes(pickle.dumps(data))
+    (out / "r/2/10.html").unlink()
+    site, files = _carried_site(tmp_path, b"3")
+    write_site(site, out, state)
+    assert tree(out) == {"a.html": b"3", **files}
+    assert pickle.loads((state / "manifest.pickle").read_bytes())["folders"][1].keys() >= {"", "r/0", "r/7"}
