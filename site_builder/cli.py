@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 from .search_cli import add_search_arguments, run_search
-from .serve import add_serve_arguments, run_serve
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -44,9 +43,19 @@ def make_parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="build, serve on 127.0.0.1, rebuild on change")
     _common(serve)
-    add_serve_arguments(serve)
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to listen on (default 127.0.0.1, this machine only)")
+    serve.add_argument("--port", type=int, default=8000,
+                       help="port to listen on (default 8000; 0 picks a free port)")
+    serve.add_argument("--open", action="store_true", help="open the site in a web browser")
     serve.set_defaults(run=run_serve)
     return parser
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    from .serve import run_serve as serve  # the server's modules are loaded for it only (0.05 s)
+
+    return serve(args)
 
 
 def run_build(args: argparse.Namespace) -> int:

@@ -806,14 +806,6 @@ class PreviewServer:
 
 # --- command line --------------------------------------------------------------------
 
-def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--host", default="127.0.0.1",
-                        help="address to listen on (default 127.0.0.1, this machine only)")
-    parser.add_argument("--port", type=int, default=8000,
-                        help="port to listen on (default 8000; 0 picks a free port)")
-    parser.add_argument("--open", action="store_true", help="open the site in a web browser")
-
-
 def run_serve(args: argparse.Namespace, build_fn: BuildFn | None = None) -> int:
     """Build, serve and rebuild on change until Ctrl-C; returns the exit status."""
     config = Path(args.config) if getattr(args, "config", None) else None
