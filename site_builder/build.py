@@ -28,6 +28,7 @@ from .search_update import updating_index
 from .static_search import SEARCH_FILES, build_bundle, ready_static_search_pages, static_search_pages_later
 from .render import Sources, make_environment, render_site
 from .render_memo import RenderMemo
+from .state import kept_to_the_end
 from .write import UnsafePath, WriteStats, read_ahead, write_site
 
 SEARCH_WORK = "static-search"  # the state dir's folder of built static search shards
@@ -96,7 +97,7 @@ def _build(content_dir: Path, output_dir: Path, config_path: Path | None, strict
     rels, found_problems = find_report_paths(content_dir)
     ahead = partial(_read_ahead, held, state) if warm is None and len(rels) >= READ_AHEAD_REPORTS else None
     summaries, parse_problems = parse_cache.parse_files(content_dir, rels, state / "parse",
-                                                        warm.parse if warm else None, meanwhile=ahead)
+                                                        warm.parse if warm else None, meanwhile=ahead, keep=True)
     clock.lap("load+parse")
     site, assemble_problems = assemble_site(summaries)
     site = similarity.with_similar(site)
@@ -145,8 +146,9 @@ def _read_ahead(held: Warm, state: Path) -> None:
     """Read what publishing will need while worker processes parse the reports that
     changed (on a rebuild after an edit, 0.4 s it would otherwise wait for): the render
     memo, the manifests, the templates compiled."""
-    held.render.load(state / RENDER_MEMO)
-    read_ahead(state, held.write)
+    with kept_to_the_end():
+        held.render.load(state / RENDER_MEMO)
+        read_ahead(state, held.write)
     for name in held.templates.list_templates():
         held.templates.get_template(name)
 
@@ -179,12 +181,15 @@ def _fewer_collections():
     summaries) and few reference cycles; with CPython's default thresholds the collector
     walks the growing heap again and again while they load (0.5 s of a one-report rebuild
     at 10,000 reports). Collect less often during the build; parse workers forked meanwhile
-    inherit it."""
-    before = gc.get_threshold()
+    inherit it. What the build reads of its state is frozen as it is read (see
+    state.kept_to_the_end), and unfrozen here."""
+    before, frozen = gc.get_threshold(), gc.get_freeze_count()
     gc.set_threshold(*GC_THRESHOLDS)
     try:
         yield
     finally:
+        if not frozen:  # what state.kept_to_the_end froze (a caller's own frozen objects stay)
+            gc.unfreeze()
         gc.set_threshold(*before)
 
 

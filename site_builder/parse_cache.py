@@ -20,13 +20,13 @@ import time
 import zlib
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from functools import cache, partial
 from pathlib import Path
 
 from .load import MAX_BYTES, load_source, sidecar_path, sidecar_rel
 from .model import Problem, Report, Summary
-from .state import load_pickle, store_pickle
+from .state import kept_to_the_end, load_pickle, store_pickle
 from .tokenizer import keywords
 
 PARALLEL_THRESHOLD = 64  # below this many misses a process pool costs more than it saves
@@ -38,7 +38,8 @@ RACY_SECONDS = 2.0  # a file changed this recently may change again within the s
 
 
 def parse_files(content_dir: Path, rels: tuple[str, ...], cache_dir: Path, warm: dict | None = None,
-                meanwhile: Callable[[], object] | None = None) -> tuple[tuple[Summary, ...], tuple[Problem, ...]]:
+                meanwhile: Callable[[], object] | None = None, keep: bool = False
+                ) -> tuple[tuple[Summary, ...], tuple[Problem, ...]]:
     """Summaries of the reports at `rels` (content-relative paths) that can be published,
     and every problem found on the way. A process that builds again (the preview server)
     passes a `warm` dict: the memo is then kept there rather than read and written each
@@ -46,15 +47,20 @@ def parse_files(content_dir: Path, rels: tuple[str, ...], cache_dir: Path, warm:
     with work of its own to do passes it as `meanwhile`: when there are reports to parse
     (and a second core), they are parsed in worker processes, even one, while this
     process runs it; a few are given to a worker started first of all, which loads what
-    parsing needs while this process reads its memo (see _Parser)."""
+    parsing needs while this process reads its memo (see _Parser). A caller that `keep`s
+    the memo to its end has it read as state.kept_to_the_end says."""
     with _Parser.start(meanwhile is not None and cache_dir.is_dir()) as parser:  # a rebuild
-        return _parse_files(content_dir, rels, cache_dir, warm, meanwhile, parser)
+        return _parse_files(content_dir, rels, cache_dir, warm, meanwhile, parser, keep)
 
 
 def _parse_files(content_dir: Path, rels: tuple[str, ...], cache_dir: Path, warm: dict | None,
-                 meanwhile: Callable[[], object] | None, parser: "_Parser | None"):
-    parts = _load_memo(cache_dir) if not warm else []
-    memo = warm if warm else {rel: value for part in parts for rel, value in part.items()}
+                 meanwhile: Callable[[], object] | None, parser: "_Parser | None", keep: bool):
+    if warm:
+        parts, memo = [], warm
+    else:
+        with kept_to_the_end() if keep else nullcontext():
+            parts = _load_memo(cache_dir)
+        memo = {rel: value for part in parts for rel, value in part.items()}
     version, now, root = parse_version(), time.time(), os.fspath(content_dir) + "/"
     fresh: dict[str, tuple] = {}
     results: list = [None] * len(rels)

@@ -3,8 +3,11 @@ atomically, and read as missing when absent, damaged or from another version of 
 code, so a bad state file costs a slower build, never a wrong one."""
 from __future__ import annotations
 
+import gc
 import os
 import pickle
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -33,3 +36,21 @@ def store_pickle(path: Path, value, *more) -> None:
         for item in (value, *more):
             pickle.dump(item, handle, protocol=pickle.HIGHEST_PROTOCOL)
     os.replace(tmp, path)
+
+
+@contextmanager
+def kept_to_the_end() -> Iterator[None]:
+    """Around the reading of state that a build keeps to its end (the parse and render
+    memos, the manifests): the cyclic collector is held off while it is read, and what was
+    read is then frozen (gc.freeze), so that no later collection walks it again. None of it
+    is garbage (plain trees of values), yet a one-report rebuild at 10,000 reports spent
+    0.1 s in collections it set off, which found nothing. No process may be forked inside
+    (it would start with the collector off); build() unfreezes at its end."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()

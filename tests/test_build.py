@@ -352,10 +352,13 @@ def test_failed_build_leaves_output_untouched(tmp_path: Path, small_archive: Pat
 
 def test_a_build_collects_less_often_and_then_restores_the_collector(tmp_path: Path, small_archive: Path,
                                                                     monkeypatch: pytest.MonkeyPatch):
-    seen = []
+    seen, frozen = [], []
     real = parse_cache.parse_files
     monkeypatch.setattr(parse_cache, "parse_files",
                         lambda *a, **k: (seen.append(gc.get_threshold()), real(*a, **k))[1])
+    real_assemble = build_module.assemble_site
+    monkeypatch.setattr(build_module, "assemble_site",
+                        lambda summaries: (frozen.append(gc.get_freeze_count()), real_assemble(summaries))[1])
     before = gc.get_threshold()
     try:
         gc.set_threshold(123, 4, 5)
@@ -367,6 +370,9 @@ def test_a_build_collects_less_often_and_then_restores_the_collector(tmp_path: P
     finally:
         gc.set_threshold(*before)
     assert seen == [GC_THRESHOLDS] * 2
+    # the rebuild's parse memo was frozen once read (never walked by a collection), and
+    # nothing is left frozen after it: a process that builds again collects it as usual
+    assert frozen[1] > 0 and gc.get_freeze_count() == 0 and gc.isenabled()
 
 
 def test_cli_reports_all_problems_and_exits_nonzero(tmp_path: Path, small_archive: Path):
