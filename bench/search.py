@@ -58,7 +58,7 @@ def prepare(n: int, seed: int, work: Path):
     if not content.exists():
         generate.generate(content, n, seed)
     cache = work / f"parse-{n}"
-    rels, _ = find_report_paths(content)
+    rels, _, _ = find_report_paths(content)
     summaries, _ = parse_cache.parse_files(content, rels, cache)
     site, _ = assemble_site(summaries)
     return site, functools.partial(parse_cache.load_report, cache)

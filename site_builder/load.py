@@ -27,14 +27,16 @@ BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 FORBIDDEN_CHARS = re.compile(f"[\x00-\x08\x0e-\x1f\x7f-\x9f{BIDI_CONTROLS}]")
 
 
-def find_report_paths(content_dir: Path) -> tuple[tuple[str, ...], tuple[Problem, ...]]:
-    """The content-relative POSIX paths of all report files below content_dir, sorted.
-    Files (or their sidecars) that resolve outside the folder, dangling or looping
-    symlinks and names that are not clean UTF-8 are reported, never read. Hidden files
-    and folders are skipped; symlinked folders are not entered."""
+def find_report_paths(content_dir: Path) -> tuple[tuple[str, ...], tuple[Problem, ...], frozenset[str]]:
+    """The content-relative POSIX paths of all report files below content_dir, sorted, the
+    problems found, and which of those reports have a sidecar (the listing shows it: no
+    need to look for the others'). Files (or their sidecars) that resolve outside the
+    folder, dangling or looping symlinks and names that are not clean UTF-8 are reported,
+    never read. Hidden files and folders are skipped; symlinked folders are not entered."""
     root = content_dir.resolve()
     found: list[str] = []
     problems: list[Problem] = []
+    with_sidecar: set[str] = set()
     folders = [(os.fspath(content_dir), "")]
     while folders:  # os.scandir: the file types come with the listing, no stat per file
         folder, prefix = folders.pop()
@@ -64,8 +66,10 @@ def find_report_paths(content_dir: Path) -> tuple[tuple[str, ...], tuple[Problem
                 problems.append(problem)
             elif entry.is_file():
                 found.append(rel)
+                if sidecar is not None:
+                    with_sidecar.add(rel)
     problems.sort(key=lambda p: p.path)
-    return tuple(sorted(found)), tuple(problems)
+    return tuple(sorted(found)), tuple(problems), frozenset(with_sidecar)
 
 
 def shown_name(name: str) -> str:

@@ -18,7 +18,7 @@ import multiprocessing
 import os
 import time
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager, nullcontext
 from functools import cache, partial
@@ -38,8 +38,8 @@ RACY_SECONDS = 2.0  # a file changed this recently may change again within the s
 
 
 def parse_files(content_dir: Path, rels: tuple[str, ...], cache_dir: Path, warm: dict | None = None,
-                meanwhile: Callable[[], object] | None = None, keep: bool = False
-                ) -> tuple[tuple[Summary, ...], tuple[Problem, ...]]:
+                meanwhile: Callable[[], object] | None = None, keep: bool = False,
+                sidecars: Collection[str] | None = None) -> tuple[tuple[Summary, ...], tuple[Problem, ...]]:
     """Summaries of the reports at `rels` (content-relative paths) that can be published,
     and every problem found on the way. A process that builds again (the preview server)
     passes a `warm` dict: the memo is then kept there rather than read and written each
@@ -48,13 +48,16 @@ def parse_files(content_dir: Path, rels: tuple[str, ...], cache_dir: Path, warm:
     (and a second core), they are parsed in worker processes, even one, while this
     process runs it; a few are given to a worker started first of all, which loads what
     parsing needs while this process reads its memo (see _Parser). A caller that `keep`s
-    the memo to its end has it read as state.kept_to_the_end says."""
+    the memo to its end has it read as state.kept_to_the_end says. `sidecars`: the reports
+    with a sidecar, when the caller's listing of the folder knows (see find_report_paths);
+    otherwise each report's sidecar is looked for."""
     with _Parser.start(meanwhile is not None and cache_dir.is_dir()) as parser:  # a rebuild
-        return _parse_files(content_dir, rels, cache_dir, warm, meanwhile, parser, keep)
+        return _parse_files(content_dir, rels, cache_dir, warm, meanwhile, parser, keep, sidecars)
 
 
 def _parse_files(content_dir: Path, rels: tuple[str, ...], cache_dir: Path, warm: dict | None,
-                 meanwhile: Callable[[], object] | None, parser: "_Parser | None", keep: bool):
+                 meanwhile: Callable[[], object] | None, parser: "_Parser | None", keep: bool,
+                 sidecars: Collection[str] | None):
     if warm:
         parts, memo = [], warm
     else:
@@ -67,7 +70,8 @@ def _parse_files(content_dir: Path, rels: tuple[str, ...], cache_dir: Path, warm
     keys: list[str] = []
     misses = []
     for i, rel in enumerate(rels):
-        stamp = (version, _stamp(root + rel), _stamp(root + sidecar_rel(rel)))
+        stamp = (version, _stamp(root + rel),
+                 _stamp(root + sidecar_rel(rel)) if sidecars is None or rel in sidecars else None)
         old = memo.get(rel)
         old = old if isinstance(old, tuple) and len(old) == 3 else None
         if old is not None and old[0] == stamp and stamp[1] and now - stamp[1][1] / 1e9 > RACY_SECONDS:

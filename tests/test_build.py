@@ -410,6 +410,28 @@ def test_cli_json_tells_a_deploy_what_changed(tmp_path: Path, small_archive: Pat
     assert code == 1 and not failed["ok"] and failed["errors"] == 1 and failed["changed"] == []
 
 
+def test_a_sidecar_added_edited_or_removed_is_seen_by_the_next_build(tmp_path: Path, small_archive: Path):
+    """The parse memo's stamp of a report includes its sidecar's: a rebuild learns of a
+    sidecar from the folder listing, and reads an edited one again."""
+    out = tmp_path / "output"
+
+    def place() -> str:
+        data = json.loads((out / "reports/yanpi-2024/report.json").read_text(encoding="utf-8"))
+        return data["place"]
+
+    for report in small_archive.rglob("*.txt"):  # settled: the parse memo trusts their stamps
+        os.utime(report, ns=(10**18, 10**18))
+    assert build(small_archive, out).ok and place() == "演陂镇"
+    sidecar = small_archive / "yanpi-2024.meta.toml"
+    sidecar.write_text('place = "侧车镇"\n', encoding="utf-8")
+    assert build(small_archive, out).ok and place() == "侧车镇"
+    sidecar.write_text('place = "新桥镇"\n', encoding="utf-8")
+    os.utime(sidecar, ns=(1, 1))  # same size, another time: a different file to the stamp
+    assert build(small_archive, out).ok and place() == "新桥镇"
+    sidecar.unlink()
+    assert build(small_archive, out).ok and place() == "演陂镇"
+
+
 def test_strict_fails_on_warnings(tmp_path: Path, small_archive: Path):
     (small_archive / "yanpi-2024.meta.toml").write_text('colour = "red"\n', encoding="utf-8")
     assert build(small_archive, tmp_path / "a").ok
