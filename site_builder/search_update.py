@@ -17,7 +17,7 @@ import os
 import pickle
 import shutil
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -76,9 +76,10 @@ class Plan:
 
 @contextmanager
 def updating_index(site: Site, index_dir: Path, report_of: ReportOf | None = None,
-                   columns: dict | None = None) -> Iterator[None]:
+                   columns: dict | None = None) -> Iterator[Callable[[], None]]:
     """Index what changed while the body of the `with` runs; commit when the body
-    returns, discard the new segments when it raises. A process that builds again keeps
+    returns (or as soon as it calls the function yielded: the site it indexes is
+    written), discard the new segments when it raises first. A process that builds again keeps
     `columns` (see search_writer.live_documents) and the segmenter, and updates from here;
     any other hands the whole update to one worker process (given a second core, and a
     `report_of` it can inherit): loading Whoosh and reading the index took a command-line
@@ -86,7 +87,7 @@ def updating_index(site: Site, index_dir: Path, report_of: ReportOf | None = Non
     index_dir = Path(index_dir)
     if columns is not None or (os.cpu_count() or 1) < 2 or not _pickles(report_of):
         with _updating_here(site, index_dir, report_of, columns):
-            yield
+            yield lambda: None  # committed when the body returns
         return
     context = multiprocessing.get_context("fork")  # the worker inherits the site as it is
     ours, theirs = context.Pipe()
@@ -94,13 +95,20 @@ def updating_index(site: Site, index_dir: Path, report_of: ReportOf | None = Non
                              name="search-index")
     worker.start()
     theirs.close()
+    told = []
+
+    def commit() -> None:
+        if not told:
+            told.append(True)
+            _tell(ours, True)
     try:
         try:
-            yield
+            yield commit
         except BaseException:
-            _tell(ours, False)
+            if not told:
+                _tell(ours, False)
             raise
-        _tell(ours, True)
+        commit()
         failure = ours.recv()
     except EOFError:  # the worker died without a word
         failure = f"the search index worker ended with exit code {worker.exitcode}"

@@ -128,6 +128,7 @@ def building_bundle(site: Site, work: Path, report_of: ReportOf | None = None,
             def wait() -> tuple[Bundle, ...]:
                 for future in futures:
                     future.result()
+                pool.shutdown(wait=False)  # the workers end while the caller goes on
                 return bundles
             try:
                 yield wait

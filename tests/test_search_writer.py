@@ -3,6 +3,8 @@ search like one segment, a bounded number of segments under one-at-a-time edits,
 no commit when publishing fails."""
 from __future__ import annotations
 
+import time
+
 import pytest
 from whoosh import index as whoosh_index
 from whoosh.index import TOC
@@ -144,6 +146,23 @@ def test_an_update_in_a_worker_process_commits_only_when_told(tmp_path, two_core
     assert whoosh_index.open_dir(str(path)).doc_count() == 4
     assert [h.id for h in si.search(path, "踏勘规程", limit=None).hits] == [SPECS[0][0]]
     assert _orphans(path) == []
+
+
+def test_a_worker_told_to_commit_early_commits_while_the_body_goes_on(tmp_path, two_cores):
+    """The caller says so once the site is written, and stores its memo meanwhile; what
+    fails after that does not take back an index of the site that is published."""
+    path = tmp_path / "whoosh"
+    update_index(make_site(SPECS[:3]), path)
+    with pytest.raises(RuntimeError, match="the memo could not be stored"):
+        with updating_index(make_site(SPECS[:4]), path) as commit:
+            commit()
+            deadline = time.monotonic() + 30
+            while whoosh_index.open_dir(str(path)).doc_count() != 4 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert whoosh_index.open_dir(str(path)).doc_count() == 4  # before the body ends
+            raise RuntimeError("the memo could not be stored")
+    assert whoosh_index.open_dir(str(path)).doc_count() == 4
+    assert si.search(path, SPECS[3][1], limit=None).total >= 1 and _orphans(path) == []
 
 
 def test_a_failing_worker_process_fails_the_update_and_commits_nothing(tmp_path, two_cores):
