@@ -194,9 +194,15 @@ class _PageRenderer:
     def _listed(self, entries) -> list[str]:
         """What listed entries stand for in a page's inputs: a token each (see inputs_token),
         each computed once."""
-        known, memo = self._tokens, self.memo
-        return [known.get(e.id) or known.setdefault(e.id, memo.token(e) if memo else inputs_token(entry_inputs(e)))
-                for e in entries]
+        known, token = self._tokens, self._token
+        return [known.get(e.id) or token(e) for e in entries]
+
+    def _token(self, entry: Entry) -> str:
+        found = self._tokens.get(entry.id)
+        if found is None:
+            found = self._tokens[entry.id] = (self.memo.token(entry) if self.memo is not None
+                                              else inputs_token(entry_inputs(entry)))
+        return found
 
     def _place(self, key: str) -> tuple:
         """A place as it stands in the inputs of pages: its fields, as a plain tuple (the
@@ -240,11 +246,15 @@ class _PageRenderer:
     def _report_inputs(self, entry: Entry) -> tuple:
         """All the pages of a report show: the report page's, which covers the others'."""
         by_id = self.view.by_id
-        neighbours = (by_id.get(i) if i else None for i in (entry.prev_id, entry.next_id))
-        return (self._listed((entry,))[0], self._place(entry.place_key),
-                *((o.id, o.report.year, o.report.title) if o else None for o in neighbours),
-                [(by_id[i].id, by_id[i].report.title, by_id[i].report.place, by_id[i].report.year, share)
-                 for i, share in entry.similar])
+        older = by_id.get(entry.prev_id) if entry.prev_id else None
+        newer = by_id.get(entry.next_id) if entry.next_id else None
+        similar = []
+        for i, share in entry.similar:
+            r = by_id[i].report
+            similar.append((i, r.title, r.place, r.year, share))
+        return (self._token(entry), self._place(entry.place_key),
+                (older.id, older.report.year, older.report.title) if older else None,
+                (newer.id, newer.report.year, newer.report.title) if newer else None, similar)
 
     def report(self, entry: Entry, inputs: tuple):
         view = self.view

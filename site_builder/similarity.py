@@ -20,7 +20,7 @@ import re
 
 import numpy as np
 
-from .model import Site, Summary
+from .model import Entry, Site, Summary
 from .tokenizer import normalize
 
 MIN_CHARS = 10  # shorter sentences (headings, dates, signatures) say nothing about copying;
@@ -115,7 +115,7 @@ def with_similar(site: Site) -> Site:
     """The site with every entry's `similar` filled in (entry ids, most similar first)."""
     entries = site.entries
     found = similar_reports(tuple(e.report for e in entries))
-    return dataclasses.replace(site, entries=tuple(
-        dataclasses.replace(e, similar=tuple((entries[i].id, share) for i, share in pairs)) if pairs else e
-        for e, pairs in zip(entries, found)
+    return dataclasses.replace(site, entries=tuple(  # (an Entry made directly: replace() costs 3 times as much)
+        Entry(e.report, e.id, e.place_key, e.prev_id, e.next_id, tuple((entries[i].id, share) for i, share in pairs))
+        if pairs else e for e, pairs in zip(entries, found)
     ))

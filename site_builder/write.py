@@ -117,7 +117,6 @@ def write_site(pages: Iterable[Page | Carried], output_dir: Path, state_dir: Pat
     recover(output_dir)
     state_dir.mkdir(parents=True, exist_ok=True)
     previous, record = _load_manifest(state_dir, output_dir, cache)
-    pages = _carried_or_pages(pages, previous)
     if keep:
         pages = chain(pages, _kept(previous, output_dir, keep))
     root = os.fspath(output_dir)
@@ -129,18 +128,13 @@ def write_site(pages: Iterable[Page | Carried], output_dir: Path, state_dir: Pat
     try:
         while (page := next(items, None)) is not None:
             if type(page) is Carried:
-                for rel, _ in page.files:
-                    if rel in manifest:
-                        raise UnsafePath(f"two files render to {rel!r}")
                 if stage is None:
                     if look and lost is None:
                         lost = folders.verify(root, previous, record)[0]
-                    if look and lost and any(rel in lost for rel, _ in page.files):
-                        items = chain(page.pages(), items)  # removed by hand: made
-                        continue
-                    for rel, _ in page.files:
-                        manifest[rel] = previous[rel]
-                elif not stage.carry(page.files, manifest):  # a file removed by hand:
+                    placed = _carry(page.files, previous, manifest, lost if look else None)
+                else:
+                    placed = stage.carry(page.files, manifest)
+                if not placed:  # not as the previous build left them, or removed by hand:
                     items = chain(page.pages(), items)  # the group's pages are made
                 continue
             rel = page.path
@@ -193,15 +187,23 @@ def expand(items: Iterable[Page | Carried]) -> Iterator[Page]:
         yield from item.pages() if type(item) is Carried else (item,)
 
 
-def _carried_or_pages(pages: Iterable[Page | Carried], previous: dict[str, list]) -> Iterator[Page | Carried]:
-    """The pages, with each Carried kept only if the previous manifest agrees with it."""
+def _carry(files: tuple[tuple[str, str], ...], previous: dict[str, list], manifest: dict[str, list],
+           lost: frozenset[str] | None) -> bool:
+    """Place Carried files in `manifest` as the output holds them, when the previous
+    manifest has each with its fingerprint and none is `lost`; else place none."""
     nothing = (None, None)
-    for page in pages:
-        if type(page) is Carried and not all(previous.get(rel, nothing)[1] == fingerprint
-                                             for rel, fingerprint in page.files):
-            yield from page.pages()
-        else:
-            yield page
+    for rel, fingerprint in files:
+        if previous.get(rel, nothing)[1] != fingerprint or (lost and rel in lost):
+            return False
+    _place(files, previous, manifest)
+    return True
+
+
+def _place(files: tuple[tuple[str, str], ...], previous: dict[str, list], manifest: dict[str, list]) -> None:
+    for rel, _ in files:
+        if rel in manifest:
+            raise UnsafePath(f"two files render to {rel!r}")
+        manifest[rel] = previous[rel]
 
 
 # --- the standby tree ---------------------------------------------------------------------
@@ -362,18 +364,22 @@ class _Stage:
 
     def carry(self, files: tuple[tuple[str, str], ...], manifest: dict[str, list]) -> bool:
         """Place files that are as the previous build left them (see Carried), from the
-        stage or else the output; False, placing none, when one is in neither (removed
-        from output/ by hand)."""
+        stage or else the output; False, placing none, when the previous manifest does not
+        have one with its fingerprint, or one is in neither (removed from output/ by hand)."""
         staged, previous, lost = self.staged, self.previous, self.lost
         missing = []  # the files the stage does not hold as they are in the output
-        for rel, _ in files:
+        nothing = (None, None)
+        for rel, fingerprint in files:
+            old = previous.get(rel, nothing)
+            if old[1] != fingerprint:
+                return False
             have = staged.get(rel)
-            if have is None or have[0] != previous[rel][0] or rel in lost:
+            if have is None or have[0] != old[0] or rel in lost:
                 if not _present(self.output + "/" + rel):
                     return False
                 missing.append(rel)
+        _place(files, previous, manifest)
         for rel, _ in files:
-            manifest[rel] = previous[rel]
             staged.pop(rel, None)
         for rel in missing:
             self._link(rel) or self._write(rel, self._read_output(rel))
