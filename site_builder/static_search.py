@@ -301,10 +301,13 @@ def _shard_pages(bundle: Bundle, files: tuple[tuple[str, str], ...]) -> list:
 
 
 def entries_digest(entries: tuple[Entry, ...]) -> str:
-    """A digest of what a shard's files are built from."""
+    """A digest of what a shard's files are built from: each entry's id and parse-cache
+    key, which stands for all of its report (see indexing.fingerprint: the same, without a
+    hash per entry, computed for every report on every build)."""
     whole = hashlib.sha256(f"static-index {static_index.FORMAT} {tokenizer.TOKENIZER_VERSION}".encode())
     for entry in entries:
-        whole.update(f"{entry.id} {fingerprint(entry)}\n".encode())
+        key = getattr(entry.report, "key", None)
+        whole.update(f"{entry.id} {fingerprint(entry) if key is None else key}\n".encode())
     return whole.hexdigest()
 
 

@@ -30,7 +30,7 @@ from . import folders
 
 MANIFEST = "manifest.pickle"  # kept in the state dir: output path -> [sha256, fingerprint], folders.Record
 STANDBY = "standby"  # in the state dir: the output before the current one
-STANDBY_MANIFEST = "standby.pickle"  # and what it holds
+STANDBY_MANIFEST = "standby.pickle"  # and what it holds (as it differs from the manifest)
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +160,10 @@ def write_site(pages: Iterable[Page | Carried], output_dir: Path, state_dir: Pat
                 stage.put(rel, data, page.fingerprint, manifest)
         if stage is None and len(manifest) == len(previous):  # every page as it was
             if manifest != previous:  # new fingerprints for the same bytes (a new version of the code)
+                standby = _standby_files(state_dir, previous, cache)
                 _save_manifest(state_dir, output_dir, manifest, cache, record)
+                if standby is not None:  # described again, from the manifest it now differs from
+                    _describe_standby(state_dir, *standby, cache, manifest)
             return WriteStats(len(manifest), 0, len(manifest), rendered, 0)
         if stage is None:  # pages were removed, nothing else changed
             stage = _Stage.take(state_dir, output_dir, previous, manifest, cache)
@@ -171,11 +174,11 @@ def write_site(pages: Iterable[Page | Carried], output_dir: Path, state_dir: Pat
         if stage is not None:
             shutil.rmtree(stage.path, ignore_errors=True)
         raise
-    if old_tree is None:  # a first output: its standby starts as a copy of it in hard links
-        _keep_as_standby(*_linked_copy(output_dir, state_dir, manifest), state_dir, manifest, cache)
-    else:  # the old output, described by the manifest file read at the start (if any)
-        _keep_as_standby(old_tree, None, state_dir, previous, cache, described=bool(previous))
     _save_manifest(state_dir, output_dir, manifest, cache, staged_record)
+    if old_tree is None:  # a first output: its standby starts as a copy of it in hard links
+        _keep_as_standby(*_linked_copy(output_dir, state_dir, manifest), state_dir, manifest, cache, over=manifest)
+    else:  # the old output, as the manifest read at the start describes it (if it does)
+        _keep_as_standby(old_tree, record, state_dir, previous, cache, over=manifest if previous else None)
     removed = set(previous) - set(manifest)
     return WriteStats(len(manifest), stage.written, len(manifest) - stage.written, rendered, len(removed),
                       tuple(sorted(removed.union(stage.changed))))
@@ -214,21 +217,16 @@ def _place(files: tuple[tuple[str, str], ...], previous: dict[str, list], manife
 # size of the site. Files shared with the output are hard links, so a changed file is
 # always replaced (unlink, write), never written in place.
 
-def _take_standby(state_dir: Path, output_dir: Path, cache: dict
+def _take_standby(state_dir: Path, output_dir: Path, previous: dict[str, list], cache: dict
                   ) -> tuple[Path, dict[str, list], folders.Record | None]:
     """The folder to stage in, what it holds (path -> [sha256, fingerprint]) and the
-    record of its folders."""
+    record of its folders. `previous`: the files of output/, as the manifest says."""
     standby = state_dir / STANDBY
-    try:
-        data = _read_state(state_dir / STANDBY_MANIFEST, cache)
-        files = data["files"] if data["inode"] == standby.stat().st_ino else None
-        record = data.get("folders")
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        files = record = None
+    files, record = _standby_files(state_dir, previous, cache) or (None, None)
     # From here on the standby is being changed: a build killed now leaves it unusable.
     (state_dir / STANDBY_MANIFEST).unlink(missing_ok=True)
     if files is not None and _same_device(standby, output_dir.parent):
-        return standby, dict(files), record
+        return standby, files, record
     shutil.rmtree(standby, ignore_errors=True)
     stage = standby if _same_device(state_dir, output_dir.parent) else staging_dir(output_dir)
     shutil.rmtree(stage, ignore_errors=True)
@@ -237,11 +235,9 @@ def _take_standby(state_dir: Path, output_dir: Path, cache: dict
 
 
 def _keep_as_standby(old_tree: Path | None, record: folders.Record | None, state_dir: Path,
-                     files: dict[str, list], cache: dict, described: bool = False) -> None:
-    """Keep `old_tree` (holding `files`, its folders as `record` says) as the standby. When
-    it is the previous output and `described` (the manifest file says so: the same files,
-    its folders and its inode, which a rename keeps), that file becomes the standby's
-    manifest as it is."""
+                     files: dict[str, list], cache: dict, over: dict[str, list] | None = None) -> None:
+    """Keep `old_tree` (holding `files`, its folders as `record` says) as the standby, and
+    describe it (see _describe_standby)."""
     standby = state_dir / STANDBY
     if old_tree is None:
         return
@@ -251,11 +247,55 @@ def _keep_as_standby(old_tree: Path | None, record: folders.Record | None, state
         except OSError:  # another file system: no standby, the next build stages afresh
             shutil.rmtree(old_tree, ignore_errors=True)
             return
-    if described:
-        _move_state(state_dir / MANIFEST, state_dir / STANDBY_MANIFEST, cache)
+    _describe_standby(state_dir, files, record, cache, over)
+
+
+def _describe_standby(state_dir: Path, files: dict[str, list], record: folders.Record | None, cache: dict,
+                      over: dict[str, list] | None = None) -> None:
+    """Write the standby's manifest: its files, or when they are mostly those of `over`
+    (the output's manifest, just written: the standby is the output before it) only how
+    they differ from it, with that file's identity. Read back as the output's manifest
+    plus a few entries (0.08 s less than a second manifest of 61,000 files at 10k)."""
+    data = {"inode": (state_dir / STANDBY).stat().st_ino, "folders": record}
+    known = cache.get(state_dir / MANIFEST)
+    if over is not None and known is not None and known[1].get("files") is over:
+        data.update(base=known[0], delta=_delta(files, over))
     else:
-        _write_state(state_dir / STANDBY_MANIFEST, {"inode": standby.stat().st_ino, "files": files,
-                                                    "folders": record}, cache)
+        data["files"] = files
+    _write_state(state_dir / STANDBY_MANIFEST, data, cache)
+
+
+def _standby_files(state_dir: Path, previous: dict[str, list], cache: dict
+                   ) -> tuple[dict[str, list], folders.Record | None] | None:
+    """What the standby holds and the record of its folders, as its manifest says; None
+    when it says nothing one can trust (missing, damaged, not of this very folder, or
+    relative to a manifest other than the one `previous` was read from)."""
+    try:
+        data = _read_state(state_dir / STANDBY_MANIFEST, cache)
+        if data["inode"] != (state_dir / STANDBY).stat().st_ino:
+            return None
+        if "delta" not in data:
+            return dict(data["files"]), data.get("folders")
+        known = cache.get(state_dir / MANIFEST)
+        if known is None or known[0] != data["base"] or known[1].get("files") is not previous:
+            return None
+        files = dict(previous)
+        for rel, value in data["delta"].items():
+            if value is None:
+                files.pop(rel, None)
+            else:
+                files[rel] = value
+        return files, data.get("folders")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def _delta(files: dict[str, list], over: dict[str, list]) -> dict[str, list | None]:
+    """How `files` differs from `over`: its entries that are not the same there, and None
+    for what only `over` has."""
+    delta: dict[str, list | None] = {rel: value for rel, value in files.items() if over.get(rel) != value}
+    delta.update((rel, None) for rel in over.keys() - files.keys())
+    return delta
 
 
 def _linked_copy(output_dir: Path, state_dir: Path, files: dict[str, list]
@@ -328,7 +368,7 @@ class _Stage:
     def take(cls, state_dir: Path, output_dir: Path, previous: dict[str, list],
              manifest: dict[str, list], cache: dict) -> "_Stage":
         """The stage, caught up with the pages found unchanged so far (`manifest`)."""
-        path, staged, record = _take_standby(state_dir, output_dir, cache)
+        path, staged, record = _take_standby(state_dir, output_dir, previous, cache)
         stage = cls(os.fspath(path), staged, os.fspath(output_dir), previous, record)
         for rel, (digest, _) in manifest.items():
             have = stage.staged.pop(rel, None)
@@ -533,13 +573,6 @@ def _write_state(path: Path, data, cache: dict) -> None:
         identity = _identity(os.fstat(file.fileno()))
     os.replace(tmp, path)
     cache[path] = (identity, data)
-
-
-def _move_state(source: Path, target: Path, cache: dict) -> None:
-    os.replace(source, target)
-    known = cache.pop(source, None)
-    if known is not None:
-        cache[target] = known
 
 
 def _identity(stat: os.stat_result) -> tuple[int, int, int, int]:

@@ -1,6 +1,7 @@
 """The write stage: atomic swap, hard links for unchanged files, recovery after a kill."""
 from __future__ import annotations
 
+import hashlib
 import os
 import pickle
 import shutil
@@ -215,6 +216,41 @@ def test_new_fingerprints_for_the_same_bytes_are_remembered(tmp_path: Path):
 
     assert write_site([Page("a.html", "new", render)], out, state).written == 0 and rendered == [1]
     assert write_site([Page("a.html", "new", render)], out, state).rendered == 0 and rendered == [1]
+
+
+def test_the_standby_is_described_by_how_it_differs_from_the_output(tmp_path: Path):
+    """Its manifest holds the few entries that differ from the output's manifest, and the
+    identity of that file: kept when a build only gives the same bytes new fingerprints,
+    and not taken at its word once that file is another."""
+    out, state = tmp_path / "output", tmp_path / "state"
+    site = {f"p{i}.html": (b"x%d" % i, True) for i in range(20)}
+    for data in (b"first", b"second"):
+        site["p0.html"] = (data, True)
+        write_site(_pages(site), out, state)
+    described = pickle.loads((state / "standby.pickle").read_bytes())
+    assert described["delta"] == {"p0.html": [hashlib.sha256(b"first").hexdigest(), "fp-first"]}
+
+    def change(data: bytes) -> bool:
+        """Whether the build staged in the standby: a file no manifest lists, put there
+        first, is then in the output."""
+        (state / "standby/marker").write_bytes(b"")
+        site["p0.html"] = (data, True)
+        write_site([Page(p.path, "new-" + p.fingerprint, p.produce) for p in _pages(site)], out, state)
+        staged_there = (out / "marker").exists()
+        (out / "marker").unlink(missing_ok=True)
+        assert tree(out) == {p: d for p, (d, _) in site.items()}
+        return staged_there
+
+    # the same bytes with new fingerprints (a new version of the code): a new manifest,
+    # and the standby described again from it, so the next change still stages there
+    renamed = [Page(p.path, "new-" + p.fingerprint, p.produce) for p in _pages(site)]
+    assert write_site(renamed, out, state).written == 0
+    assert change(b"third")
+    # a manifest file other than the one the standby was described from: not used
+    (state / "manifest.pickle").write_bytes((state / "manifest.pickle").read_bytes())
+    os.utime(state / "manifest.pickle", ns=(1, 1))
+    assert not change(b"fourth")
+    assert change(b"fifth")
 
 
 def test_first_output_gets_a_standby_of_hard_links(tmp_path: Path):
