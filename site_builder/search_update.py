@@ -31,10 +31,9 @@ from .model import Entry, Site
 if TYPE_CHECKING:
     from . import search_writer
 PARALLEL_THRESHOLD = 64  # below this many reports to index, index in this process
-# The worker that updates the index for a command-line build, when it has a few reports
-# to index, yields to the static search shards as well, whose files the write stage waits
-# for; the index is committed after.
-FEW_NICENESS = WORKER_NICENESS + 5
+# The worker that updates the index for a command-line build yields to the static search
+# shards as well, whose files the write stage waits for; the index is committed after.
+INDEX_NICENESS = WORKER_NICENESS + 5
 CHUNK_DOCUMENTS = 2000  # reports per new segment (bounds each writer's memory)
 
 
@@ -131,9 +130,15 @@ def _tell(connection, message) -> None:
 def _update_in_worker(site: Site, index_dir: Path, report_of: ReportOf | None, connection) -> None:
     """The worker of updating_index: the update, committed when the caller says so (False,
     or the caller's end closed by its death: discarded); then None, or what went wrong."""
-    os.nice(WORKER_NICENESS)
+    from . import search_writer
+
+    os.nice(INDEX_NICENESS)
     try:
-        with _updating_here(site, index_dir, report_of, alone=True):
+        columns = search_writer.load_columns(index_dir)
+        known = set(columns)
+        with _updating_here(site, index_dir, report_of, columns, alone=True):
+            if set(columns) != known:  # segments read or gone since they were stored: for the next build
+                search_writer.store_columns(index_dir, columns)
             if not connection.recv():
                 raise _Discarded
     except (_Discarded, EOFError):
@@ -172,8 +177,6 @@ def _updating_here(site: Site, index_dir: Path, report_of: ReportOf | None = Non
                     or (len(jobs) == 1 and (alone or columns is not None)))
         if not threaded and len(jobs) > 1:
             tokenizer.segmenter_for(jobs[0][3])  # made once, here: the workers forked next share it
-        if threaded and alone:
-            os.nice(FEW_NICENESS - WORKER_NICENESS)
         with (ThreadPoolExecutor(max_workers=1, thread_name_prefix="search-index") if threaded
               else ProcessPoolExecutor(min(workers, len(jobs)), initializer=os.nice,
                                        initargs=(0 if alone else WORKER_NICENESS,))) as pool:

@@ -25,6 +25,7 @@ import zlib
 from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from pickle import dumps
 
 import numpy as np
@@ -36,6 +37,7 @@ from whoosh.reading import SegmentReader
 from whoosh.system import pack_int, pack_long, pack_uint, pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
+from .state import load_pickle, store_pickle
 from .static_index import stable_order
 
 SMALL_SEGMENT = 256  # documents: a segment below this is "small"
@@ -61,6 +63,10 @@ def live_documents(ix, key: str = "id", stamp: str = "fingerprint", columns: dic
     and again passes a `columns` dict where they are kept by segment id."""
     toc = TOC.read(ix.storage, ix.indexname)
     found: dict[str, Located] = {}
+    if columns is not None:  # those of segments the index no longer has are dropped
+        current = {segment.segment_id() for segment in toc.segments}
+        for gone in [known for known in columns if known[0] not in current]:
+            del columns[gone]
     for number, segment in enumerate(toc.segments):
         known = (segment.segment_id(), key, stamp)
         values = columns.get(known) if columns is not None else None
@@ -72,6 +78,29 @@ def live_documents(ix, key: str = "id", stamp: str = "fingerprint", columns: dic
             if not segment.is_deleted(docnum):
                 found[value] = Located(number, docnum, stamped)
     return found
+
+
+COLUMNS_FILE = "site-builder-columns.pickle"  # in the index folder: see load_columns
+
+
+def load_columns(index_dir: Path) -> dict:
+    """The `columns` dict of live_documents as store_columns left it in `index_dir`
+    (empty if missing or damaged): a process that updates the index once reads the id
+    columns of its unchanged segments from there (10 ms for 10,000 documents) instead of
+    from the segments (0.2 s)."""
+    stored = load_pickle(Path(index_dir) / COLUMNS_FILE)
+    return stored if isinstance(stored, dict) else {}
+
+
+def store_columns(index_dir: Path, columns: dict) -> None:
+    """Keep a `columns` dict of live_documents for the next process (those of segments
+    made after it are read from the segments then). A segment's columns never change, so
+    what is stored is right for any segment it names; a failure to store costs the next
+    process that reading."""
+    try:
+        store_pickle(Path(index_dir) / COLUMNS_FILE, columns)
+    except OSError:
+        pass
 
 
 def _columns(ix, schema, segment, key: str, stamp: str) -> list[tuple[str, str]]:

@@ -165,6 +165,33 @@ def test_a_worker_told_to_commit_early_commits_while_the_body_goes_on(tmp_path, 
     assert si.search(path, SPECS[3][1], limit=None).total >= 1 and _orphans(path) == []
 
 
+def test_a_worker_process_reads_the_id_columns_its_predecessor_stored(tmp_path, two_cores):
+    """What the worker keeps in the index folder: the id and fingerprint columns of the
+    segments it read, which the next build's worker takes instead of reading them again."""
+    path = tmp_path / "whoosh"
+    site = make_site(SPECS[:4])
+    update_index(site, path)
+    with updating_index(site, path):
+        pass
+    stored = search_writer.load_columns(path)
+    segments = [seg.segment_id() for seg in TOC.read(whoosh_index.open_dir(str(path)).storage, "MAIN").segments]
+    assert {known[0] for known in stored} == set(segments) and segments
+    # taken at its word: a fingerprint changed there makes that report look edited
+    known = next(iter(stored))
+    stored[known] = [(doc_id, "stale" if n == 0 else stamp) for n, (doc_id, stamp) in enumerate(stored[known])]
+    search_writer.store_columns(path, stored)
+    with updating_index(site, path):
+        pass
+    after = TOC.read(whoosh_index.open_dir(str(path)).storage, "MAIN").segments
+    assert len(after) == len(segments) + 1 and sum(seg.doc_count() for seg in after) == 4
+    # a damaged file is as none: the columns are read from the segments
+    (path / search_writer.COLUMNS_FILE).write_bytes(b"not a pickle")
+    with updating_index(site, path):
+        pass
+    assert len(TOC.read(whoosh_index.open_dir(str(path)).storage, "MAIN").segments) == len(after)
+    assert whoosh_index.open_dir(str(path)).doc_count() == 4 and _orphans(path) == []
+
+
 def test_a_failing_worker_process_fails_the_update_and_commits_nothing(tmp_path, two_cores):
     from dataclasses import replace
 
