@@ -191,9 +191,13 @@ class _PageRenderer:
             self.memo.put("fingerprints", url, (self.version, inputs, fingerprint))
         return fingerprint
 
-    def _listed(self, entries) -> list[str]:
-        """What listed entries stand for in a page's inputs: a token each (see inputs_token),
-        each computed once."""
+    def _listed(self, entries) -> str:
+        """What listed entries stand for in a page's inputs: their tokens (see inputs_token,
+        each computed once) end to end, one string (they are all of one length): the memo
+        of 4,000 listing pages reads back a string each, not a list of tens of thousands."""
+        return "".join(self._tokens_of(entries))
+
+    def _tokens_of(self, entries) -> list[str]:
         known, token = self._tokens, self._token
         return [known.get(e.id) or token(e) for e in entries]
 
@@ -346,13 +350,14 @@ class _PageRenderer:
         pages += [urls.report(e.id) for e in site.entries]
         pages += [urls.place(p.slug) for p in site.places]
         pages += [urls.year(y) for y, _ in site.years] + ([urls.year(None)] if site.undated else [])
-        yield self._page(urls.sitemap(), "sitemap.xml", inputs=pages, sitemap_urls=pages)
+        yield self._page(urls.sitemap(), "sitemap.xml", inputs="\n".join(pages), sitemap_urls=pages)
 
     def _lines(self, kind: str) -> list[str]:
         entries, config, make = self.view.site.entries, self.view.config, datasets.LINE_MAKERS[kind]
         if self.memo is None:
             return [make(entry, config) for entry in entries]
-        return self.memo.data_lines(kind, self.version, entries, self._listed(entries), lambda entry: make(entry, config))
+        return self.memo.data_lines(kind, self.version, entries, self._tokens_of(entries),
+                                    lambda entry: make(entry, config))
 
     def forget_others(self) -> None:
         """After the last page: the memo keeps this site's pages and reports only."""
