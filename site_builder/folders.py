@@ -4,22 +4,21 @@ each one: removing an entry from a folder, or adding one, changes the folder's
 modification time.
 
 A record is (at, {folder: (inode, mtime_ns)}), "" standing for the tree's root, taken
-after the build's last change to those folders. A folder found with the recorded inode
-and modification time still holds the files recorded in it; the files of any other
-folder are looked for one by one. File systems stamp times from a clock that moves in
-ticks (a few milliseconds, a second or two on some), so a change in the same tick as
-the record would go unseen: a folder changed less than RACY_NS before its record was
-taken is looked into anyway (git's "racily clean" entries, the same cure).
+after the build's last change to those folders; `at` is the file system's time once
+they were all looked at (see now). A folder found with the recorded inode and
+modification time still holds the files recorded in it; the files of any other folder
+are looked for one by one. File systems stamp times from a clock that moves in ticks (a
+few milliseconds; a second or two on some), so a change in the tick of the record would
+go unseen: a folder whose time is not before `at` is looked into anyway (git's "racily
+clean" entries, the same cure), on any file system whatever its ticks.
 
 At 10,000 reports this is 14,000 folders instead of 61,000 files to look at, per tree.
 """
 from __future__ import annotations
 
 import os
-import time
+import tempfile
 from collections.abc import Iterable
-
-RACY_NS = 2_000_000_000  # a folder changed this close to its record is looked into anyway
 
 Record = tuple[int, dict[str, tuple[int, int]]]  # (taken at, folder -> (inode, mtime_ns))
 
@@ -43,16 +42,15 @@ def verify(root: str, files: Iterable[str], record: Record | None) -> tuple[froz
     seen before its files were looked for). Without a record (a state dir from an earlier
     version) every file is looked for, and every folder that holds one recorded."""
     at, recorded = record if record is not None else (0, dict.fromkeys({folder_of(rel) for rel in files}))
-    settled = at - RACY_NS
     verified: dict[str, tuple[int, int]] = {}
     suspect: set[str] = set()
     with _Looking(root) as look:
         for folder, known in recorded.items():
-            now = look.identity(folder)
-            if now != known or known[1] >= settled:
+            found = look.identity(folder)
+            if found != known or known[1] >= at:
                 suspect.add(folder)
-            if now is not None:
-                verified[folder] = now
+            if found is not None:
+                verified[folder] = found
         if not suspect:
             return frozenset(), verified
         return frozenset(rel for rel in files if folder_of(rel) in suspect and not look.has(rel)), verified
@@ -92,6 +90,17 @@ class _Looking:
         return os.access(rel, os.F_OK, dir_fd=self.fd)
 
 
+def now(near: str) -> int:
+    """The time of the file system that holds `near`, as it stamps a change made now: the
+    modification time of a file made (and removed) next to it."""
+    handle, path = tempfile.mkstemp(prefix=".clock-", dir=os.path.dirname(os.path.abspath(near)))
+    try:
+        return os.fstat(handle).st_mtime_ns
+    finally:
+        os.close(handle)
+        os.unlink(path)
+
+
 def take(root: str, changed: Iterable[str], base: dict, gone: Iterable[str] = ()) -> Record:
     """A record of the tree at `root`: the `base` entries (folders verified and not changed
     since), without the folders `gone` and what was under them, and each `changed` folder
@@ -102,9 +111,9 @@ def take(root: str, changed: Iterable[str], base: dict, gone: Iterable[str] = ()
         under = tuple(folder + "/" for folder in gone)
         folders = {f: known for f, known in folders.items() if f not in gone and not f.startswith(under)}
     for folder in changed:
-        now = identity(root, folder)
-        if now is None:
+        found = identity(root, folder)
+        if found is None:
             folders.pop(folder, None)
         else:
-            folders[folder] = now
-    return time.time_ns(), folders
+            folders[folder] = found
+    return now(root), folders

@@ -150,7 +150,7 @@ def test_any_sequence_of_sites_is_written_exactly(tmp_path_factory, sites):
 @given(st.lists(SITE, min_size=1, max_size=6))
 def test_any_sequence_of_sites_is_written_exactly_with_every_folder_taken_at_its_record(tmp_path_factory,
                                                                                       monkeypatch, sites):
-    monkeypatch.setattr(folders, "RACY_NS", -10**18)  # no folder is looked into for being recent
+    monkeypatch.setattr(folders, "now", lambda near: 2**62)  # no folder is looked into for being recent
     _writes_exactly(tmp_path_factory.mktemp("seq"), sites)
 
 
@@ -347,16 +347,17 @@ def test_a_cached_manifest_is_used_only_while_its_file_is_the_one_written(tmp_pa
 
 # --- folder records: what a rebuild looks at ------------------------------------------------
 
-def _settle(*roots: Path) -> None:
-    """Wait until the file system's clock has moved past the times of every folder under
-    `roots`: a change now gives any of them a new modification time."""
-    newest = max(os.stat(p).st_mtime_ns for root in roots for p in [root, *root.rglob("*")] if p.is_dir())
-    probe = roots[0].parent / "clock-probe"
-    while True:
-        probe.write_bytes(b"")
-        if probe.stat().st_mtime_ns > newest:
-            return
-        time.sleep(0.002)
+def _records_after_a_tick(monkeypatch) -> None:
+    """Records taken once the file system's clock has moved on (a real build spans many of
+    its ticks; a test's folders are all changed within one, and would all be racy)."""
+    real = folders.now
+
+    def later(near: str) -> int:
+        first = real(near)
+        while (moved := real(near)) == first:
+            time.sleep(0.001)
+        return moved
+    monkeypatch.setattr(folders, "now", later)
 
 
 def _carried_site(tmp_path: Path, version: bytes):
@@ -383,35 +384,34 @@ def _looked_for(monkeypatch) -> list[str]:
 
 def test_folders_unchanged_since_their_record_are_not_looked_into(tmp_path: Path, monkeypatch):
     out, state = tmp_path / "output", tmp_path / "state"
+    _records_after_a_tick(monkeypatch)
     for version in (b"1", b"2"):
         write_site(_carried_site(tmp_path, version)[0], out, state)
-    monkeypatch.setattr(folders, "RACY_NS", 0)
-    _settle(out, state)
     asked = _looked_for(monkeypatch)
     write_site(_carried_site(tmp_path, b"3")[0], out, state)  # staged in the standby: its 40 files carried
     assert not [path for path in asked if "/r/" in path]
-    # folders changed within RACY_NS of their record (this build's, a moment ago) are
-    # looked into file by file: here, the old output's (now the standby) and its r/ folders
-    monkeypatch.setattr(folders, "RACY_NS", 10**12)
+    # folders changed in the clock tick of their record are looked into file by file:
+    # here (a record taken at the beginning of time), the standby's r/ folders
+    monkeypatch.setattr(folders, "now", lambda near: 0)
+    for version in (b"4", b"5"):  # the standby of the build after these two was recorded so
+        write_site(_carried_site(tmp_path, version)[0], out, state)
     asked.clear()
-    write_site(_carried_site(tmp_path, b"4")[0], out, state)
+    write_site(_carried_site(tmp_path, b"6")[0], out, state)
     assert len([path for path in asked if "/r/" in path]) == 40
 
 
 @pytest.mark.parametrize("removed", ["r/3/11.html", "r/3", "r"])
 def test_a_file_removed_from_a_folder_taken_at_its_record_comes_back(tmp_path: Path, monkeypatch, removed):
     out, state = tmp_path / "output", tmp_path / "state"
-    monkeypatch.setattr(folders, "RACY_NS", 0)
+    _records_after_a_tick(monkeypatch)
     for version in (b"1", b"2"):
         write_site(_carried_site(tmp_path, version)[0], out, state)
-    _settle(out, state)
     target = out / removed
     shutil.rmtree(target) if target.is_dir() else target.unlink()
     site, files = _carried_site(tmp_path, b"2")
     write_site(site, out, state)  # nothing changed: the output's record shows the loss
     assert tree(out) == {"a.html": b"2", **files}
     for version in (b"3", b"4"):  # and each tree, taken as the stage in turn, gets it back
-        _settle(out, state)
         site, files = _carried_site(tmp_path, version)
         write_site(site, out, state)
         assert tree(out) == {"a.html": version, **files}
@@ -419,10 +419,9 @@ def test_a_file_removed_from_a_folder_taken_at_its_record_comes_back(tmp_path: P
 
 def test_a_file_removed_from_the_standby_is_made_again(tmp_path: Path, monkeypatch):
     out, state = tmp_path / "output", tmp_path / "state"
-    monkeypatch.setattr(folders, "RACY_NS", 0)
+    _records_after_a_tick(monkeypatch)
     for version in (b"1", b"2"):
         write_site(_carried_site(tmp_path, version)[0], out, state)
-    _settle(out, state)
     (state / "standby/r/5/13.html").unlink()
     (out / "r/5/13.html").unlink()  # and from the output: in neither copy, so its page is made
     site, files = _carried_site(tmp_path, b"3")
@@ -442,7 +441,7 @@ def test_without_a_record_every_file_is_looked_for_and_every_folder_recorded(tmp
     at, recorded = folders.take(str(root), ["", "d", "d/e"], {})
     shutil.rmtree(root / "d/e")
     (root / "d/e").mkdir()
-    assert folders.verify(str(root), ["a.html", "d/e/c.html"], (at + 10**12, recorded))[0] == {"d/e/c.html"}
+    assert folders.verify(str(root), ["a.html", "d/e/c.html"], (2**62, recorded))[0] == {"d/e/c.html"}
 
 
 def test_a_manifest_from_before_folder_records_is_still_trusted_only_where_it_holds(tmp_path: Path):
