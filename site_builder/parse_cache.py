@@ -305,12 +305,18 @@ def _digest(names: list[str]) -> str:
 
 def _prune(cache_dir: Path, keep: set[str]) -> None:
     """Forget results of files that are gone or changed, so the cache stays the archive's size."""
-    if not cache_dir.is_dir():
+    try:
+        with os.scandir(cache_dir) as listing:  # names, not Path objects: 10,000 of them
+            shards = [entry.path for entry in listing if entry.is_dir(follow_symlinks=False)]
+    except OSError:
         return
-    for shard in cache_dir.iterdir():
-        for entry in shard.iterdir() if shard.is_dir() else ():
-            if entry.name.split(".", 1)[0] not in keep:
-                entry.unlink(missing_ok=True)
+    for shard in shards:
+        for name in os.listdir(shard):
+            if name.split(".", 1)[0] not in keep:
+                try:
+                    os.unlink(shard + "/" + name)
+                except FileNotFoundError:
+                    pass
 
 
 def _cache_path(cache_dir: Path, key: str) -> Path:

