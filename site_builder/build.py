@@ -105,6 +105,7 @@ def _build(content_dir: Path, output_dir: Path, config_path: Path | None, strict
     clock.lap("load+parse")
     site, assemble_problems = assemble_site(summaries)
     site = similarity.with_similar(site)
+    gc.freeze()  # the site lives as long as the build: no collection walks it (see _fewer_collections)
     clock.lap("assemble")
     problems = _sorted(problems + found_problems + parse_problems + assemble_problems)
 
@@ -187,7 +188,7 @@ def _fewer_collections():
     walks the growing heap again and again while they load (0.5 s of a one-report rebuild
     at 10,000 reports). Collect less often during the build; parse workers forked meanwhile
     inherit it. What the build reads of its state is frozen as it is read (see
-    state.kept_to_the_end), and unfrozen here."""
+    state.kept_to_the_end), the site once assembled, and both are unfrozen here."""
     before, frozen = gc.get_threshold(), gc.get_freeze_count()
     gc.set_threshold(*GC_THRESHOLDS)
     try:
