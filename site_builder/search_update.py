@@ -31,9 +31,12 @@ from .model import Entry, Site
 if TYPE_CHECKING:
     from . import search_writer
 PARALLEL_THRESHOLD = 64  # below this many reports to index, index in this process
-# The worker that updates the index for a command-line build yields to the static search
-# shards as well, whose files the write stage waits for; the index is committed after.
-INDEX_NICENESS = WORKER_NICENESS + 5
+# The worker that updates the index for a command-line build, when it has a few reports
+# to index, yields to the static search shards as well, whose files the write stage waits
+# for; the index is committed after. (With many, as in a first build, its pool of workers
+# keeps WORKER_NICENESS: at lower priority they finished after the pages, which the build
+# then waited for.)
+FEW_NICENESS = WORKER_NICENESS + 5
 CHUNK_DOCUMENTS = 2000  # reports per new segment (bounds each writer's memory)
 
 
@@ -132,7 +135,7 @@ def _update_in_worker(site: Site, index_dir: Path, report_of: ReportOf | None, c
     or the caller's end closed by its death: discarded); then None, or what went wrong."""
     from . import search_writer
 
-    os.nice(INDEX_NICENESS)
+    os.nice(WORKER_NICENESS)
     try:
         columns = search_writer.load_columns(index_dir)
         known = set(columns)
@@ -177,6 +180,8 @@ def _updating_here(site: Site, index_dir: Path, report_of: ReportOf | None = Non
                     or (len(jobs) == 1 and (alone or columns is not None)))
         if not threaded and len(jobs) > 1:
             tokenizer.segmenter_for(jobs[0][3])  # made once, here: the workers forked next share it
+        if threaded and alone:
+            os.nice(FEW_NICENESS - WORKER_NICENESS)
         with (ThreadPoolExecutor(max_workers=1, thread_name_prefix="search-index") if threaded
               else ProcessPoolExecutor(min(workers, len(jobs)), initializer=os.nice,
                                        initargs=(0 if alone else WORKER_NICENESS,))) as pool:
