@@ -17,10 +17,10 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import hashlib
-import os
 import marshal
-import sys
+import os
 import shutil
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 from itertools import chain
