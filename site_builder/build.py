@@ -29,7 +29,8 @@ from .static_search import SEARCH_FILES, build_bundle, ready_static_search_pages
 from .render import Sources, make_environment, render_site
 from .render_memo import RenderMemo
 from .state import kept_to_the_end
-from .write import UnsafePath, WriteStats, read_ahead, write_site
+from .standby import read_ahead
+from .write import UnsafePath, WriteStats, write_site
 
 SEARCH_WORK = "static-search"  # the state dir's folder of built static search shards
 RENDER_MEMO = "render-memo"  # the state dir's folder of render_memo.RenderMemo

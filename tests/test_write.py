@@ -12,7 +12,7 @@ import pytest
 
 from conftest import tree
 from site_builder import folders
-from site_builder import write as write_module
+from site_builder import standby as standby_module
 from site_builder.write import Carried, Page, UnsafePath, recover, write_site
 
 
@@ -446,7 +446,7 @@ def test_without_a_record_every_file_is_looked_for_and_every_folder_recorded(tmp
 
 
 def _state(path: Path) -> dict:
-    return write_module._read_state(path, {})
+    return standby_module.read_state(path, {})
 
 
 def test_manifests_of_an_earlier_version_are_read_once_and_trusted_only_where_they_hold(tmp_path: Path):
