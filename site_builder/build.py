@@ -101,8 +101,9 @@ def _build(content_dir: Path, output_dir: Path, config_path: Path | None, strict
     held = warm if warm is not None else Warm()  # what a server keeps, or this build reads ahead
     rels, found_problems, sidecars = find_report_paths(content_dir)
     ahead = partial(_read_ahead, held, state) if warm is None and len(rels) >= READ_AHEAD_REPORTS else None
-    summaries, parse_problems = parse_cache.parse_files(content_dir, rels, state / "parse", warm.parse if warm else None,
-                                                        meanwhile=ahead, keep=True, sidecars=sidecars)
+    summaries, parse_problems = parse_cache.parse_files(content_dir, rels, state / "parse",
+                                                        warm.parse if warm else None, meanwhile=ahead,
+                                                        keep=True, sidecars=sidecars)
     clock.lap("load+parse")
     site, assemble_problems = assemble_site(summaries)
     site = similarity.with_similar(site)

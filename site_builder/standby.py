@@ -230,7 +230,7 @@ class Stage:
         return False
 
     def carry(self, files: tuple[tuple[str, str], ...], manifest: dict[str, list]) -> bool:
-        """Place files that are as the previous build left them (see Carried), from the
+        """Place files that are as the previous build left them (see write.Carried), from the
         stage or else the output; False, placing none, when the previous manifest does not
         have one with its fingerprint, or one is in neither (removed from output/ by hand)."""
         staged, previous, lost = self.staged, self.previous, self.lost
@@ -355,7 +355,7 @@ def read_bytes(path: str) -> bytes:
 
 
 def read_ahead(state_dir: Path, cache: dict) -> None:
-    """Read the manifests of the output and of the standby into `cache` (see write_site),
+    """Read the manifests of the output and of the standby into `cache` (see write.write_site),
     for a build that has time now and will need them later."""
     for name in (MANIFEST, STANDBY_MANIFEST):
         try:
