@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import folders
+from .state import load_pickle
 
 if TYPE_CHECKING:
     from .write import Page
@@ -408,13 +409,10 @@ def read_state(path: Path, cache: dict):
 
 
 def _read_pickled(path: Path):
-    import pickle
-
-    with open(path, "rb") as file:
-        try:
-            return pickle.load(file)
-        except Exception as exc:  # noqa: BLE001 - any damage: unreadable
-            raise OSError(f"unreadable {path.name}") from exc
+    data = load_pickle(path)  # None: missing or damaged
+    if data is None:
+        raise OSError(f"no readable {path.name}")
+    return data
 
 
 def _write_state(path: Path, data, cache: dict) -> None:
