@@ -11,7 +11,7 @@ import json
 from collections.abc import Callable
 
 from . import tokenizer
-from .model import Entry, Report, Site
+from .model import Entry, Report, Site, Summary
 
 # Bump when the Whoosh schema or what goes into a document changes: everything is reindexed.
 SCHEMA_VERSION = "4"
@@ -23,13 +23,14 @@ WORKER_NICENESS = 10
 ReportOf = Callable[[str], Report]  # Summary.key -> the full Report (from the parse cache)
 
 
-def full_report(entry: Entry, report_of: ReportOf | None) -> Report:
-    """The Report behind an entry: entries built in tests may hold the Report itself."""
-    if isinstance(entry.report, Report):
-        return entry.report
+def full_report(report: Report | Summary | str, report_of: ReportOf | None) -> Report:
+    """The full Report behind an entry's report: a Summary or its parse-cache key is read
+    through `report_of`; entries built in tests may hold the Report itself."""
+    if isinstance(report, Report):
+        return report
     if report_of is None:
         raise ValueError("a Site of summaries needs report_of to read the full reports")
-    return report_of(entry.report.key)
+    return report_of(report if isinstance(report, str) else report.key)
 
 
 def fingerprint(entry: Entry) -> str:

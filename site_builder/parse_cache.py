@@ -73,7 +73,7 @@ def _parse_files(content_dir: Path, rels: tuple[str, ...], cache_dir: Path, warm
         stamp = (version, _stamp(root + rel),
                  _stamp(root + sidecar_rel(rel)) if sidecars is None or rel in sidecars else None)
         old = memo.get(rel)
-        old = old if isinstance(old, tuple) and len(old) == 3 else None
+        old = old if _valid(old) else None
         if old is not None and old[0] == stamp and stamp[1] and now - stamp[1][1] / 1e9 > RACY_SECONDS:
             key, result = old[1], old[2]
         else:
@@ -92,7 +92,11 @@ def _parse_files(content_dir: Path, rels: tuple[str, ...], cache_dir: Path, warm
         warm.clear()
         warm.update(fresh)
     elif _store_memo(cache_dir, parts, fresh):
-        _prune(cache_dir, set(keys))
+        kept = set(keys)
+        if all(rel in memo for rel in rels):  # the results replaced are those the memo knew
+            _forget(cache_dir, {value[1] for value in memo.values() if _valid(value)} - kept)
+        else:
+            _prune(cache_dir, kept)
     summaries = tuple(s for s, _ in results if s is not None)
     problems = tuple(p for _, ps in results for p in ps)
     return summaries, problems
@@ -303,8 +307,21 @@ def _digest(names: list[str]) -> str:
     return digest.hexdigest()
 
 
+def _valid(value) -> bool:
+    """Whether a memo value has the shape a build stores: (stamp, key, result)."""
+    return isinstance(value, tuple) and len(value) == 3 and isinstance(value[1], str)
+
+
+def _forget(cache_dir: Path, keys: set[str]) -> None:
+    """Remove the results of these keys (of files changed or gone)."""
+    for key in keys:
+        _cache_path(cache_dir, key).unlink(missing_ok=True)
+
+
 def _prune(cache_dir: Path, keep: set[str]) -> None:
-    """Forget results of files that are gone or changed, so the cache stays the archive's size."""
+    """Forget results of files that are gone or changed, so the cache stays the archive's
+    size: all but those of `keep`, found by listing the cache (a build that added files,
+    or had no memo, cannot tell otherwise what an interrupted build left)."""
     try:
         with os.scandir(cache_dir) as listing:  # names, not Path objects: 10,000 of them
             shards = [entry.path for entry in listing if entry.is_dir(follow_symlinks=False)]

@@ -21,7 +21,7 @@ from . import compliance, datasets, urls
 from .config import SiteConfig
 from .decode import DecodeError, decode_bytes
 from .parse_cache import code_version
-from .render_memo import RenderMemo, inputs_token
+from .render_memo import RenderMemo, chunks, inputs_token
 from .tables import cache_folder
 from .write import Carried, Page
 from .model import CHANGE_KINDS, FLAGS, PARTS, Entry, Place, Report, Site, entry_inputs
@@ -158,8 +158,9 @@ class _PageRenderer:
                  memo: RenderMemo | None):
         self.env, self.view, self.sources, self.version, self.memo = env, view, sources, version, memo
         self._tokens: dict[str, str] = {}  # entry id -> token, this build's
-        self._places: dict[str, tuple] = {}  # place key -> its fields (see _place)
+        self._places: dict[str, str] = {}  # place key -> its fields (see _place)
         self._urls: set[str] = set()  # pages whose fingerprints were asked of the memo
+        self._chunks: list | None = None  # the entries' chunks (see render_memo.chunks), once needed
 
     def _page(self, url: str, template: str, *, inputs, root: str | None = None,
               lazy: dict | None = None, remember: bool = True, **context) -> Page:
@@ -208,12 +209,13 @@ class _PageRenderer:
                                               else inputs_token(entry_inputs(entry)))
         return found
 
-    def _place(self, key: str) -> tuple:
-        """A place as it stands in the inputs of pages: its fields, as a plain tuple (the
-        memo reads back tens of thousands of them: a dataclass costs four times as much)."""
+    def _place(self, key: str) -> str:
+        """A place as it stands in the inputs of pages: the repr of its fields, one string
+        (the memo reads back tens of thousands of them: a dataclass costs four times as much
+        as a tuple, and a tuple of its fields ten times as much as a string)."""
         found = self._places.get(key)
         if found is None:
-            found = self._places[key] = _PLACE_FIELDS(self.view.place_of[key])
+            found = self._places[key] = repr(_PLACE_FIELDS(self.view.place_of[key]))
         return found
 
     def home(self):
@@ -323,8 +325,9 @@ class _PageRenderer:
             rows = by_year[year.year]
             places = {key: self.view.place_of[key] for key in {r.place_key for r in rows} | set(year.absent)}
             listed = self._listed(self.view.entries(r.id for r in rows))  # what the rows are made of
+            shown = "\n".join(self._place(key) for key in sorted(places))  # (a repr holds no newline)
             yield self._page(urls.compliance_year(year.year), "compliance_year.html",
-                             inputs=(year, listed, [self._place(key) for key in sorted(places)]), year=year, rows=rows,
+                             inputs=(year, listed, shown), year=year, rows=rows,
                              places=places, chart=compliance.parts_chart(year))
 
     def data(self):
@@ -352,17 +355,19 @@ class _PageRenderer:
         pages += [urls.year(y) for y, _ in site.years] + ([urls.year(None)] if site.undated else [])
         yield self._page(urls.sitemap(), "sitemap.xml", inputs="\n".join(pages), sitemap_urls=pages)
 
-    def _lines(self, kind: str) -> list[str]:
+    def _lines(self, kind: str) -> list[bytes]:
         entries, config, make = self.view.site.entries, self.view.config, datasets.LINE_MAKERS[kind]
         if self.memo is None:
             return [make(entry, config) for entry in entries]
-        return self.memo.data_lines(kind, self.version, entries, self._tokens_of(entries),
-                                    lambda entry: make(entry, config))
+        if self._chunks is None:
+            self._chunks = chunks([e.id for e in entries], self._tokens_of(entries))
+        return self.memo.data_lines(kind, self.version, self._chunks, entries, lambda entry: make(entry, config))
 
     def forget_others(self) -> None:
-        """After the last page: the memo keeps this site's pages and reports only."""
+        """After the last page: the memo keeps this site's pages, reports and chunks only."""
         if self.memo is not None:
-            self.memo.forget_others(self._urls, set(self.view.by_id))
+            self.memo.forget_others(self._urls, set(self.view.by_id),
+                                    None if self._chunks is None else {key for key, *_ in self._chunks})
 
     def _atom_id(self, url: str) -> str:
         """Atom ids must be absolute: the page's URL when base_url is set, else a tag URI."""

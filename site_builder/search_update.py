@@ -241,7 +241,7 @@ def _index_chunk(job):
 
     index_dir, entries, report_of, words = job
     segmenter = tokenizer.segmenter_for(words)
-    documents = (document(e, full_report(e, report_of), segmenter) for e in entries)
+    documents = (document(e, full_report(e.report, report_of), segmenter) for e in entries)
     return search_writer.write_segment(whoosh_index.open_dir(index_dir), documents)
 
 

@@ -10,6 +10,7 @@ there (see "shards" below).
 """
 from __future__ import annotations
 
+import dataclasses
 import fcntl
 import hashlib
 import json
@@ -22,12 +23,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
 from . import static_index, tokenizer
 from .indexing import WORKER_NICENESS, ReportOf, fingerprint, full_report
-from .model import Entry, Site
+from .model import Entry, Report, Site
 from .state import load_pickle, store_pickle
 
 BUNDLE_DIR = "search/index"  # <out_dir>/search/index/<shard>/: each shard's files
@@ -115,8 +117,8 @@ def building_bundle(site: Site, work: Path, report_of: ReportOf | None = None,
         groups = shards(site)
         _keep_only(work / "bundles", {f"{name}{suffix}" for name in groups for suffix in ("", ".digest", ".streams")})
         bundles = _bundles(work, groups)
-        stale = [(b, report_of) for b in bundles if not _ready(b)]
-        if not background and sum(len(b.entries) for b, _ in stale) < PARALLEL_THRESHOLD:
+        stale = [_job(b, report_of) for b in bundles if not _ready(b)]
+        if not background and sum(len(docs) for _, docs, _ in stale) < PARALLEL_THRESHOLD:
             list(map(_build_shard, stale))
             yield lambda: bundles
             return
@@ -144,29 +146,45 @@ def _bundles(work: Path, groups: dict[str, tuple[Entry, ...]]) -> tuple[Bundle, 
                  for name, entries in groups.items())
 
 
-def _build_shard(job: tuple[Bundle, ReportOf | None]) -> None:
+class Doc(NamedTuple):
+    """What a shard's files take of one entry: a worker process is sent these, not the
+    entries (pickling 600 summaries in the pool's feeder thread held the build's main
+    thread up for a tenth of a second)."""
+
+    id: str
+    fingerprint: str  # indexing.fingerprint
+    filters: tuple[str, str, str]  # see _filter_values
+    report: Report | str  # the parse-cache key of its full report (or, in tests, the Report)
+
+
+def _job(bundle: Bundle, report_of: ReportOf | None) -> tuple[Bundle, tuple[Doc, ...], ReportOf | None]:
+    """A job for _build_shard: the bundle without its entries, and their Docs."""
+    docs = tuple(Doc(e.id, fingerprint(e), _filter_values(e),
+                     e.report if isinstance(e.report, Report) else e.report.key) for e in bundle.entries)
+    return dataclasses.replace(bundle, entries=()), docs, report_of
+
+
+def _build_shard(job: tuple[Bundle, tuple[Doc, ...], ReportOf | None]) -> None:
     """Build a shard's files; reports streamed by an earlier build of the shard are taken
     from its stream cache (<work>/bundles/<shard>.streams), so an edit streams one report,
     and only the files whose bytes changed are written again (an edit changes a few of
     the shard's buckets). The stamp, which lists the files' digests, is removed first and
     written last: a shard without one is rebuilt from scratch."""
-    bundle, report_of = job
-    entries = bundle.entries
+    bundle, docs, report_of = job
     before = _read_stamp(bundle)
     _stamp(bundle).unlink(missing_ok=True)
     streams = bundle.path.with_name(bundle.shard + ".streams")
     vocabulary, cached = _read_streams(streams)
     documents, kept = [], {}
-    for entry in entries:
-        key = fingerprint(entry)
-        known = cached.get(entry.id)
-        if known is not None and known[0] == key:
-            document = static_index.Document(entry.id, *_filter_values(entry), *known[1:])
+    for doc in docs:
+        known = cached.get(doc.id)
+        if known is not None and known[0] == doc.fingerprint:
+            document = static_index.Document(doc.id, *doc.filters, *known[1:])
         else:
-            r = full_report(entry, report_of)
-            document = static_index.document(entry.id, r.title, r.text, _filter_values(entry), vocabulary)
+            r = full_report(doc.report, report_of)
+            document = static_index.document(doc.id, r.title, r.text, doc.filters, vocabulary)
         documents.append(document)
-        kept[entry.id] = (key, document.title_length, document.numbers)
+        kept[doc.id] = (doc.fingerprint, document.title_length, document.numbers)
     files = static_index.shard_files(documents, vocabulary)
     _write_streams(streams, vocabulary, kept)
     digests = {name: hashlib.sha256(data).hexdigest() for name, data in files.items()}

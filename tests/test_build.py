@@ -111,6 +111,13 @@ def test_rebuild_writes_only_what_changed_and_drops_stale_files(tmp_path: Path, 
     assert not (out / "reports/hebei-qingshan-2024").exists()
     # the parse cache holds the two remaining reports only (one file each: summary, full report)
     assert len(list(state_dir(out).joinpath("parse").glob("*/*.pickle"))) == 2
+    # what an interrupted build left goes when the cache is next listed: when a file is added
+    orphan = state_dir(out).joinpath("parse", "ab", "ab" + "0" * 62 + ".pickle")
+    orphan.parent.mkdir(exist_ok=True)
+    orphan.write_bytes(b"left behind")
+    write_archive(small_archive, {"yanpi-2025.txt": report_text("演陂镇", 2025)})
+    assert build(small_archive, out).ok and not orphan.exists()
+    assert len(list(state_dir(out).joinpath("parse").glob("*/*.pickle"))) == 3
 
 
 def test_deferred_static_search_keeps_the_last_bundle_until_refreshed(tmp_path: Path, small_archive: Path):
