@@ -324,10 +324,11 @@ class _PageRenderer:
         for year in stats:
             rows = by_year[year.year]
             places = {key: self.view.place_of[key] for key in {r.place_key for r in rows} | set(year.absent)}
-            listed = self._listed(self.view.entries(r.id for r in rows))  # what the rows are made of
+            # The rows themselves (as plain tuples), not their entries' tokens: an edit that
+            # leaves a report's row as it was (most do) leaves this large page as it was.
             shown = "\n".join(self._place(key) for key in sorted(places))  # (a repr holds no newline)
             yield self._page(urls.compliance_year(year.year), "compliance_year.html",
-                             inputs=(year, listed, shown), year=year, rows=rows,
+                             inputs=(year, [tuple(r) for r in rows], shown), year=year, rows=rows,
                              places=places, chart=compliance.parts_chart(year))
 
     def data(self):

@@ -5,7 +5,9 @@ from dataclasses import fields
 from pathlib import Path
 from xml.etree import ElementTree
 
-from conftest import report_text, write_archive
+import jinja2
+
+from conftest import report_text, tree, write_archive
 from site_builder import compliance
 from site_builder.assemble import assemble_site
 from site_builder.build import build
@@ -72,7 +74,7 @@ def test_bar_chart_is_labelled_escaped_svg():
     assert texts == ["2023年", "50%", "<b>", "200%"]
 
 
-def test_compliance_pages_are_built_and_follow_their_reports(tmp_path: Path, small_archive: Path):
+def test_compliance_pages_are_built_and_follow_their_reports(tmp_path: Path, small_archive: Path, monkeypatch):
     out = tmp_path / "out"
     assert build(small_archive, out).ok
     overview = (out / "compliance/index.html").read_text(encoding="utf-8")
@@ -85,6 +87,15 @@ def test_compliance_pages_are_built_and_follow_their_reports(tmp_path: Path, sma
     html = (place / "index.html").read_text(encoding="utf-8")
     timeline = html[html.index("历年公开情况"):]
     assert timeline.index("2023年") < timeline.index("2024年")
+    # an edit that leaves the report's row as it was (its body) does not render the year page again
+    rendered, real_render = [], jinja2.Template.render
+    monkeypatch.setattr(jinja2.Template, "render",
+                        lambda self, *a, **k: rendered.append(self.name) or real_render(self, *a, **k))
+    (small_archive / "yanpi-2024.txt").write_text(report_text("演陂镇", 2024, "新增一句。"), encoding="utf-8")
+    assert build(small_archive, out).ok
+    assert "report.html" in rendered and "compliance_year.html" not in rendered
+    fresh = tmp_path / "fresh"
+    assert build(small_archive, fresh).ok and tree(out) == tree(fresh)
     # a new publication date changes the year page on the next build
     (small_archive / "yanpi-2024.txt").write_text(
         report_text("演陂镇", 2024).replace("现将", "发布日期：2025-03-10\n现将", 1), encoding="utf-8")
