@@ -11,7 +11,7 @@ from __future__ import annotations
 import gc
 import shutil
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from functools import partial
 from itertools import chain
 from dataclasses import dataclass, field
@@ -99,11 +99,12 @@ def _build(content_dir: Path, output_dir: Path, config_path: Path | None, strict
     state = state_dir(output_dir)
 
     held = warm if warm is not None else Warm()  # what a server keeps, or this build reads ahead
-    rels, found_problems, sidecars = find_report_paths(content_dir)
-    ahead = partial(_read_ahead, held, state) if warm is None and len(rels) >= READ_AHEAD_REPORTS else None
-    summaries, parse_problems = parse_cache.parse_files(content_dir, rels, state / "parse",
-                                                        warm.parse if warm else None, meanwhile=ahead,
-                                                        keep=True, sidecars=sidecars)
+    with parse_cache.early_parser(state / "parse") if warm is None else nullcontext() as parser:
+        rels, found_problems, sidecars = find_report_paths(content_dir)
+        ahead = partial(_read_ahead, held, state) if warm is None and len(rels) >= READ_AHEAD_REPORTS else None
+        summaries, parse_problems = parse_cache.parse_files(content_dir, rels, state / "parse",
+                                                            warm.parse if warm else None, meanwhile=ahead,
+                                                            keep=True, sidecars=sidecars, parser=parser)
     clock.lap("load+parse")
     site, assemble_problems = assemble_site(summaries)
     site = similarity.with_similar(site)

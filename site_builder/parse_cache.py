@@ -20,7 +20,7 @@ import time
 import zlib
 from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from functools import cache, partial
 from pathlib import Path
 
@@ -39,7 +39,8 @@ RACY_SECONDS = 2.0  # a file changed this recently may change again within the s
 
 def parse_files(content_dir: Path, rels: tuple[str, ...], cache_dir: Path, warm: dict | None = None,
                 meanwhile: Callable[[], object] | None = None, keep: bool = False,
-                sidecars: Collection[str] | None = None) -> tuple[tuple[Summary, ...], tuple[Problem, ...]]:
+                sidecars: Collection[str] | None = None, parser: "_Parser | None" = None
+                ) -> tuple[tuple[Summary, ...], tuple[Problem, ...]]:
     """Summaries of the reports at `rels` (content-relative paths) that can be published,
     and every problem found on the way. A process that builds again (the preview server)
     passes a `warm` dict: the memo is then kept there rather than read and written each
@@ -50,9 +51,20 @@ def parse_files(content_dir: Path, rels: tuple[str, ...], cache_dir: Path, warm:
     parsing needs while this process reads its memo (see _Parser). A caller that `keep`s
     the memo to its end has it read as state.kept_to_the_end says. `sidecars`: the reports
     with a sidecar, when the caller's listing of the folder knows (see find_report_paths);
-    otherwise each report's sidecar is looked for."""
+    otherwise each report's sidecar is looked for. `parser`: one the caller started
+    earlier still (see early_parser)."""
+    if parser is not None:
+        return _parse_files(content_dir, rels, cache_dir, warm, meanwhile, parser, keep, sidecars)
     with _Parser.start(meanwhile is not None and cache_dir.is_dir()) as parser:  # a rebuild
         return _parse_files(content_dir, rels, cache_dir, warm, meanwhile, parser, keep, sidecars)
+
+
+def early_parser(cache_dir: Path) -> "AbstractContextManager[_Parser | None]":
+    """A parser worker (see _Parser) for a rebuild (there is a cache), started before the
+    caller lists the content folder: the few reports that changed are then parsed by a
+    process that has loaded the parser by the time they are known. For parse_files'
+    `parser`; None on a first build."""
+    return _Parser.start(cache_dir.is_dir())
 
 
 def _parse_files(content_dir: Path, rels: tuple[str, ...], cache_dir: Path, warm: dict | None,

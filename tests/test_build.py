@@ -223,6 +223,30 @@ def test_a_build_leaves_no_process_of_its_own_behind(tmp_path: Path, small_archi
     assert multiprocessing.active_children() == []
 
 
+def test_a_rebuild_starts_its_parser_before_it_lists_the_content(tmp_path: Path, small_archive: Path,
+                                                                  monkeypatch):
+    import multiprocessing
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    children, real_find = [], build_module.find_report_paths
+    monkeypatch.setattr(build_module, "find_report_paths",
+                        lambda *a: (children.append(len(multiprocessing.active_children())), real_find(*a))[1])
+    parsers, real_parse = tmp_path / "parsers", parse_cache._parse_and_store
+
+    def parse_and_store(job, known_slugs=None):
+        with open(parsers, "a", encoding="utf-8") as log:  # a worker's memory is its own
+            log.write(f"{os.getpid()}\n")
+        return real_parse(job, known_slugs)
+
+    out = tmp_path / "output"
+    assert build(small_archive, out).ok and children == [0]  # a first build starts none
+    monkeypatch.setattr(parse_cache, "_parse_and_store", parse_and_store)
+    write_archive(small_archive, {"yanpi-2024.txt": report_text("演陂镇", 2024, "新增一句。")})
+    assert build(small_archive, out).ok and children == [0, 1]
+    assert parsers.read_text(encoding="utf-8").split() not in ([], [str(os.getpid())])  # parsed by the worker
+    assert multiprocessing.active_children() == []
+
+
 def test_reports_are_parsed_here_when_the_worker_started_first_fails(tmp_path: Path, small_archive: Path,
                                                                       monkeypatch):
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
