@@ -50,7 +50,9 @@ class RenderMemo:
 
     def load(self, folder: Path) -> None:
         """Take the memo stored in `folder`, if any (once: a memo in use is never replaced).
-        A part that is missing or damaged is empty: its pages are fingerprinted again."""
+        A part that is missing, damaged or of another format is empty: its pages are
+        fingerprinted again, and it is stored again (else one of an earlier version would
+        be read, and ignored, on every build until an edit happened to touch it)."""
         if self.loaded:
             return
         self.loaded = True
@@ -60,6 +62,8 @@ class RenderMemo:
                 stored = load_pickle(_memo_part_path(folder, name, n))
                 if isinstance(stored, tuple) and len(stored) == 2 and stored[0] == MEMO_FORMAT:
                     table.update(stored[1])
+                else:
+                    self.dirty.add((name, n))
 
     def save(self, folder: Path) -> None:
         """Store the parts of the memo that changed in `folder`."""

@@ -1,10 +1,12 @@
-"""The render memo's chunks of data-file lines: an edit, an addition or a removal makes
-the lines of the reports it touches, and nothing else."""
+"""The render memo: its chunks of data-file lines (an edit, an addition or a removal
+makes the lines of the reports it touches, and nothing else) and its stored parts."""
 from __future__ import annotations
 
 import hashlib
 
-from site_builder.render_memo import CHUNK, RenderMemo, chunks
+from site_builder.build import RENDER_MEMO, build, state_dir
+from site_builder.render_memo import CHUNK, MEMO_FORMAT, RenderMemo, chunks
+from site_builder.state import load_pickle, store_pickle
 
 
 def token(text: str) -> str:
@@ -55,3 +57,12 @@ def test_data_lines_make_only_the_lines_of_entries_whose_tokens_are_new():
     assert len(made) == len(IDS)
     # each data file kind has its own lines
     assert memo.data_lines("csv", "v2", chunks(IDS, TOKENS), IDS, make) and len(made) == 2 * len(IDS)
+
+
+def test_a_part_of_another_format_is_stored_again(tmp_path, small_archive):
+    out = tmp_path / "output"
+    assert build(small_archive, out).ok
+    part = state_dir(out) / RENDER_MEMO / "lines-00.pickle"
+    store_pickle(part, ("render-memo 0", {"an entry": "of an earlier version"}))
+    assert build(small_archive, out).ok  # nothing changed: the part is read, not used, and replaced
+    assert load_pickle(part)[0] == MEMO_FORMAT and "an entry" not in load_pickle(part)[1]
