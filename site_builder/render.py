@@ -212,7 +212,8 @@ class _PageRenderer:
     def _place(self, key: str) -> str:
         """A place as it stands in the inputs of pages: the repr of its fields, one string
         (the memo reads back tens of thousands of them: a dataclass costs four times as much
-        as a tuple, and a tuple of its fields ten times as much as a string)."""
+        as a tuple of its fields, and the tuple, with its tuple of ids, several times as
+        much as one string)."""
         found = self._places.get(key)
         if found is None:
             found = self._places[key] = repr(_PLACE_FIELDS(self.view.place_of[key]))

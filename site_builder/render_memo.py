@@ -101,7 +101,7 @@ class RenderMemo:
         in another, only the entries whose tokens are new are made again. Per chunk, not
         per entry: 10,000 entries' lines read back as 40 tuples of bytes."""
         lines: list[bytes] = []
-        for key, start, end, tokens in layout:
+        for key, start, _, tokens in layout:
             hit = self.lines.get(key)
             kinds = hit[1] if hit is not None and hit[0] == version else {}
             known = kinds.get(kind)

@@ -148,8 +148,8 @@ def _bundles(work: Path, groups: dict[str, tuple[Entry, ...]]) -> tuple[Bundle, 
 
 class Doc(NamedTuple):
     """What a shard's files take of one entry: a worker process is sent these, not the
-    entries (pickling 600 summaries in the pool's feeder thread held the build's main
-    thread up for a tenth of a second)."""
+    entries (the pool's feeder thread pickled a shard's 600 summaries while the build's
+    main thread wanted the interpreter)."""
 
     id: str
     fingerprint: str  # indexing.fingerprint
