@@ -83,6 +83,11 @@ def state_dir(output_dir: Path) -> Path:
     return output_dir.parent / ".site-cache" / output_dir.name
 
 
+def search_index_dir(output_dir: Path) -> Path:
+    """Where a build keeps the Whoosh index (in its state folder: not published)."""
+    return state_dir(output_dir) / "whoosh"
+
+
 def build(content_dir: Path, output_dir: Path, config_path: Path | None = None,
           strict: bool = False, search_now: bool = True, warm: Warm | None = None) -> BuildResult:
     """Build the site. With `search_now` False (the preview server), the static search is
@@ -139,7 +144,8 @@ def _publish(site: Site, config: SiteConfig, content_dir: Path, output_dir: Path
     # While the site renders, worker processes build the changed static search shards and
     # the Whoosh index; the index is committed only if the site was written.
     with (_static_search_files(site, state, sources.report, search_now) as (files, keep),
-          updating_index(site, state / "whoosh", sources.report, held.search if again else None) as commit):
+          updating_index(site, search_index_dir(output_dir), sources.report,
+                         held.search if again else None) as commit):
         clock.lap("static search")
         stats = write_site(chain(render_site(site, config, env, sources, memo), files),
                            output_dir, state, keep, held.write, look=not again)

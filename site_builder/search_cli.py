@@ -1,7 +1,7 @@
 """`site-builder search QUERY`: search the Whoosh index of a build from the command line.
 
 The index is found from the same --content/--output/--config options as `build`: it lives
-in the build's state folder (build.state_dir(output) / "whoosh"), outside the output.
+in the build's state folder (build.search_index_dir), outside the output.
 """
 from __future__ import annotations
 
@@ -28,20 +28,15 @@ def add_search_arguments(parser: argparse.ArgumentParser) -> None:
                         help="print a JSON array of {id, url, title, place, year, score, snippet}")
 
 
-def index_dir_for(output_dir: Path) -> Path:
-    from .build import state_dir
-
-    return Path(state_dir(Path(output_dir))) / "whoosh"
-
-
 def run_search(args: argparse.Namespace) -> int:
     from . import search_index  # Whoosh: loaded by the commands that search only
+    from .build import search_index_dir
     from .config import load_config
 
     config, problems = load_config(args.config, args.content)
     for problem in problems:
         print(problem, file=sys.stderr)
-    index_dir = index_dir_for(args.output)
+    index_dir = search_index_dir(Path(args.output))
     if not (index_dir / "site-builder-schema").exists():
         print(f"{args.output}: no search index (looked in {index_dir}); run `site-builder build` first",
               file=sys.stderr)

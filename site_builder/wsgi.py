@@ -2,8 +2,9 @@
 index with a server-rendered page (facets, pagination, highlighted snippets; no
 JavaScript). Runs under wsgiref or any WSGI server; the preview server mounts it.
 
+    from site_builder.build import search_index_dir
     from site_builder.wsgi import make_app
-    app = make_app(Path("output"), state_dir(Path("output")) / "whoosh", config)
+    app = make_app(Path("output"), search_index_dir(Path("output")), config)
 """
 from __future__ import annotations
 

@@ -19,10 +19,10 @@ import pytest
 from site_builder import static_index
 from site_builder.build import SEARCH_WORK, state_dir
 from site_builder.static_search import BUNDLE_DIR
+from site_builder.preview import BuildState
 from site_builder.serve import (
     EVENTS_PATH,
     BadPath,
-    BuildState,
     PreviewServer,
     decode_path,
     inject_script,
