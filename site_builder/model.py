@@ -39,7 +39,7 @@ PARTS: dict[int, str] = {
 UNKNOWN_PLACE = "未标明地点"  # the name of the place of reports that name none
 
 # Fields a maintainer may set in front matter or a `<name>.meta.toml` sidecar.
-OVERRIDE_KEYS = ("id", "issuer", "level", "place", "published", "region", "title", "written", "year")
+OVERRIDE_KEYS = ("id", "issuer", "level", "place", "published", "publisher", "region", "title", "written", "year")
 
 # Quality flags a report can carry, with the Chinese label shown on pages.
 FLAGS: dict[str, str] = {
@@ -120,7 +120,8 @@ class Report:
     title_derived: bool
     place: str | None
     level: str | None  # 镇/乡/街道/县/区/市/部门
-    issuer: tuple[str, ...]
+    issuer: tuple[str, ...]  # who signed: the text's issuer lines or signature, else derived from the place
+    publisher: str | None  # 发布机构 as the page's metadata names it (may be another office)
     region: str | None
     year: int | None
     published: str | None  # YYYY-MM-DD
@@ -149,6 +150,7 @@ class Report:
             "place": self.place,
             "level": self.level,
             "issuer": list(self.issuer),
+            "publisher": self.publisher,
             "region": self.region,
             "year": self.year,
             "published": self.published,
@@ -193,6 +195,7 @@ class Summary:
     place: str | None
     level: str | None
     issuer: tuple[str, ...]
+    publisher: str | None
     region: str | None
     year: int | None
     published: str | None

@@ -455,7 +455,8 @@ def _report(source: Source, run: _Run, title: str | None, body: list[Item], over
 
     values = {
         "title": title, "place": place, "region": region, "level": level, "year": year,
-        "published": published, "written": written, "issuer": issuers, "id": None,
+        "published": published, "written": written, "issuer": issuers, "publisher": f.get("publisher"),
+        "id": None,
     }
     _apply_overrides(values, overrides, run)
     if "title" not in overrides and title_derived and (values["place"], values["year"]) != (place, year):
@@ -476,7 +477,7 @@ def _report(source: Source, run: _Run, title: str | None, body: list[Item], over
         source=source.path, format=source.format, encoding=source.encoding, sha256=source.sha256,
         script="traditional" if trad / cjk > 0.05 else "simplified",
         title=values["title"], title_derived=title_derived, place=values["place"], level=values["level"],
-        issuer=tuple(values["issuer"]), region=values["region"], year=values["year"],
+        issuer=tuple(values["issuer"]), publisher=values["publisher"], region=values["region"], year=values["year"],
         published=values["published"], written=values["written"], signed=f.get("signed"),
         index_no=f.get("index_no"), doc_no=f.get("doc_no"), source_name=f.get("source"),
         addressee=addressee, cc=f.get("cc"), preamble="\n".join(preamble), sections=sections, text=text,

@@ -71,6 +71,36 @@ def test_report_page_structure(tmp_path: Path, small_archive: Path):
     assert "一、2024年推进法治政府建设的主要举措和成效" in html
 
 
+def test_the_pages_metadata_names_the_publisher_and_the_signature_the_issuer(tmp_path: Path):
+    """发布机构 in the metadata table and the catalogue is what the captured page's metadata
+    said (here another office than the signatory); the signature keeps the text's issuer;
+    the data downloads carry both; a sidecar corrects the publisher."""
+    body = report_text("青山镇", 2023).rstrip("\n")
+    content = write_archive(tmp_path / "content", {
+        "qingshan-2023.txt": "索引号：620702081/2024-00007 | 发布机构：青山县司法局 | 发布日期：2024-03-28\n"
+                             + body + "\n青山镇人民政府\n2024年3月20日\n",
+        "baisha-2023.txt": report_text("白沙镇", 2023),
+    })
+    out = tmp_path / "output"
+
+    def cell(stem: str) -> str:
+        html = (out / f"reports/{stem}/index.html").read_text(encoding="utf-8")
+        return html.split('<th scope="row">发布机构</th><td>', 1)[1].split("</td>", 1)[0]
+
+    assert build(content, out).ok
+    assert cell("qingshan-2023") == "青山县司法局"
+    assert cell("baisha-2023") == "白沙镇人民政府"  # no metadata: the issuer stands in
+    page = (out / "reports/qingshan-2023/index.html").read_text(encoding="utf-8")
+    assert '<p class="signature">青山镇人民政府<br>' in page
+    catalogue = (out / "catalogue/index.html").read_text(encoding="utf-8")
+    assert "<td>青山县司法局</td>" in catalogue and "<td>白沙镇人民政府</td>" in catalogue
+    data = json.loads((out / "reports.json").read_text(encoding="utf-8"))
+    got = {r["id"]: (r["publisher"], r["issuer"]) for r in data["reports"]}
+    assert got == {"qingshan-2023": ("青山县司法局", ["青山镇人民政府"]), "baisha-2023": (None, ["白沙镇人民政府"])}
+    (content / "qingshan-2023.meta.toml").write_text('publisher = "青山镇人民政府"\n', encoding="utf-8")
+    assert build(content, out).ok and cell("qingshan-2023") == "青山镇人民政府"
+
+
 def test_place_and_year_pages_list_their_reports(tmp_path: Path, small_archive: Path):
     out = tmp_path / "output"
     assert build(small_archive, out).ok

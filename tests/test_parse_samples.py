@@ -44,7 +44,7 @@ SAMPLES = {
     "yuquan-zhen-2023.txt": dict(
         title="中共鱼泉镇委员会 鱼泉镇人民政府关于2023年法治政府建设情况的报告", title_derived=False, place="鱼泉镇", level="镇",
         year=2023, script="simplified", issuer=("中共鱼泉镇委员会", "鱼泉镇人民政府"),
-        addressee="县委、县政府", cc="县委依法治县办", signed="2024-01-11",
+        addressee="县委、县政府", cc="县委依法治县办", signed="2024-01-11", publisher=None,
         first=("2023年推进法治政府建设的主要举措和成效", "一、", 1),
         removed={"2024年1月11日": "signature", "主送：县委、县政府，抄送：县委依法治县办。": "metadata"},
         flags=set(), parts={1, 2, 3, 4},
@@ -52,7 +52,7 @@ SAMPLES = {
     "anhua-chengnanqu-2023.txt": dict(
         title="县城南区2023年法治政府建设工作汇报", title_derived=False, place="城南区", level="区",
         region="安化县", year=2023, script="simplified", index_no="75803364X/2024-1921136",
-        published="2024-04-01", written="2024-04-01", source_name="安化县城南区事务中心",
+        published="2024-04-01", written="2024-04-01", source_name="安化县城南区事务中心", publisher="安化县城南区",
         first=("工作任务进展及成效", "一、", 1),
         removed={"当前位置: 首页 > 信息公开平台 > 县城南区": "chrome", "[打印] [收藏] [纠错] [关闭]": "chrome",
                  "分享到:": "chrome"},
@@ -60,7 +60,7 @@ SAMPLES = {
     ),
 }
 FIELDS = ("title", "title_derived", "place", "level", "year", "script", "region", "issuer", "addressee",
-          "cc", "signed", "index_no", "published", "written", "source_name")
+          "cc", "signed", "index_no", "published", "written", "source_name", "publisher")
 
 
 @pytest.mark.parametrize("name", sorted(SAMPLES))
