@@ -319,7 +319,6 @@ def place_from_preamble(lines: list[str]) -> tuple[str | None, str | None]:
     「现将2019年度洪洪区法治政府建设…」. Where the text says 「我镇」, a county named as
     the leadership (「在X县委、县政府的领导下」) is not the place."""
     own = _OWN.search("".join(lines[:3]))
-    found: list[tuple[str, str | None]] = []
     for line in lines[:3]:
         for clause in re.split(r"[，,。；;：:]", line)[:4]:
             # 「在X县委、X县政府的坚强领导下」 names the superior, not the place.

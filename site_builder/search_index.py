@@ -18,7 +18,7 @@ from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 
 from . import tokenizer
 from .indexing import fingerprint
-from .model import Entry, Report, Site
+from .model import Entry, Report
 
 FILTER_FIELDS = ("year", "place", "level")
 PART_NUMBERS = (1, 2, 3, 4, 5)

@@ -7,7 +7,7 @@ from xml.etree import ElementTree
 
 import jinja2
 
-from conftest import report_text, tree, write_archive
+from conftest import report_text, tree
 from site_builder import compliance
 from site_builder.assemble import assemble_site
 from site_builder.build import build

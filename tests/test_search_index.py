@@ -9,7 +9,6 @@ import pytest
 
 from site_builder import search_index as si
 from site_builder.search_update import update_index
-from site_builder import tokenizer
 
 from search_fixtures import JUDGED, SPECS, make_site, truth
 
@@ -153,7 +152,7 @@ def test_damaged_index_is_rebuilt(tmp_path):
 
 
 def test_summary_entries_are_read_through_report_of(tmp_path):
-    from site_builder.model import Entry, Summary
+    from site_builder.model import Summary
 
     site = make_site(SPECS[:2])
     reports = {f"key-{e.id}": e.report for e in site.entries}

@@ -12,7 +12,6 @@ from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 import pytest
 
-from site_builder import search_index as si
 from site_builder.search_update import update_index
 from site_builder.build import state_dir
 from site_builder.cli import main
@@ -104,8 +103,6 @@ def test_facets_filters_and_pagination(server, site):
 
 def test_pagination_links(server, output, site, tmp_path):
     # Eleven reports with the same word: two pages of ten.
-    from search_fixtures import SPECS
-
     specs = [(f"r{i:02d}", "甲镇", "镇", 2020, None, "simplified", {1: "推行首违不罚。"}) for i in range(11)]
     index_dir = tmp_path / "whoosh"
     update_index(make_site(specs), index_dir)
