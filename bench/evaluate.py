@@ -26,8 +26,8 @@ import generate  # noqa: E402  (bench/generate.py)
 from site_builder.load import load_source  # noqa: E402
 from site_builder.parse import parse_source  # noqa: E402
 
-FIELDS = ("parsed", "place", "level", "year", "title", "title~", "derived", "published", "spam",
-          "script", "parts", "parts1-4")
+FIELDS = ("parsed", "place", "level", "year", "title", "title~", "derived", "published", "publisher",
+          "spam", "script", "parts", "parts1-4")
 
 
 def loose(title: str) -> str:
@@ -59,6 +59,7 @@ def score(truth: dict, report) -> dict[str, bool | None]:
         "title~": None if derived else loose(report.title) == loose(truth["title"]),
         "derived": report.title_derived == derived,
         "published": report.published == truth["published"],
+        "publisher": report.publisher == truth["publisher"] if "publisher" in truth else None,
         "spam": ("spam-removed" in report.flags) == truth["has_spam"],
         "script": report.script == truth["script"],
         "parts": found == truth["parts"],
@@ -92,7 +93,6 @@ def table(rows: list[tuple[str, dict[str, list[bool]]]]) -> str:
 
 
 def evaluate(content: Path, truth_rows: list[dict], show: int = 0) -> str:
-    overall: dict[str, list[bool]] = collections.defaultdict(list)
     by_class: dict[str, dict[str, list[bool]]] = collections.defaultdict(lambda: collections.defaultdict(list))
     failures: dict[str, list[str]] = collections.defaultdict(list)
     elapsed = 0.0

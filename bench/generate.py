@@ -406,6 +406,7 @@ class ReportMaker:
         self.place = make_place(seed, rng.randrange(max(1, count // 3)))
         self.noise: list[str] = []
         self.used: dict[object, set[int]] = {}
+        self.truth_publisher: str | None = None  # the 发布机构 of a metadata table, when one is shown
         pl = self.place
         township = pl.level in ("镇", "乡", "街道")
         self.year = rng.choices(range(2018, 2026), weights=(2, 4, 6, 8, 10, 12, 14, 12))[0]
@@ -543,6 +544,7 @@ class ReportMaker:
             "title": self.title if not self.title_derived else f"{pl.name}{self.year}年法治政府建设年度报告",
             "title_derived": self.title_derived,
             "published": self.truth_published,
+            "publisher": self.truth_publisher,
             "signed": signed.isoformat() if self.has_signature else None,
             "parts": present,
             "has_spam": self.spam,
@@ -754,6 +756,7 @@ class ReportMaker:
             other = "乡" if pl.level == "镇" else "镇"
             issuer = issuer.replace(pl.name, pl.short + other)
             self.noise.append("issuer-mismatch")
+        self.truth_publisher = issuer
         pub_label = rng.choice(DATE_LABELS_PUBLISHED)
         rows = [("索引号", self.index_no()),
                 (rng.choice(("主题分类", "信息分类", "分类")), rng.choice(("综合政务/其他", "政府工作", "司法/法治政府", "综合政务"))),
