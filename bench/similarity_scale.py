@@ -25,7 +25,7 @@ def summaries(count: int, seed: int = 1) -> tuple[Summary, ...]:
     templates = rng.integers(0, 2**63, (2000, 40), dtype=np.uint64)
     base = {f.name: None for f in fields(Summary)}
     base.update(format="txt", encoding="utf-8", sha256="", script="simplified", title_derived=False,
-                issuer=(), publisher=None, flags=(), parts=(1, 2, 3, 4), lead="", keywords=())
+                issuer=(), issuer_derived=False, publisher=None, flags=(), parts=(1, 2, 3, 4), lead="", keywords=())
     out = []
     for i in range(count):
         hashes = np.concatenate([rng.integers(0, 2**63, 120, dtype=np.uint64), stock[rng.integers(0, 200, 20)],

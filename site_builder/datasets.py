@@ -17,7 +17,7 @@ from .model import FLAGS, Entry, Site
 
 FIELDS = (
     "id", "title", "title_derived", "place", "level", "region", "year", "published", "written",
-    "signed", "on_time", "index_no", "doc_no", "publisher", "issuer", "source", "parts", "flags", "keywords",
+    "signed", "on_time", "index_no", "doc_no", "publisher", "issuer", "issuer_derived", "source", "parts", "flags", "keywords",
     "similar", "url", "json_url", "original_url", "original_file_url", "file", "format",
     "encoding", "script",
 )
@@ -28,7 +28,8 @@ FIELD_NOTES = {
     "level": "层级", "region": "所属上级地区", "year": "报告年度", "published": "发布日期",
     "written": "成文日期", "signed": "落款日期", "on_time": "是否于次年4月1日前公开（空：发布日期不详）",
     "index_no": "索引号", "doc_no": "文号", "publisher": "发布机构（原网页元数据所载）",
-    "issuer": "署名机关（正文所列；未列明时据地区推定）", "source": "信息来源",
+    "issuer": "署名机关（正文所列；未列明时据地区推定）", "issuer_derived": "署名机关是否据地区推定（原文未列明）",
+    "source": "信息来源",
     "parts": "包含的法定内容（1–5）", "flags": "质量提示", "keywords": "关键词",
     "similar": "相似报告及相同句子占比", "url": "报告页网址", "json_url": "单篇数据（JSON）网址",
     "original_url": "原文页网址", "original_file_url": "原始文件网址", "file": "原始文件名",
@@ -60,6 +61,7 @@ def record(entry: Entry, config: SiteConfig) -> dict:
         "doc_no": r.doc_no,
         "publisher": r.publisher,
         "issuer": list(r.issuer),
+        "issuer_derived": r.issuer_derived,
         "source": r.source_name,
         "parts": list(r.parts),
         "flags": list(r.flags),

@@ -121,6 +121,7 @@ class Report:
     place: str | None
     level: str | None  # 镇/乡/街道/县/区/市/部门
     issuer: tuple[str, ...]  # who signed: the text's issuer lines or signature, else derived from the place
+    issuer_derived: bool  # the issuer is not in the text: derived from the place
     publisher: str | None  # 发布机构 as the page's metadata names it (may be another office)
     region: str | None
     year: int | None
@@ -150,6 +151,7 @@ class Report:
             "place": self.place,
             "level": self.level,
             "issuer": list(self.issuer),
+            "issuer_derived": self.issuer_derived,
             "publisher": self.publisher,
             "region": self.region,
             "year": self.year,
@@ -195,6 +197,7 @@ class Summary:
     place: str | None
     level: str | None
     issuer: tuple[str, ...]
+    issuer_derived: bool
     publisher: str | None
     region: str | None
     year: int | None

@@ -464,6 +464,7 @@ def _report(source: Source, run: _Run, title: str | None, body: list[Item], over
         values["title"] = f"{values['place'] or ''}{y or ''}{'年' if y else ''}法治政府建设年度报告"
     if "title" in overrides:
         title_derived = False
+    issuer_derived = bool(values["issuer"]) and not run.issuers and "issuer" not in overrides
     if values["year"] is None:
         run.warn(1, "report year unknown")
     if values["place"] is None:
@@ -477,7 +478,7 @@ def _report(source: Source, run: _Run, title: str | None, body: list[Item], over
         source=source.path, format=source.format, encoding=source.encoding, sha256=source.sha256,
         script="traditional" if trad / cjk > 0.05 else "simplified",
         title=values["title"], title_derived=title_derived, place=values["place"], level=values["level"],
-        issuer=tuple(values["issuer"]), publisher=values["publisher"], region=values["region"], year=values["year"],
+        issuer=tuple(values["issuer"]), issuer_derived=issuer_derived, publisher=values["publisher"], region=values["region"], year=values["year"],
         published=values["published"], written=values["written"], signed=f.get("signed"),
         index_no=f.get("index_no"), doc_no=f.get("doc_no"), source_name=f.get("source"),
         addressee=addressee, cc=f.get("cc"), preamble="\n".join(preamble), sections=sections, text=text,

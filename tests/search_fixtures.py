@@ -86,7 +86,7 @@ def make_report(spec) -> Report:
     text = "\n".join([preamble, *lines])
     return Report(
         source=f"{entry_id}.txt", format="txt", encoding="utf-8", sha256=f"{entry_id:0<64}"[:64],
-        script=script, title=title, title_derived=False, place=place, level=level, issuer=(place,), publisher=None,
+        script=script, title=title, title_derived=False, place=place, level=level, issuer=(place,), issuer_derived=False, publisher=None,
         region=None, year=year, published=published, written=None, signed=None, index_no=None,
         doc_no=None, source_name=None, addressee=None, cc=None, preamble=preamble,
         sections=tuple(sections), text=text, changes=(), flags=(),

@@ -73,8 +73,9 @@ def test_report_page_structure(tmp_path: Path, small_archive: Path):
 
 def test_the_pages_metadata_names_the_publisher_and_the_signature_the_issuer(tmp_path: Path):
     """发布机构 in the metadata table and the catalogue is what the captured page's metadata
-    said (here another office than the signatory); the signature keeps the text's issuer;
-    the data downloads carry both; a sidecar corrects the publisher."""
+    said (here another office than the signatory); the signature keeps the text's issuer,
+    and an issuer derived from the place is marked so and never printed as a signature;
+    the data downloads carry all three; a sidecar corrects the publisher."""
     body = report_text("青山镇", 2023).rstrip("\n")
     content = write_archive(tmp_path / "content", {
         "qingshan-2023.txt": "索引号：620702081/2024-00007 | 发布机构：青山县司法局 | 发布日期：2024-03-28\n"
@@ -89,14 +90,16 @@ def test_the_pages_metadata_names_the_publisher_and_the_signature_the_issuer(tmp
 
     assert build(content, out).ok
     assert cell("qingshan-2023") == "青山县司法局"
-    assert cell("baisha-2023") == "白沙镇人民政府"  # no metadata: the issuer stands in
+    assert cell("baisha-2023") == '白沙镇人民政府 <span class="tag">原文未署名，据地区推定</span>'
     page = (out / "reports/qingshan-2023/index.html").read_text(encoding="utf-8")
-    assert '<p class="signature">青山镇人民政府<br>' in page
+    assert '<p class="signature">青山镇人民政府<br>2024-03-20</p>' in page
+    assert 'class="signature"' not in (out / "reports/baisha-2023/index.html").read_text(encoding="utf-8")
     catalogue = (out / "catalogue/index.html").read_text(encoding="utf-8")
     assert "<td>青山县司法局</td>" in catalogue and "<td>白沙镇人民政府</td>" in catalogue
     data = json.loads((out / "reports.json").read_text(encoding="utf-8"))
-    got = {r["id"]: (r["publisher"], r["issuer"]) for r in data["reports"]}
-    assert got == {"qingshan-2023": ("青山县司法局", ["青山镇人民政府"]), "baisha-2023": (None, ["白沙镇人民政府"])}
+    got = {r["id"]: (r["publisher"], r["issuer"], r["issuer_derived"]) for r in data["reports"]}
+    assert got == {"qingshan-2023": ("青山县司法局", ["青山镇人民政府"], False),
+                   "baisha-2023": (None, ["白沙镇人民政府"], True)}
     (content / "qingshan-2023.meta.toml").write_text('publisher = "青山镇人民政府"\n', encoding="utf-8")
     assert build(content, out).ok and cell("qingshan-2023") == "青山镇人民政府"
 

@@ -102,7 +102,7 @@ CASES = [
     ("issuer-lines-then-about-title",
      "中共白沙镇委员会\n白沙镇人民政府\n关于2023年法治政府建设情况的报告\n" + BODY,
      dict(title="中共白沙镇委员会 白沙镇人民政府关于2023年法治政府建设情况的报告", place="白沙镇",
-          issuer=("中共白沙镇委员会", "白沙镇人民政府"), addressee="县委、县政府"), [], [], [], []),
+          issuer=("中共白沙镇委员会", "白沙镇人民政府"), issuer_derived=False, addressee="县委、县政府"), [], [], [], []),
     ("year-first-title",
      "2020年白云区法治政府建设情况报告\n" + BODY.replace("2023", "2020").replace("2024年工作", "2021年工作"),
      dict(place="白云区", level="区", year=2020), [], [], [], []),
@@ -119,7 +119,8 @@ CASES = [
     ("signature-and-cc",
      "白沙镇2023年法治政府建设年度报告\n" + BODY + "\n白沙镇人民政府\n2024年1月11日\n"
      "主送：县委、县政府。\n抄送：县委依法治县办。",
-     dict(signed="2024-01-11", issuer=("白沙镇人民政府",), addressee="县委、县政府", cc="县委依法治县办"),
+     dict(signed="2024-01-11", issuer=("白沙镇人民政府",), issuer_derived=False, addressee="县委、县政府",
+          cc="县委依法治县办"),
      [], ["2024年1月11日", "抄送", "主送"], [], []),
     ("chinese-numeral-signature-date",
      "白沙镇2023年法治政府建设年度报告\n" + BODY + "\n中共白沙镇委员会　白沙镇人民政府\n二〇二四年一月十一日",
@@ -129,9 +130,10 @@ CASES = [
      dict(written="2024-03-01", published="2024-03-01"), [], [], [], []),
     # ---- who
     ("department", "青山县司法局2023年法治政府建设年度报告\n" + BODY.replace("我镇", "我局"),
-     dict(place="青山县司法局", level="部门", region="青山县", issuer=("青山县司法局",)), [], [], [], []),
+     dict(place="青山县司法局", level="部门", region="青山县", issuer=("青山县司法局",), issuer_derived=True),
+     [], [], [], []),
     ("street-office", "沙河街道办事处2022年法治政府建设工作报告\n" + BODY.replace("2023", "2022"),
-     dict(place="沙河街道", level="街道", issuer=("沙河街道办事处",)), [], [], [], []),
+     dict(place="沙河街道", level="街道", issuer=("沙河街道办事处",), issuer_derived=True), [], [], [], []),
     ("region-stated-in-text",
      "金石镇2021年法治政府建设年度报告\n" + BODY.replace("2023", "2021").replace(
          "成立了领导小组", "成立潮州市潮安区金石镇法治建设领导小组"),

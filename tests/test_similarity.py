@@ -16,7 +16,7 @@ from site_builder.model import Summary
 def summary(source: str, text: str, **values) -> Summary:
     defaults = {f.name: None for f in fields(Summary) if f.init}
     defaults.update(key=source, source=source, format="txt", encoding="utf-8", sha256="", script="simplified",
-                    title=source, title_derived=False, issuer=(), publisher=None, flags=(), parts=(), lead="",
+                    title=source, title_derived=False, issuer=(), issuer_derived=False, publisher=None, flags=(), parts=(), lead="",
                     keywords=(), sentences=similarity.sentence_hashes(text))
     defaults.update(values)
     return Summary(**defaults)
