@@ -17,9 +17,9 @@ from .model import FLAGS, Entry, Site
 
 FIELDS = (
     "id", "title", "title_derived", "place", "level", "region", "year", "published", "written",
-    "signed", "on_time", "index_no", "doc_no", "publisher", "issuer", "issuer_derived", "source", "parts", "flags", "keywords",
-    "similar", "url", "json_url", "original_url", "original_file_url", "file", "format",
-    "encoding", "script",
+    "signed", "on_time", "index_no", "doc_no", "publisher", "issuer", "issuer_derived", "source",
+    "parts", "flags", "keywords", "similar", "url", "json_url", "original_url", "original_file_url",
+    "file", "format", "encoding", "script",
 )
 # What each field means, shown on the data page.
 FIELD_NOTES = {
