@@ -158,7 +158,7 @@ class _PageRenderer:
                  memo: RenderMemo | None):
         self.env, self.view, self.sources, self.version, self.memo = env, view, sources, version, memo
         self._tokens: dict[str, str] = {}  # entry id -> token, this build's
-        self._places: dict[str, str] = {}  # place key -> its fields (see _place)
+        self._places: dict[str, str] = {}  # place key -> the repr of its fields (see _place)
         self._urls: set[str] = set()  # pages whose fingerprints were asked of the memo
         self._chunks: list | None = None  # the entries' chunks (see render_memo.chunks), once needed
 

@@ -94,14 +94,14 @@ class RenderMemo:
         self.put("tokens", entry.id, (inputs, token))
         return token
 
-    def data_lines(self, kind: str, version: str, layout: list[tuple[str, int, int, str]], entries,
+    def data_lines(self, kind: str, version: str, layout: list[tuple[str, int, str]], entries,
                    make: Callable[[Entry], bytes]) -> list[bytes]:
         """Each entry's line of a data file, chunk by chunk of `layout` (see chunks): a chunk
         whose entries (their tokens) and design version are as they were is taken whole;
         in another, only the entries whose tokens are new are made again. Per chunk, not
         per entry: 10,000 entries' lines read back as 40 tuples of bytes."""
         lines: list[bytes] = []
-        for key, start, _, tokens in layout:
+        for key, start, tokens in layout:
             hit = self.lines.get(key)
             kinds = hit[1] if hit is not None and hit[0] == version else {}
             known = kinds.get(kind)
@@ -127,9 +127,9 @@ class RenderMemo:
                 self.dirty.add((name, _memo_part(key)))
 
 
-def chunks(ids: list[str], tokens: list[str]) -> list[tuple[str, int, int, str]]:
+def chunks(ids: list[str], tokens: list[str]) -> list[tuple[str, int, str]]:
     """The site's entries (their `ids`, in order, and tokens) cut into chunks of about
-    CHUNK: (key, start, end, the chunk's tokens end to end). A chunk starts at each entry
+    CHUNK: (key, index of its first entry, the chunk's tokens end to end). A chunk starts at each entry
     whose id hashes to 0 modulo CHUNK and is keyed by that id (the first by "" when its
     first entry is no such one), so the cut depends on the ids alone: adding or removing
     a report changes its own chunk only."""
@@ -139,8 +139,7 @@ def chunks(ids: list[str], tokens: list[str]) -> list[tuple[str, int, int, str]]
         starts.insert(0, 0)
         keys.insert(0, "")
     ends = starts[1:] + [len(ids)]
-    return [(key, start, end, "".join(tokens[start:end]))
-            for key, start, end in zip(keys, starts, ends) if end > start]
+    return [(key, start, "".join(tokens[start:end])) for key, start, end in zip(keys, starts, ends) if end > start]
 
 
 def _split_tokens(joined: str) -> list[str]:

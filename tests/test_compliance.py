@@ -19,8 +19,8 @@ def summary(source: str, place: str, year: int | None, published: str | None = N
     values = {f.name: None for f in fields(Summary) if f.init}
     values.update(key=source, source=source, format="txt", encoding="utf-8", sha256="", script="simplified",
                   title=f"{place}{year}年法治政府建设年度报告", title_derived=False, place=place, year=year,
-                  published=published, issuer=(), issuer_derived=False, publisher=None, flags=tuple(flags), parts=tuple(parts), lead="",
-                  keywords=(), sentences=b"")
+                  published=published, issuer=(), issuer_derived=False, publisher=None, flags=tuple(flags),
+                  parts=tuple(parts), lead="", keywords=(), sentences=b"")
     return Summary(**values)
 
 

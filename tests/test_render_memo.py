@@ -19,17 +19,16 @@ TOKENS = [token(name) for name in IDS]
 
 def test_chunks_cover_the_entries_in_order_and_are_cut_by_the_ids_alone():
     layout = chunks(IDS, TOKENS)
-    assert [(start, end) for _, start, end, _ in layout] == list(
-        zip([s for _, s, _, _ in layout], [s for _, s, _, _ in layout[1:]] + [len(IDS)]))
-    assert layout[0][1] == 0 and all(end > start for _, start, end, _ in layout)
-    assert all(joined == "".join(TOKENS[start:end]) for _, start, end, joined in layout)
+    ends = [start for _, start, _ in layout[1:]] + [len(IDS)]
+    assert layout[0][1] == 0 and all(end > start for (_, start, _), end in zip(layout, ends))
+    assert all(joined == "".join(TOKENS[start:end]) for (_, start, joined), end in zip(layout, ends))
     assert 3000 // CHUNK // 3 < len(layout) < 3000 // CHUNK * 3  # about CHUNK entries each
     # other tokens (edits) do not move a cut; a removed entry changes its chunk only
-    assert [c[:3] for c in chunks(IDS, [token(t + "x") for t in TOKENS])] == [c[:3] for c in layout]
-    before = {key: joined for key, _, _, joined in layout}
+    assert [c[:2] for c in chunks(IDS, [token(t + "x") for t in TOKENS])] == [c[:2] for c in layout]
+    before = {key: joined for key, _, joined in layout}
     for gone, touched in ((1234, 1), (layout[3][1], 2)):  # a report, then one that starts a chunk
         fewer = chunks(IDS[:gone] + IDS[gone + 1:], TOKENS[:gone] + TOKENS[gone + 1:])
-        after = {key: joined for key, _, _, joined in fewer}
+        after = {key: joined for key, _, joined in fewer}
         assert len([key for key in before if after.get(key) != before[key]]) == touched
     assert chunks([], []) == []
 
