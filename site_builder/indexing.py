@@ -1,6 +1,6 @@
 """What both search indexes (the Whoosh index and the static shards) take from a site,
-without loading either: each entry's fingerprint, its full report, the place names the
-segmenter must keep whole; and how their worker processes yield to the build.
+without loading either: each entry's fingerprint and its full report; and how their
+worker processes yield to the build.
 
 A command-line build imports this, not Whoosh: its Whoosh work runs in a worker process
 (see search_update)."""
@@ -11,10 +11,10 @@ import json
 from collections.abc import Callable
 
 from . import tokenizer
-from .model import Entry, Report, Site, Summary
+from .model import Entry, Report, Summary
 
 # Bump when the Whoosh schema or what goes into a document changes: everything is reindexed.
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"
 # A build's index workers (Whoosh segments, static shards) run while the main process
 # renders and writes the site, the longest serial part of a build: they yield to it, and
 # take the cores it leaves.
@@ -49,8 +49,3 @@ def fingerprint(entry: Entry) -> str:
             r.place, r.level, r.year, r.published]
     return hashlib.sha256(json.dumps(data, ensure_ascii=False).encode("utf-8")).hexdigest()
 
-
-def domain_words(site: Site) -> tuple[str, ...]:
-    """The place names of a site, which the segmenter keeps whole."""
-    names = {p.name for p in site.places} | {e.report.place for e in site.entries if e.report.place}
-    return tuple(sorted(n for n in names if n))

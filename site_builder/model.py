@@ -139,7 +139,8 @@ class Report:
     changes: tuple[Change, ...]
     flags: tuple[str, ...]
     slug: str | None = None  # explicit id from front matter / sidecar
-    keywords: tuple[str, ...] = ()  # top words by TF-IDF (tokenizer.keywords), filled after parsing
+    keywords: tuple[str, ...] = ()  # top words by TF-IDF (tokenizer.top_words), filled after parsing
+    words: str = ""  # the segmenter's words of title and text, space-separated (ranking), filled after parsing
 
     def to_json(self) -> dict:
         """The stable ``site-builder parse --json`` contract."""

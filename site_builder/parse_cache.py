@@ -24,10 +24,10 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from functools import cache, partial
 from pathlib import Path
 
+from . import tokenizer
 from .load import MAX_BYTES, load_source, sidecar_path, sidecar_rel
 from .model import Problem, Report, Summary
 from .state import kept_to_the_end, load_pickle, store_pickle
-from .tokenizer import keywords
 
 PARALLEL_THRESHOLD = 64  # below this many misses a process pool costs more than it saves
 # In the cache dir: content path -> (stat stamp, key, (summary, problems)), in MEMO_PARTS
@@ -155,9 +155,16 @@ def parse_file(path: Path, rel: str) -> tuple[Report | None, tuple[Problem, ...]
     if source is None:
         return None, load_problems
     report, parse_problems = parse_source(source)
-    if report is not None:
-        report = dataclasses.replace(report, keywords=keywords(report.text))
-    return report, load_problems + parse_problems
+    return (None if report is None else with_words(report)), load_problems + parse_problems
+
+
+def with_words(report: Report) -> Report:
+    """The report with what parsing adds from the segmenter: the words of its title and
+    text, which the Whoosh index ranks by, and the keywords of its text. Segmented here,
+    once, in the parse worker: the index workers take the words as they are."""
+    body = tokenizer.words(report.text)
+    return dataclasses.replace(report, keywords=tokenizer.top_words(body),
+                               words=" ".join(tokenizer.words(report.title) + body))
 
 
 def _parse_many(jobs: list[tuple[Path, str, str, Path]], known_slugs: Callable[[], dict[str, str]],

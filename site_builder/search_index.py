@@ -59,18 +59,10 @@ class _WordsTokenizer(Tokenizer):
 
 
 class StreamTokenizer(_WordsTokenizer):
-    """The tokenizer stream of a text (taken from a Streamed text as it is)."""
+    """The tokenizer stream of a text."""
 
     def words(self, value: str):
-        tokens = getattr(value, "tokens", None)
-        return tokens if tokens is not None else tokenizer.stream(tokenizer.normalize(value))
-
-
-class Streamed(str):
-    """A text that carries its stream: `document` normalises a report's text once, for its
-    words and its stream."""
-
-    tokens: list[str | None]
+        return tokenizer.stream(tokenizer.normalize(value))
 
 
 class SpaceTokenizer(_WordsTokenizer):
@@ -119,19 +111,16 @@ def part_texts(report: Report) -> dict[int, str]:
     return {n: "\n".join(t) for n, t in texts.items()}
 
 
-def document(entry: Entry, r: Report, segmenter: tokenizer.Segmenter) -> dict:
-    """The Whoosh document of one report: its field values."""
-    text = searchable_text(r)
-    normalized = tokenizer.normalize(text)
-    content = Streamed(text)
-    content.tokens = tokenizer.stream(normalized)
+def document(entry: Entry, r: Report) -> dict:
+    """The Whoosh document of one report: its field values (its words segmented when it
+    was parsed)."""
     parts = part_texts(r)
     doc = dict(
         id=entry.id,
         fingerprint=fingerprint(entry),
         title=r.title,
-        content=content,
-        words=" ".join(segmenter.words(normalized)),
+        content=searchable_text(r),
+        words=r.words,
         place=r.place or "",
         level=r.level or "",
         year=str(r.year) if r.year is not None else "",

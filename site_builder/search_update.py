@@ -24,8 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import tokenizer
-from .indexing import SCHEMA_VERSION, WORKER_NICENESS, ReportOf, domain_words, fingerprint, full_report
+from .indexing import SCHEMA_VERSION, WORKER_NICENESS, ReportOf, fingerprint, full_report
 from .model import Entry, Site
 
 if TYPE_CHECKING:
@@ -82,7 +81,7 @@ def updating_index(site: Site, index_dir: Path, report_of: ReportOf | None = Non
     """Index what changed while the body of the `with` runs; commit when the body
     returns (or as soon as it calls the function yielded: the site it indexes is
     written), discard the new segments when it raises first. A process that builds again keeps
-    `columns` (see search_writer.live_documents) and the segmenter, and updates from here;
+    `columns` (see search_writer.live_documents) and updates from here;
     any other hands the whole update to one worker process (given a second core, and a
     `report_of` it can inherit): loading Whoosh and reading the index took a command-line
     rebuild 0.2 s at 10,000 reports."""
@@ -171,15 +170,13 @@ def _updating_here(site: Site, index_dir: Path, report_of: ReportOf | None = Non
             yield plan
             return
         workers = os.cpu_count() or 1
-        jobs = _chunks(str(index_dir), list(plan.index), report_of, domain_words(site), workers)
-        # Worker processes, even for one job, in a process that renders meanwhile: loading
-        # the segmenter alone would hold its interpreter for 0.2 s. A thread for one job in
-        # a process that waits (`alone`) or builds again (`columns` kept: its segmenter is
-        # loaded), or when there is one core or the reports cannot be sent.
+        jobs = _chunks(str(index_dir), list(plan.index), report_of, workers)
+        # Worker processes, even for one job, in a process that renders meanwhile: streaming
+        # reports is Python work that would hold its interpreter. A thread for one job in a
+        # process that waits (`alone`) or builds again (`columns` kept), or when there is one
+        # core or the reports cannot be sent.
         threaded = (workers < 2 or not _pickles(report_of)
                     or (len(jobs) == 1 and (alone or columns is not None)))
-        if not threaded and len(jobs) > 1:
-            tokenizer.segmenter_for(jobs[0][3])  # made once, here: the workers forked next share it
         if threaded and alone:
             os.nice(FEW_NICENESS - WORKER_NICENESS)
         with (ThreadPoolExecutor(max_workers=1, thread_name_prefix="search-index") if threaded
@@ -213,16 +210,16 @@ def _plan(ix, site: Site, columns: dict | None = None) -> Plan:
                 added, len(ids) - added, len(wanted))
 
 
-def _chunks(index_dir: str, entries: list[Entry], report_of: ReportOf | None,
-            words: tuple[str, ...], workers: int) -> list[tuple]:
+def _chunks(index_dir: str, entries: list[Entry], report_of: ReportOf | None, workers: int
+            ) -> list[tuple]:
     """One job per new segment: a single one unless there are enough entries to pay for
     worker processes (and `report_of` can be sent to them)."""
     if len(entries) < PARALLEL_THRESHOLD or workers < 2 or not _pickles(report_of):
-        return [(index_dir, entries, report_of, words)]
+        return [(index_dir, entries, report_of)]
     rounds = -(-len(entries) // (CHUNK_DOCUMENTS * workers))  # every worker writes one segment a round
     count = rounds * workers  # so that no worker is left alone with the last one
     size = -(-len(entries) // count)
-    return [(index_dir, entries[i:i + size], report_of, words) for i in range(0, len(entries), size)]
+    return [(index_dir, entries[i:i + size], report_of) for i in range(0, len(entries), size)]
 
 
 def _pickles(value) -> bool:
@@ -239,9 +236,8 @@ def _index_chunk(job):
     from . import search_writer
     from .search_index import document
 
-    index_dir, entries, report_of, words = job
-    segmenter = tokenizer.segmenter_for(words)
-    documents = (document(e, full_report(e.report, report_of), segmenter) for e in entries)
+    index_dir, entries, report_of = job
+    documents = (document(e, full_report(e.report, report_of)) for e in entries)
     return search_writer.write_segment(whoosh_index.open_dir(index_dir), documents)
 
 

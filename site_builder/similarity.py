@@ -42,7 +42,7 @@ def sentences(text: str) -> list[str]:
     out = []
     for piece in _SPLIT.split(normalize(text)):
         sentence = _DROP.sub("", piece).translate(_DIGITS)
-        if len(sentence) - sum(ch == "0" for ch in sentence) >= MIN_CHARS:
+        if len(sentence) - sentence.count("0") >= MIN_CHARS:
             out.append(sentence)
     return out
 

@@ -22,6 +22,7 @@ matched as a prefix of the stream's tokens (Whoosh) or by its character key (the
 index).
 
 Words (jieba, with a domain dictionary) only rank results: they never decide a match.
+A report is segmented once, when it is parsed (parse_cache.with_words).
 """
 from __future__ import annotations
 
@@ -30,7 +31,9 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache
+from itertools import repeat
+from operator import mul
 from pathlib import Path
 
 # Bump when the stream or the normalisation changes: every indexed document is rebuilt.
@@ -49,7 +52,7 @@ HAN_RANGES = (
 # The same classes as a JavaScript regex source (kept next to the Python ranges).
 HAN_JS = r"[\u3007\u3400-\u4DBF\u4E00-\u9FFF\uF900-\uFAFF\u{20000}-\u{323AF}]"
 
-# Policy terms the segmenter must keep whole (place names are added per build).
+# Policy terms the segmenter must keep whole.
 DOMAIN_TERMS = (
     "法治政府", "法治政府建设", "放管服", "枫桥经验", "一网通办", "最多跑一次", "一网统管",
     "行政执法", "行政复议", "行政诉讼", "行政应诉", "合法性审查", "规范性文件", "公平竞争审查",
@@ -255,17 +258,16 @@ def _clause(part: str) -> Clause | None:
 # --- words (ranking only) ----------------------------------------------------------------
 
 class Segmenter:
-    """jieba (jieba-rs through rjieba) with the domain dictionary and given place names.
-    With `shared`, the dictionary is the one the rjieba package makes when it is imported
-    (a tenth of a second each), the domain words added to it: this module is its only user."""
+    """jieba (jieba-rs through rjieba) with the domain dictionary. The dictionary is the one
+    the rjieba package makes when it is imported (a tenth of a second), the domain words
+    added to it: this module is its only user. Made once per process (see _segmenter)."""
 
-    def __init__(self, extra_words: tuple[str, ...] = (), shared: bool = False):
-        import rjieba  # slow to load: only in processes that segment (not a no-op build)
+    def __init__(self):
+        import rjieba  # slow to load: only in processes that segment (a parser worker)
 
-        self._jieba = rjieba if shared else rjieba.Jieba()  # the package's functions use its own
-        for word in sorted(set(DOMAIN_TERMS) | {normalize(w) for w in extra_words if w}):
-            if len(word) >= 2:
-                self._jieba.add_word(word, None, None)
+        self._jieba = rjieba
+        for word in sorted(DOMAIN_TERMS):
+            self._jieba.add_word(word, None, None)
 
     def words(self, normalized: str) -> list[str]:
         """Words of two or more Han characters, in order (repeats kept)."""
@@ -355,23 +357,16 @@ KEYWORD_STOP = frozenset((
 ))
 
 
-@lru_cache(maxsize=2)
-def segmenter_for(extra_words: tuple[str, ...]) -> Segmenter:
-    """A Segmenter with these extra words, made once per process while they stay the same
-    (the preview server indexes an edit with the same place names as the last one)."""
-    return Segmenter(extra_words)
-
-
 @cache
-def _default_segmenter() -> Segmenter:
-    return Segmenter(shared=True)
+def _segmenter() -> Segmenter:
+    return Segmenter()
 
 
 def word_ends(text: str) -> set[int]:
     """The offsets in `text` where a word ends (the cleaner splits a heading from the
     sentence run into it only there)."""
     ends, position = set(), 0
-    for piece in _default_segmenter().cut(text):
+    for piece in _segmenter().cut(text):
         position += len(piece)
         ends.add(position)
     return ends
@@ -405,9 +400,22 @@ def warm_up() -> None:
 
 
 def keywords(text: str, k: int = 8) -> tuple[str, ...]:
-    """The top `k` words of a text by TF-IDF (jieba's IDF table), over the normalised text,
-    segmented like the indexes; ties go to the word seen first."""
-    counts = Counter(w for w in _default_segmenter().words(normalize(text)) if w not in KEYWORD_STOP)
+    """The top `k` words of a text by TF-IDF (see top_words)."""
+    return top_words(words(text), k)
+
+
+def words(text: str) -> list[str]:
+    """The words of a text (normalised first), as the indexes segment it."""
+    return _segmenter().words(normalize(text))
+
+
+def top_words(words: list[str], k: int = 8) -> tuple[str, ...]:
+    """The top `k` of `words` by TF-IDF (jieba's IDF table), stock words left out; ties
+    go to the word seen first (a Counter keeps first-seen order, nlargest is stable)."""
+    counts = Counter(words)
+    for stock in KEYWORD_STOP.intersection(counts):
+        del counts[stock]
     idf, median = _idf()
-    order = {word: i for i, word in enumerate(counts)}  # a Counter keeps first-seen order
-    return tuple(heapq.nsmallest(k, counts, key=lambda w: (-counts[w] * idf.get(w, median), order[w])))
+    scores = list(map(mul, counts.values(), map(idf.get, counts, repeat(median))))
+    distinct = list(counts)
+    return tuple(distinct[i] for i in heapq.nlargest(k, range(len(distinct)), key=scores.__getitem__))

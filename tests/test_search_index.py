@@ -170,3 +170,28 @@ def test_summary_entries_are_read_through_report_of(tmp_path):
     update_index(replace(site, entries=entries), path, report_of)
     assert read == []  # nothing changed: no report is read back
     assert ids(si.search(path, "楓橋經驗", limit=None)) == {"jinshi-2021"}
+
+
+def test_a_built_archive_ranks_by_the_words_its_reports_were_parsed_into(tmp_path):
+    """Reports are segmented once, when parsed: the index's word field holds the words of
+    each report's title and text, traditional script read as simplified."""
+    from whoosh import index as whoosh_index
+
+    from conftest import SAMPLES
+    from site_builder.build import build, search_index_dir
+    from site_builder.parse_cache import parse_file
+    from site_builder.tokenizer import words
+
+    out = tmp_path / "output"
+    assert build(SAMPLES, out).ok
+    reports = [parse_file(path, path.name)[0] for path in sorted(SAMPLES.glob("*.txt"))]
+    assert len(reports) == 5
+    for report in reports:
+        assert report.words.split() == words(report.title) + words(report.text)
+        assert set(report.keywords) <= set(words(report.text))
+    with whoosh_index.open_dir(str(search_index_dir(out))).reader() as reader:
+        indexed = {term.decode("utf-8") for term in reader.lexicon("words")}
+    assert indexed == {w for r in reports for w in r.words.split()}
+    assert {"法治政府建设", "行政复议", "枫桥经验", "依法行政"} <= indexed
+    jinshi = next(r for r in reports if r.source.startswith("jinshi"))  # in traditional script
+    assert "法治政府建设" in jinshi.words.split()[:3] and "建設" not in jinshi.words

@@ -10,7 +10,7 @@ from whoosh import index as whoosh_index
 from whoosh.index import TOC
 
 from site_builder import search_index as si
-from site_builder import indexing, search_update, search_writer, tokenizer
+from site_builder import search_update, search_writer
 from site_builder.search_update import update_index, updating_index
 
 from search_fixtures import JUDGED, SPECS, make_site
@@ -33,9 +33,7 @@ def _term_stats(reader, fieldname, text):
 
 
 def _documents():
-    site = make_site()
-    segmenter = tokenizer.Segmenter(indexing.domain_words(site))
-    return [si.document(e, e.report, segmenter) for e in site.entries]
+    return [si.document(e, e.report) for e in make_site().entries]
 
 
 def test_bulk_segment_holds_what_whooshs_own_writer_writes(tmp_path):
