@@ -316,13 +316,18 @@ _SPAM_SUFFIX = (
     r"(?:娱乐城|娱乐场|娱乐平台|娱乐官网|娱乐网址|娱乐|体育在线|体育官网|体育|在线|官网|官方网站|网址|平台|集团|"
     r"国际|公司|真人|棋牌|彩票|电子|app|APP|中文网|注册|开户|皇宫|赌场)"
 )
+# The characters a match of SPAM_BRAND_RE can start with (a test derives them from the
+# pattern): checked first, they spare the engine trying every brand at every position of
+# every line, nine tenths of the cleaner's time in this pattern.
+SPAM_FIRST = "1ABIKOPabikop乐九亚伟体六凯利北半华博在大天太威娱宝尊开彩必成新无时明易星棋欧永江沙注澳爱百皇真立篮米线网美色英葡足金银雷首黄"
 SPAM_BRAND_RE = re.compile(
+    rf"(?=[{SPAM_FIRST}])(?:"
     rf"(?:{_BRANDS_ALONE}){_SPAM_SUFFIX}*|{_BRANDS_SUFFIXED}{_SPAM_SUFFIX}+"
     r"|(?:网上|线上|在线)(?:赌场|博彩|娱乐平台|棋牌游戏|投注)|博彩(?:公司|网站?|平台|官网|网址|app|APP)"
     r"|澳门(?:赌场|博彩|彩票|六合彩|正规|赌博网站|网址|[^\s，。、]{0,4}(?:娱乐场|娱乐城|官网|平台|集团))"
     r"|(?:体育|足球|篮球)投注|彩票(?:平台|官网|网址|app|APP|注册|开户|投注站?网)|棋牌(?:平台|官网|网址|app|APP|游戏平台)"
     r"|(?:注册|首存|开户)送\d*元?|[aA][vV](?:在线|视频|电影)|成人(?:影院|视频|网站|电影)|无码"
-    r"|(?:色情|黄色)(?:视频|电影|网站|直播)(?:在线|免费)"
+    r"|(?:色情|黄色)(?:视频|电影|网站|直播)(?:在线|免费))"
 )
 
 

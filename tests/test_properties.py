@@ -84,6 +84,49 @@ def test_cleaner_never_raises_and_drops_control_characters(line):
     clean.strip_spam(line)
 
 
+def _first_characters(items) -> tuple[set[str], bool]:
+    """The characters a match of a parsed pattern (re's own parser) can start with, and
+    whether it can match the empty string; raises on what it cannot enumerate."""
+    from re import _constants as K
+
+    chars: set[str] = set()
+    for op, av in items:
+        if op is K.LITERAL:
+            got, empty = {chr(av)}, False
+        elif op is K.IN:
+            assert all(o in (K.LITERAL, K.RANGE) for o, _ in av), av
+            got = {chr(a) for o, a in av if o is K.LITERAL} | {
+                chr(c) for o, a in av if o is K.RANGE for c in range(a[0], a[1] + 1)}
+            empty = False
+        elif op is K.BRANCH:
+            parts = [_first_characters(alt.data) for alt in av[1]]
+            got, empty = set().union(*(c for c, _ in parts)), any(e for _, e in parts)
+        elif op is K.SUBPATTERN:
+            got, empty = _first_characters(av[-1].data)
+        elif op in (K.MAX_REPEAT, K.MIN_REPEAT):
+            got, empty = _first_characters(av[2].data)
+            empty = empty or av[0] == 0
+        elif op is K.ASSERT:  # a lookahead consumes nothing
+            got, empty = set(), True
+        else:
+            raise AssertionError(f"cannot enumerate {op}")
+        chars |= got
+        if not empty:
+            return chars, False
+    return chars, True
+
+
+def test_the_spam_patterns_first_characters_are_exactly_those_it_checks_first():
+    """SPAM_BRAND_RE looks ahead for SPAM_FIRST before trying its brands: a brand added
+    to the pattern must add its first character there, or it would never match."""
+    from re import _parser
+
+    assert clean.SPAM_BRAND_RE.pattern.startswith(f"(?=[{clean.SPAM_FIRST}])(?:")
+    brands = clean.SPAM_BRAND_RE.pattern[len(f"(?=[{clean.SPAM_FIRST}])"):]
+    chars, empty = _first_characters(_parser.parse(brands).data)
+    assert not empty and chars == set(clean.SPAM_FIRST)
+
+
 CHROME = [
     "当前位置：首页 > 信息公开 > 法定主动公开内容", "【字号：大 中 小】", "打印本页 关闭窗口", "分享到：",
     "扫一扫在手机打开当前页", "网站标识码：4417000001", "粤ICP备05070829号", "浏览次数：123", "返回顶部",
