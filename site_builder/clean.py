@@ -220,8 +220,16 @@ def to_simplified(text: str) -> str:
     return _t2s().convert(text)
 
 
+_CJK_RUNS = re.compile(f"[{CJK}]+")
+
+
 def count_traditional(text: str) -> int:
     return sum(map(_traditional_chars().__contains__, text))
+
+
+def count_cjk(text: str) -> int:
+    """How many CJK characters `text` holds (counted by runs: no string per character)."""
+    return sum(map(len, _CJK_RUNS.findall(text)))
 
 
 # ---------------------------------------------------------------- repair

@@ -141,6 +141,9 @@ class Report:
     slug: str | None = None  # explicit id from front matter / sidecar
     keywords: tuple[str, ...] = ()  # top words by TF-IDF (tokenizer.top_words), filled after parsing
     words: str = ""  # the segmenter's words of title and text, space-separated (ranking), filled after parsing
+    # Packed 64-bit hashes of the body's normalised sentences (similarity.sentence_hashes),
+    # filled after parsing: enough to compare reports without reading them back.
+    sentences: bytes = field(default=b"", repr=False)
 
     def to_json(self) -> dict:
         """The stable ``site-builder parse --json`` contract."""
@@ -215,9 +218,7 @@ class Summary:
     slug: str | None
     lead: str  # the opening of the body, for feeds and result lists
     keywords: tuple[str, ...] = ()
-    # Packed 64-bit hashes of the body's normalised sentences (similarity.sentence_hashes):
-    # enough to compare reports without reading them back. Not shown, so not in repr.
-    sentences: bytes = field(default=b"", repr=False)
+    sentences: bytes = field(default=b"", repr=False)  # the Report's
     # The URL pieces assemble makes of this report (see urls): made once, with the summary,
     # and cached with it, since pinyin is slow.
     id_base: str = field(init=False, default="", repr=False)
@@ -239,14 +240,11 @@ class Summary:
 
     @classmethod
     def of(cls, report: Report, key: str, known_slugs: Mapping[str, str] | None = None) -> "Summary":
-        from .similarity import sentence_hashes
-
         shared = {f.name: getattr(report, f.name) for f in fields(cls)
-                  if f.init and f.name not in ("key", "parts", "lead", "sentences")}
+                  if f.init and f.name not in ("key", "parts", "lead")}
         parts = sorted({s.part for s in report.sections if s.part})
         lead = (report.preamble or report.text).replace("\n", " ")[:200]
-        return cls(key=key, parts=tuple(parts), lead=lead, sentences=sentence_hashes(report.text),
-                   known_slugs=known_slugs, **shared)
+        return cls(key=key, parts=tuple(parts), lead=lead, known_slugs=known_slugs, **shared)
 
     def slugs(self) -> dict[str, str]:
         """The names this summary made slugs of, with their slugs (see known_slugs)."""

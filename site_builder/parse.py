@@ -473,7 +473,7 @@ def _report(source: Source, run: _Run, title: str | None, body: list[Item], over
     text = "\n".join(b.text for b in body_lines)
     flags = _flags(text, covered, run, values, sections, body)
     trad = clean.count_traditional(source.text)
-    cjk = len(re.findall(f"[{clean.CJK}]", source.text)) or 1
+    cjk = clean.count_cjk(source.text) or 1
     report = Report(
         source=source.path, format=source.format, encoding=source.encoding, sha256=source.sha256,
         script="traditional" if trad / cjk > 0.05 else "simplified",

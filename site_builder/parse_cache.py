@@ -155,16 +155,19 @@ def parse_file(path: Path, rel: str) -> tuple[Report | None, tuple[Problem, ...]
     if source is None:
         return None, load_problems
     report, parse_problems = parse_source(source)
-    return (None if report is None else with_words(report)), load_problems + parse_problems
+    return (None if report is None else analysed(report)), load_problems + parse_problems
 
 
-def with_words(report: Report) -> Report:
-    """The report with what parsing adds from the segmenter: the words of its title and
-    text, which the Whoosh index ranks by, and the keywords of its text. Segmented here,
-    once, in the parse worker: the index workers take the words as they are."""
-    body = tokenizer.words(report.text)
-    return dataclasses.replace(report, keywords=tokenizer.top_words(body),
-                               words=" ".join(tokenizer.words(report.title) + body))
+def analysed(report: Report) -> Report:
+    """The report with what is made of its normalised text once, in the parse worker: the
+    segmenter's words of its title and text (the Whoosh index ranks by them as they are),
+    the keywords of its text, and its sentence hashes (similar reports)."""
+    from .similarity import sentence_hashes
+
+    normalized = tokenizer.normalize(report.text)
+    body = tokenizer.words(normalized)
+    return dataclasses.replace(report, keywords=tokenizer.top_words(body), sentences=sentence_hashes(normalized),
+                               words=" ".join(tokenizer.words(tokenizer.normalize(report.title)) + body))
 
 
 def _parse_many(jobs: list[tuple[Path, str, str, Path]], known_slugs: Callable[[], dict[str, str]],
@@ -200,7 +203,7 @@ def _parse_many(jobs: list[tuple[Path, str, str, Path]], known_slugs: Callable[[
 
 class _Parser:
     """A worker process started before a rebuild reads its parse memo: it loads what
-    parsing needs (the parser's patterns, the segmenter, the IDF table: 0.4 s), then parses
+    parsing needs (the parser's patterns, the segmenter, the IDF table, numpy: 0.5 s), then parses
     the few reports it is given. One edit then costs the build the parse itself, not the
     loading (see _parse_many). Given none, it is stopped where it is: it has stored
     nothing a build reads (a table it was making is made again), and a build ends with no
@@ -253,6 +256,7 @@ class _Parser:
 
 def _parser_worker(connection) -> None:
     from .parse import parse_source  # noqa: F401 - loaded now, used by parse_file
+    from .similarity import sentence_hashes  # noqa: F401 - loaded now, used by analysed
     from .tokenizer import warm_up
 
     warm_up()

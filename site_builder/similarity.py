@@ -3,7 +3,7 @@
 Each report's body is cut into sentences, normalised (NFKC, traditional -> simplified,
 punctuation and spaces dropped, every digit read as 0 so a text reused with a new year or
 new figures still matches) and hashed to 64 bits at parse time (`sentence_hashes`, kept in
-the Summary). At build time one inverted index from hash to reports finds every pair of
+the Report and its Summary). At build time one inverted index from hash to reports finds every pair of
 reports sharing a sentence. Sentences found in more than `stock_limit(n)` reports are stock
 phrases (「现将……报告如下」) and are ignored both as evidence and in the share; that limit
 also bounds the pairs each sentence can produce, so the work is linear in the number of
@@ -21,7 +21,6 @@ import re
 import numpy as np
 
 from .model import Entry, Site, Summary
-from .tokenizer import normalize
 
 MIN_CHARS = 10  # shorter sentences (headings, dates, signatures) say nothing about copying;
 # digits do not count towards it, so a date alone is never a sentence
@@ -37,19 +36,21 @@ _DROP = re.compile(r"[^0-9a-z\u3007\u3400-\u9fff\uf900-\ufaff]+")
 _DIGITS = str.maketrans("123456789", "000000000")
 
 
-def sentences(text: str) -> list[str]:
-    """The normalised sentences of a text that are long enough to count, in order."""
+def sentences(normalized: str) -> list[str]:
+    """The sentences of a text (normalised: tokenizer.normalize) that are long enough to
+    count, punctuation dropped and digits read as 0, in order."""
     out = []
-    for piece in _SPLIT.split(normalize(text)):
+    for piece in _SPLIT.split(normalized):
         sentence = _DROP.sub("", piece).translate(_DIGITS)
         if len(sentence) - sentence.count("0") >= MIN_CHARS:
             out.append(sentence)
     return out
 
 
-def sentence_hashes(text: str) -> bytes:
-    """The distinct sentence hashes of a text, sorted, packed as little-endian uint64."""
-    digests = {hashlib.blake2b(s.encode("utf-8"), digest_size=8).digest() for s in sentences(text)}
+def sentence_hashes(normalized: str) -> bytes:
+    """The distinct sentence hashes of a normalised text, sorted, packed as little-endian
+    uint64."""
+    digests = {hashlib.blake2b(s.encode("utf-8"), digest_size=8).digest() for s in sentences(normalized)}
     return b"".join(sorted(digests))
 
 

@@ -22,7 +22,7 @@ matched as a prefix of the stream's tokens (Whoosh) or by its character key (the
 index).
 
 Words (jieba, with a domain dictionary) only rank results: they never decide a match.
-A report is segmented once, when it is parsed (parse_cache.with_words).
+A report is segmented once, when it is parsed (parse_cache.analysed).
 """
 from __future__ import annotations
 
@@ -401,12 +401,12 @@ def warm_up() -> None:
 
 def keywords(text: str, k: int = 8) -> tuple[str, ...]:
     """The top `k` words of a text by TF-IDF (see top_words)."""
-    return top_words(words(text), k)
+    return top_words(words(normalize(text)), k)
 
 
-def words(text: str) -> list[str]:
-    """The words of a text (normalised first), as the indexes segment it."""
-    return _segmenter().words(normalize(text))
+def words(normalized: str) -> list[str]:
+    """The words of a normalised text, as the index ranks by them."""
+    return _segmenter().words(normalized)
 
 
 def top_words(words: list[str], k: int = 8) -> tuple[str, ...]:

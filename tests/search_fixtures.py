@@ -6,7 +6,7 @@ import re
 
 from site_builder import tokenizer
 from site_builder.model import Entry, Place, Report, Section, Site
-from site_builder.parse_cache import with_words
+from site_builder.parse_cache import analysed
 
 PARTS_HEADINGS = {
     1: "一、{y}年推进法治政府建设的主要举措和成效",
@@ -85,7 +85,7 @@ def make_report(spec) -> Report:
         lines += [heading, body]
     preamble = f"现将{place}{year}年法治政府建设工作情况报告如下："
     text = "\n".join([preamble, *lines])
-    return with_words(Report(
+    return analysed(Report(
         source=f"{entry_id}.txt", format="txt", encoding="utf-8", sha256=f"{entry_id:0<64}"[:64],
         script=script, title=title, title_derived=False, place=place, level=level, issuer=(place,), issuer_derived=False, publisher=None,
         region=None, year=year, published=published, written=None, signed=None, index_no=None,
@@ -121,7 +121,7 @@ def _append(report: Report, extra: str) -> Report:
 
     last = report.sections[-1]
     sections = report.sections[:-1] + (replace(last, text=last.text + extra),)
-    return with_words(replace(report, sections=sections, text=report.text + extra))
+    return analysed(replace(report, sections=sections, text=report.text + extra))
 
 
 def searchable(report: Report) -> str:

@@ -180,15 +180,15 @@ def test_a_built_archive_ranks_by_the_words_its_reports_were_parsed_into(tmp_pat
     from conftest import SAMPLES
     from site_builder.build import build, search_index_dir
     from site_builder.parse_cache import parse_file
-    from site_builder.tokenizer import words
+    from site_builder.tokenizer import normalize, words
 
     out = tmp_path / "output"
     assert build(SAMPLES, out).ok
     reports = [parse_file(path, path.name)[0] for path in sorted(SAMPLES.glob("*.txt"))]
     assert len(reports) == 5
     for report in reports:
-        assert report.words.split() == words(report.title) + words(report.text)
-        assert set(report.keywords) <= set(words(report.text))
+        assert report.words.split() == words(normalize(report.title)) + words(normalize(report.text))
+        assert set(report.keywords) <= set(words(normalize(report.text)))
     with whoosh_index.open_dir(str(search_index_dir(out))).reader() as reader:
         indexed = {term.decode("utf-8") for term in reader.lexicon("words")}
     assert indexed == {w for r in reports for w in r.words.split()}

