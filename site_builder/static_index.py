@@ -33,7 +33,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from itertools import repeat
 
 import numpy as np
 
@@ -103,15 +102,23 @@ class Document:
 
 
 def document(id: str, title: str, text: str, filters: tuple[str, str, str],
-             vocabulary: dict[str, int]) -> Document:
-    """Stream a report; tokens new to `vocabulary` are added to it."""
-    tokens = tokenizer.stream(tokenizer.normalize(title + "\n" + text))
-    for token in set(tokens).difference(vocabulary):
-        if token is not None:
-            vocabulary[token] = len(vocabulary)
-    numbers = np.fromiter(map(vocabulary.get, tokens, repeat(-1)), dtype=np.int32, count=len(tokens))
+             vocabulary: dict[str, int], known: dict[int, int]) -> Document:
+    """Stream a report; tokens new to `vocabulary` are added to it. `known` remembers the
+    number of each Han token's code (tokenizer.stream_codes) across the documents of one
+    shard: a token's text is made once, when first seen."""
+    codes, others = tokenizer.stream_codes(tokenizer.normalize(title + "\n" + text))
+    distinct, inverse = np.unique(codes, return_inverse=True)
+    keys = distinct.tolist()
+    numbers = list(map(known.get, keys))
+    if None in numbers:
+        for i, code in enumerate(keys):
+            if numbers[i] is None:
+                token = tokenizer.code_token(code, others)
+                numbers[i] = -1 if token is None else vocabulary.setdefault(token, len(vocabulary))
+                if code < tokenizer.OTHER_CODE:  # the code of a digit or Latin run is the text's own
+                    known[code] = numbers[i]
     title_length = len(tokenizer.stream(tokenizer.normalize(title)))
-    return Document(id, *filters, title_length, numbers)
+    return Document(id, *filters, title_length, np.array(numbers, dtype=np.int32)[inverse].reshape(-1))
 
 
 def shard_files(documents: Iterable[Document], vocabulary: dict[str, int]) -> dict[str, bytes]:

@@ -175,6 +175,7 @@ def _build_shard(job: tuple[Bundle, tuple[Doc, ...], ReportOf | None]) -> None:
     _stamp(bundle).unlink(missing_ok=True)
     streams = bundle.path.with_name(bundle.shard + ".streams")
     vocabulary, cached = _read_streams(streams)
+    numbered: dict[int, int] = {}  # code -> number, see static_index.document
     documents, kept = [], {}
     for doc in docs:
         known = cached.get(doc.id)
@@ -182,7 +183,7 @@ def _build_shard(job: tuple[Bundle, tuple[Doc, ...], ReportOf | None]) -> None:
             document = static_index.Document(doc.id, *doc.filters, *known[1:])
         else:
             r = full_report(doc.report, report_of)
-            document = static_index.document(doc.id, r.title, r.text, doc.filters, vocabulary)
+            document = static_index.document(doc.id, r.title, r.text, doc.filters, vocabulary, numbered)
         documents.append(document)
         kept[doc.id] = (doc.fingerprint, document.title_length, document.numbers)
     files = static_index.shard_files(documents, vocabulary)

@@ -121,7 +121,7 @@ def test_snippet_does_not_highlight_inside_longer_numbers():
 
 # --- the core claim, as a property: a clause matches exactly where its text occurs ---------
 
-from hypothesis import given, settings, strategies as st  # noqa: E402
+from hypothesis import example, given, settings, strategies as st  # noqa: E402
 
 _ALPHABET = st.sampled_from(list("营商环境法治镇年度建設设") + list("2023") + list("ab") + list(" ，。、_\n"))
 
@@ -202,6 +202,28 @@ _MIXED = st.sampled_from(list("法治政府建設𠀀〇") + list("20２") + lis
 def test_stream_is_the_character_by_character_definition(text):
     normalized = t.normalize(text)
     assert t.stream(normalized) == _reference_stream(normalized)
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=st.text(_MIXED, max_size=30) | st.text(max_size=30))
+@example(text=":\U0003134b")  # unassigned in a Han range: a gap run goes on through it
+@example(text="法\U0003134b\U0003134b，\U0003134b2023年\U0003134b")
+def test_stream_codes_are_the_stream(text):
+    """The index writers' numeric stream is the stream, token for token, on any text
+    (astral characters, digits of other scripts, combining marks, control characters)."""
+    normalized = t.normalize(text)
+    codes, others = t.stream_codes(normalized)
+    assert codes.dtype.name == "int64"
+    assert [t.code_token(c, others) for c in codes.tolist()] == t.stream(normalized)
+
+
+def test_stream_codes_of_a_real_report_are_its_stream():
+    from conftest import SAMPLES
+
+    for path in sorted(SAMPLES.glob("*.txt")):
+        normalized = t.normalize(path.read_text(encoding="utf-8"))
+        codes, others = t.stream_codes(normalized)
+        assert [t.code_token(c, others) for c in codes.tolist()] == t.stream(normalized), path.name
 
 
 def test_the_character_map_can_be_applied_before_case_and_normal_form():
