@@ -8,6 +8,7 @@ that contain it); ranking is BM25F with a boost for the title and for segmenter 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from whoosh import index as whoosh_index
@@ -23,6 +24,7 @@ from .model import Entry, Report
 FILTER_FIELDS = ("year", "place", "level")
 PART_NUMBERS = (1, 2, 3, 4, 5)
 TITLE_BOOST = 3.0
+SHORT_TEXT = 400  # characters: see StreamTokenizer.codes
 WORD_BOOST = 0.5
 
 
@@ -63,6 +65,15 @@ class StreamTokenizer(_WordsTokenizer):
 
     def words(self, value: str):
         return tokenizer.stream(tokenizer.normalize(value))
+
+    def codes(self, value: str):
+        """The same stream as numbers, for search_writer: codes (non-negative ones name
+        the same token in every text) and the function that gives a code's token; for a
+        short text (a title), where numpy's fixed costs outweigh the work, its tokens."""
+        if len(value) < SHORT_TEXT:
+            return self.words(value)
+        codes, others = tokenizer.stream_codes(tokenizer.normalize(value))
+        return codes, partial(tokenizer.code_token, others=others)
 
 
 class SpaceTokenizer(_WordsTokenizer):

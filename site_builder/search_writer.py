@@ -130,11 +130,13 @@ def segments_to_rewrite(ix, deleting: Iterable[Located]) -> set[int]:
 # --- writing -----------------------------------------------------------------------------
 
 def _words(field):
-    """The field's `words(value)` (a list of tokens, None for a gap that takes a position)
-    when its postings can be written in bulk: a word analyser and a format whose values
-    are positions or a frequency."""
-    words = getattr(field.analyzer, "words", None) if field.analyzer is not None else None
-    return words if words is not None and type(field.format) in (Positions, Frequency) else None
+    """How the field's postings can be written in bulk: its analyser's `codes(value)`
+    ((an int64 array, code -> token; see _Occurrences.add_codes)) or else `words(value)`
+    (a list of tokens, None for a gap that takes a position), when its format's values
+    are positions or a frequency; else None."""
+    if field.analyzer is None or type(field.format) not in (Positions, Frequency):
+        return None
+    return getattr(field.analyzer, "codes", None) or getattr(field.analyzer, "words", None)
 
 
 def write_segment(ix, documents: Iterable[dict]):
@@ -219,6 +221,7 @@ class _Occurrences:
 
     def __init__(self):
         self.vocabulary = _Vocabulary()
+        self.numbered: dict[int, int] = {}  # code -> number (see add)
         self.terms: list[np.ndarray] = []
         self.positions: list[np.ndarray] = []
         self.docs: list[int] = []
@@ -226,9 +229,14 @@ class _Occurrences:
         self.lengths: list[int] = []  # the posting's length: the stored field length
 
     def add(self, docnum: int, words, scorable: bool) -> int:
-        """Add one document's words; return the field length (tokens) when `scorable`."""
-        words = words if isinstance(words, list) else list(words)
-        numbers = np.fromiter(map(self.vocabulary.__getitem__, words), np.int32, len(words))
+        """Add one document's words (a list of tokens, or codes and the function that gives
+        a code's token: non-negative codes name the same token in every document, so each
+        is looked up once); return the field length (tokens) when `scorable`."""
+        if isinstance(words, tuple):
+            numbers = self._numbers(*words)
+        else:
+            words = words if isinstance(words, list) else list(words)
+            numbers = np.fromiter(map(self.vocabulary.__getitem__, words), np.int32, len(words))
         at = np.flatnonzero(numbers).astype(np.int32)
         if not len(at):
             return 0
@@ -239,6 +247,18 @@ class _Occurrences:
         length = len(at) if scorable else 0
         self.lengths.append(byte_to_length(length_to_byte(length)) if length else 0)
         return length
+
+    def _numbers(self, codes: np.ndarray, token_of) -> np.ndarray:
+        distinct, inverse = np.unique(codes, return_inverse=True)
+        keys = distinct.tolist()
+        numbers = list(map(self.numbered.get, keys))
+        if None in numbers:
+            vocabulary = self.vocabulary
+            for i in [i for i, number in enumerate(numbers) if number is None]:
+                numbers[i] = vocabulary[token_of(keys[i])]
+                if keys[i] >= -1:  # (a code below -1 is the document's own)
+                    self.numbered[keys[i]] = numbers[i]
+        return np.array(numbers, dtype=np.int32)[inverse].reshape(-1)
 
 
 def _write_bulk(fields, fmt, found: _Occurrences, codec) -> None:

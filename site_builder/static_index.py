@@ -115,7 +115,7 @@ def document(id: str, title: str, text: str, filters: tuple[str, str, str],
             if numbers[i] is None:
                 token = tokenizer.code_token(code, others)
                 numbers[i] = -1 if token is None else vocabulary.setdefault(token, len(vocabulary))
-                if code < tokenizer.OTHER_CODE:  # the code of a digit or Latin run is the text's own
+                if code >= -1:  # (a digit or Latin token's code is the text's own)
                     known[code] = numbers[i]
     title_length = len(tokenizer.stream(tokenizer.normalize(title)))
     return Document(id, *filters, title_length, np.array(numbers, dtype=np.int32)[inverse].reshape(-1))

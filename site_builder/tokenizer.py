@@ -195,9 +195,8 @@ def stream(normalized: str) -> list[str | None]:
 
 # The stream as numbers, for the index writers: no string per position (a fifth of the
 # time of `stream`). A Han token is its first character's code point << 21 | its second's
-# (0 for a character alone); a digit or Latin run is OTHER_CODE + its index in the list
-# returned with the codes (they differ from text to text); a gap is -1.
-OTHER_CODE = 1 << 62
+# (0 for a character alone): the same number in every text. A gap is -1, and the k-th
+# digit or Latin token of a text is -2 - k (its text is in the list returned with them).
 # The kinds of character of _RUN_RE's runs. A character in the Han ranges that is not a
 # word character (unassigned there) is both: a gap run that reaches it goes on through
 # it, any other run stops before it and a Han run starts there.
@@ -222,7 +221,7 @@ def _bmp_kinds():
 
 
 def stream_codes(normalized: str):
-    """`stream(normalized)` as codes (an int64 array, see OTHER_CODE) and the texts of its
+    """`stream(normalized)` as codes (an int64 array, see above) and the texts of its
     digit and Latin tokens; `code_token` turns a code back into its token. Vectorised:
     runs are where the kind of character changes, as _RUN_RE finds them."""
     import numpy as np
@@ -266,16 +265,14 @@ def stream_codes(normalized: str):
     led = np.flatnonzero(lead)
     codes[offset[led]] = cps[starts[led]] << 21
     other = np.flatnonzero((run_kind == _DIGIT) | (run_kind == _ALPHA))
-    codes[offset[other]] = OTHER_CODE + np.arange(len(other))
+    codes[offset[other]] = -2 - np.arange(len(other))
     return codes, [normalized[s:e] for s, e in zip(starts[other].tolist(), ends[other].tolist())]
 
 
 def code_token(code: int, others: list[str]) -> str | None:
     """The token of one code of stream_codes (None for a gap)."""
     if code < 0:
-        return None
-    if code >= OTHER_CODE:
-        return others[code - OTHER_CODE]
+        return others[-2 - code] if code < -1 else None
     second = code & 0x1FFFFF
     return chr(code >> 21) + chr(second) if second else chr(code >> 21)
 
