@@ -166,8 +166,9 @@ def analysed(report: Report) -> Report:
 
     normalized = tokenizer.normalize(report.text)
     body = tokenizer.words(normalized)
-    return dataclasses.replace(report, keywords=tokenizer.top_words(body), sentences=sentence_hashes(normalized),
-                               words=" ".join(tokenizer.words(tokenizer.normalize(report.title)) + body))
+    title = tokenizer.words(tokenizer.normalize(report.title))
+    return dataclasses.replace(report, keywords=tokenizer.top_words(body), words=" ".join(title + body),
+                               sentences=sentence_hashes(normalized))
 
 
 def _parse_many(jobs: list[tuple[Path, str, str, Path]], known_slugs: Callable[[], dict[str, str]],
@@ -203,7 +204,7 @@ def _parse_many(jobs: list[tuple[Path, str, str, Path]], known_slugs: Callable[[
 
 class _Parser:
     """A worker process started before a rebuild reads its parse memo: it loads what
-    parsing needs (the parser's patterns, the segmenter, the IDF table, numpy: 0.5 s), then parses
+    parsing needs (the parser's patterns, the segmenter, the IDF table: 0.4 s), then parses
     the few reports it is given. One edit then costs the build the parse itself, not the
     loading (see _parse_many). Given none, it is stopped where it is: it has stored
     nothing a build reads (a table it was making is made again), and a build ends with no
@@ -256,7 +257,6 @@ class _Parser:
 
 def _parser_worker(connection) -> None:
     from .parse import parse_source  # noqa: F401 - loaded now, used by parse_file
-    from .similarity import sentence_hashes  # noqa: F401 - loaded now, used by analysed
     from .tokenizer import warm_up
 
     warm_up()

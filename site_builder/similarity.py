@@ -3,8 +3,8 @@
 Each report's body is cut into sentences, normalised (NFKC, traditional -> simplified,
 punctuation and spaces dropped, every digit read as 0 so a text reused with a new year or
 new figures still matches) and hashed to 64 bits at parse time (`sentence_hashes`, kept in
-the Report and its Summary). At build time one inverted index from hash to reports finds every pair of
-reports sharing a sentence. Sentences found in more than `stock_limit(n)` reports are stock
+the Report and its Summary). At build time one inverted index from hash to reports finds
+every pair of reports sharing a sentence. Sentences found in more than `stock_limit(n)` reports are stock
 phrases (「现将……报告如下」) and are ignored both as evidence and in the share; that limit
 also bounds the pairs each sentence can produce, so the work is linear in the number of
 sentences. The index is a sort of numpy arrays: no Python object per sentence.
