@@ -8,7 +8,6 @@ that contain it); ranking is BM25F with a boost for the title and for segmenter 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 
 from whoosh import index as whoosh_index
@@ -67,13 +66,11 @@ class StreamTokenizer(_WordsTokenizer):
         return tokenizer.stream(tokenizer.normalize(value))
 
     def codes(self, value: str):
-        """The same stream as numbers, for search_writer: codes (non-negative ones name
-        the same token in every text) and the function that gives a code's token; for a
+        """The same stream as numbers, for search_writer: tokenizer.stream_codes; for a
         short text (a title), where numpy's fixed costs outweigh the work, its tokens."""
         if len(value) < SHORT_TEXT:
             return self.words(value)
-        codes, others = tokenizer.stream_codes(tokenizer.normalize(value))
-        return codes, partial(tokenizer.code_token, others=others)
+        return tokenizer.stream_codes(tokenizer.normalize(value))
 
 
 class SpaceTokenizer(_WordsTokenizer):

@@ -39,6 +39,7 @@ from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from .state import load_pickle, store_pickle
 from .static_index import stable_order
+from .tokenizer import code_numbers
 
 SMALL_SEGMENT = 256  # documents: a segment below this is "small"
 MAX_SMALL_SEGMENTS = 8  # more small segments than this: rewrite them into one
@@ -131,9 +132,9 @@ def segments_to_rewrite(ix, deleting: Iterable[Located]) -> set[int]:
 
 def _words(field):
     """How the field's postings can be written in bulk: its analyser's `codes(value)`
-    ((an int64 array, code -> token; see _Occurrences.add_codes)) or else `words(value)`
-    (a list of tokens, None for a gap that takes a position), when its format's values
-    are positions or a frequency; else None."""
+    (tokenizer.stream_codes, or a list of tokens) or else `words(value)` (a list of
+    tokens, None for a gap that takes a position), when its format's values are
+    positions or a frequency; else None."""
     if field.analyzer is None or type(field.format) not in (Positions, Frequency):
         return None
     return getattr(field.analyzer, "codes", None) or getattr(field.analyzer, "words", None)
@@ -221,7 +222,7 @@ class _Occurrences:
 
     def __init__(self):
         self.vocabulary = _Vocabulary()
-        self.numbered: dict[int, int] = {}  # code -> number (see add)
+        self.known: dict[int, int] = {}  # stream code -> number (see tokenizer.code_numbers)
         self.terms: list[np.ndarray] = []
         self.positions: list[np.ndarray] = []
         self.docs: list[int] = []
@@ -229,11 +230,10 @@ class _Occurrences:
         self.lengths: list[int] = []  # the posting's length: the stored field length
 
     def add(self, docnum: int, words, scorable: bool) -> int:
-        """Add one document's words (a list of tokens, or codes and the function that gives
-        a code's token: non-negative codes name the same token in every document, so each
-        is looked up once); return the field length (tokens) when `scorable`."""
+        """Add one document's words (a list of tokens, or tokenizer.stream_codes' codes and
+        texts); return the field length (tokens) when `scorable`."""
         if isinstance(words, tuple):
-            numbers = self._numbers(*words)
+            numbers = code_numbers(*words, self.known, self.vocabulary.__getitem__)
         else:
             words = words if isinstance(words, list) else list(words)
             numbers = np.fromiter(map(self.vocabulary.__getitem__, words), np.int32, len(words))
@@ -247,18 +247,6 @@ class _Occurrences:
         length = len(at) if scorable else 0
         self.lengths.append(byte_to_length(length_to_byte(length)) if length else 0)
         return length
-
-    def _numbers(self, codes: np.ndarray, token_of) -> np.ndarray:
-        distinct, inverse = np.unique(codes, return_inverse=True)
-        keys = distinct.tolist()
-        numbers = list(map(self.numbered.get, keys))
-        if None in numbers:
-            vocabulary = self.vocabulary
-            for i in [i for i, number in enumerate(numbers) if number is None]:
-                numbers[i] = vocabulary[token_of(keys[i])]
-                if keys[i] >= -1:  # (a code below -1 is the document's own)
-                    self.numbered[keys[i]] = numbers[i]
-        return np.array(numbers, dtype=np.int32)[inverse].reshape(-1)
 
 
 def _write_bulk(fields, fmt, found: _Occurrences, codec) -> None:

@@ -33,6 +33,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -103,22 +104,16 @@ class Document:
 
 def document(id: str, title: str, text: str, filters: tuple[str, str, str],
              vocabulary: dict[str, int], known: dict[int, int]) -> Document:
-    """Stream a report; tokens new to `vocabulary` are added to it. `known` remembers the
-    number of each Han token's code (tokenizer.stream_codes) across the documents of one
-    shard: a token's text is made once, when first seen."""
+    """Stream a report; tokens new to `vocabulary` are added to it. `known`: the shard's
+    numbers of stream codes (see tokenizer.code_numbers), kept across its documents."""
     codes, others = tokenizer.stream_codes(tokenizer.normalize(title + "\n" + text))
-    distinct, inverse = np.unique(codes, return_inverse=True)
-    keys = distinct.tolist()
-    numbers = list(map(known.get, keys))
-    if None in numbers:
-        for i, code in enumerate(keys):
-            if numbers[i] is None:
-                token = tokenizer.code_token(code, others)
-                numbers[i] = -1 if token is None else vocabulary.setdefault(token, len(vocabulary))
-                if code >= -1:  # (a digit or Latin token's code is the text's own)
-                    known[code] = numbers[i]
+    numbers = tokenizer.code_numbers(codes, others, known, partial(_number, vocabulary))
     title_length = len(tokenizer.stream(tokenizer.normalize(title)))
-    return Document(id, *filters, title_length, np.array(numbers, dtype=np.int32)[inverse].reshape(-1))
+    return Document(id, *filters, title_length, numbers)
+
+
+def _number(vocabulary: dict[str, int], token: str | None) -> int:
+    return -1 if token is None else vocabulary.setdefault(token, len(vocabulary))
 
 
 def shard_files(documents: Iterable[Document], vocabulary: dict[str, int]) -> dict[str, bytes]:

@@ -30,6 +30,7 @@ import heapq
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from itertools import repeat
@@ -197,6 +198,7 @@ def stream(normalized: str) -> list[str | None]:
 # time of `stream`). A Han token is its first character's code point << 21 | its second's
 # (0 for a character alone): the same number in every text. A gap is -1, and the k-th
 # digit or Latin token of a text is -2 - k (its text is in the list returned with them).
+#
 # The kinds of character of _RUN_RE's runs. A character in the Han ranges that is not a
 # word character (unassigned there) is both: a gap run that reaches it goes on through
 # it, any other run stops before it and a Han run starts there.
@@ -275,6 +277,25 @@ def code_token(code: int, others: list[str]) -> str | None:
         return others[-2 - code] if code < -1 else None
     second = code & 0x1FFFFF
     return chr(code >> 21) + chr(second) if second else chr(code >> 21)
+
+
+def code_numbers(codes, others: list[str], known: dict[int, int], number_of: Callable[[str | None], int]):
+    """An index's number for each code of one text (stream_codes), as an int32 array:
+    `number_of(token)` (None: a gap) for each distinct code not in `known`, which keeps
+    those that name the same token in every text (all but the text's own, below -1). An
+    index writer keeps `known` across its texts: a token's text is made once, when first
+    seen, not once per position."""
+    import numpy as np
+
+    distinct, inverse = np.unique(codes, return_inverse=True)
+    keys = distinct.tolist()
+    numbers = list(map(known.get, keys))
+    if None in numbers:
+        for i in [i for i, number in enumerate(numbers) if number is None]:
+            numbers[i] = number_of(code_token(keys[i], others))
+            if keys[i] >= -1:
+                known[keys[i]] = numbers[i]
+    return np.array(numbers, dtype=np.int32)[inverse].reshape(-1)
 
 
 # --- queries ---------------------------------------------------------------------------
