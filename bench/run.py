@@ -158,9 +158,9 @@ def set_aside(path: Path, work: Path) -> None:
         path.rename(trash / f"{len(list(trash.iterdir()))}-{path.name}")
 
 
-def median(values: list[float]) -> float:
-    """The middle value (the lower middle one of an even count: a value measured)."""
-    return sorted(values)[(len(values) - 1) // 2]
+def median(items: list, key=None):
+    """The middle item by `key` (the lower middle one of an even count: a value measured)."""
+    return sorted(items, key=key)[(len(items) - 1) // 2]
 
 
 def measure(n: int, seed: int, work: Path, skip_hugo: bool, cold_only: bool = False,
@@ -184,7 +184,7 @@ def measure(n: int, seed: int, work: Path, skip_hugo: bool, cold_only: bool = Fa
     # Each cold build into its own fresh folder (the last one's is rebuilt below); the
     # median one is shown: on this shared machine one build can run a fifth slower.
     runs = [build_once(content, o) for o in (*extra, output)]
-    cold = sorted(runs, key=lambda b: b["seconds"])[(len(runs) - 1) // 2]
+    cold = median(runs, key=lambda b: b["seconds"])
     col["**cold build (s)**"] = f"**{cold['seconds']:.1f}**"
     if colds > 1:
         col["cold: median of (s)"] = " ".join(f"{b['seconds']:.1f}" for b in runs)
@@ -207,7 +207,7 @@ def measure(n: int, seed: int, work: Path, skip_hugo: bool, cold_only: bool = Fa
     for k in range(edits):
         change_one(content, rows, k)
         ones.append(build_once(content, output))
-    one = sorted(ones, key=lambda b: b["seconds"])[(len(ones) - 1) // 2]
+    one = median(ones, key=lambda b: b["seconds"])
     col["**one report changed (s)**"] = f"**{one['seconds']:.2f}**"
     if edits > 1:
         col["one changed: median of (s)"] = " ".join(f"{b['seconds']:.2f}" for b in ones)

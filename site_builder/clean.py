@@ -326,7 +326,7 @@ _SPAM_SUFFIX = (
 )
 # The characters a match of SPAM_BRAND_RE can start with (a test derives them from the
 # pattern): checked first, they spare the engine trying every brand at every position of
-# every line, nine tenths of the cleaner's time in this pattern.
+# every line, nine tenths of the time the pattern took.
 SPAM_FIRST = "1ABIKOPabikop乐九亚伟体六凯利北半华博在大天太威娱宝尊开彩必成新无时明易星棋欧永江沙注澳爱百皇真立篮米线网美色英葡足金银雷首黄"
 SPAM_BRAND_RE = re.compile(
     rf"(?=[{SPAM_FIRST}])(?:"
