@@ -217,6 +217,14 @@ def test_stream_codes_are_the_stream(text):
     assert [t.code_token(c, others) for c in codes.tolist()] == t.stream(normalized)
 
 
+def test_the_table_of_character_kinds_is_the_run_patterns_own():
+    """stream_codes looks a BMP character's kind up in a table made in one pass per class:
+    it is what _RUN_RE gives each character alone, for all 63,488 of them."""
+    table = t._bmp_kinds()
+    assert [int(table[cp]) for cp in range(0x10000) if not 0xD800 <= cp < 0xE000] == [
+        t._code_kind(chr(cp)) for cp in range(0x10000) if not 0xD800 <= cp < 0xE000]
+
+
 def test_stream_codes_of_a_real_report_are_its_stream():
     from conftest import SAMPLES
 
