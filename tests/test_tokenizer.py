@@ -250,5 +250,32 @@ TRICKY = ("aZ Σς\u0130İ\u00a0\u00a8\u00bd\u0301\u0308\u0327e\u1100\u1161\u11a
 @settings(max_examples=400, deadline=None)
 @given(st.text(alphabet=st.sampled_from(TRICKY), max_size=12))
 def test_normalize_is_nfkc_then_lower_case_then_the_map(text: str):
-    assert t.normalize(text) == unicodedata.normalize("NFKC", text).lower().translate(
-        {ord(k): v for k, v in t.char_map().items()})
+    assert t.normalize(text) == _reference_normalize(text)
+
+
+def _reference_normalize(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).lower().translate({ord(k): v for k, v in t.char_map().items()})
+
+
+# Characters of TRICKY that are in NFKC and combine with no neighbour: a long text of them
+# is normalised by the arrays alone (its traditional characters mapped by them).
+STABLE = "".join(c for c in TRICKY if unicodedata.is_normalized("NFKC", c) and not unicodedata.combining(c)
+                 and not 0x1100 <= ord(c) <= 0x11FF)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(alphabet=st.sampled_from(STABLE + "法治政府建設。\n 2023"), min_size=t.LONG_TEXT,
+               max_size=2 * t.LONG_TEXT), st.sampled_from(("", *TRICKY)))
+def test_normalize_of_a_long_text_is_the_same(text: str, odd: str):
+    # From LONG_TEXT characters the map is looked up in arrays, not by str.translate.
+    assert t.normalize(text) == _reference_normalize(text)
+    assert t.normalize(text + odd + text) == _reference_normalize(text + odd + text)
+
+
+def test_normalize_of_a_long_text_with_characters_the_arrays_leave_to_translate():
+    body = "法治政府建設，ＡＢＣ。" * 40
+    for odd in ("㈠", "\U0002f800", "ﬀ", "\ud800"):  # maps to several; outside the BMP; a surrogate
+        text = body + odd + body
+        assert len(text) >= t.LONG_TEXT
+        assert t.normalize(text) == _reference_normalize(text)
+    assert t._map_long(body) == body.translate(t._fast_table())
