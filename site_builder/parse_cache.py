@@ -16,6 +16,7 @@ import dataclasses
 import hashlib
 import multiprocessing
 import os
+import signal
 import time
 import zlib
 from collections.abc import Callable, Collection, Iterator
@@ -47,8 +48,8 @@ def parse_files(content_dir: Path, rels: tuple[str, ...], cache_dir: Path, warm:
     time (the next build in another process re-checks what changed meanwhile). A caller
     with work of its own to do passes it as `meanwhile`: when there are reports to parse
     (and a second core), they are parsed in worker processes, even one, while this
-    process runs it; a few are given to a worker started first of all, which loads what
-    parsing needs while this process reads its memo (see _Parser). A caller that `keep`s
+    process runs it: they go to a worker started first of all, which loads what parsing
+    needs while this process reads its memo (see _Parser). A caller that `keep`s
     the memo to its end has it read as state.kept_to_the_end says. `sidecars`: the reports
     with a sidecar, when the caller's listing of the folder knows (see find_report_paths);
     otherwise each report's sidecar is looked for. `parser`: one the caller started
@@ -60,11 +61,11 @@ def parse_files(content_dir: Path, rels: tuple[str, ...], cache_dir: Path, warm:
 
 
 def early_parser(cache_dir: Path) -> "AbstractContextManager[_Parser | None]":
-    """A parser worker (see _Parser) for a rebuild (there is a cache), started before the
-    caller lists the content folder: the few reports that changed are then parsed by a
-    process that has loaded the parser by the time they are known. For parse_files'
-    `parser`; None on a first build."""
-    return _Parser.start(cache_dir.is_dir())
+    """A parser worker (see _Parser), started before the caller lists the content folder
+    and hashes its files: the reports to parse go to a process that has loaded the parser
+    by the time they are known. On a first build (no cache) it loads pinyin too: every
+    name will need a slug. For parse_files' `parser`; None with one core."""
+    return _Parser.start(True, slugs=not cache_dir.is_dir())
 
 
 def _parse_files(content_dir: Path, rels: tuple[str, ...], cache_dir: Path, warm: dict | None,
@@ -175,26 +176,27 @@ def _parse_many(jobs: list[tuple[Path, str, str, Path]], known_slugs: Callable[[
                 meanwhile: Callable[[], object] | None, parser: "_Parser | None" = None):
     """(summary, problems) of every job, in order, as they come, each stored in the cache
     by whoever parsed it: memory does not grow with the archive, and full reports never
-    travel between processes. A few are parsed by `parser` if there is one, else here,
-    unless there is `meanwhile` work for this process; then, and when there are many, in
-    worker processes. When there are few, their summaries take the slugs of the names
-    `known_slugs()` knows (those of the reports not parsed again)."""
-    workers = os.cpu_count() or 1
+    travel between processes. They go to `parser` if there is one (it parses a few
+    itself, many in helpers), else are parsed here, unless there is `meanwhile` work for
+    this process; then, and when there are many, in worker processes. When there are few,
+    their summaries take the slugs of the names `known_slugs()` knows (those of the
+    reports not parsed again)."""
     few = len(jobs) < PARALLEL_THRESHOLD
-    if jobs and few and parser is not None and parser.send(jobs, known_slugs()):
+    if jobs and parser is not None and parser.send(jobs, known_slugs() if few else None):
         if meanwhile is not None:
             meanwhile()
-        results = parser.results()
-        if results is not None:
-            yield from results
-            return
-        meanwhile = None  # done: what the parser did not parse is parsed here
+        done = 0
+        for result in parser.results():
+            done += 1
+            yield result
+        # What the parser did not parse (it failed) is parsed here.
+        jobs, meanwhile, few = jobs[done:], None, len(jobs) - done < PARALLEL_THRESHOLD
+    workers = os.cpu_count() or 1
     if not jobs or workers < 2 or (few and meanwhile is None):
         if jobs:
             yield from map(partial(_parse_and_store, known_slugs=known_slugs()), jobs)
         return
-    with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
-        chunk = max(1, min(64, len(jobs) // (workers * 8)))
+    with _pool(len(jobs)) as (pool, chunk):
         parsed = pool.map(partial(_parse_and_store, known_slugs=known_slugs() if few else None), jobs,
                           chunksize=chunk)
         if meanwhile is not None:
@@ -202,41 +204,59 @@ def _parse_many(jobs: list[tuple[Path, str, str, Path]], known_slugs: Callable[[
         yield from parsed
 
 
+@contextmanager
+def _pool(jobs: int) -> Iterator[tuple[ProcessPoolExecutor, int]]:
+    """Worker processes for `jobs` jobs, forked from this one, and the jobs to give each
+    at a time: a few dozen, or fewer so that the workers finish together."""
+    workers = min(os.cpu_count() or 1, jobs)
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
+    try:
+        yield pool, max(1, min(64, jobs // (workers * 8)))
+    except BaseException:
+        pool.shutdown(cancel_futures=True)  # what no worker has started is dropped
+        raise
+    finally:
+        pool.shutdown()
+
+
 class _Parser:
-    """A worker process started before a rebuild reads its parse memo: it loads what
-    parsing needs (the parser's patterns, the segmenter, the IDF table: 0.4 s), then parses
-    the few reports it is given. One edit then costs the build the parse itself, not the
-    loading (see _parse_many). Given none, it is stopped where it is: it has stored
-    nothing a build reads (a table it was making is made again), and a build ends with no
-    process of its own left behind (one holding the caller's output pipe open would keep
-    `build-site | tee log` waiting). A first build has everything to parse, in a pool of
-    workers: it starts none."""
+    """A worker process started before a build reads its parse memo: it loads what
+    parsing needs (the parser's patterns, the segmenter, the IDF table, pinyin: half a
+    second), then parses the reports it is given: a few itself (one edit then costs the
+    build the parse, not the loading), many in helpers it forks once loaded, which need
+    not load it again (see _parser_worker). Given none, it is stopped where it is, as it
+    is if the build stops reading its results: it has stored nothing a build reads (a
+    table it was making is made again), and a build ends with no process of its own left
+    behind (one holding the caller's output pipe open would keep `build-site | tee log`
+    waiting)."""
 
     def __init__(self, connection):
         self._connection = connection
         self._sent = False
+        self._done = False
 
     @classmethod
     @contextmanager
-    def start(cls, wanted: bool) -> "Iterator[_Parser | None]":
+    def start(cls, wanted: bool, slugs: bool = False) -> "Iterator[_Parser | None]":
         if not wanted or (os.cpu_count() or 1) < 2:
             yield None
             return
         context = multiprocessing.get_context("fork")
         ours, theirs = context.Pipe()
-        process = context.Process(target=_parser_worker, args=(theirs,), name="parser", daemon=True)
+        # Not a daemon: daemons may not start processes, and this one starts helpers.
+        process = context.Process(target=_parser_worker, args=(theirs, slugs), name="parser")
         process.start()
         theirs.close()
         parser = cls(ours)
         try:
             yield parser
         finally:
-            if not parser._sent:  # nothing to parse
+            if not parser._done:  # nothing to parse, or the build stopped reading
                 process.terminate()
             ours.close()
             process.join()
 
-    def send(self, jobs: list, known_slugs: dict[str, str]) -> bool:
+    def send(self, jobs: list, known_slugs: dict[str, str] | None) -> bool:
         """Give it `jobs` (once); False if it cannot take them."""
         if self._sent:
             return False
@@ -247,24 +267,50 @@ class _Parser:
         except OSError:  # it died: the jobs are parsed elsewhere
             return False
 
-    def results(self) -> list | None:
-        """What it parsed, or None if it failed."""
+    def results(self) -> Iterator:
+        """What it parsed, in order, as it comes; it stops early if the parser fails. The
+        end is read with the last results (a caller may stop asking once it has them all),
+        when the parser has let its helpers go."""
         try:
-            return self._connection.recv()
+            batch = self._connection.recv()
+            while batch is not None:
+                after = self._connection.recv()
+                self._done = after is None
+                yield from batch
+                batch = after
         except (EOFError, OSError):
-            return None
+            return
 
 
-def _parser_worker(connection) -> None:
+def _parser_worker(connection, slugs: bool = False) -> None:
     from .parse import parse_source  # noqa: F401 - loaded now, used by parse_file
     from .tokenizer import warm_up
+    from .urls import slugify
 
+    signal.signal(signal.SIGTERM, _stop)  # stopped by the build: let its helpers go first (see _pool)
     warm_up()
+    if slugs:
+        slugify("演陂镇")  # loads pinyin
     try:
         jobs, known_slugs = connection.recv()
-        connection.send([_parse_and_store(job, known_slugs) for job in jobs])
+        if len(jobs) < PARALLEL_THRESHOLD:
+            connection.send([_parse_and_store(job, known_slugs) for job in jobs])
+        else:  # helpers forked now share what this process loaded
+            with _pool(len(jobs)) as (pool, chunk):
+                batch = []
+                for result in pool.map(partial(_parse_and_store, known_slugs=known_slugs), jobs, chunksize=chunk):
+                    batch.append(result)
+                    if len(batch) == chunk:
+                        connection.send(batch)
+                        batch = []
+                connection.send(batch)
+        connection.send(None)
     except Exception:  # noqa: BLE001 - the caller parses what it did not get
         pass
+
+
+def _stop(signum, frame):
+    raise SystemExit(1)
 
 
 def _slugs_of(results: list) -> dict[str, str]:

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import gc
 import json
+import multiprocessing
 import os
 import posixpath
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -256,8 +258,8 @@ def test_a_build_leaves_no_process_of_its_own_behind(tmp_path: Path, small_archi
     assert multiprocessing.active_children() == []
 
 
-def test_a_rebuild_starts_its_parser_before_it_lists_the_content(tmp_path: Path, small_archive: Path,
-                                                                  monkeypatch):
+def test_a_build_starts_its_parser_before_it_lists_the_content(tmp_path: Path, small_archive: Path,
+                                                                monkeypatch):
     import multiprocessing
 
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
@@ -272,12 +274,76 @@ def test_a_rebuild_starts_its_parser_before_it_lists_the_content(tmp_path: Path,
         return real_parse(job, known_slugs)
 
     out = tmp_path / "output"
-    assert build(small_archive, out).ok and children == [0]  # a first build starts none
     monkeypatch.setattr(parse_cache, "_parse_and_store", parse_and_store)
-    write_archive(small_archive, {"yanpi-2024.txt": report_text("演陂镇", 2024, "新增一句。")})
-    assert build(small_archive, out).ok and children == [0, 1]
-    assert parsers.read_text(encoding="utf-8").split() not in ([], [str(os.getpid())])  # parsed by the worker
+    assert build(small_archive, out).ok and children == [1]
     assert multiprocessing.active_children() == []
+    write_archive(small_archive, {"yanpi-2024.txt": report_text("演陂镇", 2024, "新增一句。")})
+    assert build(small_archive, out).ok and children == [1, 1]
+    pids = parsers.read_text(encoding="utf-8").split()
+    assert len(pids) == 4 and str(os.getpid()) not in pids  # every report parsed by the worker
+    assert multiprocessing.active_children() == []
+
+
+_LOGGED_PARSE = {"real": parse_cache._parse_and_store}
+
+
+def _logged_parse(job, known_slugs=None):
+    with open(_LOGGED_PARSE["log"], "a", encoding="utf-8") as log:
+        log.write(f"{os.getpid()} {os.getppid()}\n")
+    time.sleep(_LOGGED_PARSE.get("slow", 0))
+    return _LOGGED_PARSE["real"](job, known_slugs)
+
+
+def _many_reports(tmp_path: Path, monkeypatch) -> tuple[Path, tuple[str, ...], Path]:
+    """Twelve reports, three times PARALLEL_THRESHOLD (lowered), parses logged by pid."""
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(parse_cache, "PARALLEL_THRESHOLD", 4)
+    content = tmp_path / "content"
+    write_archive(content, {f"place{n}/zhen-{2020 + n % 4}.txt": report_text(f"青山{n}镇", 2020 + n % 4, f"第{n}句。")
+                            for n in range(12)})
+    rels = tuple(sorted(str(p.relative_to(content)) for p in content.rglob("*.txt")))
+    parsers = tmp_path / "parsers"
+    monkeypatch.setitem(_LOGGED_PARSE, "log", parsers)
+    monkeypatch.setattr(parse_cache, "_parse_and_store", _logged_parse)  # helpers get it by name
+    return content, rels, parsers
+
+
+def test_many_reports_are_parsed_by_helpers_the_parser_forks(tmp_path: Path, monkeypatch):
+    content, rels, parsers = _many_reports(tmp_path, monkeypatch)
+    with parse_cache.early_parser(tmp_path / "parse") as parser:
+        summaries, problems = parse_cache.parse_files(content, rels, tmp_path / "parse", parser=parser)
+    assert multiprocessing.active_children() == []
+    pairs = [line.split() for line in parsers.read_text(encoding="utf-8").splitlines()]
+    assert len(pairs) == 12 and len({pid for pid, _ in pairs}) == 2  # two helpers ...
+    assert len({parent for _, parent in pairs}) == 1 and str(os.getpid()) not in pairs[0]  # ... of the parser
+    alone = parse_cache.parse_files(content, rels, tmp_path / "alone")
+    assert summaries == alone[0] and problems == alone[1] and [s.source for s in summaries] == list(rels)
+
+
+def test_a_build_that_stops_reading_its_parser_leaves_no_helper_behind(tmp_path: Path, monkeypatch):
+    content, rels, parsers = _many_reports(tmp_path, monkeypatch)
+    monkeypatch.setitem(_LOGGED_PARSE, "slow", 0.3)  # the helpers are mid-parse when the build stops
+    jobs = [(content / rel, rel, f"{n:064x}", tmp_path / "parse") for n, rel in enumerate(rels)]
+    with parse_cache.early_parser(tmp_path / "parse") as parser:
+        first = next(parse_cache._parse_many(jobs, dict, None, parser))
+    assert first[0].source == rels[0]
+    assert multiprocessing.active_children() == []
+    helpers = {int(pid) for pid, _ in (line.split() for line in parsers.read_text(encoding="utf-8").splitlines())}
+    assert len(helpers) == 2
+    deadline = time.monotonic() + 10
+    while helpers and time.monotonic() < deadline:  # they end with their current report
+        helpers = {pid for pid in helpers if _alive(pid)}
+        time.sleep(0.05)
+    assert not helpers
+    assert len(parsers.read_text(encoding="utf-8").splitlines()) < len(rels)  # the rest was dropped
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
 
 
 def test_reports_are_parsed_here_when_the_worker_started_first_fails(tmp_path: Path, small_archive: Path,
