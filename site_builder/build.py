@@ -28,13 +28,12 @@ from .search_update import updating_index
 from .static_search import SEARCH_FILES, build_bundle, ready_static_search_pages, static_search_pages_later
 from .render import Sources, make_environment, render_site
 from .render_memo import RenderMemo
-from .state import kept_to_the_end
+from .state import GC_THRESHOLDS, kept_to_the_end, state_dir
 from .standby import read_ahead
 from .write import UnsafePath, WriteStats, write_site
 
 SEARCH_WORK = "static-search"  # the state dir's folder of built static search shards
 RENDER_MEMO = "render-memo"  # the state dir's folder of render_memo.RenderMemo
-GC_THRESHOLDS = (50_000, 20, 20)  # during a build: see _fewer_collections
 # From this many reports a command-line build reads its state ahead while a worker process
 # parses what changed (see _read_ahead); below, there is too little to read to pay for it.
 READ_AHEAD_REPORTS = 500
@@ -77,34 +76,32 @@ class Warm:
     templates: jinja2.Environment = field(default_factory=make_environment)
 
 
-def state_dir(output_dir: Path) -> Path:
-    """Where a build keeps what is not published: caches, manifest, Whoosh index."""
-    output_dir = Path(output_dir).absolute()
-    return output_dir.parent / ".site-cache" / output_dir.name
-
-
 def search_index_dir(output_dir: Path) -> Path:
     """Where a build keeps the Whoosh index (in its state folder: not published)."""
     return state_dir(output_dir) / "whoosh"
 
 
 def build(content_dir: Path, output_dir: Path, config_path: Path | None = None,
-          strict: bool = False, search_now: bool = True, warm: Warm | None = None) -> BuildResult:
+          strict: bool = False, search_now: bool = True, warm: Warm | None = None,
+          parser: "parse_cache.Parser | None" = None) -> BuildResult:
     """Build the site. With `search_now` False (the preview server), the static search is
     not rebuilt: the result says whether it is stale (see refresh_static_search). `warm`
-    is kept by a caller that builds again in the same process."""
+    is kept by a caller that builds again in the same process. `parser`: the parser
+    process the caller started (parse_cache.early_parser with this state dir's "parse")
+    before it imported this module; else a build without `warm` starts one."""
     with _fewer_collections():
-        return _build(Path(content_dir), Path(output_dir), config_path, strict, search_now, warm)
+        return _build(Path(content_dir), Path(output_dir), config_path, strict, search_now, warm, parser)
 
 
 def _build(content_dir: Path, output_dir: Path, config_path: Path | None, strict: bool, search_now: bool,
-           warm: Warm | None) -> BuildResult:
+           warm: Warm | None, given: "parse_cache.Parser | None") -> BuildResult:
     clock = _Clock()
     config, problems = load_config(config_path, content_dir)
     state = state_dir(output_dir)
 
     held = warm if warm is not None else Warm()  # what a server keeps, or this build reads ahead
-    with parse_cache.early_parser(state / "parse") if warm is None else nullcontext() as parser:
+    starting = parse_cache.early_parser(state / "parse") if warm is None and given is None else nullcontext(given)
+    with starting as parser:
         rels, found_problems, sidecars = find_report_paths(content_dir)
         ahead = partial(_read_ahead, held, state) if warm is None and len(rels) >= READ_AHEAD_REPORTS else None
         summaries, parse_problems = parse_cache.parse_files(content_dir, rels, state / "parse",

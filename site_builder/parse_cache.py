@@ -13,10 +13,10 @@ git does, so an unchanged archive is not read again just to learn that it did no
 from __future__ import annotations
 
 import dataclasses
+import gc
 import hashlib
 import multiprocessing
 import os
-import signal
 import time
 import zlib
 from collections.abc import Callable, Collection, Iterator
@@ -40,7 +40,7 @@ RACY_SECONDS = 2.0  # a file changed this recently may change again within the s
 
 def parse_files(content_dir: Path, rels: tuple[str, ...], cache_dir: Path, warm: dict | None = None,
                 meanwhile: Callable[[], object] | None = None, keep: bool = False,
-                sidecars: Collection[str] | None = None, parser: "_Parser | None" = None
+                sidecars: Collection[str] | None = None, parser: "Parser | None" = None
                 ) -> tuple[tuple[Summary, ...], tuple[Problem, ...]]:
     """Summaries of the reports at `rels` (content-relative paths) that can be published,
     and every problem found on the way. A process that builds again (the preview server)
@@ -49,27 +49,27 @@ def parse_files(content_dir: Path, rels: tuple[str, ...], cache_dir: Path, warm:
     with work of its own to do passes it as `meanwhile`: when there are reports to parse
     (and a second core), they are parsed in worker processes, even one, while this
     process runs it: they go to a worker started first of all, which loads what parsing
-    needs while this process reads its memo (see _Parser). A caller that `keep`s
+    needs while this process reads its memo (see Parser). A caller that `keep`s
     the memo to its end has it read as state.kept_to_the_end says. `sidecars`: the reports
     with a sidecar, when the caller's listing of the folder knows (see find_report_paths);
     otherwise each report's sidecar is looked for. `parser`: one the caller started
     earlier still (see early_parser)."""
     if parser is not None:
         return _parse_files(content_dir, rels, cache_dir, warm, meanwhile, parser, keep, sidecars)
-    with _Parser.start(meanwhile is not None and cache_dir.is_dir()) as parser:  # a rebuild
+    with Parser.start(meanwhile is not None and cache_dir.is_dir()) as parser:  # a rebuild
         return _parse_files(content_dir, rels, cache_dir, warm, meanwhile, parser, keep, sidecars)
 
 
-def early_parser(cache_dir: Path) -> "AbstractContextManager[_Parser | None]":
-    """A parser worker (see _Parser), started before the caller lists the content folder
+def early_parser(cache_dir: Path) -> "AbstractContextManager[Parser | None]":
+    """A parser worker (see Parser), started before the caller lists the content folder
     and hashes its files: the reports to parse go to a process that has loaded the parser
     by the time they are known. On a first build (no cache) it loads pinyin too: every
     name will need a slug. For parse_files' `parser`; None with one core."""
-    return _Parser.start(True, slugs=not cache_dir.is_dir())
+    return Parser.start(True, slugs=not cache_dir.is_dir())
 
 
 def _parse_files(content_dir: Path, rels: tuple[str, ...], cache_dir: Path, warm: dict | None,
-                 meanwhile: Callable[[], object] | None, parser: "_Parser | None", keep: bool,
+                 meanwhile: Callable[[], object] | None, parser: "Parser | None", keep: bool,
                  sidecars: Collection[str] | None):
     if warm:
         parts, memo = [], warm
@@ -173,7 +173,7 @@ def analysed(report: Report) -> Report:
 
 
 def _parse_many(jobs: list[tuple[Path, str, str, Path]], known_slugs: Callable[[], dict[str, str]],
-                meanwhile: Callable[[], object] | None, parser: "_Parser | None" = None):
+                meanwhile: Callable[[], object] | None, parser: "Parser | None" = None):
     """(summary, problems) of every job, in order, as they come, each stored in the cache
     by whoever parsed it: memory does not grow with the archive, and full reports never
     travel between processes. They go to `parser` if there is one (it parses a few
@@ -219,16 +219,17 @@ def _pool(jobs: int) -> Iterator[tuple[ProcessPoolExecutor, int]]:
         pool.shutdown()
 
 
-class _Parser:
+class Parser:
     """A worker process started before a build reads its parse memo: it loads what
     parsing needs (the parser's patterns, the segmenter, the IDF table, pinyin: half a
     second), then parses the reports it is given: a few itself (one edit then costs the
     build the parse, not the loading), many in helpers it forks once loaded, which need
-    not load it again (see _parser_worker). Given none, it is stopped where it is, as it
-    is if the build stops reading its results: it has stored nothing a build reads (a
-    table it was making is made again), and a build ends with no process of its own left
-    behind (one holding the caller's output pipe open would keep `build-site | tee log`
-    waiting)."""
+    not load it again (see _parse_in_helpers). Given none, it is stopped where it is, as
+    it is if the build stops reading its results: it has stored nothing a build reads (a
+    table it was making is made again; what a helper stores is complete or absent), and
+    a build ends with no process of its own left behind (one holding the caller's output
+    pipe open would keep `build-site | tee log` waiting): its helpers end with the chunk
+    they are parsing."""
 
     def __init__(self, connection):
         self._connection = connection
@@ -237,7 +238,7 @@ class _Parser:
 
     @classmethod
     @contextmanager
-    def start(cls, wanted: bool, slugs: bool = False) -> "Iterator[_Parser | None]":
+    def start(cls, wanted: bool, slugs: bool = False) -> "Iterator[Parser | None]":
         if not wanted or (os.cpu_count() or 1) < 2:
             yield None
             return
@@ -284,33 +285,64 @@ class _Parser:
 
 def _parser_worker(connection, slugs: bool = False) -> None:
     from .parse import parse_source  # noqa: F401 - loaded now, used by parse_file
+    from .similarity import sentence_hashes  # noqa: F401 - numpy, for analysed
+    from .state import GC_THRESHOLDS
     from .tokenizer import warm_up
     from .urls import slugify
 
-    signal.signal(signal.SIGTERM, _stop)  # stopped by the build: let its helpers go first (see _pool)
+    gc.set_threshold(*GC_THRESHOLDS)  # as in the build, which may not have started yet
     warm_up()
     if slugs:
         slugify("演陂镇")  # loads pinyin
     try:
         jobs, known_slugs = connection.recv()
-        if len(jobs) < PARALLEL_THRESHOLD:
+        if len(jobs) < PARALLEL_THRESHOLD or (os.cpu_count() or 1) < 2:
             connection.send([_parse_and_store(job, known_slugs) for job in jobs])
-        else:  # helpers forked now share what this process loaded
-            with _pool(len(jobs)) as (pool, chunk):
-                batch = []
-                for result in pool.map(partial(_parse_and_store, known_slugs=known_slugs), jobs, chunksize=chunk):
-                    batch.append(result)
-                    if len(batch) == chunk:
-                        connection.send(batch)
-                        batch = []
-                connection.send(batch)
+        else:
+            _parse_in_helpers(jobs, known_slugs, connection)
         connection.send(None)
     except Exception:  # noqa: BLE001 - the caller parses what it did not get
         pass
 
 
-def _stop(signum, frame):
-    raise SystemExit(1)
+def _parse_in_helpers(jobs: list, known_slugs: dict[str, str] | None, connection) -> None:
+    """Send the results of `jobs` to `connection`, in order, a chunk at a time, parsed by
+    one helper per core forked from this process (which has loaded the parser: they need
+    not). Helper k parses chunks k, k + n, k + 2n, ... and sends each down its own pipe.
+    Nothing else is shared: no queue, no thread, no lock that a fork could copy held. A
+    helper whose reader is gone (this process stopped) fails at its next send and ends;
+    one that fails ends this process's sending, and the build parses what it did not get."""
+    workers = min(os.cpu_count() or 1, len(jobs))
+    size = max(1, min(64, len(jobs) // (workers * 8)))
+    chunks = [jobs[i:i + size] for i in range(0, len(jobs), size)]
+    helpers: list[tuple[int, object]] = []
+    try:
+        for k in range(workers):
+            reader, writer = multiprocessing.Pipe(duplex=False)
+            pid = os.fork()
+            if pid == 0:  # a helper
+                _helper(chunks[k::workers], known_slugs, writer, [reader, connection, *(r for _, r in helpers)])
+            writer.close()
+            helpers.append((pid, reader))
+        for n in range(len(chunks)):
+            connection.send(helpers[n % workers][1].recv())
+    finally:
+        for _, reader in helpers:
+            reader.close()
+        for pid, _ in helpers:
+            os.waitpid(pid, 0)
+
+
+def _helper(chunks: list[list], known_slugs: dict[str, str] | None, writer, others: list) -> None:
+    code = 1
+    try:
+        for other in others:  # the pipes this helper has no business with
+            other.close()
+        for chunk in chunks:
+            writer.send([_parse_and_store(job, known_slugs) for job in chunk])
+        code = 0
+    finally:
+        os._exit(code)
 
 
 def _slugs_of(results: list) -> dict[str, str]:

@@ -11,6 +11,17 @@ from contextlib import contextmanager
 from pathlib import Path
 
 
+# The collector's thresholds during a build (see build._fewer_collections); a parser
+# process started before the build sets them for itself and its helpers.
+GC_THRESHOLDS = (50_000, 20, 20)
+
+
+def state_dir(output_dir: Path) -> Path:
+    """Where a build keeps what is not published: caches, manifest, Whoosh index."""
+    output_dir = Path(output_dir).absolute()
+    return output_dir.parent / ".site-cache" / output_dir.name
+
+
 def load_pickle(path: Path, skip: int = 0):
     """The value stored at `path` (after the first `skip` values stored with it), or None."""
     try:

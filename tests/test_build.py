@@ -331,7 +331,7 @@ def test_a_build_that_stops_reading_its_parser_leaves_no_helper_behind(tmp_path:
     helpers = {int(pid) for pid, _ in (line.split() for line in parsers.read_text(encoding="utf-8").splitlines())}
     assert len(helpers) == 2
     deadline = time.monotonic() + 10
-    while helpers and time.monotonic() < deadline:  # they end with their current report
+    while helpers and time.monotonic() < deadline:  # they end with the chunk they are parsing
         helpers = {pid for pid in helpers if _alive(pid)}
         time.sleep(0.05)
     assert not helpers
