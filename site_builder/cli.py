@@ -5,6 +5,7 @@ import argparse
 import json
 import os
 import sys
+from contextlib import nullcontext
 from pathlib import Path
 
 from .search_cli import add_search_arguments, run_search
@@ -62,8 +63,11 @@ def run_build(args: argparse.Namespace) -> int:
     from .parse_cache import early_parser
     from .state import state_dir
 
-    # The parser process loads the parser while this one imports the rest of the build (0.2 s).
-    with early_parser(state_dir(args.output) / "parse") as parser:
+    # A first build parses everything: its parser process loads the parser while this one
+    # imports the rest of the build (0.2 s). A rebuild starts it later, when this process
+    # has loaded what the parser would otherwise load again (a no-op does not wait for it).
+    cache = state_dir(args.output) / "parse"
+    with early_parser(cache) if not cache.is_dir() else nullcontext() as parser:
         from .build import build
 
         result = build(args.content, args.output, args.config, strict=args.strict, parser=parser)
