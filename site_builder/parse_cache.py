@@ -207,11 +207,11 @@ def _parse_many(jobs: list[tuple[Path, str, str, Path]], known_slugs: Callable[[
 @contextmanager
 def _pool(jobs: int) -> Iterator[tuple[ProcessPoolExecutor, int]]:
     """Worker processes for `jobs` jobs, forked from this one, and the jobs to give each
-    at a time: a few dozen, or fewer so that the workers finish together."""
+    at a time (see _chunk_size)."""
     workers = min(os.cpu_count() or 1, jobs)
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
     try:
-        yield pool, max(1, min(64, jobs // (workers * 8)))
+        yield pool, _chunk_size(jobs, workers)
     except BaseException:
         pool.shutdown(cancel_futures=True)  # what no worker has started is dropped
         raise
@@ -313,7 +313,7 @@ def _parse_in_helpers(jobs: list, known_slugs: dict[str, str] | None, connection
     helper whose reader is gone (this process stopped) fails at its next send and ends;
     one that fails ends this process's sending, and the build parses what it did not get."""
     workers = min(os.cpu_count() or 1, len(jobs))
-    size = max(1, min(64, len(jobs) // (workers * 8)))
+    size = _chunk_size(len(jobs), workers)
     chunks = [jobs[i:i + size] for i in range(0, len(jobs), size)]
     helpers: list[tuple[int, object]] = []
     try:
@@ -331,6 +331,11 @@ def _parse_in_helpers(jobs: list, known_slugs: dict[str, str] | None, connection
             reader.close()
         for pid, _ in helpers:
             os.waitpid(pid, 0)
+
+
+def _chunk_size(jobs: int, workers: int) -> int:
+    """Jobs to give a worker at a time: a few dozen, or fewer so that they finish together."""
+    return max(1, min(64, jobs // (workers * 8)))
 
 
 def _helper(chunks: list[list], known_slugs: dict[str, str] | None, writer, others: list) -> None:
