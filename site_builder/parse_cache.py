@@ -18,9 +18,9 @@ import hashlib
 import multiprocessing
 import os
 import time
+import traceback
 import zlib
 from collections.abc import Callable, Collection, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from functools import cache, partial
 from pathlib import Path
@@ -196,27 +196,11 @@ def _parse_many(jobs: list[tuple[Path, str, str, Path]], known_slugs: Callable[[
         if jobs:
             yield from map(partial(_parse_and_store, known_slugs=known_slugs()), jobs)
         return
-    with _pool(len(jobs)) as (pool, chunk):
-        parsed = pool.map(partial(_parse_and_store, known_slugs=known_slugs() if few else None), jobs,
-                          chunksize=chunk)
+    with _helpers(jobs, known_slugs() if few else None) as batches:
         if meanwhile is not None:
             meanwhile()
-        yield from parsed
-
-
-@contextmanager
-def _pool(jobs: int) -> Iterator[tuple[ProcessPoolExecutor, int]]:
-    """Worker processes for `jobs` jobs, forked from this one, and the jobs to give each
-    at a time (see _chunk_size)."""
-    workers = min(os.cpu_count() or 1, jobs)
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
-    try:
-        yield pool, _chunk_size(jobs, workers)
-    except BaseException:
-        pool.shutdown(cancel_futures=True)  # what no worker has started is dropped
-        raise
-    finally:
-        pool.shutdown()
+        for batch in batches:
+            yield from batch
 
 
 class Parser:
@@ -224,7 +208,7 @@ class Parser:
     parsing needs (the parser's patterns, the segmenter, the IDF table, pinyin: half a
     second), then parses the reports it is given: a few itself (one edit then costs the
     build the parse, not the loading), many in helpers it forks once loaded, which need
-    not load it again (see _parse_in_helpers). Given none, it is stopped where it is, as
+    not load it again (see _helpers). Given none, it is stopped where it is, as
     it is if the build stops reading its results: it has stored nothing a build reads (a
     table it was making is made again; what a helper stores is complete or absent), and
     a build ends with no process of its own left behind (one holding the caller's output
@@ -299,19 +283,23 @@ def _parser_worker(connection, slugs: bool = False) -> None:
         if len(jobs) < PARALLEL_THRESHOLD or (os.cpu_count() or 1) < 2:
             connection.send([_parse_and_store(job, known_slugs) for job in jobs])
         else:
-            _parse_in_helpers(jobs, known_slugs, connection)
+            with _helpers(jobs, known_slugs, keep_out=(connection,)) as batches:
+                for batch in batches:
+                    connection.send(batch)
         connection.send(None)
     except Exception:  # noqa: BLE001 - the caller parses what it did not get
         pass
 
 
-def _parse_in_helpers(jobs: list, known_slugs: dict[str, str] | None, connection) -> None:
-    """Send the results of `jobs` to `connection`, in order, a chunk at a time, parsed by
-    one helper per core forked from this process (which has loaded the parser: they need
+@contextmanager
+def _helpers(jobs: list, known_slugs: dict[str, str] | None, keep_out: tuple = ()) -> Iterator[Iterator[list]]:
+    """The results of `jobs`, in order, a chunk (a list) at a time, parsed by one helper
+    per core forked from this process (a parser has loaded what parsing needs: they need
     not). Helper k parses chunks k, k + n, k + 2n, ... and sends each down its own pipe.
     Nothing else is shared: no queue, no thread, no lock that a fork could copy held. A
-    helper whose reader is gone (this process stopped) fails at its next send and ends;
-    one that fails ends this process's sending, and the build parses what it did not get."""
+    helper whose reader is gone (its parent stopped reading) fails at its next send and
+    ends; one that fails ends the iteration with an error. `keep_out`: connections of this
+    process the helpers close."""
     workers = min(os.cpu_count() or 1, len(jobs))
     size = _chunk_size(len(jobs), workers)
     chunks = [jobs[i:i + size] for i in range(0, len(jobs), size)]
@@ -321,11 +309,10 @@ def _parse_in_helpers(jobs: list, known_slugs: dict[str, str] | None, connection
             reader, writer = multiprocessing.Pipe(duplex=False)
             pid = os.fork()
             if pid == 0:  # a helper
-                _helper(chunks[k::workers], known_slugs, writer, [reader, connection, *(r for _, r in helpers)])
+                _helper(chunks[k::workers], known_slugs, writer, [reader, *keep_out, *(r for _, r in helpers)])
             writer.close()
             helpers.append((pid, reader))
-        for n in range(len(chunks)):
-            connection.send(helpers[n % workers][1].recv())
+        yield (_received(helpers[n % workers][1]) for n in range(len(chunks)))
     finally:
         for _, reader in helpers:
             reader.close()
@@ -333,8 +320,15 @@ def _parse_in_helpers(jobs: list, known_slugs: dict[str, str] | None, connection
             os.waitpid(pid, 0)
 
 
+def _received(reader) -> list:
+    try:
+        return reader.recv()
+    except EOFError:
+        raise RuntimeError("a parse helper process failed (its error is printed above)") from None
+
+
 def _chunk_size(jobs: int, workers: int) -> int:
-    """Jobs to give a worker at a time: a few dozen, or fewer so that they finish together."""
+    """Jobs to give a helper at a time: a few dozen, or fewer so that they finish together."""
     return max(1, min(64, jobs // (workers * 8)))
 
 
@@ -346,6 +340,10 @@ def _helper(chunks: list[list], known_slugs: dict[str, str] | None, writer, othe
         for chunk in chunks:
             writer.send([_parse_and_store(job, known_slugs) for job in chunk])
         code = 0
+    except BrokenPipeError:  # its parent stopped reading
+        pass
+    except BaseException:  # a bug: say where, as the process ends without unwinding
+        traceback.print_exc()
     finally:
         os._exit(code)
 

@@ -338,6 +338,21 @@ def test_a_build_that_stops_reading_its_parser_leaves_no_helper_behind(tmp_path:
     assert len(parsers.read_text(encoding="utf-8").splitlines()) < len(rels)  # the rest was dropped
 
 
+def _failing_parse(job, known_slugs=None):
+    if "place3/" in job[1]:
+        raise ValueError("a bug in the parser")
+    return _LOGGED_PARSE["real"](job, known_slugs)
+
+
+def test_a_helper_that_fails_fails_the_parse_with_its_error_shown(tmp_path: Path, monkeypatch, capfd):
+    content, rels, _ = _many_reports(tmp_path, monkeypatch)
+    monkeypatch.setattr(parse_cache, "_parse_and_store", _failing_parse)
+    with pytest.raises(RuntimeError, match="parse helper"):
+        parse_cache.parse_files(content, rels, tmp_path / "parse", meanwhile=lambda: None)  # helpers of this process
+    assert "ValueError: a bug in the parser" in capfd.readouterr().err
+    assert multiprocessing.active_children() == []
+
+
 def _alive(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
