@@ -221,36 +221,31 @@ def _postings(tokens: np.ndarray, doc: np.ndarray, position: np.ndarray, vocabul
     token_at = np.flatnonzero(new_token)
     first = slot[token_at] - 2  # the value that starts each token's postings
     del slot
-    encoded, ends = _varints(values)
+    encoded, offsets = _varints(values)
     starts = np.zeros(vocabulary + 1, dtype=np.int64)
-    starts[tokens[token_at]] = ends[first] - _varint_sizes(values[first])
+    starts[tokens[token_at]] = offsets[first]
     starts[vocabulary] = len(encoded)
     counts = np.bincount(tokens[pair_at], minlength=vocabulary)
     return encoded, starts, counts
 
 
-def _varint_sizes(values: np.ndarray) -> np.ndarray:
-    """The bytes each non-negative value takes as a varint (uint8)."""
-    size = np.ones(len(values), dtype=np.uint8)
-    bits = 7
-    while int(values.max(initial=0)) >> bits:
-        size += values >= (1 << bits)
-        bits += 7
-    return size
-
-
 def _varints(values: np.ndarray) -> tuple[bytes, np.ndarray]:
-    """Non-negative values as varints back to back, and the byte offset where each ends:
-    each value's bytes are a row of a matrix, and the rows' used bytes are taken in order."""
-    size = _varint_sizes(values)
-    width = int(size.max(initial=1))
+    """Non-negative values as varints back to back, and the byte offset of each: each
+    value's bytes are a row of a matrix, and the rows' used bytes are taken in order."""
+    size = np.ones(len(values), dtype=np.uint8)  # bytes per value
+    width, top = 1, int(values.max(initial=0))
+    while top >> (7 * width):
+        size += values >= (1 << (7 * width))
+        width += 1
     rows = np.empty((len(values), width), dtype=np.uint8)
     for byte in range(width):  # 7 bits a byte, the high bit set when another byte follows
         rows[:, byte] = (values >> (7 * byte)) & 0x7F
         if byte + 1 < width:
             rows[:, byte] |= (size > byte + 1).view(np.uint8) << 7
     used = np.arange(width, dtype=np.uint8) < size[:, None]
-    return rows[used].tobytes(), np.cumsum(size, dtype=np.int64)
+    offsets = np.cumsum(size, dtype=np.int64)
+    offsets -= size
+    return rows[used].tobytes(), offsets
 
 
 def meta_json(shards: list[tuple[str, list[tuple[str, str, str]]]]) -> bytes:

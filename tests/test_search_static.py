@@ -274,12 +274,12 @@ def test_varints_are_the_one_value_encoding_back_to_back():
     rng = np.random.default_rng(11)
     for high in (1, 128, 1 << 14, 1 << 21, (1 << 31) - 1):  # one byte to five
         values = np.append(rng.integers(0, high, 3000), [0, high - 1]).astype(np.int32)
-        data, ends = static_index._varints(values)
+        data, offsets = static_index._varints(values)
         one_by_one = [static_index.varint(v) for v in values.tolist()]
         assert data == b"".join(one_by_one), high
-        assert ends.tolist() == np.cumsum([len(b) for b in one_by_one]).tolist(), high
-    data, ends = static_index._varints(np.zeros(0, dtype=np.int32))
-    assert data == b"" and len(ends) == 0
+        assert offsets.tolist() == [0, *np.cumsum([len(b) for b in one_by_one])[:-1].tolist()], high
+    data, offsets = static_index._varints(np.zeros(0, dtype=np.int32))
+    assert data == b"" and len(offsets) == 0
 
 
 def test_shards_are_rebuilt_only_when_reports_change(site, tmp_path):
