@@ -6,7 +6,7 @@ invalidates it.
 Each result is one file, <key>.pickle: the small (Summary, problems) that a build reads
 when the memo does not know the file, then the full Report that only its pages and the
 search indexes read (`load_report`). Cache misses are parsed, and their results stored,
-in worker processes when there are enough of them: only summaries come back.
+in helper processes when there are enough of them: only summaries come back.
 Keys and summaries are remembered per file with its stat (size, mtime, ctime, inode), as
 git does, so an unchanged archive is not read again just to learn that it did not change.
 """
@@ -47,7 +47,7 @@ def parse_files(content_dir: Path, rels: tuple[str, ...], cache_dir: Path, warm:
     passes a `warm` dict: the memo is then kept there rather than read and written each
     time (the next build in another process re-checks what changed meanwhile). A caller
     with work of its own to do passes it as `meanwhile`: when there are reports to parse
-    (and a second core), they are parsed in worker processes, even one, while this
+    (and a second core), they are parsed in other processes, even one, while this
     process runs it: they go to a worker started first of all, which loads what parsing
     needs while this process reads its memo (see Parser). A caller that `keep`s
     the memo to its end has it read as state.kept_to_the_end says. `sidecars`: the reports
@@ -178,7 +178,7 @@ def _parse_many(jobs: list[tuple[Path, str, str, Path]], known_slugs: Callable[[
     by whoever parsed it: memory does not grow with the archive, and full reports never
     travel between processes. They go to `parser` if there is one (it parses a few
     itself, many in helpers), else are parsed here, unless there is `meanwhile` work for
-    this process; then, and when there are many, in worker processes. When there are few,
+    this process; then, and when there are many, in helpers (see _helpers). When there are few,
     their summaries take the slugs of the names `known_slugs()` knows (those of the
     reports not parsed again)."""
     few = len(jobs) < PARALLEL_THRESHOLD
