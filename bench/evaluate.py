@@ -3,8 +3,8 @@
     python bench/evaluate.py [--count N] [--seed S] [--keep DIR] [--show K]
 
 Generates N reports with bench/generate.py (into a temporary folder unless --keep),
-reads each file with site_builder.load.load_source, parses it with
-site_builder.parse.parse_source and prints, as markdown tables, the share of reports
+reads each file with site_builder.content.read.load_source, parses it with
+site_builder.content.parse.parse_source and prints, as markdown tables, the share of reports
 whose place, level, year, title, published date, spam flag, script and mandated parts
 match the truth, overall and per damage class. --show K prints K failures per field.
 """
@@ -23,8 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import generate  # noqa: E402  (bench/generate.py)
-from site_builder.load import load_source  # noqa: E402
-from site_builder.parse import parse_source  # noqa: E402
+from site_builder.content.read import load_source  # noqa: E402
+from site_builder.content.parse import parse_source  # noqa: E402
 
 FIELDS = ("parsed", "place", "level", "year", "title", "title~", "derived", "published", "publisher",
           "spam", "script", "parts", "parts1-4")

@@ -22,8 +22,8 @@ import time
 from pathlib import Path
 
 from site_builder.build import build
-from site_builder.serve import PreviewServer
-from site_builder.urls import report as report_url
+from site_builder.serve.server import PreviewServer
+from site_builder.site.urls import report as report_url
 
 HERE = Path(__file__).resolve().parent
 CHROMIUM = "/usr/bin/chromium"

@@ -46,7 +46,7 @@ JIEBA_CHILD = """
 import html, json, re, sys, time
 from pathlib import Path
 import jieba
-from site_builder.decode import decode_bytes
+from site_builder.content.decode import decode_bytes
 jieba.setLogLevel(60)
 jieba.initialize()
 texts = []
@@ -125,7 +125,7 @@ def change_one(content: Path, truth_rows: list[dict], k: int = 0) -> str:
 
 def hugo_site(content: Path, truth_rows: list[dict], site: Path) -> None:
     """A minimal Hugo site: one markdown page per report, plain text body."""
-    from site_builder.decode import decode_bytes
+    from site_builder.content.decode import decode_bytes
 
     (site / "layouts" / "_default").mkdir(parents=True)
     (site / "hugo.toml").write_text(HUGO_CONFIG, encoding="utf-8")

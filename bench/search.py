@@ -50,9 +50,9 @@ def folder_size(path: Path) -> tuple[int, int]:
 
 
 def prepare(n: int, seed: int, work: Path):
-    from site_builder import parse_cache
-    from site_builder.assemble import assemble_site
-    from site_builder.load import find_report_paths
+    from site_builder.content import stage as parse_cache
+    from site_builder.site.assemble import assemble_site
+    from site_builder.content.read import find_report_paths
 
     content = work / f"content-{n}"
     if not content.exists():
@@ -68,7 +68,9 @@ def segmenter_throughput(texts: list[str]) -> dict:
     import jieba
     import rjieba
 
-    from site_builder import tokenizer
+    from site_builder.text import normalize as normalize_
+
+    from site_builder.text import stream as stream_
 
     jieba.setLogLevel(60)
     jieba.initialize()
@@ -85,7 +87,7 @@ def segmenter_throughput(texts: list[str]) -> dict:
     out["same_tokens"] = sum(jieba.lcut(t, HMM=False) == rj.cut(t, False) for t in sample) / len(sample)
     start = time.perf_counter()
     for t in texts:
-        tokenizer.stream(tokenizer.normalize(t))
+        stream_.stream(normalize_.normalize(t))
     out["stream"] = chars / (time.perf_counter() - start)
     out["chars"] = chars
     return out
@@ -94,8 +96,8 @@ def segmenter_throughput(texts: list[str]) -> dict:
 def whoosh_figures(site, report_of, work: Path, n: int) -> dict:
     from dataclasses import replace
 
-    from site_builder import search_index as si
-    from site_builder.search_update import update_index
+    from site_builder.search import whoosh_index as si
+    from site_builder.search.whoosh_update import update_index
 
     index_dir = work / f"whoosh-{n}"
     if index_dir.exists():
@@ -144,9 +146,9 @@ class _Counting(http.server.SimpleHTTPRequestHandler):
 def static_figures(site, report_of, work: Path, n: int, browser: bool) -> dict:
     import shutil
 
-    from site_builder import static_search
+    from site_builder.search import static_shards as static_search
     from site_builder.config import SiteConfig
-    from site_builder.render import STATIC_DIR, make_environment
+    from site_builder.render.pages import STATIC_DIR, make_environment
 
     out = work / f"static-{n}"
     index_work = work / f"static-work-{n}"

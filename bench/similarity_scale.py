@@ -14,8 +14,10 @@ from dataclasses import fields
 
 import numpy as np
 
-from site_builder import compliance, similarity
-from site_builder.assemble import assemble_site
+from site_builder.site import compliance
+
+from site_builder.site import similarity
+from site_builder.site.assemble import assemble_site
 from site_builder.model import Summary
 
 

@@ -19,18 +19,19 @@ from pathlib import Path
 
 import jinja2
 
-from . import parse_cache, similarity
-from .assemble import assemble_site
+from .content import stage as parse_cache
+from .site import similarity
+from .site.assemble import assemble_site
 from .config import SiteConfig, load_config
-from .load import find_report_paths
+from .content.read import find_report_paths
 from .model import Problem, Site
-from .search_update import updating_index
-from .static_search import SEARCH_FILES, build_bundle, ready_static_search_pages, static_search_pages_later
-from .render import Sources, make_environment, render_site
-from .render_memo import RenderMemo
+from .search.whoosh_update import updating_index
+from .search.static_shards import SEARCH_FILES, build_bundle, ready_static_search_pages, static_search_pages_later
+from .render.pages import Sources, make_environment, render_site
+from .render.memo import RenderMemo
 from .state import GC_THRESHOLDS, kept_to_the_end, state_dir
-from .standby import read_ahead
-from .write import UnsafePath, WriteStats, write_site
+from .publish.standby import read_ahead
+from .publish.write import UnsafePath, WriteStats, write_site
 
 SEARCH_WORK = "static-search"  # the state dir's folder of built static search shards
 RENDER_MEMO = "render-memo"  # the state dir's folder of render_memo.RenderMemo
@@ -161,7 +162,7 @@ def _read_ahead(held: Warm, state: Path) -> None:
     with kept_to_the_end():
         held.render.load(state / RENDER_MEMO)
         read_ahead(state, held.write)
-    for name in held.templates.list_templates():
+    for name in held.templates.list_templates(extensions=("html", "xml")):
         held.templates.get_template(name)
 
 

@@ -8,7 +8,7 @@ import sys
 from contextlib import nullcontext
 from pathlib import Path
 
-from .search_cli import add_search_arguments, run_search
+from .search.cli import add_search_arguments, run_search
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -54,13 +54,13 @@ def make_parser() -> argparse.ArgumentParser:
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    from .serve import run_serve as serve  # the server's modules are loaded for it only (0.05 s)
+    from .serve.server import run_serve as serve  # the server's modules are loaded for it only (0.05 s)
 
     return serve(args)
 
 
 def run_build(args: argparse.Namespace) -> int:
-    from .parse_cache import early_parser
+    from .content.stage import early_parser
     from .state import state_dir
 
     # A first build parses everything: its parser process loads the parser while this one
@@ -92,7 +92,7 @@ def run_build(args: argparse.Namespace) -> int:
 
 
 def run_parse(args: argparse.Namespace) -> int:
-    from .parse_cache import parse_file
+    from .content.stage import parse_file
 
     status = 0
     for path in args.files:

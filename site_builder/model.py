@@ -229,7 +229,7 @@ class Summary:
     known_slugs: InitVar[Mapping[str, str] | None] = None
 
     def __post_init__(self, known_slugs: Mapping[str, str] | None):
-        from . import urls
+        from .site import urls
 
         def slug(name: str) -> str:
             known = known_slugs.get(name) if known_slugs else None

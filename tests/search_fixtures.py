@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from site_builder import tokenizer
+from site_builder.text import normalize as normalize_
 from site_builder.model import Entry, Place, Report, Section, Site
-from site_builder.parse_cache import analysed
+from site_builder.content.stage import analysed
 
 PARTS_HEADINGS = {
     1: "一、{y}年推进法治政府建设的主要举措和成效",
@@ -79,7 +79,7 @@ def make_report(spec) -> Report:
     title = f"{place}{year}年法治政府建设年度报告"
     sections, lines = [], []
     for part, body in sorted(parts.items()):
-        body = tokenizer.normalize(body) if script == "traditional" else body
+        body = normalize_.normalize(body) if script == "traditional" else body
         heading = PARTS_HEADINGS.get(part, "五、其他需要报告的情况").format(y=year, y1=year + 1)
         sections.append(Section(heading=heading, level=1, part=part, text=body, line=len(lines) + 1))
         lines += [heading, body]
@@ -131,13 +131,13 @@ def searchable(report: Report) -> str:
 def truth(site: Site, query: str, **filters) -> set[str]:
     """Reports whose cleaned text (title + body) contains the query; digit and Latin runs
     at the query's edges must not continue in the text."""
-    needle = tokenizer.normalize(query.strip().strip("\""))  # quotes are query syntax
+    needle = normalize_.normalize(query.strip().strip("\""))  # quotes are query syntax
     out = set()
     for e in site.entries:
         r = e.report
         if any(filters.get(k) not in (None, str(getattr(r, k))) for k in ("year", "place", "level")):
             continue
-        hay = tokenizer.normalize(searchable(r))
+        hay = normalize_.normalize(searchable(r))
         pattern = (r"(?<![0-9])" if needle[:1].isdigit() else r"(?<![a-z])" if needle[:1].isalpha() and needle[:1].isascii() else "") \
             + re.escape(needle) \
             + (r"(?![0-9])" if needle[-1:].isdigit() else r"(?![a-z])" if needle[-1:].isalpha() and needle[-1:].isascii() else "")

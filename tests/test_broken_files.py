@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, report_text, tree, write_archive
-from site_builder import load
+from site_builder.content import read as load
 from site_builder.build import build
 
 MARKER = "破损文件标记"  # text of the broken files: must never reach the site

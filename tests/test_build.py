@@ -14,9 +14,11 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, SAMPLES, internal_links, report_text, tree, write_archive
-from site_builder import build as build_module, datasets, parse_cache
+from site_builder import build as build_module
+from site_builder.site import datasets
+from site_builder.content import stage as parse_cache
 from site_builder.build import GC_THRESHOLDS, RENDER_MEMO, SEARCH_WORK, Warm, build, refresh_static_search, state_dir
-from site_builder.render_memo import RenderMemo
+from site_builder.render.memo import RenderMemo
 
 
 def test_sample_archive_builds_every_page(tmp_path: Path):
@@ -631,15 +633,16 @@ def test_parse_cache_version_covers_every_module_parsing_runs():
     """PARSE_MODULES must name every module parse_file and Summary.of import, or a change
     to one of them would leave stale parses in the cache (and pages, whose fingerprints
     take a summary's key for its fields)."""
-    code = ("import sys\nfrom pathlib import Path\nfrom site_builder import parse_cache\n"
+    code = ("import sys\nfrom pathlib import Path\nfrom site_builder.content import stage as parse_cache\n"
             f"for p in sorted(Path({str(SAMPLES)!r}).iterdir()):\n"
             "    report, _ = parse_cache.parse_file(p, p.name)\n"
             "    parse_cache.Summary.of(report, 'key')\n"
             "print(' '.join(sorted(m for m in sys.modules if m.startswith('site_builder'))))\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
-    from site_builder.parse_cache import PARSE_MODULES
+    from site_builder.content.stage import PARSE_MODULES
 
-    used = {m.split(".", 1)[1] if "." in m else "__init__" for m in done.stdout.split()}
+    used = {m.split(".", 1)[1].replace(".", "/") if "." in m else "__init__" for m in done.stdout.split()}
+    used = {f"{m}/__init__" if (REPO / "site_builder" / m).is_dir() else m for m in used}
     assert used and used <= set(PARSE_MODULES), used - set(PARSE_MODULES)
 
 

@@ -8,8 +8,8 @@ from xml.etree import ElementTree
 import jinja2
 
 from conftest import report_text, tree
-from site_builder import compliance
-from site_builder.assemble import assemble_site
+from site_builder.site import compliance
+from site_builder.site.assemble import assemble_site
 from site_builder.build import build
 from site_builder.model import Summary
 

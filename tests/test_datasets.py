@@ -8,8 +8,8 @@ import json
 from dataclasses import fields
 from pathlib import Path
 
-from site_builder import datasets
-from site_builder.assemble import assemble_site
+from site_builder.site import datasets
+from site_builder.site.assemble import assemble_site
 from site_builder.build import build
 from site_builder.config import SiteConfig
 from site_builder.model import Summary
@@ -89,7 +89,7 @@ def test_downloads_of_the_sample_archive(tmp_path: Path):
 
 
 def test_keywords_are_script_independent_and_skip_stock_words():
-    from site_builder.tokenizer import KEYWORD_STOP, keywords
+    from site_builder.text.words import KEYWORD_STOP, keywords
 
     text = ("本镇深化行政复议体制改革，行政复议案件全部依法办结。推进公平竞争审查，"
             "开展公平竞争审查培训。法治政府建设工作扎实推进。" * 3)

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from site_builder.decode import _NOT_ASCII_OR_CHINESE, _UTF8_SIGNS, DecodeError, decode_bytes
+from site_builder.content.decode import _NOT_ASCII_OR_CHINESE, _UTF8_SIGNS, DecodeError, decode_bytes
 
 TEXT = "金石镇2021年法治政府建设年度报告\r\n一、主要举措和成效\r\n（一）加强组织领导"
 
@@ -53,7 +53,7 @@ def test_invalid_utf8_with_bom_is_an_error_not_mojibake():
 
 
 def test_short_gbk_that_is_also_valid_utf8_is_read_as_chinese():
-    from site_builder.decode import decode_bytes
+    from site_builder.content.decode import decode_bytes
 
     assert decode_bytes("一".encode("gb18030")) == ("一", "gb18030")  # D2 BB is also UTF-8 「һ」
     assert decode_bytes("héllo".encode("utf-8")) == ("héllo", "utf-8")

@@ -9,7 +9,7 @@ from pathlib import Path
 import opencc
 import pytest
 
-from site_builder.decode import decode_bytes
+from site_builder.content.decode import decode_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
 _spec = importlib.util.spec_from_file_location("bench_generate", ROOT / "bench" / "generate.py")

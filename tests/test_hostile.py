@@ -21,9 +21,9 @@ from wsgiref.simple_server import WSGIRequestHandler, make_server
 import pytest
 
 from conftest import report_text, write_archive
-from site_builder import parse_cache
-from site_builder import search_index as si
-from site_builder.search_update import update_index
+from site_builder.content import stage as parse_cache
+from site_builder.search import whoosh_index as si
+from site_builder.search.whoosh_update import update_index
 from site_builder.build import build, state_dir
 from site_builder.config import SiteConfig
 
@@ -234,7 +234,7 @@ def _wsgi_get(app, query: str) -> tuple[str, str]:
 @pytest.mark.parametrize("query", ["演陂镇", "依法行政", "pwned", "window", ALL, XSS["img"], XSS["attr"],
                                    "onerror", "script 青山乡", '"><svg onload=window.__pwned=3> 白山镇'])
 def test_server_search_results_and_highlights_are_inert(built, query):
-    from site_builder.wsgi import make_app
+    from site_builder.serve.app import make_app
 
     output, _, _ = built
     app = make_app(output, state_dir(output) / "whoosh", SiteConfig())
@@ -284,14 +284,14 @@ def test_nothing_runs_in_the_browser(built, tmp_path):
     sync_api = pytest.importorskip("playwright.sync_api")
     if not Path(CHROMIUM).exists():
         pytest.skip("no Chromium at /usr/bin/chromium")
-    from site_builder import static_search
-    from site_builder.wsgi import make_app
+    from site_builder.search import static_shards as static_search
+    from site_builder.serve.app import make_app
 
     output, result, report_of = built
     static_search.write_static_search(result.site, SiteConfig(), output, report_of, work_dir=tmp_path)
     search_page = output / "search" / "index.html"
     if not search_page.exists():  # until the build renders the search page itself
-        from site_builder.render import make_environment
+        from site_builder.render.pages import make_environment
 
         search_page.write_text(make_environment().get_template("search.html").render(
             config=SiteConfig(), root="../", page_url="search/"), encoding="utf-8")

@@ -33,9 +33,9 @@ PLACES = "甲乙丙丁戊己庚辛壬癸"
 # its exit code (negative: killed by that signal).
 ZYGOTE = r"""
 import os, sys
-from site_builder import cli, tokenizer
-if hasattr(tokenizer, "keywords"):
-    tokenizer.keywords("法治政府建设年度报告")  # load the extractor once, before forking
+from site_builder import cli
+from site_builder.text import words as words_
+words_.keywords("法治政府建设年度报告")  # load the extractor once, before forking
 for line in sys.stdin:
     content, output = line.rstrip("\n").split("\t")
     pid = os.fork()
@@ -96,7 +96,7 @@ def _has_whoosh() -> bool:
 
 def check_index(output: Path) -> int:
     """The Whoosh index opens, answers, and is not left locked; returns its document count."""
-    from site_builder import search_index as si
+    from site_builder.search import whoosh_index as si
 
     index = state_dir(output) / "whoosh"
     ix = si.open_index(index)
@@ -174,7 +174,7 @@ def test_builds_killed_at_random_points_leave_the_last_good_site(tmp_path: Path)
         if _has_whoosh():
             reports = {p.parent.name for p in (output / "reports").glob("*/index.html")}
             assert check_index(output) == len(reports)
-            from site_builder import search_index as si
+            from site_builder.search import whoosh_index as si
 
             assert si.search(state_dir(output) / "whoosh", f"{PLACES[KILLS]}山镇").total == 1
     finally:

@@ -10,7 +10,7 @@ import hashlib
 import pytest
 
 from site_builder.model import Source
-from site_builder.parse import parse_source
+from site_builder.content.parse import parse_source
 
 # A clean report body with the four usual parts; cases wrap it in page damage.
 BODY = """县委、县政府：
@@ -32,7 +32,7 @@ PARAGRAPHS = [line for line in BODY.split("\n") if "。" in line]
 def parse(text: str | bytes, fmt: str = "txt", overrides=(), override_lines=(), path=None):
     raw = text if isinstance(text, bytes) else text.encode("utf-8")
     if isinstance(text, bytes):
-        from site_builder.decode import decode_bytes
+        from site_builder.content.decode import decode_bytes
 
         text, encoding = decode_bytes(raw)
     else:

@@ -6,9 +6,9 @@ import hashlib
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from site_builder.decode import DecodeError, decode_bytes
+from site_builder.content.decode import DecodeError, decode_bytes
 from site_builder.model import Source
-from site_builder.parse import parse_source
+from site_builder.content.parse import parse_source
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from site_builder.decode import decode_bytes
+from site_builder.content.decode import decode_bytes
 from site_builder.model import Source
-from site_builder.parse import parse_source
+from site_builder.content.parse import parse_source
 
 CONTENT = Path(__file__).resolve().parent.parent / "content"
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from conftest import report_text, tree, write_archive
-from site_builder import urls
+from site_builder.site import urls
 from site_builder.build import build, state_dir
-from site_builder.write import UnsafePath, safe_join
+from site_builder.publish.write import UnsafePath, safe_join
 
 SECRET = "机密外部文件内容"
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")

@@ -16,13 +16,19 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from site_builder import clean, datasets, load, tokenizer
-from site_builder import search_index as si
-from site_builder.search_update import update_index
-from site_builder.decode import DecodeError, decode_bytes
+from site_builder.content import clean
+
+from site_builder.site import datasets
+
+from site_builder.content import read as load
+
+from site_builder.search import query as query_
+from site_builder.search import whoosh_index as si
+from site_builder.search.whoosh_update import update_index
+from site_builder.content.decode import DecodeError, decode_bytes
 from site_builder.model import Source
-from site_builder.parse import parse_source
-from site_builder.render import make_environment
+from site_builder.content.parse import parse_source
+from site_builder.render.pages import make_environment
 
 FAST = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                         HealthCheck.function_scoped_fixture])
@@ -198,11 +204,11 @@ def index(tmp_path_factory):
 @FAST
 @given(QUERY)
 def test_query_parsing_is_total_and_bounded(query):
-    clauses = tokenizer.parse_query(query)
-    assert len(clauses) <= tokenizer.MAX_QUERY_TERMS
+    clauses = query_.parse_query(query)
+    assert len(clauses) <= query_.MAX_QUERY_TERMS
     for clause in clauses:
         assert clause.tokens and all(clause.tokens)
-        assert len(clause.text) <= tokenizer.MAX_QUERY_CHARS
+        assert len(clause.text) <= query_.MAX_QUERY_CHARS
 
 
 @FAST
@@ -219,7 +225,7 @@ def test_search_never_raises_and_highlights_round_trip(index, query, part, offse
 @FAST
 @given(ANY_TEXT, st.lists(CJK_TEXT, max_size=3).map(" ".join))
 def test_snippet_is_a_window_of_the_text(text, query):
-    pieces = tokenizer.snippet(text, tokenizer.parse_query(query))
+    pieces = query_.snippet(text, query_.parse_query(query))
     joined = "".join(t for t, _ in pieces).strip("…")
     flat = re.sub(r"[\r\n\t]", " ", text)
     assert joined in flat or joined.replace("…", "") in flat

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 
 from site_builder.build import RENDER_MEMO, build, state_dir
-from site_builder.render_memo import CHUNK, MEMO_FORMAT, RenderMemo, chunks
+from site_builder.render.memo import CHUNK, MEMO_FORMAT, RenderMemo, chunks
 from site_builder.state import load_pickle, store_pickle
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from site_builder import search_index as si
-from site_builder.search_update import update_index
+from site_builder.search import whoosh_index as si
+from site_builder.search.whoosh_update import update_index
 
 from search_fixtures import JUDGED, SPECS, make_site, truth
 
@@ -179,8 +179,9 @@ def test_a_built_archive_ranks_by_the_words_its_reports_were_parsed_into(tmp_pat
 
     from conftest import SAMPLES
     from site_builder.build import build, search_index_dir
-    from site_builder.parse_cache import parse_file
-    from site_builder.tokenizer import normalize, words
+    from site_builder.content.stage import parse_file
+    from site_builder.text.normalize import normalize
+    from site_builder.text.words import words
 
     out = tmp_path / "output"
     assert build(SAMPLES, out).ok

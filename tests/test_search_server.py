@@ -12,11 +12,11 @@ from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 import pytest
 
-from site_builder.search_update import update_index
+from site_builder.search.whoosh_update import update_index
 from site_builder.build import state_dir
 from site_builder.cli import main
 from site_builder.config import SiteConfig
-from site_builder.wsgi import make_app
+from site_builder.serve.app import make_app
 
 from search_fixtures import make_site, truth
 

@@ -16,12 +16,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from site_builder import search_index as si
-from site_builder.search_update import update_index
-from site_builder import static_index, static_search, tokenizer
+from site_builder.search import whoosh_index as si
+from site_builder.search.whoosh_update import update_index
+from site_builder.search import static_format as static_index
+from site_builder.search import static_shards as static_search
+from site_builder.text import chars as chars_
+from site_builder.text import normalize as normalize_
+from site_builder.text import stream as stream_
 from site_builder.config import SiteConfig
-from site_builder.render import STATIC_DIR, make_environment
-from site_builder.write import expand
+from site_builder.render.pages import STATIC_DIR, make_environment
+from site_builder.publish.write import expand
 
 from search_fixtures import JUDGED, make_site, truth
 
@@ -139,7 +143,7 @@ def test_a_left_out_bigram_is_implied_by_the_two_kept_around_it(page):
             for i in set(range(len(tokens))) - set(kept):
                 before, here, after = tokens[i - 1], tokens[i], tokens[i + 1]
                 assert i - 1 in kept and i + 1 in kept, (query, i)
-                assert all(len(t) == 2 and tokenizer.is_han(t[0]) and tokenizer.is_han(t[1]) for t in (before, here, after))
+                assert all(len(t) == 2 and chars_.is_han(t[0]) and chars_.is_han(t[1]) for t in (before, here, after))
                 assert before[1] == here[0] and here[1] == after[0], (query, i)
             if len(tokens) > 3 and all(len(t) == 2 for t in tokens):
                 assert len(kept) < len(tokens)  # a long phrase fetches fewer buckets
@@ -250,12 +254,12 @@ def test_the_index_holds_each_report_stream(site, tmp_path, monkeypatch):
         rebuilt.update(zip(ids, streams))
     for entry in site.entries:
         r = entry.report
-        stream = tokenizer.stream(tokenizer.normalize(r.title + "\n" + r.text))
+        stream = stream_.stream(normalize_.normalize(r.title + "\n" + r.text))
         assert rebuilt[entry.id] == stream, entry.id
-        assert lengths[entry.id] == (len(stream), len(tokenizer.stream(tokenizer.normalize(r.title))))
+        assert lengths[entry.id] == (len(stream), len(stream_.stream(normalize_.normalize(r.title))))
         starting = {}  # a one-character query: the positions whose token starts with it
         for position, token in enumerate(stream):
-            if token and tokenizer.is_han(token[0]):
+            if token and chars_.is_han(token[0]):
                 starting.setdefault(token[0], []).append(position)
         assert chars[entry.id] == starting, entry.id
         assert filters[entry.id] == {f"{k}={v}" for k, v in zip(("year", "place", "level"),

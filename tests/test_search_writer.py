@@ -9,9 +9,10 @@ import pytest
 from whoosh import index as whoosh_index
 from whoosh.index import TOC
 
-from site_builder import search_index as si
-from site_builder import search_update, search_writer
-from site_builder.search_update import update_index, updating_index
+from site_builder.search import whoosh_index as si
+from site_builder.search import whoosh_update as search_update
+from site_builder.search import whoosh_segments as search_writer
+from site_builder.search.whoosh_update import update_index, updating_index
 
 from search_fixtures import JUDGED, SPECS, make_site
 from site_builder.build import state_dir

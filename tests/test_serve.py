@@ -16,11 +16,11 @@ from urllib.parse import quote
 
 import pytest
 
-from site_builder import static_index
+from site_builder.search import static_format as static_index
 from site_builder.build import SEARCH_WORK, state_dir
-from site_builder.static_search import BUNDLE_DIR
-from site_builder.preview import BuildState
-from site_builder.serve import (
+from site_builder.search.static_shards import BUNDLE_DIR
+from site_builder.serve.preview import BuildState
+from site_builder.serve.server import (
     EVENTS_PATH,
     BadPath,
     PreviewServer,
@@ -335,7 +335,7 @@ def test_config_outside_content_is_watched(content: Path, tmp_path: Path):
     with PreviewServer(content, tmp_path / "output", config, port=0,
                        log=lambda message: None) as server:
         assert server.preview.root == "/a/" and get(server, "/a/")[0] == 200
-        from site_builder import render
+        from site_builder.render import pages as render
 
         watched = [path for path, _ in server.preview.watched()]
         assert Path(render.TEMPLATES_DIR).resolve() in watched

@@ -30,7 +30,7 @@ import sys
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from site_builder.build import state_dir
-from site_builder.wsgi import make_app
+from site_builder.serve.app import make_app
 
 class Server(ThreadingMixIn, WSGIServer):
     daemon_threads = True

@@ -7,18 +7,19 @@ from dataclasses import fields, replace
 from pathlib import Path
 
 from conftest import report_text, write_archive
-from site_builder import similarity
-from site_builder.assemble import assemble_site
+from site_builder.text import sentences as sentences_
+from site_builder.site import similarity
+from site_builder.site.assemble import assemble_site
 from site_builder.build import build
 from site_builder.model import Summary
-from site_builder.tokenizer import normalize
+from site_builder.text.normalize import normalize
 
 
 def summary(source: str, text: str, **values) -> Summary:
     defaults = {f.name: None for f in fields(Summary) if f.init}
     defaults.update(key=source, source=source, format="txt", encoding="utf-8", sha256="", script="simplified",
                     title=source, title_derived=False, issuer=(), issuer_derived=False, publisher=None, flags=(), parts=(), lead="",
-                    keywords=(), sentences=similarity.sentence_hashes(normalize(text)))
+                    keywords=(), sentences=sentences_.sentence_hashes(normalize(text)))
     defaults.update(values)
     return Summary(**defaults)
 
@@ -27,12 +28,12 @@ def test_sentences_are_normalised_before_hashing():
     simplified = "我镇全面推进行政执法三项制度落实，规范执法行为。二〇二三年办理案件12件。"
     traditional = "我鎮全面推進行政執法三項制度落實, 規範執法行為!二〇二三年辦理案件34件。"
     simplified, traditional = normalize(simplified), normalize(traditional)
-    assert similarity.sentences(simplified) == similarity.sentences(traditional)
-    assert similarity.sentence_hashes(simplified) == similarity.sentence_hashes(traditional)
+    assert sentences_.sentences(simplified) == sentences_.sentences(traditional)
+    assert sentences_.sentence_hashes(simplified) == sentences_.sentence_hashes(traditional)
     # short pieces (headings, dates) do not count; each sentence is hashed once
-    assert similarity.sentences("一、主要举措\n2024年1月11日") == []
-    packed = similarity.sentence_hashes(simplified + simplified)
-    assert len(packed) == 8 * len(similarity.sentences(simplified)) == 16
+    assert sentences_.sentences("一、主要举措\n2024年1月11日") == []
+    packed = sentences_.sentence_hashes(simplified + simplified)
+    assert len(packed) == 8 * len(sentences_.sentences(simplified)) == 16
 
 
 def _text(rng: random.Random, n: int, tag: str) -> list[str]:

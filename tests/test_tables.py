@@ -9,7 +9,11 @@ from pathlib import Path
 import jinja2
 import pytest
 
-from site_builder import clean, tables, tokenizer
+from site_builder.content import clean
+
+from site_builder.text import tables
+
+from site_builder.text import words as words_
 
 MADE: list[str] = []  # what the maker below read, call by call
 
@@ -68,7 +72,7 @@ def test_an_unwritable_cache_folder_only_costs_time(tmp_path, monkeypatch):
 
 def test_jiebas_tables_read_back_equal_to_made(cache_home):
     folder = Path(importlib.util.find_spec("jieba").origin).parent
-    for name, path, make in (("jieba-idf", folder / "analyse" / "idf.txt", tokenizer._make_idf),
+    for name, path, make in (("jieba-idf", folder / "analyse" / "idf.txt", words_._make_idf),
                              ("jieba-words", folder / "dict.txt", clean._make_jieba_words)):
         made = tables.cached(name, (path,), make)
         read = tables.cached(name, (path,), make)
@@ -89,7 +93,7 @@ def test_without_a_home_nothing_is_stored_where_the_build_runs(tmp_path, monkeyp
 
 
 def test_compiled_templates_are_kept_and_used_only_for_the_same_source(tmp_path, cache_home, monkeypatch):
-    from site_builder.render import make_environment
+    from site_builder.render.pages import make_environment
 
     templates = tmp_path / "templates"
     templates.mkdir()
@@ -106,7 +110,7 @@ def test_compiled_templates_are_kept_and_used_only_for_the_same_source(tmp_path,
 
 
 def test_templates_compile_without_a_cache_folder(tmp_path, monkeypatch):
-    from site_builder.render import make_environment
+    from site_builder.render.pages import make_environment
 
     blocker = tmp_path / "file"
     blocker.write_text("", encoding="utf-8")

@@ -5,17 +5,25 @@ import unicodedata
 
 import pytest
 
-from site_builder import tokenizer as t
+from site_builder.search import query as query_
+
+from site_builder.text import chars as chars_
+
+from site_builder.text import normalize as normalize_
+
+from site_builder.text import stream as stream_
+
+from site_builder.text import words as words_
 
 
 def test_normalize_traditional_fullwidth_and_case():
-    assert t.normalize("法治政府建設") == "法治政府建设"
-    assert t.normalize("ＧＤＰ２０２３") == "gdp2023"
-    assert t.normalize("楓橋經驗") == "枫桥经验"
+    assert normalize_.normalize("法治政府建設") == "法治政府建设"
+    assert normalize_.normalize("ＧＤＰ２０２３") == "gdp2023"
+    assert normalize_.normalize("楓橋經驗") == "枫桥经验"
 
 
 def test_char_map_is_one_to_one_and_from_opencc():
-    table = t.char_map()
+    table = normalize_.char_map()
     assert len(table) > 3000
     assert table["設"] == "设" and table["鎮"] == "镇"
     assert all(len(k) == 1 and len(v) == 1 and k != v for k, v in table.items())
@@ -23,20 +31,20 @@ def test_char_map_is_one_to_one_and_from_opencc():
 
 def test_normalize_mapped_keeps_offsets():
     text = "Ａ法治建設\n２０２３年"
-    normalized, origin = t.normalize_mapped(text)
+    normalized, origin = normalize_.normalize_mapped(text)
     assert normalized == "a法治建设\n2023年"
     assert len(origin) == len(normalized)
     assert text[origin[normalized.index("设")]] == "設"
 
 
 def test_stream_positions_bigrams_and_gaps():
-    assert t.stream(t.normalize("2023年度，营商环境 GDP增长")) == [
+    assert stream_.stream(normalize_.normalize("2023年度，营商环境 GDP增长")) == [
         "2023", "年", "年度", "度", None, "营商", "商环", "环境", "境", None, "gdp", "增", "增长", "长"]
 
 
 def test_stream_of_blank_and_control_text_is_empty():
-    assert t.stream("") == []
-    assert t.stream(" \x00\x1f\n\t，。") == []
+    assert stream_.stream("") == []
+    assert stream_.stream(" \x00\x1f\n\t，。") == []
 
 
 @pytest.mark.parametrize("query, expected", [
@@ -50,70 +58,71 @@ def test_stream_of_blank_and_control_text_is_empty():
     ("a*b:c (d) OR NOT", [("a",), ("b",), ("c",), ("d",), ("or",), ("not",)]),
 ])
 def test_parse_query(query, expected):
-    assert [c.tokens for c in t.parse_query(query)] == expected
+    assert [c.tokens for c in query_.parse_query(query)] == expected
 
 
 def test_one_character_query_is_a_character_clause():
-    (clause,) = t.parse_query("鎮")
+    (clause,) = query_.parse_query("鎮")
     assert clause.char and clause.tokens == ("镇",)
 
 
 @pytest.mark.parametrize("query", ["", "   ", "\x00\x01\x7f", "\"\"", "()*?:~^", "，。！"])
 def test_queries_with_nothing_searchable(query):
-    assert t.parse_query(query) == ()
+    assert query_.parse_query(query) == ()
 
 
 def test_hostile_long_query_is_cut():
-    clauses = t.parse_query("营" * 10_000)
-    assert len(clauses) == 1 and len(clauses[0].tokens) == t.MAX_QUERY_CHARS - 1
-    assert len(t.parse_query(" ".join(str(i) for i in range(1000)))) == t.MAX_QUERY_TERMS
+    clauses = query_.parse_query("营" * 10_000)
+    assert len(clauses) == 1 and len(clauses[0].tokens) == query_.MAX_QUERY_CHARS - 1
+    assert len(query_.parse_query(" ".join(str(i) for i in range(1000)))) == query_.MAX_QUERY_TERMS
 
 
 def test_query_clause_is_substring_of_its_own_stream():
     # A clause's tokens appear consecutively in the stream of any text containing it.
-    text = t.normalize("各地在2023年度优化营商环境，GDP增长5%")
-    tokens = t.stream(text)
+    text = normalize_.normalize("各地在2023年度优化营商环境，GDP增长5%")
+    tokens = stream_.stream(text)
     for q in ["2023年", "2023年度优", "优化营商", "gdp增长5", "增长", "地在2023"]:
-        (clause,) = t.parse_query(q)
+        (clause,) = query_.parse_query(q)
         n = len(clause.tokens)
         assert any(tuple(tokens[i:i + n]) == clause.tokens for i in range(len(tokens))), q
 
 
 def test_segmenter_keeps_domain_terms_whole():
-    words = t.words(t.normalize("祠堂圩镇深化放管服改革，坚持发展楓橋經驗，推进一网通办"))
+    words = words_.words(normalize_.normalize("祠堂圩镇深化放管服改革，坚持发展楓橋經驗，推进一网通办"))
     for word in ("放管服", "枫桥经验", "一网通办"):
         assert word in words
 
 
-def test_the_tokenizer_is_the_only_module_that_segments():
+def test_text_words_is_the_only_module_that_segments():
     import ast
     from pathlib import Path
 
+    package = Path(words_.__file__).resolve().parent.parent
     importers = set()
-    for source in sorted(Path(t.__file__).parent.glob("*.py")):
+    for source in sorted(package.rglob("*.py")):
         for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
             names = ([a.name for a in node.names] if isinstance(node, ast.Import)
                      else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
             if any(name.split(".")[0] in ("jieba", "rjieba") for name in names):
-                importers.add(source.name)
-    assert importers == {"tokenizer.py"}
+                importers.add(source.relative_to(package).as_posix())
+    assert importers == {"text/words.py"}
 
 
 def test_word_ends_keep_domain_terms_whole():
-    ends = t.word_ends("严格法治政府建设局党组书记")
+    ends = words_.word_ends("严格法治政府建设局党组书记")
     assert 6 not in ends and 8 in ends  # not inside 法治政府建设, which ends at 8
     assert max(ends) == len("严格法治政府建设局党组书记")
 
 
 def test_snippet_highlights_match_in_original_script():
     text = "前言。" * 30 + "金石鎮推進一網通辦改革。" + "结尾。" * 30
-    pieces = t.snippet(text, t.parse_query("一网通办"), width=20)
+    pieces = query_.snippet(text, query_.parse_query("一网通办"), width=20)
     assert ("一網通辦", True) in pieces
     assert pieces[0] == ("…", False) and pieces[-1] == ("…", False)
 
 
 def test_snippet_does_not_highlight_inside_longer_numbers():
-    pieces = t.snippet("编号12023年与2023年", t.parse_query("2023年"))
+    pieces = query_.snippet("编号12023年与2023年", query_.parse_query("2023年"))
     marked = [p for p, m in pieces if m]
     assert marked == ["2023年"]
     assert "".join(p for p, _ in pieces).startswith("编号12023年与")
@@ -134,7 +143,7 @@ def _phrase_in_stream(tokens, clause) -> bool:
 
 
 def tokenizer_chars(tokens):
-    return {ch for tok in tokens if tok for ch in tok if t.is_han(ch)}
+    return {ch for tok in tokens if tok for ch in tok if chars_.is_han(ch)}
 
 
 def _boundary_substring(text: str, needle: str) -> bool:
@@ -151,19 +160,19 @@ def _boundary_substring(text: str, needle: str) -> bool:
 @settings(max_examples=300, deadline=None)
 @given(text=st.text(_ALPHABET, max_size=40), data=st.data())
 def test_clause_matches_exactly_where_its_text_occurs(text, data):
-    normalized = t.normalize(text)
-    tokens = t.stream(normalized)
+    normalized = normalize_.normalize(text)
+    tokens = stream_.stream(normalized)
     other = data.draw(st.text(_ALPHABET, min_size=1, max_size=6))
     start = data.draw(st.integers(0, max(0, len(text) - 1)))
     candidates = [text[start:start + data.draw(st.integers(1, 6))], other]
     for query in candidates:
-        clauses = t.parse_query(query)
-        if len(clauses) != 1 or clauses[0].text != t.normalize(query):
+        clauses = query_.parse_query(query)
+        if len(clauses) != 1 or clauses[0].text != normalize_.normalize(query):
             continue  # queries with gaps are several clauses, each checked on its own
         (clause,) = clauses
         expected = _boundary_substring(normalized, clause.text)
         assert _phrase_in_stream(tokens, clause) == expected, (text, query, tokens, clause)
-        assert t.contains(normalized, clause) == expected
+        assert query_.contains(normalized, clause) == expected
 
 
 def _reference_stream(normalized: str) -> list[str | None]:
@@ -171,7 +180,7 @@ def _reference_stream(normalized: str) -> list[str | None]:
     (Han, digits, other letters, gap); a Han run gives every bigram and its last
     character, and its first character alone when a digit or letter run precedes it;
     a gap is one position; no gap at either end."""
-    kinds = [t._kind(ch) for ch in normalized]
+    kinds = [stream_._kind(ch) for ch in normalized]
     out: list[str | None] = []
     i, previous = 0, None
     while i < len(normalized):
@@ -200,8 +209,8 @@ _MIXED = st.sampled_from(list("法治政府建設𠀀〇") + list("20２") + lis
 @settings(max_examples=400, deadline=None)
 @given(text=st.text(_MIXED, max_size=30))
 def test_stream_is_the_character_by_character_definition(text):
-    normalized = t.normalize(text)
-    assert t.stream(normalized) == _reference_stream(normalized)
+    normalized = normalize_.normalize(text)
+    assert stream_.stream(normalized) == _reference_stream(normalized)
 
 
 @settings(max_examples=400, deadline=None)
@@ -211,35 +220,35 @@ def test_stream_is_the_character_by_character_definition(text):
 def test_stream_codes_are_the_stream(text):
     """The index writers' numeric stream is the stream, token for token, on any text
     (astral characters, digits of other scripts, combining marks, control characters)."""
-    normalized = t.normalize(text)
-    codes, others = t.stream_codes(normalized)
+    normalized = normalize_.normalize(text)
+    codes, others = stream_.stream_codes(normalized)
     assert codes.dtype.name == "int64"
-    assert [t.code_token(c, others) for c in codes.tolist()] == t.stream(normalized)
+    assert [stream_.code_token(c, others) for c in codes.tolist()] == stream_.stream(normalized)
 
 
 def test_the_table_of_character_kinds_is_the_run_patterns_own():
     """stream_codes looks a BMP character's kind up in a table made in one pass per class:
     it is what _RUN_RE gives each character alone, for all 63,488 of them."""
-    table = t._bmp_kinds()
+    table = stream_._bmp_kinds()
     assert [int(table[cp]) for cp in range(0x10000) if not 0xD800 <= cp < 0xE000] == [
-        t._code_kind(chr(cp)) for cp in range(0x10000) if not 0xD800 <= cp < 0xE000]
+        stream_._code_kind(chr(cp)) for cp in range(0x10000) if not 0xD800 <= cp < 0xE000]
 
 
 def test_stream_codes_of_a_real_report_are_its_stream():
     from conftest import SAMPLES
 
     for path in sorted(SAMPLES.glob("*.txt")):
-        normalized = t.normalize(path.read_text(encoding="utf-8"))
-        codes, others = t.stream_codes(normalized)
-        assert [t.code_token(c, others) for c in codes.tolist()] == t.stream(normalized), path.name
+        normalized = normalize_.normalize(path.read_text(encoding="utf-8"))
+        codes, others = stream_.stream_codes(normalized)
+        assert [stream_.code_token(c, others) for c in codes.tolist()] == stream_.stream(normalized), path.name
 
 
 def test_the_character_map_can_be_applied_before_case_and_normal_form():
     """normalize's fast path maps characters before lowering and checking the normal form:
     right only while every character of the map is Han, caseless and in NFKC."""
-    for key, value in t.char_map().items():
+    for key, value in normalize_.char_map().items():
         for ch in (key, value):
-            assert t.is_han(ch) and ch.lower() == ch == ch.upper(), (key, value)
+            assert chars_.is_han(ch) and ch.lower() == ch == ch.upper(), (key, value)
             assert unicodedata.is_normalized("NFKC", ch) and unicodedata.combining(ch) == 0, (key, value)
 
 
@@ -250,11 +259,11 @@ TRICKY = ("aZ Σς\u0130İ\u00a0\u00a8\u00bd\u0301\u0308\u0327e\u1100\u1161\u11a
 @settings(max_examples=400, deadline=None)
 @given(st.text(alphabet=st.sampled_from(TRICKY), max_size=12))
 def test_normalize_is_nfkc_then_lower_case_then_the_map(text: str):
-    assert t.normalize(text) == _reference_normalize(text)
+    assert normalize_.normalize(text) == _reference_normalize(text)
 
 
 def _reference_normalize(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).lower().translate({ord(k): v for k, v in t.char_map().items()})
+    return unicodedata.normalize("NFKC", text).lower().translate({ord(k): v for k, v in normalize_.char_map().items()})
 
 
 # Characters of TRICKY that are in NFKC and combine with no neighbour: a long text of them
@@ -264,18 +273,18 @@ STABLE = "".join(c for c in TRICKY if unicodedata.is_normalized("NFKC", c) and n
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.text(alphabet=st.sampled_from(STABLE + "法治政府建設。\n 2023"), min_size=t.LONG_TEXT,
-               max_size=2 * t.LONG_TEXT), st.sampled_from(("", *TRICKY)))
+@given(st.text(alphabet=st.sampled_from(STABLE + "法治政府建設。\n 2023"), min_size=normalize_.LONG_TEXT,
+               max_size=2 * normalize_.LONG_TEXT), st.sampled_from(("", *TRICKY)))
 def test_normalize_of_a_long_text_is_the_same(text: str, odd: str):
     # From LONG_TEXT characters the map is looked up in arrays, not by str.translate.
-    assert t.normalize(text) == _reference_normalize(text)
-    assert t.normalize(text + odd + text) == _reference_normalize(text + odd + text)
+    assert normalize_.normalize(text) == _reference_normalize(text)
+    assert normalize_.normalize(text + odd + text) == _reference_normalize(text + odd + text)
 
 
 def test_normalize_of_a_long_text_with_characters_the_arrays_leave_to_translate():
     body = "法治政府建設，ＡＢＣ。" * 40
     for odd in ("㈠", "\U0002f800", "ﬀ", "\ud800"):  # maps to several; outside the BMP; a surrogate
         text = body + odd + body
-        assert len(text) >= t.LONG_TEXT
-        assert t.normalize(text) == _reference_normalize(text)
-    assert t._map_long(body) == body.translate(t._fast_table())
+        assert len(text) >= normalize_.LONG_TEXT
+        assert normalize_.normalize(text) == _reference_normalize(text)
+    assert normalize_._map_long(body) == body.translate(normalize_._fast_table())

@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from site_builder import urls
-from site_builder.write import UnsafePath, safe_join
+from site_builder.site import urls
+from site_builder.publish.write import UnsafePath, safe_join
 
 
 @pytest.mark.parametrize("text, slug", [

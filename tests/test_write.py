@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from conftest import tree
-from site_builder import folders
-from site_builder import standby as standby_module
-from site_builder.write import Carried, Page, UnsafePath, recover, write_site
+from site_builder.publish import folders
+from site_builder.publish import standby as standby_module
+from site_builder.publish.write import Carried, Page, UnsafePath, recover, write_site
 
 
 def pages(*items):

@@ -1,0 +1,1 @@
+"""Reading and parsing: report files in content/ -> Source -> Report."""

@@ -1,0 +1,1 @@
+"""Publishing: the rendered files written to output/ atomically."""

@@ -1,0 +1,1 @@
+"""Rendering: the assembled site through the Jinja templates of the theme."""

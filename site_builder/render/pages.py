@@ -1,0 +1,408 @@
+"""Stage 4, render: turn the assembled Site into (path, bytes) pairs.
+
+Every page is a Jinja template rendered with autoescape and StrictUndefined: report text
+is untrusted and must never become markup. Links are relative to each page, so the site
+works from any folder; only 404.html, the feed and the sitemap use config.root/base_url.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, fields
+from functools import cached_property
+from operator import attrgetter
+from pathlib import Path
+
+import jinja2
+
+from ..site import compliance, datasets, urls
+from ..config import SiteConfig
+from .theme import STATIC_DIR, TEMPLATES_DIR
+from ..content.decode import DecodeError, decode_bytes
+from ..content.stage import code_version
+from .memo import RenderMemo, chunks, inputs_token
+from ..text.tables import cache_folder
+from ..publish.write import Carried, Page
+from ..model import CHANGE_KINDS, FLAGS, PARTS, Entry, Place, Report, Site, entry_inputs
+
+LEVEL_ORDER = ("市", "县", "区", "街道", "镇", "乡", "部门")
+
+
+TEMPLATE_OPTIONS = {"autoescape": True, "undefined": jinja2.StrictUndefined, "trim_blocks": True,
+                    "lstrip_blocks": True, "keep_trailing_newline": True}
+
+
+def make_environment(templates_dir: Path = TEMPLATES_DIR) -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir)),
+                             bytecode_cache=_bytecode_cache(), **TEMPLATE_OPTIONS)
+    env.globals.update(u=urls, PARTS=PARTS, FLAGS=FLAGS, CHANGE_KINDS=CHANGE_KINDS,
+                       pct=compliance.percent, status=compliance.status, mark=compliance.mark)
+    env.filters["paragraphs"] = lambda text: [p for p in text.split("\n") if p.strip()]
+    return env
+
+
+class _QuietBytecodeCache(jinja2.FileSystemBytecodeCache):
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().dump_bytecode(bucket)
+        except OSError:  # not stored (a full disk, a folder gone): compiled again next time
+            pass
+
+
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    """Compiled templates kept between processes in the user's cache folder (compiling
+    them all takes a build 0.1 s): Jinja uses one only while the template's source is the
+    one it was compiled from, and its files are named by the Jinja version and the
+    options, which shape the compiled code. None when there is no folder to write."""
+    folder = cache_folder()
+    if folder is None:
+        return None
+    folder = folder / "jinja"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    tag = hashlib.sha256(repr((jinja2.__version__, sorted(TEMPLATE_OPTIONS.items()))).encode()).hexdigest()[:16]
+    return _QuietBytecodeCache(str(folder), f"{tag}-%s.cache")
+
+
+@dataclass(frozen=True)
+class Sources:
+    """Where render reads what the Site does not hold: full reports and original bytes."""
+
+    report: Callable[[str], Report]  # parse-cache key -> Report
+    original: Callable[[str], bytes]  # content path -> the file's bytes
+
+
+@dataclass(frozen=True)
+class SiteView:
+    """Read-only lookups over a Site that templates need; built once per render."""
+
+    site: Site
+    config: SiteConfig
+
+    @cached_property
+    def by_id(self) -> dict[str, Entry]:
+        return {e.id: e for e in self.site.entries}
+
+    @cached_property
+    def place_of(self) -> dict[str, Place]:
+        return {p.key: p for p in self.site.places}
+
+    @cached_property
+    def newest_first(self) -> tuple[Entry, ...]:
+        """Catalogue order: publication date, then report year, newest first; id breaks ties."""
+        ordered = sorted(self.site.entries, key=lambda e: e.id)
+        return tuple(sorted(
+            ordered,
+            key=lambda e: (e.report.published or "", e.report.year or 0),
+            reverse=True,
+        ))
+
+    def entries(self, ids) -> list[Entry]:
+        return [self.by_id[i] for i in ids]
+
+    def places_by_level(self) -> list[tuple[str, list[Place]]]:
+        groups: dict[str, list[Place]] = {}
+        for place in self.site.places:
+            groups.setdefault(place.level or "其他", []).append(place)
+        order = {level: i for i, level in enumerate(LEVEL_ORDER)}
+        return sorted(groups.items(), key=lambda g: (order.get(g[0], len(order)), g[0]))
+
+
+def render_site(site: Site, config: SiteConfig, env: jinja2.Environment, sources: Sources,
+                memo: RenderMemo | None = None) -> Iterator[Page]:
+    """Every file of the site, in a fixed order. A Page renders only when asked: the write
+    stage skips pages whose fingerprint (all they are made from) has not changed."""
+    view = SiteView(site, config)
+    page = _PageRenderer(env, view, sources, design_version(config), memo)
+    yield from page.home()
+    yield from page.reports()
+    yield from page.places()
+    yield from page.years()
+    yield from page.catalogue()
+    yield from page.compliance()
+    yield from page.data()
+    yield from page.misc()
+    yield from static_files()
+    page.forget_others()
+
+
+def static_files(static_dir: Path = STATIC_DIR) -> Iterator[Page]:
+    for path in sorted(static_dir.rglob("*")):
+        if path.is_file():
+            yield Page("static/" + path.relative_to(static_dir).as_posix(), None, path.read_bytes)
+
+
+def design_version(config: SiteConfig) -> str:
+    """Digest of everything every page depends on: code, templates, static files, config."""
+    digest = hashlib.sha256(code_version().encode() + repr(config).encode())
+    for folder in (TEMPLATES_DIR,):  # the assets are in its static/ folder
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+# Reports carried over together (see _PageRenderer.reports): one object for the write
+# stage to check instead of one per report, and a small price when a group falls back.
+CARRIED_REPORTS = 256
+_PLACE_FIELDS = attrgetter(*(f.name for f in fields(Place)))  # see _PageRenderer._place
+
+
+class _PageRenderer:
+    def __init__(self, env: jinja2.Environment, view: SiteView, sources: Sources, version: str,
+                 memo: RenderMemo | None):
+        self.env, self.view, self.sources, self.version, self.memo = env, view, sources, version, memo
+        self._tokens: dict[str, str] = {}  # entry id -> token, this build's
+        self._places: dict[str, str] = {}  # place key -> the repr of its fields (see _place)
+        self._urls: set[str] = set()  # pages whose fingerprints were asked of the memo
+        self._chunks: list | None = None  # the entries' chunks (see render_memo.chunks), once needed
+
+    def _page(self, url: str, template: str, *, inputs, root: str | None = None,
+              lazy: dict | None = None, remember: bool = True, **context) -> Page:
+        """A page from a template. `inputs`, hashed with the design version, stands for all the
+        page shows (of the site; the config and the code are in the version): stating it is
+        cheaper than rendering, and a test checks every kind of edit against a fresh build.
+        `lazy` holds context values that are costly to get (a full report) and are computed
+        only if the page is rendered."""
+        def produce() -> bytes:
+            late = {name: get() for name, get in (lazy or {}).items()}
+            html = self.env.get_template(template).render(
+                config=self.view.config, view=self.view, page_url=url,
+                root=urls.root_prefix(url) if root is None else root, **context, **late,
+            )
+            return html.encode("utf-8")
+        return Page(urls.file_path(url), self._fingerprint(url, inputs, remember), produce)
+
+    def _fingerprint(self, url: str, inputs, remember: bool = True) -> str:
+        """The digest of a page's inputs with the design version; remembered for pages
+        other than reports' (a report's are remembered as a whole by reports)."""
+        known = self.memo.fingerprints if self.memo is not None and remember else None
+        if known is not None:
+            self._urls.add(url)
+            hit = known.get(url)
+            if hit is not None and hit[0] == self.version and hit[1] == inputs:
+                return hit[2]
+        fingerprint = hashlib.sha256(f"{self.version}\0{url}\0{inputs!r}".encode()).hexdigest()
+        if known is not None:
+            self.memo.put("fingerprints", url, (self.version, inputs, fingerprint))
+        return fingerprint
+
+    def _listed(self, entries) -> str:
+        """What listed entries stand for in a page's inputs: their tokens (see inputs_token,
+        each computed once) end to end, one string (they are all of one length): the memo
+        of 4,000 listing pages reads back a string each, not a list of tens of thousands."""
+        return "".join(self._tokens_of(entries))
+
+    def _tokens_of(self, entries) -> list[str]:
+        known, token = self._tokens, self._token
+        return [known.get(e.id) or token(e) for e in entries]
+
+    def _token(self, entry: Entry) -> str:
+        found = self._tokens.get(entry.id)
+        if found is None:
+            found = self._tokens[entry.id] = (self.memo.token(entry) if self.memo is not None
+                                              else inputs_token(entry_inputs(entry)))
+        return found
+
+    def _place(self, key: str) -> str:
+        """A place as it stands in the inputs of pages: the repr of its fields, one string
+        (the memo reads back tens of thousands of them: a dataclass costs four times as much
+        as a tuple of its fields, and the tuple, with its tuple of ids, several times as
+        much as one string)."""
+        found = self._places.get(key)
+        if found is None:
+            found = self._places[key] = repr(_PLACE_FIELDS(self.view.place_of[key]))
+        return found
+
+    def home(self):
+        site, newest = self.view.site, self.view.newest_first[: self.view.config.newest]
+        counts = (len(site.entries), len(site.places), [(year, len(ids)) for year, ids in site.years])
+        yield self._page(urls.home(), "index.html", inputs=(counts, self._listed(newest)), newest=newest)
+
+    def reports(self):
+        """The files of every report. In a process that keeps a memo, the reports whose
+        pages show what they showed in the previous build come last, carried over in groups
+        (see write.Carried: the write stage falls back to a group's pages if the output
+        disagrees); the others' pages come first, so that the write stage starts staging
+        before it looks at the carried files."""
+        known = self.memo.reports if self.memo is not None else None
+        hits = []  # (entry, inputs, ((path, fingerprint), ...))
+        for entry in self.view.site.entries:
+            inputs = self._report_inputs(entry)
+            hit = known.get(entry.id) if known is not None else None
+            if hit is not None and hit[0] == self.version and hit[1] == inputs:
+                hits.append((entry, inputs, hit[2]))
+                continue
+            pages = list(self.report(entry, inputs))
+            if known is not None:
+                self.memo.put("reports", entry.id, (self.version, inputs, tuple((p.path, p.fingerprint) for p in pages)))
+            yield from pages
+        for start in range(0, len(hits), CARRIED_REPORTS):
+            group = hits[start:start + CARRIED_REPORTS]
+            yield Carried(tuple(file for _, _, files in group for file in files),
+                          functools.partial(self._pages_of, group))
+
+    def _pages_of(self, group) -> list[Page]:
+        return [page for entry, inputs, _ in group for page in self.report(entry, inputs)]
+
+    def _report_inputs(self, entry: Entry) -> tuple:
+        """All the pages of a report show: the report page's, which covers the others'."""
+        by_id = self.view.by_id
+        older = by_id.get(entry.prev_id) if entry.prev_id else None
+        newer = by_id.get(entry.next_id) if entry.next_id else None
+        similar = []
+        for i, share in entry.similar:
+            r = by_id[i].report
+            similar.append((i, r.title, r.place, r.year, share))
+        return (self._token(entry), self._place(entry.place_key),
+                (older.id, older.report.year, older.report.title) if older else None,
+                (newer.id, newer.report.year, newer.report.title) if newer else None, similar)
+
+    def report(self, entry: Entry, inputs: tuple):
+        view = self.view
+        place = view.place_of[entry.place_key]
+        prev = view.by_id.get(entry.prev_id) if entry.prev_id else None
+        next_ = view.by_id.get(entry.next_id) if entry.next_id else None
+        similar = [(view.by_id[i], share) for i, share in entry.similar]
+        full = functools.cache(lambda: self.sources.report(entry.report.key))
+        raw = functools.cache(lambda: self.sources.original(entry.report.source))
+        described = inputs[0]
+        yield self._page(
+            urls.report(entry.id), "report.html", inputs=inputs, remember=False,
+            entry=entry, place=place, prev=prev, next=next_, similar=similar,
+            lazy={"r": full, "change_counts": lambda: _count_kinds(full().changes)},
+        )
+        yield self._page(urls.original(entry.id), "original.html", inputs=described, remember=False, entry=entry,
+                         lazy={"r": full, "original_text": lambda: _decoded(raw())})
+        yield Page(urls.original_raw(entry.id), self._fingerprint(urls.original_raw(entry.id), entry.report.sha256, False),
+                   raw)
+        yield Page(urls.report_json(entry.id), self._fingerprint(urls.report_json(entry.id), described, False),
+                   lambda: _json({"id": entry.id, "url": urls.report(entry.id), **full().to_json(),
+                                  "keywords": list(entry.report.keywords),
+                                  "similar": [{"id": i, "share": s} for i, s in entry.similar]}))
+
+    def places(self):
+        groups = self.view.places_by_level()
+        shown = [(level, [(p.slug, p.region, p.name, len(p.entry_ids)) for p in places]) for level, places in groups]
+        yield self._page(urls.places(), "places.html", inputs=shown, groups=groups)
+        for place in self.view.site.places:
+            entries = list(reversed(self.view.entries(place.entry_ids)))
+            yield self._page(urls.place(place.slug), "place.html", inputs=(self._place(place.key), self._listed(entries)),
+                             place=place, entries=entries,
+                             lazy={"timeline": lambda entries=entries: compliance.place_timeline(entries)})
+
+    def years(self):
+        site = self.view.site
+        yield self._page(urls.years(), "years.html",
+                         inputs=([(year, len(ids)) for year, ids in site.years], len(site.undated)))
+        groups = list(self.view.site.years)
+        if self.view.site.undated:
+            groups.append((None, self.view.site.undated))
+        for value, ids in groups:
+            entries = sorted(self.view.entries(ids), key=lambda e: (self.view.place_of[e.place_key].slug, e.id))
+            yield self._page(urls.year(value), "year.html", inputs=(value, self._listed(entries)),
+                             year=value, entries=entries)
+
+    def catalogue(self):
+        rows = self.view.newest_first
+        size, pages = max(1, self.view.config.per_page), self._pages()
+        for number in range(1, pages + 1):
+            start = (number - 1) * size
+            shown = rows[start:start + size]
+            yield self._page(urls.catalogue(number), "catalogue.html", inputs=(self._listed(shown), pages, len(rows)),
+                             rows=shown, start=start, number=number, pages=pages, total=len(rows))
+
+    def compliance(self):
+        by_year = compliance.rows_by_year(self.view.site)
+        stats = compliance.year_stats(self.view.site, by_year)
+        yield self._page(urls.compliance(), "compliance.html", inputs=stats, stats=stats,
+                         charts=compliance.overview_charts(stats))
+        for year in stats:
+            rows = by_year[year.year]
+            places = {key: self.view.place_of[key] for key in {r.place_key for r in rows} | set(year.absent)}
+            # The rows themselves (as plain tuples), not their entries' tokens: an edit that
+            # leaves a report's row as it was (most do) leaves this large page as it was.
+            shown = "\n".join(self._place(key) for key in sorted(places))  # (a repr holds no newline)
+            yield self._page(urls.compliance_year(year.year), "compliance_year.html",
+                             inputs=(year, [tuple(r) for r in rows], shown), year=year, rows=rows,
+                             places=places, chart=compliance.parts_chart(year))
+
+    def data(self):
+        site, config = self.view.site, self.view.config
+        yield self._page(urls.data(), "data.html", inputs=len(site.entries), fields=datasets.FIELD_NOTES)
+        every = self._listed(site.entries)
+        for kind, make in (("json", datasets.reports_json), ("csv", datasets.reports_csv)):
+            url = urls.reports_dataset(kind)
+            yield Page(url, self._fingerprint(url, every), lambda kind=kind, make=make: make(site, config, self._lines(kind)))
+        yield Page(urls.robots(), self._fingerprint(urls.robots(), ()), lambda: datasets.robots_txt(config))
+
+    def misc(self):
+        site = self.view.site
+        # 404.html is served at any depth, so its links start at the configured root.
+        yield self._page(urls.not_found(), "404.html", inputs=(), root=self.view.config.root)
+        yield self._page(urls.search(), "search.html", inputs=())
+        entries = self.view.newest_first[:50]
+        yield self._page(urls.feed(), "feed.xml", inputs=self._listed(entries), entries=entries,
+                         atom_date=atom_date, atom_id=self._atom_id,
+                         feed_updated=max((atom_date(e.report) for e in entries), default=atom_date(None)))
+        pages = [urls.home(), urls.places(), urls.years(), *(urls.catalogue(n) for n in range(1, self._pages() + 1))]
+        pages += [urls.compliance(), *(urls.compliance_year(y) for y, _ in site.years), urls.data()]
+        pages += [urls.report(e.id) for e in site.entries]
+        pages += [urls.place(p.slug) for p in site.places]
+        pages += [urls.year(y) for y, _ in site.years] + ([urls.year(None)] if site.undated else [])
+        yield self._page(urls.sitemap(), "sitemap.xml", inputs="\n".join(pages), sitemap_urls=pages)
+
+    def _lines(self, kind: str) -> list[bytes]:
+        entries, config, make = self.view.site.entries, self.view.config, datasets.LINE_MAKERS[kind]
+        if self.memo is None:
+            return [make(entry, config) for entry in entries]
+        if self._chunks is None:
+            self._chunks = chunks([e.id for e in entries], self._tokens_of(entries))
+        return self.memo.data_lines(kind, self.version, self._chunks, entries, lambda entry: make(entry, config))
+
+    def forget_others(self) -> None:
+        """After the last page: the memo keeps this site's pages, reports and chunks only."""
+        if self.memo is not None:
+            self.memo.forget_others(self._urls, set(self.view.by_id),
+                                    None if self._chunks is None else {key for key, *_ in self._chunks})
+
+    def _atom_id(self, url: str) -> str:
+        """Atom ids must be absolute: the page's URL when base_url is set, else a tag URI."""
+        config = self.view.config
+        if config.base_url:
+            return config.base_url.rstrip("/") + config.root + url
+        return f"tag:site-builder,2019:{config.root}{url}"
+
+    def _pages(self) -> int:
+        return max(1, -(-len(self.view.site.entries) // max(1, self.view.config.per_page)))
+
+
+def atom_date(report) -> str:
+    """An Atom timestamp from what the report says; never the build's wall-clock time."""
+    day = None
+    if report is not None:
+        day = report.published or report.signed or report.written or (
+            f"{report.year}-12-31" if report.year else None)
+    return f"{day or '2000-01-01'}T00:00:00Z"
+
+
+def _decoded(raw: bytes) -> str:
+    try:
+        return decode_bytes(raw)[0]
+    except DecodeError:
+        return raw.decode("utf-8", "replace")
+
+
+def _count_kinds(changes) -> list[tuple[str, int]]:
+    counts: dict[str, int] = {}
+    for change in changes:
+        counts[change.kind] = counts.get(change.kind, 0) + 1
+    return sorted(counts.items())
+
+
+def _json(data) -> bytes:
+    return (json.dumps(data, ensure_ascii=False, sort_keys=True, indent=1) + "\n").encode("utf-8")

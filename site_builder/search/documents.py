@@ -1,0 +1,51 @@
+"""What both search indexes (the Whoosh index and the static shards) take from a site,
+without loading either: each entry's fingerprint and its full report; and how their
+worker processes yield to the build.
+
+A command-line build imports this, not Whoosh: its Whoosh work runs in a worker process
+(see search_update)."""
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+
+from ..text.stream import TOKENIZER_VERSION
+from ..model import Entry, Report, Summary
+
+# Bump when the Whoosh schema or what goes into a document changes: everything is reindexed.
+SCHEMA_VERSION = "5"
+# A build's index workers (Whoosh segments, static shards) run while the main process
+# renders and writes the site, the longest serial part of a build: they yield to it, and
+# take the cores it leaves.
+WORKER_NICENESS = 10
+
+ReportOf = Callable[[str], Report]  # Summary.key -> the full Report (from the parse cache)
+
+
+def full_report(report: Report | Summary | str, report_of: ReportOf | None) -> Report:
+    """The full Report behind an entry's report: a Summary or its parse-cache key is read
+    through `report_of`; entries built in tests may hold the Report itself."""
+    if isinstance(report, Report):
+        return report
+    if report_of is None:
+        raise ValueError("a Site of summaries needs report_of to read the full reports")
+    return report_of(report if isinstance(report, str) else report.key)
+
+
+def fingerprint(entry: Entry) -> str:
+    """Changes whenever anything indexed about the entry may have changed. A Summary's
+    parse-cache key covers the file, its sidecar and the parser version, hence every
+    field of it; a bare Report is hashed whole."""
+    r = entry.report
+    key = getattr(r, "key", None)
+    if key is not None:  # one short hash: computed for every report on every build
+        return hashlib.sha256(f"{SCHEMA_VERSION}\0{TOKENIZER_VERSION}\0{entry.id}\0{key}".encode()
+                              ).hexdigest()
+    content = hashlib.sha256(json.dumps(
+        [r.sha256, r.text, [[s.heading, s.level, s.part, s.text] for s in r.sections]],
+        ensure_ascii=False).encode("utf-8")).hexdigest()
+    data = [SCHEMA_VERSION, TOKENIZER_VERSION, entry.id, content, r.title,
+            r.place, r.level, r.year, r.published]
+    return hashlib.sha256(json.dumps(data, ensure_ascii=False).encode("utf-8")).hexdigest()
+

@@ -1,0 +1,1 @@
+"""Assembling: reports placed in the site (ids, URLs, places, years, similar reports, data)."""

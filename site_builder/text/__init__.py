@@ -1,0 +1,1 @@
+"""Text: character classes, normalisation, the token stream, words and sentences."""
