@@ -44,14 +44,13 @@ def pick_report(content: Path, site):
 
 
 def settle(server, timeout: float = 600) -> None:
-    """Wait until the background static search refresh has been published."""
+    """Wait until the preview has no build pending."""
     deadline = time.monotonic() + timeout
     state = server.preview.state
-    while state.search_stale or server.preview.refreshing_search:
+    while server.preview._pending.is_set():
         if time.monotonic() > deadline:
-            raise SystemExit("the static search was never refreshed")
+            raise SystemExit("the preview never settled")
         state = server.preview.wait_for_build(state.seq, timeout=1.0)
-
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -156,10 +156,10 @@ def static_figures(site, report_of, work: Path, n: int, browser: bool) -> dict:
         if path.exists():
             shutil.rmtree(path)
     start = time.perf_counter()
-    static_search.write_static_search(site, SiteConfig(), out, report_of, index_work)
+    static_search.write_static_search(site, out, report_of, index_work)
     cold = time.perf_counter() - start
     start = time.perf_counter()
-    static_search.write_static_search(site, SiteConfig(), work / f"static-{n}-again", report_of, index_work)
+    static_search.write_static_search(site, work / f"static-{n}-again", report_of, index_work)
     noop = time.perf_counter() - start
     size, files = folder_size(out / static_search.BUNDLE_DIR)
     result = {"cold": cold, "noop": noop, "bytes": size, "files": files}

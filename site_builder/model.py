@@ -1,31 +1,15 @@
 """Immutable data that crosses the stages of a build.
 
-load -> Source; parse -> Report; assemble -> Site. Every stage takes and returns these
-frozen dataclasses (tuples, never lists), so a stage can be cached, compared or run in
-another process without surprises.
+read -> Source; parse -> Report (and its Summary); assemble -> Site; render -> Page. Every stage takes and
+returns these frozen dataclasses (tuples, never lists), so a stage can be cached, compared
+or run in another process without surprises. Their fields are plain data (see codec.py: how
+the state stores them).
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import InitVar, dataclass, field, fields
-from operator import attrgetter
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
 
-
-def pickled_as_tuple(cls):
-    """Pickle a slots dataclass as the tuple of its field values. The state dataclasses
-    generate looks the fields up on every call: a third of a rebuild's pickling time at
-    10,000 summaries."""
-    names = tuple(f.name for f in fields(cls))
-    values = attrgetter(*names)
-
-    def __getstate__(self):
-        return values(self)
-
-    def __setstate__(self, state):
-        for name, value in zip(names, state):
-            object.__setattr__(self, name, value)
-    cls.__getstate__, cls.__setstate__ = __getstate__, __setstate__
-    return cls
 
 # The five mandated parts of an annual report (see docs/domain.md, section 1).
 PARTS: dict[int, str] = {
@@ -57,7 +41,6 @@ FLAGS: dict[str, str] = {
 }
 
 
-@pickled_as_tuple
 @dataclass(frozen=True, slots=True)
 class Problem:
     """A content problem, printed as ``path:line: severity: message``."""
@@ -71,7 +54,6 @@ class Problem:
         return f"{self.path}:{self.line}: {self.severity}: {self.message}"
 
 
-@pickled_as_tuple
 @dataclass(frozen=True, slots=True)
 class Source:
     """One report file as read from disk: its bytes and their decoded text."""
@@ -86,7 +68,6 @@ class Source:
     override_lines: tuple[tuple[str, int], ...] = ()  # field -> line in the override file
 
 
-@pickled_as_tuple
 @dataclass(frozen=True, slots=True)
 class Change:
     """One edit made by the cleaner: 1-based line of the decoded source."""
@@ -97,7 +78,6 @@ class Change:
     after: str
 
 
-@pickled_as_tuple
 @dataclass(frozen=True, slots=True)
 class Section:
     heading: str
@@ -108,7 +88,6 @@ class Section:
     number: str = ""  # the heading's numbering as printed, e.g. "一、", "（1）"
 
 
-@pickled_as_tuple
 @dataclass(frozen=True, slots=True)
 class Report:
     source: str  # content-relative path of the original file
@@ -181,7 +160,6 @@ class Report:
         }
 
 
-@pickled_as_tuple
 @dataclass(frozen=True, slots=True)
 class Summary:
     """What listings, feeds and indexes need of a report, without its body.
@@ -219,39 +197,15 @@ class Summary:
     lead: str  # the opening of the body, for feeds and result lists
     keywords: tuple[str, ...] = ()
     sentences: bytes = field(default=b"", repr=False)  # the Report's
-    # The URL pieces assemble makes of this report (see urls): made once, with the summary,
-    # and cached with it, since pinyin is slow.
-    id_base: str = field(init=False, default="", repr=False)
-    place_slug: str = field(init=False, default="", repr=False)
-    region_slug: str = field(init=False, default="", repr=False)
-    # Names whose slugs are known (name -> urls.slugify(name)): a rebuild that parses a
-    # few reports of known places does not load pinyin (0.2 s) to make them again.
-    known_slugs: InitVar[Mapping[str, str] | None] = None
-
-    def __post_init__(self, known_slugs: Mapping[str, str] | None):
-        from .site import urls
-
-        def slug(name: str) -> str:
-            known = known_slugs.get(name) if known_slugs else None
-            return known if known is not None else urls.slugify(name)
-        object.__setattr__(self, "id_base", urls.report_id(self.source, self.slug))
-        object.__setattr__(self, "place_slug", slug(self.place or UNKNOWN_PLACE))
-        object.__setattr__(self, "region_slug", slug(self.region) if self.region else "")
 
     @classmethod
-    def of(cls, report: Report, key: str, known_slugs: Mapping[str, str] | None = None) -> "Summary":
-        shared = {f.name: getattr(report, f.name) for f in fields(cls)
-                  if f.init and f.name not in ("key", "parts", "lead")}
+    def of(cls, report: Report, key: str) -> "Summary":
+        shared = {f.name: getattr(report, f.name) for f in fields(cls) if f.name not in ("key", "parts", "lead")}
         parts = sorted({s.part for s in report.sections if s.part})
         lead = (report.preamble or report.text).replace("\n", " ")[:200]
-        return cls(key=key, parts=tuple(parts), lead=lead, known_slugs=known_slugs, **shared)
-
-    def slugs(self) -> dict[str, str]:
-        """The names this summary made slugs of, with their slugs (see known_slugs)."""
-        return {self.place or UNKNOWN_PLACE: self.place_slug, **({self.region: self.region_slug} if self.region else {})}
+        return cls(key=key, parts=tuple(parts), lead=lead, **shared)
 
 
-@pickled_as_tuple
 @dataclass(frozen=True, slots=True)
 class Entry:
     """A report placed in the site: its summary plus everything assemble decided."""
@@ -271,7 +225,6 @@ def entry_inputs(entry: Entry) -> tuple:
     return (entry.id, entry.report.key, entry.place_key, entry.prev_id, entry.next_id, entry.similar)
 
 
-@pickled_as_tuple
 @dataclass(frozen=True, slots=True)
 class Place:
     key: str
@@ -282,13 +235,27 @@ class Place:
     entry_ids: tuple[str, ...]  # oldest first
 
 
-@pickled_as_tuple
 @dataclass(frozen=True, slots=True)
 class Site:
     entries: tuple[Entry, ...]  # sorted by id
     places: tuple[Place, ...]  # sorted by slug
     years: tuple[tuple[int, tuple[str, ...]], ...]  # (year, entry ids), newest year first
     undated: tuple[str, ...] = field(default=())  # ids of reports with no known year
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One output file of the site: its path in output/, a fingerprint of all it is made
+    from (None: unknown), and how to make its bytes, called only when the fingerprint does
+    not match what the output holds (see publish/write.py)."""
+
+    path: str
+    fingerprint: str | None
+    produce: Callable[[], bytes]
+
+    @classmethod
+    def of(cls, path: str, data: bytes) -> "Page":
+        return cls(path, None, lambda: data)
 
 
 # What each kind of cleaner change means, as shown in the 处理说明 panel.

@@ -122,7 +122,7 @@ def test_cli_lists_every_problem_and_exits_1(tmp_path: Path):
     stderr = proc.stderr
     assert proc.returncode == 1, stderr
     lines = stderr.strip().splitlines()
-    assert lines[-1].startswith("build failed:") and "left unchanged" in lines[-1]
+    assert lines[-1].startswith("构建失败") and "left unchanged" in lines[-1]
     reported = [PROBLEM_LINE.match(line) for line in lines[:-1]]
     assert all(reported), lines
     assert {m["path"] for m in reported if m["severity"] == "error"} == set(expected)

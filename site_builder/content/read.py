@@ -95,16 +95,18 @@ def _outside(path: Path, rel: str, root: Path) -> Problem | None:
     return None
 
 
-def load_source(path: Path, rel: str) -> tuple[Source | None, tuple[Problem, ...]]:
-    """Read one report file (named `rel` in messages and URLs) and its sidecar.
-    Never raises for content problems."""
-    try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            return None, (Problem(rel, 1, f"file is {size} bytes, over the {MAX_BYTES}-byte limit"),)
-        raw = path.read_bytes()
-    except OSError as exc:
-        return None, (Problem(rel, 1, f"cannot read file: {exc.strerror or exc}"),)
+def load_source(path: Path, rel: str, raw: bytes | None = None, sidecar: bytes | None = None
+                ) -> tuple[Source | None, tuple[Problem, ...]]:
+    """Read one report file (named `rel` in messages and URLs) and its sidecar; `raw` and
+    `sidecar`: their bytes, when the caller has read them. Never raises for content problems."""
+    if raw is None:
+        try:
+            size = path.stat().st_size
+            if size > MAX_BYTES:
+                return None, (Problem(rel, 1, f"file is {size} bytes, over the {MAX_BYTES}-byte limit"),)
+            raw = path.read_bytes()
+        except OSError as exc:
+            return None, (Problem(rel, 1, f"cannot read file: {exc.strerror or exc}"),)
     if not raw.strip():
         return None, (Problem(rel, 1, "file is empty"),)
     try:
@@ -117,7 +119,7 @@ def load_source(path: Path, rel: str) -> tuple[Source | None, tuple[Problem, ...
         kind = "bidirectional control" if bad[0] in BIDI_CONTROLS else "control"
         return None, (Problem(rel, line, f"{kind} character U+{ord(bad[0]):04X} in the text "
                                          f"(binary or tampered file); remove it"),)
-    overrides, lines, problems = _read_sidecar(path, rel)
+    overrides, lines, problems = _read_sidecar(path, rel, sidecar)
     source = Source(
         path=rel,
         format=FORMATS[path.suffix.lower()],
@@ -140,15 +142,19 @@ def sidecar_rel(rel: str) -> str:
     return rel[: -len(os.path.splitext(rel)[1])] + SIDECAR_SUFFIX
 
 
-def _read_sidecar(path: Path, report_rel: str):
+def _read_sidecar(path: Path, report_rel: str, data: bytes | None = None):
+    """The overrides of the sidecar next to `path`, given as `data` (its bytes) when the
+    caller has read it."""
     sidecar = sidecar_path(path)
-    if not sidecar.is_file():
-        return (), (), ()
     rel = report_rel[: len(report_rel) - len(path.suffix)] + SIDECAR_SUFFIX
     try:
-        if sidecar.stat().st_size > MAX_BYTES:
-            return (), (), (Problem(rel, 1, f"sidecar is over the {MAX_BYTES}-byte limit"),)
-        text = sidecar.read_text(encoding="utf-8-sig")
+        if data is None:
+            if not sidecar.is_file():
+                return (), (), ()
+            if sidecar.stat().st_size > MAX_BYTES:
+                return (), (), (Problem(rel, 1, f"sidecar is over the {MAX_BYTES}-byte limit"),)
+            data = sidecar.read_bytes()
+        text = data.decode("utf-8-sig")
         data = tomllib.loads(text)
     except (OSError, UnicodeDecodeError) as exc:
         return (), (), (Problem(rel, 1, f"cannot read sidecar: {exc}"),)

@@ -1,17 +1,19 @@
-"""Stage 5, write: publish rendered files atomically.
+"""Publish: make output/ hold exactly the rendered pages, atomically.
 
-The pages are checked against the output in one pass. A page whose fingerprint (a digest
-of everything it is made from) matches the previous build's is not even rendered; while
-every page is what output/ holds nothing is touched, and a build in which all match
-leaves output/ alone. At the first difference the standby folder of the state dir (the
-output before the current one) becomes the stage: only the files that differ from what it
-holds are touched, files whose bytes did not change are hard links to the output's (same
-inode and mtime, so a deploy syncs only what changed). Then the stage is swapped with
-output/ in one step (renameat2 RENAME_EXCHANGE on Linux, two renames elsewhere) and the old
-output becomes the standby. A build that fails or is killed leaves output/ as it was; the
-next build removes what a killed one left behind. The standby, the stage and the manifests
-are in standby.py; each tree's manifest holds a record of its folders (see folders.py): a
-file removed by hand is found without looking for every file.
+The manifest (in the state) records, for each file of output/, the sha256 of its bytes,
+the fingerprint of its inputs and the identity it was written with (size, mtime, inode). A
+page whose fingerprint is unchanged and whose file is still as written is not even
+rendered; a build in which every page is as output/ holds it touches nothing.
+
+Otherwise a stage is made and swapped with output/ in one step (renameat2 RENAME_EXCHANGE
+on Linux, two renames elsewhere). The stage is the standby: the tree output/ replaced last
+time, kept in the state folder with its own manifest, so that only what changed since then
+is written. Unchanged files are hard links to output/'s (same inode and mtime, so a deploy
+syncs only what changed); a file is never written in place, only replaced. A file of
+output/ (or of the standby) found changed or removed by hand is written again.
+
+A build that fails or is killed leaves output/ as it was: the next one removes what a
+killed build left behind.
 """
 from __future__ import annotations
 
@@ -20,54 +22,102 @@ import ctypes.util
 import hashlib
 import os
 import shutil
-from collections.abc import Callable, Iterable, Iterator
-from functools import partial
-from itertools import chain
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import folders
-from .standby import (Stage, UnsafePath, carry_over, check_path, describe_standby, keep_as_standby,
-                      linked_copy, load_manifest, present, read_bytes, safe_join, save_manifest, standby_files)
+from ..model import Page
+from ..state import Store
 
-__all__ = ["Carried", "Page", "UnsafePath", "WriteStats", "expand", "recover", "safe_join", "write_site"]
+STANDBY = "standby"  # in the state folder: the tree output/ replaced last time
+# A manifest: {"inode": of its tree's folder, "files": {path: [sha256, fingerprint, size, mtime_ns, inode]}}
+OUTPUT_MANIFEST, STANDBY_MANIFEST = "output", "standby"
 
 
-
-@dataclass(frozen=True, slots=True)
-class Page:
-    """One output file: its path, a fingerprint of its inputs (None: unknown), and how to
-    make its bytes, called only when the fingerprint does not match the previous build."""
-
-    path: str
-    fingerprint: str | None
-    produce: Callable[[], bytes]
-
-    @classmethod
-    def of(cls, path: str, data: bytes) -> "Page":
-        return cls(path, None, lambda: data)
+class UnsafePath(ValueError):
+    pass
 
 
 @dataclass(frozen=True, slots=True)
-class Carried:
-    """Files a caller knows to be unchanged since the previous build: (path, fingerprint)
-    pairs. When the previous build's manifest has every one with that fingerprint they
-    are carried over, otherwise `pages()` gives them as Pages. Each is found in the stage
-    or the output, and a group with a file in neither (removed from output/ by hand) is
-    made from its pages (see write_site's `look`)."""
-
-    files: tuple[tuple[str, str], ...]
-    pages: Callable[[], Iterable[Page]]
-
-
-@dataclass(frozen=True, slots=True)
-class WriteStats:
+class PublishStats:
     files: int
     written: int  # new or changed
-    linked: int  # unchanged: hard-linked from the previous output, or left in place
     rendered: int  # pages whose bytes had to be produced
     removed: int  # in the previous output, gone now
     changed: tuple[str, ...] = ()  # the paths written (new or changed) and removed, sorted
+
+
+def check_path(rel: str) -> None:
+    """Refuse an output path that could land outside output/."""
+    if (not rel or "\x00" in rel or "\\" in rel or rel.startswith("/")
+            or any(part in ("", ".", "..") for part in rel.split("/"))):
+        raise UnsafePath(f"unsafe output path {rel!r}")
+
+
+def safe_join(root: Path, rel: str) -> Path:
+    """root/rel, refusing anything that could land outside root."""
+    check_path(rel)
+    return root.joinpath(*rel.split("/"))
+
+
+def publish(pages: Iterable[Page], output_dir: Path, state_dir: Path, store: Store) -> PublishStats:
+    """Make `output_dir` hold `pages` and nothing else (see the module's docstring)."""
+    output_dir = Path(output_dir).absolute()
+    recover(output_dir)
+    space = store.space("publish")
+    previous = _manifest(space.get_json(OUTPUT_MANIFEST), output_dir)
+    root = os.fspath(output_dir)
+    files: dict[str, list] = {}
+    stage: _Stage | None = None
+    rendered = 0
+    try:
+        for page in pages:
+            rel = page.path
+            check_path(rel)
+            if rel in files:
+                raise UnsafePath(f"two files render to {rel!r}")
+            old = previous.get(rel)
+            intact = old is not None and _intact(f"{root}/{rel}", old)
+            data = None
+            if intact and page.fingerprint is not None and page.fingerprint == old[1]:
+                if stage is not None:
+                    stage.place(rel, old, None)
+                files[rel] = old
+                continue
+            if stage is None and intact:
+                data, rendered = page.produce(), rendered + 1
+                if _sha(data) == old[0]:
+                    files[rel] = [old[0], page.fingerprint, *old[2:]]
+                    continue
+            if stage is None:
+                stage = _Stage.take(state_dir, output_dir, store, previous)
+                for done, record in files.items():
+                    stage.place(done, record, None)
+            if data is None:
+                data, rendered = page.produce(), rendered + 1
+            files[rel] = stage.put(rel, data, page.fingerprint, old, intact)
+        if stage is None:
+            if files.keys() == previous.keys():  # every page as output/ holds it
+                if files != previous:  # new fingerprints for the same bytes
+                    space.put_json([(OUTPUT_MANIFEST, {"inode": _inode(output_dir), "files": files})])
+                return PublishStats(len(files), 0, rendered, 0)
+            stage = _Stage.take(state_dir, output_dir, store, previous)  # pages were removed
+            for done, record in files.items():
+                stage.place(done, record, None)
+        stage.drop_others(files)
+        old_tree = _swap(stage.path, output_dir)
+    except BaseException:
+        if stage is not None:
+            stage.abandon()
+        raise
+    removed = previous.keys() - files.keys()
+    manifests = [(OUTPUT_MANIFEST, {"inode": _inode(output_dir), "files": files})]
+    kept = _keep_as_standby(old_tree, state_dir)
+    if kept is not None and previous:  # the standby is the output the previous manifest described
+        manifests.append((STANDBY_MANIFEST, {"inode": _inode(kept), "files": previous}))
+    space.put_json(manifests)
+    return PublishStats(len(files), len(stage.changed), rendered, len(removed),
+                        tuple(sorted(removed.union(stage.changed))))
 
 
 def recover(output_dir: Path) -> None:
@@ -78,125 +128,162 @@ def recover(output_dir: Path) -> None:
     old = parent / f".{name}.old"
     if not output_dir.exists() and old.exists():
         os.rename(old, output_dir)  # killed between the two renames of the fallback swap
-    for stale in sorted(parent.glob(f".{name}.staging-*")) + ([old] if old.exists() else []):
+    for stale in sorted(parent.glob(f".{name}.staging")) + ([old] if old.exists() else []):
         shutil.rmtree(stale, ignore_errors=True)
 
 
-def write_site(pages: Iterable[Page | Carried], output_dir: Path, state_dir: Path, keep: tuple[str, ...] = (),
-               cache: dict | None = None, look: bool = True) -> WriteStats:
-    """Write `pages` as the new content of output_dir, atomically, with the current
-    output's files whose paths start with one of `keep` carried over as they are. Pages
-    are checked against the output in one pass: while each is what output_dir already
-    holds nothing is touched; at the first difference the standby is taken as the stage
-    and caught up, and the rest are staged. A build in which every page matches leaves
-    output/ alone. A process that writes again and again passes a `cache` dict, where the
-    manifests it read or wrote are kept (used again while their files are unchanged).
-    With `look` False, Carried groups are not looked at while nothing has changed (the
-    preview server, for speed: a file removed from output/ by hand comes back with the
-    next change)."""
-    cache = {} if cache is None else cache
-    recover(output_dir)
-    state_dir.mkdir(parents=True, exist_ok=True)
-    previous, record = load_manifest(state_dir, output_dir, cache)
-    if keep:
-        pages = chain(pages, _kept(previous, output_dir, keep))
-    root = os.fspath(output_dir)
-    manifest: dict[str, list] = {}
-    stage: Stage | None = None
-    rendered = 0
-    lost: frozenset[str] | None = None  # what the output lacks of `previous` (see folders)
-    items = iter(pages)
-    try:
-        while (page := next(items, None)) is not None:
-            if type(page) is Carried:
-                if stage is None:
-                    if look and lost is None:
-                        lost = folders.verify(root, previous, record)[0]
-                    placed = _carry(page.files, previous, manifest, lost if look else None)
-                else:
-                    placed = stage.carry(page.files, manifest)
-                if not placed:  # not as the previous build left them, or removed by hand:
-                    items = chain(page.pages(), items)  # the group's pages are made
+class _Stage:
+    """The tree being made into the next output/: the standby brought up to date, or a
+    new folder. `have`: what it holds as the standby's manifest says (empty for a new one)."""
+
+    def __init__(self, path: str, output: str, have: dict[str, list]):
+        self.path, self.output, self.have = path, output, have
+        self.changed: list[str] = []
+        self._folders: set[str] = set()
+
+    @classmethod
+    def take(cls, state_dir: Path, output_dir: Path, store: Store, previous: dict[str, list]) -> "_Stage":
+        space = store.space("publish")
+        standby = state_dir / STANDBY
+        held = _manifest(space.get_json(STANDBY_MANIFEST), standby)
+        # From here on the standby is changed: a build killed now leaves no manifest to trust.
+        with store.transaction():
+            space.delete_many([STANDBY_MANIFEST])
+        if _same_device(state_dir, output_dir.parent):
+            if not held:
+                shutil.rmtree(standby, ignore_errors=True)
+                standby.mkdir()
+            return cls(os.fspath(standby), os.fspath(output_dir), held)
+        shutil.rmtree(standby, ignore_errors=True)  # no hard links across devices: stage beside output/
+        stage = output_dir.parent / f".{output_dir.name}.staging"
+        shutil.rmtree(stage, ignore_errors=True)
+        stage.mkdir()
+        return cls(os.fspath(stage), os.fspath(output_dir), {})
+
+    def place(self, rel: str, record: list, fingerprint) -> None:
+        """Make the stage hold output/'s file at `rel` (as `record` describes it, intact)."""
+        have = self.have.get(rel)
+        if have is not None and have[0] == record[0] and _intact(f"{self.path}/{rel}", have):
+            return
+        if not self._link(rel):
+            self._write(rel, _read(f"{self.output}/{rel}"))
+
+    def put(self, rel: str, data: bytes, fingerprint: str | None, old: list | None, intact: bool) -> list:
+        """Make the stage hold `data` at `rel`; its record. `old`: the manifest's record of
+        output/'s file (`intact`: the file is still as written). A file is changed (for a
+        deploy) when its bytes differ from what the manifest says was published."""
+        sha = _sha(data)
+        if old is None or old[0] != sha:
+            self.changed.append(rel)
+        have = self.have.get(rel)
+        if have is not None and have[0] == sha and _intact(f"{self.path}/{rel}", have):
+            return [sha, fingerprint, *have[2:]]
+        if intact and old[0] == sha and self._link(rel):
+            return [sha, fingerprint, *old[2:]]
+        return [sha, fingerprint, *self._write(rel, data)]
+
+    def drop_others(self, keep: dict[str, list]) -> None:
+        """Remove what the standby held that the site no longer has, and emptied folders."""
+        for rel in sorted(self.have.keys() - keep.keys(), reverse=True):
+            path = f"{self.path}/{rel}"
+            if os.path.isdir(path) and not os.path.islink(path):  # the site has a file there now
                 continue
-            rel = page.path
-            check_path(rel)
-            if rel in manifest:
-                raise UnsafePath(f"two files render to {rel!r}")
-            old = previous.get(rel)
-            data = None
-            if stage is None and old is not None and present(root + "/" + rel):
-                if page.fingerprint is not None and page.fingerprint == old[1]:
-                    manifest[rel] = old
-                    continue
-                data, rendered = page.produce(), rendered + 1
-                digest = hashlib.sha256(data).hexdigest()
-                if digest == old[0]:
-                    manifest[rel] = [digest, page.fingerprint]
-                    continue
-            if stage is None:
-                stage = Stage.take(state_dir, output_dir, previous, manifest, cache)
-            if data is None and not stage.reuse(page, manifest):
-                data, rendered = page.produce(), rendered + 1
-            if data is not None:
-                stage.put(rel, data, page.fingerprint, manifest)
-        if stage is None and len(manifest) == len(previous):  # every page as it was
-            if manifest != previous:  # new fingerprints for the same bytes (a new version of the code)
-                standby = standby_files(state_dir, previous, cache)
-                save_manifest(state_dir, output_dir, manifest, cache, record)
-                if standby is not None:  # described again, from the manifest it now differs from
-                    describe_standby(state_dir, *standby, cache, manifest)
-            return WriteStats(len(manifest), 0, len(manifest), rendered, 0)
-        if stage is None:  # pages were removed, nothing else changed
-            stage = Stage.take(state_dir, output_dir, previous, manifest, cache)
-        stage.drop_leftovers()
-        staged_record = stage.record()
-        old_tree = _swap(stage.path, output_dir)
-    except BaseException:
-        if stage is not None:
-            shutil.rmtree(stage.path, ignore_errors=True)
-        raise
-    save_manifest(state_dir, output_dir, manifest, cache, staged_record)
-    if old_tree is None:  # a first output: its standby starts as a copy of it in hard links
-        keep_as_standby(*linked_copy(output_dir, state_dir, manifest), state_dir, manifest, cache, over=manifest)
-    else:  # the old output, as the manifest read at the start describes it (if it does)
-        keep_as_standby(old_tree, record, state_dir, previous, cache, over=manifest if previous else None)
-    removed = set(previous) - set(manifest)
-    return WriteStats(len(manifest), stage.written, len(manifest) - stage.written, rendered, len(removed),
-                      tuple(sorted(removed.union(stage.changed))))
+            try:
+                os.unlink(path)
+            except (FileNotFoundError, NotADirectoryError):  # gone with a folder the site replaced by a file
+                continue
+            folder = os.path.dirname(path)
+            while folder != self.path:
+                try:
+                    os.rmdir(folder)  # only when empty
+                except OSError:
+                    break
+                folder = os.path.dirname(folder)
 
+    def abandon(self) -> None:
+        """After a failure: a new stage is removed; the standby stays, without a manifest
+        (the next build starts it afresh)."""
+        if not self.path.endswith("/" + STANDBY):
+            shutil.rmtree(self.path, ignore_errors=True)
 
-def expand(items: Iterable[Page | Carried]) -> Iterator[Page]:
-    """Pages, each Carried given as its pages."""
-    for item in items:
-        yield from item.pages() if type(item) is Carried else (item,)
-
-
-def _carry(files: tuple[tuple[str, str], ...], previous: dict[str, list], manifest: dict[str, list],
-           lost: frozenset[str] | None) -> bool:
-    """Place Carried files in `manifest` as the output holds them, when the previous
-    manifest has each with its fingerprint and none is `lost`; else place none."""
-    nothing = (None, None)
-    for rel, fingerprint in files:
-        if previous.get(rel, nothing)[1] != fingerprint or (lost and rel in lost):
+    def _link(self, rel: str) -> bool:
+        target = self._make_room(rel)
+        try:
+            os.link(f"{self.output}/{rel}", target)
+            return True
+        except OSError:
             return False
-    carry_over(files, previous, manifest)
-    return True
+
+    def _write(self, rel: str, data: bytes) -> list:
+        target = self._make_room(rel)
+        with open(target, "xb") as file:
+            file.write(data)
+            file.flush()
+            info = os.fstat(file.fileno())
+        return [info.st_size, info.st_mtime_ns, info.st_ino]
+
+    def _make_room(self, rel: str) -> str:
+        """Clear the way for a new file at `rel` and return its path: remove what is there
+        (a file, or a folder where the site now has a file) and any file where the site now
+        has a folder. Files shared with output/ are hard links: never written in place."""
+        target = f"{self.path}/{rel}"
+        if os.path.isdir(target) and not os.path.islink(target):
+            shutil.rmtree(target)
+            self._folders.clear()
+        elif os.path.lexists(target):
+            os.unlink(target)
+        folder = os.path.dirname(target)
+        if folder not in self._folders:
+            parent = folder
+            while parent != self.path and not os.path.isdir(parent):
+                if os.path.lexists(parent):
+                    os.unlink(parent)
+                    break
+                parent = os.path.dirname(parent)
+            os.makedirs(folder, exist_ok=True)
+            self._folders.add(folder)
+        return target
 
 
-def _kept(previous: dict[str, list], output_dir: Path, prefixes: tuple[str, ...]) -> list[Page | Carried]:
-    """The files of the current output whose paths start with one of `prefixes`, carried
-    over as they are (never read)."""
-    root = os.fspath(output_dir) + "/"
-    rels = sorted(rel for rel in previous if rel.startswith(prefixes))
-    known = tuple((rel, previous[rel][1]) for rel in rels if previous[rel][1] is not None)
-    unknown = [Page(rel, previous[rel][0], partial(read_bytes, root + rel)) for rel in rels if previous[rel][1] is None]
-    return [Carried(known, lambda: [Page(rel, fp, partial(read_bytes, root + rel)) for rel, fp in known]), *unknown]
+def _manifest(stored, tree: Path) -> dict[str, list]:
+    """The files of a stored manifest if it describes this very folder (same inode): after
+    a build killed between swap and save it does not, and nothing of it is trusted."""
+    try:
+        if stored["inode"] == _inode(tree) and isinstance(stored["files"], dict):
+            return stored["files"]
+    except (OSError, TypeError, KeyError):
+        pass
+    return {}
 
 
-def _swap(stage: Path, output_dir: Path) -> Path | None:
+def _intact(path: str, record: list) -> bool:
+    """Whether the file is still as written: same size, modification time and inode."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return False
+    return [info.st_size, info.st_mtime_ns, info.st_ino] == record[2:]
+
+
+def _keep_as_standby(old_tree: Path | None, state_dir: Path) -> Path | None:
+    """Keep the output just replaced as the standby (it may be there already)."""
+    standby = state_dir / STANDBY
+    if old_tree is None:
+        return None
+    if old_tree != standby:
+        try:
+            shutil.rmtree(standby, ignore_errors=True)
+            os.rename(old_tree, standby)
+        except OSError:  # another file system: no standby, the next build stages afresh
+            shutil.rmtree(old_tree, ignore_errors=True)
+            return None
+    return standby
+
+
+def _swap(stage: str, output_dir: Path) -> Path | None:
     """Put `stage` in place of output_dir; return where the old output now is."""
-    if output_dir.exists() and _exchange(stage, output_dir):
-        return stage
+    if output_dir.exists() and _exchange(stage, os.fspath(output_dir)):
+        return Path(stage)
     if output_dir.exists():
         old = output_dir.parent / f".{output_dir.name}.old"
         os.rename(output_dir, old)
@@ -206,7 +293,7 @@ def _swap(stage: Path, output_dir: Path) -> Path | None:
     return None
 
 
-def _exchange(a: Path, b: Path) -> bool:
+def _exchange(a: str, b: str) -> bool:
     """Atomically exchange two paths (Linux renameat2); False where unsupported."""
     libc_name = ctypes.util.find_library("c")
     if not libc_name:
@@ -216,5 +303,25 @@ def _exchange(a: Path, b: Path) -> bool:
     if renameat2 is None:
         return False
     at_fdcwd, rename_exchange = -100, 2
-    result = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
-    return result == 0
+    return renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0
+
+
+def _same_device(a: Path, b: Path) -> bool:
+    try:
+        return os.stat(a).st_dev == os.stat(b).st_dev
+    except OSError:
+        return False
+
+
+def _inode(path: Path) -> int:
+    return os.stat(path).st_ino
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _read(path: str) -> bytes:
+    with open(path, "rb") as file:
+        return file.read()
+

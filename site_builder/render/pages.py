@@ -1,8 +1,13 @@
-"""Stage 4, render: turn the assembled Site into (path, bytes) pairs.
+"""Render: the assembled Site as Pages (output files, each made only if needed).
 
 Every page is a Jinja template rendered with autoescape and StrictUndefined: report text
 is untrusted and must never become markup. Links are relative to each page, so the site
 works from any folder; only 404.html, the feed and the sitemap use config.root/base_url.
+
+A page's fingerprint is a digest of the design version (code, theme, config) and of what
+the page shows of the site, stated as cheap values (`inputs`): a listed report stands for
+its token, a digest of everything a page may show of it. A test checks every kind of edit
+against a fresh build, so an input left out would show.
 """
 from __future__ import annotations
 
@@ -17,15 +22,11 @@ from pathlib import Path
 
 import jinja2
 
-from ..site import compliance, datasets, urls
 from ..config import SiteConfig
-from .theme import STATIC_DIR, TEMPLATES_DIR
 from ..content.decode import DecodeError, decode_bytes
-from ..content.stage import code_version
-from .memo import RenderMemo, chunks, inputs_token
-from ..text.tables import cache_folder
-from ..publish.write import Carried, Page
-from ..model import CHANGE_KINDS, FLAGS, PARTS, Entry, Place, Report, Site, entry_inputs
+from ..model import CHANGE_KINDS, FLAGS, PARTS, Entry, Page, Place, Report, Site, entry_inputs
+from ..site import compliance, datasets, urls
+from .theme import STATIC_DIR, TEMPLATES_DIR
 
 LEVEL_ORDER = ("市", "县", "区", "街道", "镇", "乡", "部门")
 
@@ -35,45 +36,19 @@ TEMPLATE_OPTIONS = {"autoescape": True, "undefined": jinja2.StrictUndefined, "tr
 
 
 def make_environment(templates_dir: Path = TEMPLATES_DIR) -> jinja2.Environment:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir)),
-                             bytecode_cache=_bytecode_cache(), **TEMPLATE_OPTIONS)
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir)), **TEMPLATE_OPTIONS)
     env.globals.update(u=urls, PARTS=PARTS, FLAGS=FLAGS, CHANGE_KINDS=CHANGE_KINDS,
                        pct=compliance.percent, status=compliance.status, mark=compliance.mark)
     env.filters["paragraphs"] = lambda text: [p for p in text.split("\n") if p.strip()]
     return env
 
 
-class _QuietBytecodeCache(jinja2.FileSystemBytecodeCache):
-    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        try:
-            super().dump_bytecode(bucket)
-        except OSError:  # not stored (a full disk, a folder gone): compiled again next time
-            pass
-
-
-def _bytecode_cache() -> jinja2.BytecodeCache | None:
-    """Compiled templates kept between processes in the user's cache folder (compiling
-    them all takes a build 0.1 s): Jinja uses one only while the template's source is the
-    one it was compiled from, and its files are named by the Jinja version and the
-    options, which shape the compiled code. None when there is no folder to write."""
-    folder = cache_folder()
-    if folder is None:
-        return None
-    folder = folder / "jinja"
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return None
-    tag = hashlib.sha256(repr((jinja2.__version__, sorted(TEMPLATE_OPTIONS.items()))).encode()).hexdigest()[:16]
-    return _QuietBytecodeCache(str(folder), f"{tag}-%s.cache")
-
-
 @dataclass(frozen=True)
 class Sources:
     """Where render reads what the Site does not hold: full reports and original bytes."""
 
-    report: Callable[[str], Report]  # parse-cache key -> Report
-    original: Callable[[str], bytes]  # content path -> the file's bytes
+    report: Callable[[str], Report]  # parse key -> Report
+    original: Callable[[str, str], bytes]  # content path, sha256 -> the file's bytes, as parsed
 
 
 @dataclass(frozen=True)
@@ -112,12 +87,10 @@ class SiteView:
         return sorted(groups.items(), key=lambda g: (order.get(g[0], len(order)), g[0]))
 
 
-def render_site(site: Site, config: SiteConfig, env: jinja2.Environment, sources: Sources,
-                memo: RenderMemo | None = None) -> Iterator[Page]:
-    """Every file of the site, in a fixed order. A Page renders only when asked: the write
+def render_site(site: Site, config: SiteConfig, env: jinja2.Environment, sources: Sources) -> Iterator[Page]:
+    """Every file of the site, in a fixed order. A Page renders only when asked: the publish
     stage skips pages whose fingerprint (all they are made from) has not changed."""
-    view = SiteView(site, config)
-    page = _PageRenderer(env, view, sources, design_version(config), memo)
+    page = _PageRenderer(env, SiteView(site, config), sources, design_version(config))
     yield from page.home()
     yield from page.reports()
     yield from page.places()
@@ -127,7 +100,6 @@ def render_site(site: Site, config: SiteConfig, env: jinja2.Environment, sources
     yield from page.data()
     yield from page.misc()
     yield from static_files()
-    page.forget_others()
 
 
 def static_files(static_dir: Path = STATIC_DIR) -> Iterator[Page]:
@@ -146,28 +118,30 @@ def design_version(config: SiteConfig) -> str:
     return digest.hexdigest()
 
 
-# Reports carried over together (see _PageRenderer.reports): one object for the write
-# stage to check instead of one per report, and a small price when a group falls back.
-CARRIED_REPORTS = 256
-_PLACE_FIELDS = attrgetter(*(f.name for f in fields(Place)))  # see _PageRenderer._place
+@functools.cache
+def code_version() -> str:
+    """Digest of the package's own sources (what a rendered page may depend on)."""
+    package = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256()
+    for source in sorted(package.rglob("*.py")):
+        digest.update(source.relative_to(package).as_posix().encode() + b"\0" + source.read_bytes())
+    return digest.hexdigest()
+
+
+_PLACE_FIELDS = attrgetter(*(f.name for f in fields(Place)))
 
 
 class _PageRenderer:
-    def __init__(self, env: jinja2.Environment, view: SiteView, sources: Sources, version: str,
-                 memo: RenderMemo | None):
-        self.env, self.view, self.sources, self.version, self.memo = env, view, sources, version, memo
-        self._tokens: dict[str, str] = {}  # entry id -> token, this build's
-        self._places: dict[str, str] = {}  # place key -> the repr of its fields (see _place)
-        self._urls: set[str] = set()  # pages whose fingerprints were asked of the memo
-        self._chunks: list | None = None  # the entries' chunks (see render_memo.chunks), once needed
+    def __init__(self, env: jinja2.Environment, view: SiteView, sources: Sources, version: str):
+        self.env, self.view, self.sources, self.version = env, view, sources, version
+        self._tokens: dict[str, str] = {}  # entry id -> token (see _token)
+        self._places: dict[str, str] = {}  # place key -> the repr of its fields
 
     def _page(self, url: str, template: str, *, inputs, root: str | None = None,
-              lazy: dict | None = None, remember: bool = True, **context) -> Page:
-        """A page from a template. `inputs`, hashed with the design version, stands for all the
-        page shows (of the site; the config and the code are in the version): stating it is
-        cheaper than rendering, and a test checks every kind of edit against a fresh build.
-        `lazy` holds context values that are costly to get (a full report) and are computed
-        only if the page is rendered."""
+              lazy: dict | None = None, **context) -> Page:
+        """A page from a template; `inputs` stands for all it shows of the site (see the
+        module's docstring). `lazy` holds context values that are costly to get (a full
+        report), computed only if the page is rendered."""
         def produce() -> bytes:
             late = {name: get() for name, get in (lazy or {}).items()}
             html = self.env.get_template(template).render(
@@ -175,44 +149,24 @@ class _PageRenderer:
                 root=urls.root_prefix(url) if root is None else root, **context, **late,
             )
             return html.encode("utf-8")
-        return Page(urls.file_path(url), self._fingerprint(url, inputs, remember), produce)
+        return Page(urls.file_path(url), self._fingerprint(url, inputs), produce)
 
-    def _fingerprint(self, url: str, inputs, remember: bool = True) -> str:
-        """The digest of a page's inputs with the design version; remembered for pages
-        other than reports' (a report's are remembered as a whole by reports)."""
-        known = self.memo.fingerprints if self.memo is not None and remember else None
-        if known is not None:
-            self._urls.add(url)
-            hit = known.get(url)
-            if hit is not None and hit[0] == self.version and hit[1] == inputs:
-                return hit[2]
-        fingerprint = hashlib.sha256(f"{self.version}\0{url}\0{inputs!r}".encode()).hexdigest()
-        if known is not None:
-            self.memo.put("fingerprints", url, (self.version, inputs, fingerprint))
-        return fingerprint
+    def _fingerprint(self, url: str, inputs) -> str:
+        return hashlib.sha256(f"{self.version}\0{url}\0{inputs!r}".encode()).hexdigest()
 
     def _listed(self, entries) -> str:
-        """What listed entries stand for in a page's inputs: their tokens (see inputs_token,
-        each computed once) end to end, one string (they are all of one length): the memo
-        of 4,000 listing pages reads back a string each, not a list of tens of thousands."""
-        return "".join(self._tokens_of(entries))
-
-    def _tokens_of(self, entries) -> list[str]:
-        known, token = self._tokens, self._token
-        return [known.get(e.id) or token(e) for e in entries]
+        """What listed entries stand for in a page's inputs: their tokens end to end."""
+        return "".join(map(self._token, entries))
 
     def _token(self, entry: Entry) -> str:
+        """A digest of all any page may show of one entry (see model.entry_inputs)."""
         found = self._tokens.get(entry.id)
         if found is None:
-            found = self._tokens[entry.id] = (self.memo.token(entry) if self.memo is not None
-                                              else inputs_token(entry_inputs(entry)))
+            found = self._tokens[entry.id] = hashlib.sha256(repr(entry_inputs(entry)).encode()).hexdigest()[:32]
         return found
 
     def _place(self, key: str) -> str:
-        """A place as it stands in the inputs of pages: the repr of its fields, one string
-        (the memo reads back tens of thousands of them: a dataclass costs four times as much
-        as a tuple of its fields, and the tuple, with its tuple of ids, several times as
-        much as one string)."""
+        """A place as it stands in the inputs of pages: the repr of its fields."""
         found = self._places.get(key)
         if found is None:
             found = self._places[key] = repr(_PLACE_FIELDS(self.view.place_of[key]))
@@ -224,30 +178,8 @@ class _PageRenderer:
         yield self._page(urls.home(), "index.html", inputs=(counts, self._listed(newest)), newest=newest)
 
     def reports(self):
-        """The files of every report. In a process that keeps a memo, the reports whose
-        pages show what they showed in the previous build come last, carried over in groups
-        (see write.Carried: the write stage falls back to a group's pages if the output
-        disagrees); the others' pages come first, so that the write stage starts staging
-        before it looks at the carried files."""
-        known = self.memo.reports if self.memo is not None else None
-        hits = []  # (entry, inputs, ((path, fingerprint), ...))
         for entry in self.view.site.entries:
-            inputs = self._report_inputs(entry)
-            hit = known.get(entry.id) if known is not None else None
-            if hit is not None and hit[0] == self.version and hit[1] == inputs:
-                hits.append((entry, inputs, hit[2]))
-                continue
-            pages = list(self.report(entry, inputs))
-            if known is not None:
-                self.memo.put("reports", entry.id, (self.version, inputs, tuple((p.path, p.fingerprint) for p in pages)))
-            yield from pages
-        for start in range(0, len(hits), CARRIED_REPORTS):
-            group = hits[start:start + CARRIED_REPORTS]
-            yield Carried(tuple(file for _, _, files in group for file in files),
-                          functools.partial(self._pages_of, group))
-
-    def _pages_of(self, group) -> list[Page]:
-        return [page for entry, inputs, _ in group for page in self.report(entry, inputs)]
+            yield from self.report(entry, self._report_inputs(entry))
 
     def _report_inputs(self, entry: Entry) -> tuple:
         """All the pages of a report show: the report page's, which covers the others'."""
@@ -269,18 +201,17 @@ class _PageRenderer:
         next_ = view.by_id.get(entry.next_id) if entry.next_id else None
         similar = [(view.by_id[i], share) for i, share in entry.similar]
         full = functools.cache(lambda: self.sources.report(entry.report.key))
-        raw = functools.cache(lambda: self.sources.original(entry.report.source))
+        raw = functools.cache(lambda: self.sources.original(entry.report.source, entry.report.sha256))
         described = inputs[0]
         yield self._page(
-            urls.report(entry.id), "report.html", inputs=inputs, remember=False,
+            urls.report(entry.id), "report.html", inputs=inputs,
             entry=entry, place=place, prev=prev, next=next_, similar=similar,
             lazy={"r": full, "change_counts": lambda: _count_kinds(full().changes)},
         )
-        yield self._page(urls.original(entry.id), "original.html", inputs=described, remember=False, entry=entry,
+        yield self._page(urls.original(entry.id), "original.html", inputs=described, entry=entry,
                          lazy={"r": full, "original_text": lambda: _decoded(raw())})
-        yield Page(urls.original_raw(entry.id), self._fingerprint(urls.original_raw(entry.id), entry.report.sha256, False),
-                   raw)
-        yield Page(urls.report_json(entry.id), self._fingerprint(urls.report_json(entry.id), described, False),
+        yield Page(urls.original_raw(entry.id), self._fingerprint(urls.original_raw(entry.id), entry.report.sha256), raw)
+        yield Page(urls.report_json(entry.id), self._fingerprint(urls.report_json(entry.id), described),
                    lambda: _json({"id": entry.id, "url": urls.report(entry.id), **full().to_json(),
                                   "keywords": list(entry.report.keywords),
                                   "similar": [{"id": i, "share": s} for i, s in entry.similar]}))
@@ -337,7 +268,7 @@ class _PageRenderer:
         every = self._listed(site.entries)
         for kind, make in (("json", datasets.reports_json), ("csv", datasets.reports_csv)):
             url = urls.reports_dataset(kind)
-            yield Page(url, self._fingerprint(url, every), lambda kind=kind, make=make: make(site, config, self._lines(kind)))
+            yield Page(url, self._fingerprint(url, every), lambda make=make: make(site, config))
         yield Page(urls.robots(), self._fingerprint(urls.robots(), ()), lambda: datasets.robots_txt(config))
 
     def misc(self):
@@ -355,20 +286,6 @@ class _PageRenderer:
         pages += [urls.place(p.slug) for p in site.places]
         pages += [urls.year(y) for y, _ in site.years] + ([urls.year(None)] if site.undated else [])
         yield self._page(urls.sitemap(), "sitemap.xml", inputs="\n".join(pages), sitemap_urls=pages)
-
-    def _lines(self, kind: str) -> list[bytes]:
-        entries, config, make = self.view.site.entries, self.view.config, datasets.LINE_MAKERS[kind]
-        if self.memo is None:
-            return [make(entry, config) for entry in entries]
-        if self._chunks is None:
-            self._chunks = chunks([e.id for e in entries], self._tokens_of(entries))
-        return self.memo.data_lines(kind, self.version, self._chunks, entries, lambda entry: make(entry, config))
-
-    def forget_others(self) -> None:
-        """After the last page: the memo keeps this site's pages, reports and chunks only."""
-        if self.memo is not None:
-            self.memo.forget_others(self._urls, set(self.view.by_id),
-                                    None if self._chunks is None else {key for key, *_ in self._chunks})
 
     def _atom_id(self, url: str) -> str:
         """Atom ids must be absolute: the page's URL when base_url is set, else a tag URI."""

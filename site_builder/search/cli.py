@@ -30,13 +30,13 @@ def add_search_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_search(args: argparse.Namespace) -> int:
     from . import whoosh_index as search_index  # Whoosh: loaded by the commands that search only
-    from ..build import search_index_dir
     from ..config import load_config
+    from ..state import WHOOSH, state_dir
 
     config, problems = load_config(args.config, args.content)
     for problem in problems:
         print(problem, file=sys.stderr)
-    index_dir = search_index_dir(Path(args.output))
+    index_dir = state_dir(Path(args.output)) / WHOOSH
     if not (index_dir / "site-builder-schema").exists():
         print(f"{args.output}: no search index (looked in {index_dir}); run `site-builder build` first",
               file=sys.stderr)

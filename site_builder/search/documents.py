@@ -1,9 +1,7 @@
 """What both search indexes (the Whoosh index and the static shards) take from a site,
-without loading either: each entry's fingerprint and its full report; and how their
-worker processes yield to the build.
+without loading either: each entry's fingerprint and its full report.
 
-A command-line build imports this, not Whoosh: its Whoosh work runs in a worker process
-(see search_update)."""
+A build imports this, not Whoosh: Whoosh is loaded where the index is written."""
 from __future__ import annotations
 
 import hashlib
@@ -15,10 +13,6 @@ from ..model import Entry, Report, Summary
 
 # Bump when the Whoosh schema or what goes into a document changes: everything is reindexed.
 SCHEMA_VERSION = "5"
-# A build's index workers (Whoosh segments, static shards) run while the main process
-# renders and writes the site, the longest serial part of a build: they yield to it, and
-# take the cores it leaves.
-WORKER_NICENESS = 10
 
 ReportOf = Callable[[str], Report]  # Summary.key -> the full Report (from the parse cache)
 

@@ -17,8 +17,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -32,34 +31,31 @@ from .query import MAX_QUERY_CHARS, MAX_QUERY_TERMS
 from ..text.chars import HAN_JS
 from ..text.normalize import char_map
 from ..text.stream import TOKENIZER_VERSION
-from .documents import WORKER_NICENESS, ReportOf, fingerprint, full_report
-from ..model import Entry, Report, Site
-from ..state import load_pickle, store_pickle
+from .documents import ReportOf, fingerprint, full_report
+from ..model import Entry, Page, Report, Site
 
 BUNDLE_DIR = "search/index"  # <out_dir>/search/index/<shard>/: each shard's files
 META_PATH = "search/index/meta.json"  # the shards, report counts and filter values
 CHAR_MAP_PATH = "search/t2s.js"  # <out_dir>/search/t2s.js: the character map
 SEARCH_FILES = (BUNDLE_DIR + "/", CHAR_MAP_PATH)  # the prefixes of the index's output paths
-BACKGROUND_NICENESS = 15  # for the shards built by the preview server's background refresh
 
 
-def write_static_search(site: Site, config, out_dir: Path, report_of: ReportOf | None = None,
+def write_static_search(site: Site, out_dir: Path, report_of: ReportOf | None = None,
                         work_dir: Path | None = None) -> None:
-    """Write <out_dir>/search/index/ and <out_dir>/search/t2s.js for `site`.
+    """Write <out_dir>/search/index/ and <out_dir>/search/t2s.js for `site` (for tests and
+    benchmarks: a build publishes them with the site). `work_dir` keeps the built shards
+    between calls; without it a temporary folder is used."""
+    from ..workers import Pool
 
-    `work_dir` keeps the built shards between builds (pass a folder under the build's
-    state dir); without it a temporary folder is used."""
     out_dir = Path(out_dir)
-    with tempfile.TemporaryDirectory(prefix="site-builder-search-") as tmp:
-        from ..publish.write import expand
-
-        pages = list(expand(static_search_pages(site, Path(work_dir or tmp), report_of)))
-        if (out_dir / BUNDLE_DIR).exists():
-            shutil.rmtree(out_dir / BUNDLE_DIR)
-        for page in pages:
-            target = out_dir / page.path
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(page.produce())
+    with tempfile.TemporaryDirectory(prefix="site-builder-search-") as tmp, Pool() as pool:
+        with static_search_later(site, Path(work_dir or tmp), pool, report_of=report_of) as pages:
+            if (out_dir / BUNDLE_DIR).exists():
+                shutil.rmtree(out_dir / BUNDLE_DIR)
+            for page in pages:
+                target = out_dir / page.path
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(page.produce())
 
 
 # --- shards ------------------------------------------------------------------------------
@@ -71,7 +67,6 @@ def write_static_search(site: Site, config, out_dir: Path, report_of: ReportOf |
 # alone, so the same archive always gives the same shards.
 
 SHARD_SIZE = 1000  # reports per shard, at most about (a shard count doubles past it)
-PARALLEL_THRESHOLD = 200  # reports in the shards to build: below this, they are built in this process
 
 
 def shard_count(reports: int) -> int:
@@ -100,49 +95,36 @@ class Bundle:
     entries: tuple[Entry, ...]
 
 
-def build_bundle(site: Site, work: Path, report_of: ReportOf | None = None,
-                 background: bool = False) -> tuple[Bundle, ...]:
-    """Bring <work>/bundles/<shard> up to date for every shard (see building_bundle)."""
-    with building_bundle(site, work, report_of, background) as wait:
-        return wait()
-
-
 @contextmanager
-def building_bundle(site: Site, work: Path, report_of: ReportOf | None = None,
-                    background: bool = False) -> Iterator[Callable[[], tuple[Bundle, ...]]]:
-    """Start bringing <work>/bundles/<shard> up to date for every shard, and yield a
-    function that waits until they are and returns them. Only shards whose reports changed
-    are built: in worker processes while the body of the `with` runs (the caller renders
-    meanwhile, on the other cores), unless there is little to build; at low priority when
-    `background`, so that a build running meanwhile keeps the cores. Holds the work
-    folder's lock throughout; leaving the `with` early cancels what has not started."""
+def static_search_later(site: Site, work: Path, pool, store_path: Path | None = None,
+                        report_of: ReportOf | None = None) -> Iterator[Iterator]:
+    """The static search files of `site` as Pages, an iterator to chain after the site's
+    pages: the shards whose reports changed are built in the pool's workers (from the
+    reports stored at `store_path`, or `report_of`) while the site renders, and the
+    iterator waits for them when it is reached. Holds the work folder's lock throughout."""
     work = Path(work)
+    if report_of is None and store_path is not None:
+        from ..content.stage import report_at
+
+        report_of = partial(report_at, store_path)
     with _work_lock(work, wait=True):
         groups = shards(site)
         _keep_only(work / "bundles", {f"{name}{suffix}" for name in groups for suffix in ("", ".digest", ".streams")})
         bundles = _bundles(work, groups)
-        stale = [_job(b, report_of) for b in bundles if not _ready(b)]
-        if not background and sum(len(docs) for _, docs, _ in stale) < PARALLEL_THRESHOLD:
-            list(map(_build_shard, stale))
-            yield lambda: bundles
-            return
-        nice = BACKGROUND_NICENESS if background else WORKER_NICENESS
-        with ProcessPoolExecutor(max(1, min(len(stale), os.cpu_count() or 1)),
-                                 initializer=os.nice, initargs=(nice,)) as pool:
-            futures = [pool.submit(_build_shard, job) for job in stale]
+        futures = [pool.submit(_build_shard, _job(b, report_of)) for b in bundles if not _ready(b)]
 
-            def wait() -> tuple[Bundle, ...]:
-                for future in futures:
-                    future.result()
-                pool.shutdown(wait=False)  # the workers end while the caller goes on
-                return bundles
-            try:
-                yield wait
-            except BaseException:
-                for future in futures:
-                    future.cancel()
-                raise
-            wait()
+        def pages() -> Iterator:
+            for future in futures:
+                future.result()
+            yield from _bundle_pages(bundles)
+        try:
+            yield pages()
+        finally:
+            for future in futures:
+                future.cancel()
+            for future in futures:
+                if not future.cancelled():
+                    future.exception()  # waited for: the folder is not left half written
 
 
 def _bundles(work: Path, groups: dict[str, tuple[Entry, ...]]) -> tuple[Bundle, ...]:
@@ -206,15 +188,26 @@ def _build_shard(job: tuple[Bundle, tuple[Doc, ...], ReportOf | None]) -> None:
                               encoding="utf-8")
 
 
-_STREAMS_FORMAT = f"streams 2 {TOKENIZER_VERSION}"
+_STREAMS_FORMAT = f"streams 3 {TOKENIZER_VERSION}"
 
 
 def _read_streams(path: Path) -> tuple[dict[str, int], dict[str, tuple]]:
-    """(vocabulary, id -> (fingerprint, title length, numbers)); empty when unreadable."""
-    stored = load_pickle(path)
-    if isinstance(stored, tuple) and len(stored) == 3 and stored[0] == _STREAMS_FORMAT:
-        return stored[1], stored[2]
-    return {}, {}
+    """(vocabulary, id -> (fingerprint, title length, numbers)); empty when unreadable.
+    The file is a numpy archive read without pickle: one array of every document's numbers
+    end to end, and a JSON header with the vocabulary and each document's slice."""
+    try:
+        with np.load(path, allow_pickle=False) as stored:
+            head = json.loads(bytes(stored["head"]).decode("utf-8"))
+            numbers = stored["numbers"]
+        if head["format"] != _STREAMS_FORMAT:
+            return {}, {}
+        docs, at = {}, 0
+        for doc_id, fp, title, length in head["docs"]:
+            docs[doc_id] = (fp, title, numbers[at:at + length])
+            at += length
+        return head["vocabulary"], docs
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}, {}
 
 
 def _write_streams(path: Path, vocabulary: dict[str, int], docs: dict[str, tuple]) -> None:
@@ -228,7 +221,12 @@ def _write_streams(path: Path, vocabulary: dict[str, int], docs: dict[str, tuple
         token_of = {n: t for t, n in vocabulary.items()}
         vocabulary = {token_of[n]: i for i, n in enumerate(used.tolist())}
         docs = {k: (fp, title, renumber[numbers]) for k, (fp, title, numbers) in docs.items()}
-    store_pickle(path, (_STREAMS_FORMAT, vocabulary, docs))
+    head = {"format": _STREAMS_FORMAT, "vocabulary": vocabulary,
+            "docs": [[doc_id, fp, title, len(numbers)] for doc_id, (fp, title, numbers) in docs.items()]}
+    tmp = path.with_name(path.name + ".tmp.npz")
+    np.savez(tmp, head=np.frombuffer(json.dumps(head, ensure_ascii=False).encode("utf-8"), dtype=np.uint8),
+             numbers=np.concatenate([np.zeros(0, dtype=np.int32)] + [d[2].astype(np.int32) for d in docs.values()]))
+    os.replace(tmp, path)
 
 
 def _filter_values(entry: Entry) -> tuple[str, str, str]:
@@ -262,65 +260,18 @@ def _keep_only(folder: Path, names: set[str]) -> None:
         shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
 
 
-def static_search_pages(site: Site, work_dir: Path, report_of: ReportOf | None = None) -> list:
-    """The static search files as write.Page and write.Carried objects, for write_site:
-    every shard's files (built in `work_dir`, a folder of the build's state dir), meta.json
-    and the character map."""
-    return _bundle_pages(build_bundle(site, Path(work_dir), report_of))
-
-
-@contextmanager
-def static_search_pages_later(site: Site, work_dir: Path, report_of: ReportOf | None = None
-                              ) -> Iterator[Iterator]:
-    """static_search_pages as an iterator that can be chained after the site's pages: the
-    shards are built in worker processes while the site renders, and the iterator waits
-    for them when it is reached."""
-    with building_bundle(site, Path(work_dir), report_of) as wait:
-        yield _later(lambda: _bundle_pages(wait()))
-
-
-def _later(make: Callable[[], list]) -> Iterator:
-    yield from make()
-
-
-@contextmanager
-def ready_static_search_pages(site: Site, work_dir: Path) -> Iterator[list | None]:
-    """The static search files if the bundles in `work_dir` were built for exactly this
-    site and nobody is rebuilding them, else None; they stay locked until the `with`
-    ends (write the site inside it). Never builds a shard: the preview server publishes
-    an edit at once and refreshes the bundles in the background."""
-    work = Path(work_dir)
-    with _work_lock(work, wait=False) as held:
-        if not held:
-            yield None
-            return
-        bundles = _bundles(work, shards(site))
-        ready = all(map(_ready, bundles))
-        yield _bundle_pages(bundles) if ready else None
-
-
-def _bundle_pages(bundles: tuple[Bundle, ...]) -> list:
-    """Each shard's files as one write.Carried, then meta.json and the character map. A
-    file's fingerprint is its digest (from the shard's stamp): an unchanged shard is
-    neither read nor looked at, and of a changed one only the changed files are read."""
-    from ..publish.write import Carried, Page
-
-    pages: list = []
+def _bundle_pages(bundles: tuple[Bundle, ...]) -> list[Page]:
+    """Each shard's files, then meta.json and the character map. A file's fingerprint is
+    its digest (from the shard's stamp): only the files that changed are read."""
+    pages: list[Page] = []
     for bundle in bundles:
         digests = _read_stamp(bundle)["files"]
-        files = tuple((f"{BUNDLE_DIR}/{bundle.shard}/{name}", digests[name])
-                      for name in static_index.file_names(len(bundle.entries)))
-        pages.append(Carried(files, partial(_shard_pages, bundle, files)))
+        for name in static_index.file_names(len(bundle.entries)):
+            pages.append(Page(f"{BUNDLE_DIR}/{bundle.shard}/{name}", digests[name], (bundle.path / name).read_bytes))
     meta = static_index.meta_json([(b.shard, [_filter_values(e) for e in b.entries]) for b in bundles])
     for rel, data in ((META_PATH, meta), (CHAR_MAP_PATH, char_map_js().encode("utf-8"))):
         pages.append(Page(rel, hashlib.sha256(data).hexdigest(), lambda data=data: data))
     return pages
-
-
-def _shard_pages(bundle: Bundle, files: tuple[tuple[str, str], ...]) -> list:
-    from ..publish.write import Page
-
-    return [Page(rel, digest, (bundle.path / rel.rsplit("/", 1)[1]).read_bytes) for rel, digest in files]
 
 
 def entries_digest(entries: tuple[Entry, ...]) -> str:

@@ -37,7 +37,6 @@ from whoosh.reading import SegmentReader
 from whoosh.system import pack_int, pack_long, pack_uint, pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
-from ..state import load_pickle, store_pickle
 from .static_format import stable_order
 from ..text.stream import code_numbers
 
@@ -56,52 +55,17 @@ class Located:
 
 # --- reading what is there ---------------------------------------------------------------
 
-def live_documents(ix, key: str = "id", stamp: str = "fingerprint", columns: dict | None = None
-                   ) -> dict[str, Located]:
+def live_documents(ix, key: str = "id", stamp: str = "fingerprint") -> dict[str, Located]:
     """Every live document by its `key` column, with its `stamp` column (both sortable
-    ID fields): read from columns, never from stored fields. A segment's columns never
-    change (only which of its documents are deleted), so a process that updates again
-    and again passes a `columns` dict where they are kept by segment id."""
+    ID fields): read from columns, never from stored fields."""
     toc = TOC.read(ix.storage, ix.indexname)
     found: dict[str, Located] = {}
-    if columns is not None:  # those of segments the index no longer has are dropped
-        current = {segment.segment_id() for segment in toc.segments}
-        for gone in [known for known in columns if known[0] not in current]:
-            del columns[gone]
     for number, segment in enumerate(toc.segments):
-        known = (segment.segment_id(), key, stamp)
-        values = columns.get(known) if columns is not None else None
-        if values is None:
-            values = _columns(ix, toc.schema, segment, key, stamp)
-            if columns is not None:
-                columns[known] = values
+        values = _columns(ix, toc.schema, segment, key, stamp)
         for docnum, (value, stamped) in enumerate(values):
             if not segment.is_deleted(docnum):
                 found[value] = Located(number, docnum, stamped)
     return found
-
-
-COLUMNS_FILE = "site-builder-columns.pickle"  # in the index folder: see load_columns
-
-
-def load_columns(index_dir: Path) -> dict:
-    """The `columns` dict of live_documents as store_columns left it in `index_dir`
-    (empty if missing or damaged): a process that updates the index once reads the id
-    columns of its unchanged segments from there (10 ms for 10,000 documents) instead of
-    from the segments (0.2 s)."""
-    stored = load_pickle(Path(index_dir) / COLUMNS_FILE)
-    return stored if isinstance(stored, dict) else {}
-
-
-def store_columns(index_dir: Path, columns: dict) -> None:
-    """Keep a `columns` dict of live_documents for the next process (those of segments
-    made after it are read from the segments then). A segment's columns never change, so
-    what is stored is right for any segment it names; a failure to store costs the next
-    process that reading."""
-    try:
-        store_pickle(Path(index_dir) / COLUMNS_FILE, columns)
-    except OSError:
-        pass
 
 
 def _columns(ix, schema, segment, key: str, stamp: str) -> list[tuple[str, str]]:

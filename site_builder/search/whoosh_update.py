@@ -2,40 +2,27 @@
 delete the removed ones, leave the rest alone.
 
 The index lives in the build's state folder (never in the published output). A report
-is re-indexed when its fingerprint (indexing.fingerprint) changed; new documents
-go into new segments written by search_writer, in parallel chunks on a cold build.
+is re-indexed when its fingerprint (documents.fingerprint) changed; new documents go into
+new segments written by whoosh_segments, in chunks, in the build's worker pool.
 
-`updating_index` does this in the background while the caller publishes the site, and
-commits only if publishing succeeded: a failed build leaves the index as it was. A
-command-line build hands all of it to one worker process (opening the index, planning,
-indexing, committing), so that its own process neither loads Whoosh nor reads the index.
+`updating_index` writes the segments while the caller publishes the site, and commits only
+if publishing succeeded: a failed build leaves the index as it was.
 """
 from __future__ import annotations
 
-import multiprocessing
-import os
-import pickle
 import shutil
-import traceback
-from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
-from .documents import SCHEMA_VERSION, WORKER_NICENESS, ReportOf, fingerprint, full_report
+from .documents import SCHEMA_VERSION, ReportOf, fingerprint, full_report
 from ..model import Entry, Site
 
 if TYPE_CHECKING:
     from . import whoosh_segments as search_writer
-PARALLEL_THRESHOLD = 64  # below this many reports to index, index in this process
-# The worker that updates the index for a command-line build, when it has a few reports
-# to index, yields to the static search shards as well, whose files the write stage waits
-# for; the index is committed after. (With many, as in a first build, its pool of workers
-# keeps WORKER_NICENESS: at lower priority they finished after the pages, which the build
-# then waited for.)
-FEW_NICENESS = WORKER_NICENESS + 5
 CHUNK_DOCUMENTS = 2000  # reports per new segment (bounds each writer's memory)
 
 
@@ -50,13 +37,19 @@ class IndexStats:
 
 
 def update_index(site: Site, index_dir: Path, report_of: ReportOf | None = None) -> IndexStats:
-    """Bring the index in `index_dir` in line with `site`: add new reports, replace changed
-    ones, delete removed ones. A build with nothing changed writes nothing. Only the
-    changed entries' full reports are read (through `report_of`; when it pickles and
-    there are many, in worker processes)."""
-    with _updating_here(site, Path(index_dir), report_of) as plan:
-        pass
-    size = sum(p.stat().st_size for p in Path(index_dir).iterdir() if p.is_file())
+    """Bring the index in `index_dir` in line with `site`, all in this process (for tests
+    and tools: a build does it in its pool with updating_index). `report_of` reads the
+    full report of an entry that holds a Summary."""
+    from . import whoosh_segments as search_writer
+
+    index_dir = Path(index_dir)
+    ix = _open_or_create(index_dir)
+    with search_writer.write_lock(ix):
+        plan = _plan(ix, site)
+        if plan.index or plan.delete:
+            segments = [_index_chunk(job) for job in _chunks(str(index_dir), list(plan.index), report_of, 1)]
+            search_writer.commit(ix, plan.delete, plan.drop, segments)
+    size = sum(p.stat().st_size for p in index_dir.iterdir() if p.is_file())
     return IndexStats(plan.added, plan.updated, len(plan.removed), plan.unchanged, plan.documents, size)
 
 
@@ -75,128 +68,57 @@ class Plan:
         return self.documents - self.added - self.updated
 
 
+class _Commit:
+    """Called once the site is published: commits the new segments (waiting for them)."""
+
+    def __init__(self, ix, plan: "Plan", futures: list):
+        self.ix, self.plan, self.futures, self.done = ix, plan, futures, False
+
+    def __call__(self) -> None:
+        from . import whoosh_segments as search_writer
+
+        if self.done:
+            return
+        self.done = True
+        if self.plan.index or self.plan.delete:
+            segments = [future.result() for future in self.futures]
+            search_writer.commit(self.ix, self.plan.delete, self.plan.drop, segments)
+
+
 @contextmanager
-def updating_index(site: Site, index_dir: Path, report_of: ReportOf | None = None,
-                   columns: dict | None = None) -> Iterator[Callable[[], None]]:
-    """Index what changed while the body of the `with` runs; commit when the body
-    returns (or as soon as it calls the function yielded: the site it indexes is
-    written), discard the new segments when it raises first. A process that builds again keeps
-    `columns` (see search_writer.live_documents) and updates from here;
-    any other hands the whole update to one worker process (given a second core, and a
-    `report_of` it can inherit): loading Whoosh and reading the index took a command-line
-    rebuild 0.2 s at 10,000 reports."""
+def updating_index(site: Site, index_dir: Path, pool, store_path: Path | None = None,
+                   report_of: ReportOf | None = None) -> Iterator[Callable[[], None]]:
+    """Write the segments of what changed in the pool's workers while the body of the
+    `with` runs (from the reports stored at `store_path`, or `report_of`); the body calls
+    the function yielded once the site is published, which commits them. Leaving the body
+    without calling it discards them. Holds the index's write lock throughout."""
+    from . import whoosh_segments as search_writer
+
+    if report_of is None and store_path is not None:
+        from ..content.stage import report_at
+
+        report_of = partial(report_at, store_path)
     index_dir = Path(index_dir)
-    if columns is not None or (os.cpu_count() or 1) < 2 or not _pickles(report_of):
-        with _updating_here(site, index_dir, report_of, columns):
-            yield lambda: None  # committed when the body returns
-        return
-    context = multiprocessing.get_context("fork")  # the worker inherits the site as it is
-    ours, theirs = context.Pipe()
-    worker = context.Process(target=_update_in_worker, args=(site, index_dir, report_of, theirs),
-                             name="search-index")
-    worker.start()
-    theirs.close()
-    told = []
-
-    def commit() -> None:
-        if not told:
-            told.append(True)
-            _tell(ours, True)
-    try:
-        try:
-            yield commit
-        except BaseException:
-            if not told:
-                _tell(ours, False)
-            raise
-        commit()
-        failure = ours.recv()
-    except EOFError:  # the worker died without a word
-        failure = f"the search index worker ended with exit code {worker.exitcode}"
-    finally:
-        worker.join()
-        ours.close()
-    if failure:
-        raise RuntimeError(f"updating the search index failed:\n{failure}")
-
-
-def _tell(connection, message) -> None:
-    """Send `message` to the other end, if it is still there (the worker tells why it is
-    gone, or the caller's EOFError does; a caller that is gone needs no answer)."""
-    try:
-        connection.send(message)
-    except OSError:
-        pass
-
-
-def _update_in_worker(site: Site, index_dir: Path, report_of: ReportOf | None, connection) -> None:
-    """The worker of updating_index: the update, committed when the caller says so (False,
-    or the caller's end closed by its death: discarded); then None, or what went wrong."""
-    from . import whoosh_segments as search_writer
-
-    os.nice(WORKER_NICENESS)
-    try:
-        columns = search_writer.load_columns(index_dir)
-        known = set(columns)
-        with _updating_here(site, index_dir, report_of, columns, alone=True):
-            if set(columns) != known:  # segments read or gone since they were stored: for the next build
-                search_writer.store_columns(index_dir, columns)
-            if not connection.recv():
-                raise _Discarded
-    except (_Discarded, EOFError):
-        return
-    except BaseException:  # noqa: BLE001 - told to the caller, which raises it
-        _tell(connection, traceback.format_exc())
-        return
-    _tell(connection, None)
-
-
-class _Discarded(Exception):
-    pass
-
-
-@contextmanager
-def _updating_here(site: Site, index_dir: Path, report_of: ReportOf | None = None,
-                   columns: dict | None = None, alone: bool = False) -> Iterator[Plan]:
-    """updating_index in this process: the new segments written in worker processes (or
-    a thread: see below) while the body runs. Holds the index's write lock throughout.
-    `alone`: this process has nothing else to do meanwhile."""
-    from . import whoosh_segments as search_writer
-
     ix = _open_or_create(index_dir)
     with search_writer.write_lock(ix):
-        plan = _plan(ix, site, columns)
-        if not plan.index and not plan.delete:
-            yield plan
-            return
-        workers = os.cpu_count() or 1
-        jobs = _chunks(str(index_dir), list(plan.index), report_of, workers)
-        # Worker processes, even for one job, in a process that renders meanwhile: streaming
-        # reports is Python work that would hold its interpreter. A thread for one job in a
-        # process that waits (`alone`) or builds again (`columns` kept), or when there is one
-        # core or the reports cannot be sent.
-        threaded = (workers < 2 or not _pickles(report_of)
-                    or (len(jobs) == 1 and (alone or columns is not None)))
-        if threaded and alone:
-            os.nice(FEW_NICENESS - WORKER_NICENESS)
-        with (ThreadPoolExecutor(max_workers=1, thread_name_prefix="search-index") if threaded
-              else ProcessPoolExecutor(min(workers, len(jobs)), initializer=os.nice,
-                                       initargs=(0 if alone else WORKER_NICENESS,))) as pool:
-            futures = [pool.submit(_index_chunk, job) for job in jobs]
-            try:
-                yield plan
-            except BaseException:
-                for future in futures:
-                    future.cancel()
-                raise
-            segments = [future.result() for future in futures]
-        search_writer.commit(ix, plan.delete, plan.drop, segments)
+        plan = _plan(ix, site)
+        futures = [pool.submit(_index_chunk, job) for job in _chunks(str(index_dir), list(plan.index), report_of,
+                                                                    pool.workers)]
+        commit = _Commit(ix, plan, futures)
+        try:
+            yield commit
+        finally:
+            for future in futures:
+                future.cancel()
+            for future in futures:
+                if not future.cancelled():
+                    future.exception()  # a segment being written is waited for
 
 
-def _plan(ix, site: Site, columns: dict | None = None) -> Plan:
+def _plan(ix, site: Site) -> Plan:
     from . import whoosh_segments as search_writer
 
-    live = search_writer.live_documents(ix, columns=columns)
+    live = search_writer.live_documents(ix)
     wanted = {e.id: e for e in site.entries}
     changed = [e for e in site.entries if e.id not in live or live[e.id].fingerprint != fingerprint(e)]
     removed = tuple(sorted(set(live) - set(wanted)))
@@ -210,24 +132,14 @@ def _plan(ix, site: Site, columns: dict | None = None) -> Plan:
                 added, len(ids) - added, len(wanted))
 
 
-def _chunks(index_dir: str, entries: list[Entry], report_of: ReportOf | None, workers: int
-            ) -> list[tuple]:
-    """One job per new segment: a single one unless there are enough entries to pay for
-    worker processes (and `report_of` can be sent to them)."""
-    if len(entries) < PARALLEL_THRESHOLD or workers < 2 or not _pickles(report_of):
-        return [(index_dir, entries, report_of)]
+def _chunks(index_dir: str, entries: list[Entry], report_of: ReportOf, workers: int) -> list[tuple]:
+    """One job per new segment: at least one per worker when there are many entries."""
+    if not entries:
+        return []
     rounds = -(-len(entries) // (CHUNK_DOCUMENTS * workers))  # every worker writes one segment a round
-    count = rounds * workers  # so that no worker is left alone with the last one
+    count = min(len(entries), rounds * workers)
     size = -(-len(entries) // count)
     return [(index_dir, entries[i:i + size], report_of) for i in range(0, len(entries), size)]
-
-
-def _pickles(value) -> bool:
-    try:
-        pickle.dumps(value)
-    except (pickle.PicklingError, AttributeError, TypeError):
-        return False
-    return True
 
 
 def _index_chunk(job):

@@ -9,7 +9,6 @@ build publishes a ``BuildState``, which the server (serve.py) pushes to the open
 """
 from __future__ import annotations
 
-import functools
 import json
 import os
 import re
@@ -26,13 +25,11 @@ from ..config import load_config
 from ..model import Problem
 
 DEBOUNCE = 0.1  # seconds of quiet after a change before building (an editor's save takes milliseconds)
-REFRESH_GRACE = 0.5  # seconds between publishing an edit and refreshing the static search behind it
 MAX_DEBOUNCE = 1.0  # build at the latest this long after the first change of a burst
 
-# Called as build(content_dir, output_dir, config_path, strict, search_now); returns an
-# object like site_builder.build.BuildResult: .ok, .problems and optionally .written,
-# .search_stale and .site.
-BuildFn = Callable[[Path, Path, "Path | None", bool, bool], Any]
+# Called as build(content_dir, output_dir, config_path, strict); returns an object like
+# site_builder.build.BuildResult: .ok, .problems and optionally .written and .changed.
+BuildFn = Callable[[Path, Path, "Path | None", bool], Any]
 
 _EDITOR_TEMP = re.compile(r"(^\.#|~$|\.sw[a-p]$|^4913$|\.tmp$|^\.goutputstream)")
 
@@ -48,7 +45,6 @@ class BuildState:
     errors: tuple[str, ...]  # "path:line: message"
     seq: int  # number of builds finished so far (successful or not)
     has_site: bool  # a built site exists in the output folder
-    search_stale: bool = False  # the static search shows an earlier build (refresh running)
     pages: str = ""  # changes after every build that changed a file other than the static search index
 
     def to_json(self) -> str:
@@ -62,27 +58,12 @@ def error_lines(problems) -> tuple[str, ...]:
 
 
 def default_build() -> BuildFn:
-    """`build`, keeping its memos in memory from one build to the next (see build.Warm)."""
-    from ..build import Warm, build  # imported lazily: the server module must load without it
-    from ..text.words import warm_up
+    """`build`, as the preview runs it."""
+    from ..build import build  # imported lazily: the server module must load without it
 
-    warm = Warm()
-
-    def prepare() -> None:
-        # The parser and pinyin load, jieba's dictionary and IDF table too, and the
-        # templates compile, while the first build runs or the maintainer reads the page,
-        # not when the first edit is saved.
-        from ..content import clean, parse
-        from ..site import urls  # noqa: F401 - parse: its modules load here
-
-        clean.warm_up()
-        urls.slugify("预览")
-        warm_up()
-        for name in warm.templates.list_templates(extensions=("html", "xml")):
-            warm.templates.get_template(name)
-
-    threading.Thread(target=prepare, name="preview-warm-up", daemon=True).start()
-    return functools.partial(build, warm=warm)
+    def run(content_dir, output_dir, config_path, strict):
+        return build(content_dir, output_dir, config_path, strict=strict)
+    return run
 
 
 class Preview:
@@ -111,8 +92,6 @@ class Preview:
         self._observer = None
         self._search = None  # (token, app) of the mounted search app, made lazily
         self._search_lock = threading.Lock()
-        self._stale_site = None  # the site whose static search awaits a background refresh
-        self._refresher: threading.Thread | None = None
         self.config, _ = load_config(self.config_path, self.content_dir)
 
     # -- state ------------------------------------------------------------------------
@@ -126,12 +105,6 @@ class Preview:
     def root(self) -> str:
         """The URL prefix the site is served under ("/" or e.g. "/archive/")."""
         return self.config.root
-
-    @property
-    def refreshing_search(self) -> bool:
-        """A background rebuild of the static search index is queued or running."""
-        with self._cond:
-            return self._refresher is not None
 
     @property
     def stopping(self) -> bool:
@@ -153,16 +126,13 @@ class Preview:
 
     def build_now(self) -> BuildState:
         """Run one build (waiting for a running one to finish first) and publish its state."""
-        from ..search.static_shards import SEARCH_FILES  # loaded by the build already
+        from ..search.static_shards import SEARCH_FILES
 
         with self._build_lock:
             started = time.monotonic()
             old_root = self.root
             try:
-                # After the first build, an edit is published without waiting for the
-                # static search index, which is refreshed in the background.
-                result = self._build_fn(self.content_dir, self.output_dir, self.config_path,
-                                        self.strict, self._state.seq == 0)
+                result = self._build_fn(self.content_dir, self.output_dir, self.config_path, self.strict)
                 ok, problems = bool(result.ok), tuple(result.problems)
                 written = getattr(result, "written", None)
             except Exception as exc:  # a crash in a build must not take the preview down
@@ -171,8 +141,6 @@ class Preview:
                 problems = (Problem("site-builder", 0, f"internal error: {exc!r}"),)
             if ok:
                 self.config, _ = load_config(self.config_path, self.content_dir)
-                if getattr(result, "search_stale", False):
-                    self._refresh_search_later(result.site)
             errors = error_lines(problems)
             if not ok and not errors:
                 errors = ("构建失败（详见终端输出）",)
@@ -187,9 +155,8 @@ class Preview:
                 pages = previous.pages if not changed or (
                     paths and all(p.startswith(SEARCH_FILES) for p in paths) and seq > 1
                     and self.root == old_root and previous.has_site) else token
-                stale = bool(getattr(result, "search_stale", False)) if ok else previous.search_stale
                 self._state = BuildState(token, ok, errors, seq,
-                                         previous.has_site or (ok and self.output_dir.is_dir()), stale, pages)
+                                         previous.has_site or (ok and self.output_dir.is_dir()), pages)
                 self._cond.notify_all()
             elapsed = time.monotonic() - started
             for problem in problems:
@@ -200,37 +167,6 @@ class Preview:
             else:
                 self._log(f"build FAILED in {elapsed:.2f} s; still serving the last good site")
             return self._state
-
-    def _refresh_search_later(self, site) -> None:
-        """Rebuild the static search bundle for `site` in a background thread (the latest
-        site wins if one is already being indexed), then build again to publish it."""
-        with self._cond:
-            self._stale_site = site
-            if self._refresher is not None and self._refresher.is_alive():
-                return
-            self._refresher = threading.Thread(target=self._refresh_loop, name="preview-search",
-                                               daemon=True)
-            self._refresher.start()
-
-    def _refresh_loop(self) -> None:
-        from ..build import refresh_static_search
-
-        # the open tabs reload first (their requests are not kept waiting behind the
-        # refresh), and the latest site is the one indexed
-        while not self._stopping.wait(REFRESH_GRACE):
-            with self._cond:
-                site, self._stale_site = self._stale_site, None
-                if site is None:
-                    self._refresher = None
-                    return
-            started = time.monotonic()
-            try:
-                refresh_static_search(site, self.output_dir)
-            except Exception as exc:  # noqa: BLE001 - the next edit tries again
-                self._log(f"static search refresh failed: {exc!r}")
-                continue
-            self._log(f"static search index refreshed in {time.monotonic() - started:.2f} s")
-            self.request_build()  # publishes the bundle if the site is still the same
 
     def request_build(self) -> None:
         """Note a change; the builder thread builds once the changes have settled."""
@@ -345,11 +281,11 @@ class Preview:
         with self._search_lock:
             if self._search is not None and self._search[0] == token:
                 return self._search[1]
-            from ..build import search_index_dir
+            from ..state import WHOOSH, state_dir
             from .app import make_app
 
             try:
-                app = make_app(self.output_dir, search_index_dir(self.output_dir), self.config)
+                app = make_app(self.output_dir, state_dir(self.output_dir) / WHOOSH, self.config)
             except Exception as exc:  # no index yet, or a broken one: static search only
                 self._log(f"server search unavailable: {exc!r}")
                 app = None

@@ -1,25 +1,31 @@
-"""Stage 3, assemble: give parsed reports their ids, places and years.
+"""Assemble: give parsed reports their ids, places and years.
 
-Pure function of the reports: the same reports in any order give the same Site.
+A pure function of the summaries (and of the ids the last build gave, so that a report
+keeps its URL): the same reports in any order give the same Site.
 """
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Mapping
 
 from . import urls
 from ..model import UNKNOWN_PLACE, Entry, Place, Problem, Site, Summary
 
 
-def assemble_site(reports: tuple[Summary, ...]) -> tuple[Site, tuple[Problem, ...]]:
+def assemble_site(reports: tuple[Summary, ...], slugify: Callable[[str], str] = urls.slugify,
+                  previous: Mapping[str, str] | None = None) -> tuple[Site, tuple[Problem, ...]]:
+    """The site of `reports`. `slugify` makes the ASCII slug of a name (a caller may cache
+    it); `previous`: content path -> the id it had in the last build."""
     reports = tuple(sorted(reports, key=lambda r: r.source))
-    ids, problems = _assign_ids(reports)
+    ids, problems = _assign_ids(reports, slugify, previous or {})
+    reports = tuple(r for r in reports if r.source in ids)
     by_place: dict[str, list[tuple[Summary, str]]] = defaultdict(list)
-    for report, entry_id in zip(reports, ids):
-        by_place[urls.place_key(report.place, report.region)].append((report, entry_id))
+    for report in reports:
+        by_place[urls.place_key(report.place, report.region)].append((report, ids[report.source]))
 
     entries: list[Entry] = []
     places: list[Place] = []
-    slugs = _place_slugs(by_place)
+    slugs = _place_slugs(by_place, slugify)
     for key, members in by_place.items():
         members.sort(key=lambda m: (m[0].year or 0, m[0].published or "", m[1]))
         chain = [m[1] for m in members]
@@ -54,12 +60,31 @@ def assemble_site(reports: tuple[Summary, ...]) -> tuple[Site, tuple[Problem, ..
     return site, problems
 
 
-def _assign_ids(reports: tuple[Summary, ...]) -> tuple[list[str], tuple[Problem, ...]]:
-    """One id per report; a clash (two files, one URL) is reported and resolved by path order."""
-    taken: dict[str, str] = {}
-    ids, problems = [], []
+def _assign_ids(reports: tuple[Summary, ...], slugify: Callable[[str], str], previous: Mapping[str, str]
+                ) -> tuple[dict[str, str], tuple[Problem, ...]]:
+    """Content path -> id, one per report. An id set in front matter or a sidecar that
+    another report has (set or derived from its path) is an error naming both files, and
+    the report that asked for it is left out: a new file cannot take another's URL. Two files
+    whose paths give one id are a warning: the one that had the id in the last build (else
+    the first by path) keeps it, the other is published at a suffixed id."""
+    bases = {r.source: urls.report_id(r.source, r.slug, slugify) for r in reports}
+    holders: dict[str, list[Summary]] = defaultdict(list)
     for report in reports:
-        base = report.id_base
+        holders[bases[report.source]].append(report)
+    taken: dict[str, str] = {}  # id -> content path
+    problems: list[Problem] = []
+    # Whoever had the id in the last build first, then reports whose id comes from their path.
+    ordered = sorted(reports, key=lambda r: (previous.get(r.source) != bases[r.source], bool(r.slug), r.source))
+    for report in ordered:
+        base = bases[report.source]
+        derived = [r.source for r in holders[base] if r is not report and not r.slug]
+        if report.slug and (base in taken or (derived and previous.get(report.source) != base)):
+            holder = taken.get(base) or derived[0]
+            problems.append(Problem(
+                report.source, 1,
+                f"id = \"{report.slug}\"（网址 reports/{base}/）已属于 {holder}，本报告未发布；请改用其他 id"
+                f"（the id is already used by {holder}）"))
+            continue
         entry_id, n = base, 1
         while entry_id in taken:
             n += 1
@@ -67,27 +92,27 @@ def _assign_ids(reports: tuple[Summary, ...]) -> tuple[list[str], tuple[Problem,
         if entry_id != base:
             problems.append(Problem(
                 report.source, 1,
-                f"URL reports/{base}/ is already used by {taken[base]}; published as reports/{entry_id}/",
+                f"网址 reports/{base}/ 已属于 {taken[base]}，本报告发布为 reports/{entry_id}/；请重命名文件或设置 id"
+                f"（URL reports/{base}/ is used by {taken[base]}; published as reports/{entry_id}/）",
                 "warning",
             ))
         taken[entry_id] = report.source
-        ids.append(entry_id)
-    return ids, tuple(problems)
+    return {path: entry_id for entry_id, path in taken.items()}, tuple(problems)
 
 
-def _place_slugs(by_place: dict[str, list[tuple[Summary, str]]]) -> dict[str, str]:
+def _place_slugs(by_place: dict[str, list[tuple[Summary, str]]], slugify: Callable[[str], str]) -> dict[str, str]:
     """Slug per place: pinyin of the name; places sharing a name are told apart by region."""
     named: dict[str, list[str]] = defaultdict(list)
     for key in sorted(by_place):
-        named[by_place[key][0][0].place_slug].append(key)
+        named[slugify(by_place[key][0][0].place or UNKNOWN_PLACE)].append(key)
     slugs = {}
     for base, keys in named.items():
         for key in keys:
-            region_slug = by_place[key][0][0].region_slug
+            region = by_place[key][0][0].region
             if len(keys) == 1:
                 slugs[key] = base
-            elif region_slug:
-                slugs[key] = f"{region_slug}-{base}"
+            elif region:
+                slugs[key] = f"{slugify(region)}-{base}"
             else:
                 slugs[key] = f"{base}-{urls.short_hash(key)}"
     # Regions can still slug alike ("广东省·某市", "广东省 某市", traditional script): two

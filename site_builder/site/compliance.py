@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 from markupsafe import Markup
 
-from ..model import PARTS, Entry, Site, Summary, pickled_as_tuple
+from ..model import PARTS, Entry, Site, Summary
 
 
 def on_time(report: Summary) -> bool | None:
@@ -24,7 +24,6 @@ def on_time(report: Summary) -> bool | None:
     return "late" not in report.flags
 
 
-@pickled_as_tuple  # a fingerprint input of the compliance pages, kept in the render memo
 @dataclass(frozen=True, slots=True)
 class YearStats:
     year: int

@@ -41,12 +41,20 @@ def short_hash(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()[:6]
 
 
-def report_id(source_path: str, explicit: str | None) -> str:
-    """The stable id of a report: the explicit override, else its content path without suffix."""
+MAX_ID = 120  # an id is one folder name: far below the 255 bytes file systems allow
+
+
+def report_id(source_path: str, explicit: str | None, slug=slugify) -> str:
+    """The stable id of a report: the explicit override, else its content path without
+    suffix (`slug`: slugify, or a cache of it). A long one is cut and told apart by a hash."""
     if explicit:
-        return slugify(explicit)
-    stem = source_path.rsplit(".", 1)[0]
-    return "-".join(slugify(part) for part in stem.split("/") if part)
+        found = slug(explicit)
+    else:
+        stem = source_path.rsplit(".", 1)[0]
+        found = "-".join(slug(part) for part in stem.split("/") if part)
+    if len(found) > MAX_ID:
+        found = found[:MAX_ID - 7].rstrip("-") + "-" + short_hash(explicit or source_path)
+    return found
 
 
 def place_key(place: str | None, region: str | None) -> str:

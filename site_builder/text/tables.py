@@ -1,32 +1,25 @@
-"""Lookup tables derived from the segmenter's data files (jieba's dictionary and its IDF
-table), kept between processes in the user's cache folder.
+"""Lookup tables derived from data files of the packages we use (jieba's dictionary and IDF
+table), kept between processes in one SQLite database in the user's cache folder.
 
-Making them takes a process about 0.8 s (parsing some 600,000 lines of text); reading
-them back takes about a quarter of that. Every process that parses pays it: on a
-rebuild after one edit it was most of the time spent parsing that report. A stored
-table is keyed by the files it is made from (path, size, modification time) and by the
-code that makes it, and is written atomically (state.store_pickle); a missing, stale or
-damaged one is made again, and the tables it replaces are removed. Nothing published
-depends on whether a table was read or made.
+Reading a data file of some 350,000 lines into a table takes a process about a second; a
+table in the database is read in a fraction of that, or queried by key without reading it
+all. A table is made again when its source file (path, size, modification time) or the
+caller's `version` of the code that makes it changed. Values are text or numbers, so
+whatever is in the database cannot run code. Nothing published depends on whether a table
+was read or made; when the cache folder cannot be written, tables are made each time.
 
-The folder is $XDG_CACHE_HOME/site-builder (else ~/.cache/site-builder); when it cannot
-be written, tables are simply made each time.
+The folder is $XDG_CACHE_HOME/site-builder (else ~/.cache/site-builder).
 """
 from __future__ import annotations
 
-import hashlib
-import marshal
+import json
 import os
-import re
-from collections.abc import Callable
+import sqlite3
+from collections.abc import Callable, Iterable
+from functools import cache
 from pathlib import Path
-from typing import TypeVar
 
-from ..state import load_pickle, store_pickle
-
-T = TypeVar("T")
-
-FORMAT = b"site-builder tables 1"
+Rows = Callable[[Path], Iterable[tuple[str, str | int | float]]]  # source file -> (key, value)
 
 
 def cache_folder() -> Path | None:
@@ -38,42 +31,47 @@ def cache_folder() -> Path | None:
     return Path(root) / "site-builder" if os.path.isabs(root) else None
 
 
-def cached(name: str, sources: tuple[Path, ...], make: Callable[..., T]) -> T:
-    """`make(*sources)`, read from the cache folder when it was stored from the same
-    sources by the same `make` (its own code: keep a maker self-contained)."""
-    folder = cache_folder()
+def table(name: str, source: Path, version: str, rows: Rows) -> dict:
+    """The table `rows(source)` made as a dict, read from the cache when it was stored
+    from the same source by the same `version` of `rows`. A table is stored as one row: its
+    keys (which hold no newline) joined by newlines, and its values as one JSON array."""
+    identity = _identity(source, version)
+    db = _database(cache_folder())
+    if db is not None:
+        try:
+            found = db.execute("SELECT identity, keys, vals FROM tables WHERE name = ?", (name,)).fetchone()
+            if found and found[0] == identity:
+                keys, values = found[1].split("\n"), json.loads(found[2])
+                if len(keys) == len(values):
+                    return dict(zip(keys, values))
+        except (sqlite3.Error, ValueError):
+            pass
+    made = dict(rows(source))
+    if db is not None:
+        try:
+            with db:
+                db.execute("INSERT OR REPLACE INTO tables VALUES (?, ?, ?, ?)",
+                           (name, identity, "\n".join(made), json.dumps(list(made.values()), ensure_ascii=False)))
+        except sqlite3.Error:  # a full disk, a read-only folder: made again next time
+            pass
+    return made
+
+
+@cache
+def _database(folder: Path | None) -> sqlite3.Connection | None:
     if folder is None:
-        return make(*sources)
-    key = _key(sources, make)
-    path = folder / f"{name}-{key[:24]}.pickle"
-    stored = load_pickle(path)
-    if isinstance(stored, tuple) and len(stored) == 2 and stored[0] == key:
-        return stored[1]
-    value = make(*sources)
+        return None
     try:
-        store_pickle(path, (key, value))
-    except OSError:  # a folder that cannot be written: the table is made each time
-        return value
-    _forget_others(folder, name, path.name)
-    return value
+        folder.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(folder / "tables.sqlite", timeout=30, check_same_thread=False)
+        with db:
+            db.execute("CREATE TABLE IF NOT EXISTS tables (name TEXT PRIMARY KEY, identity TEXT NOT NULL,"
+                       " keys TEXT NOT NULL, vals TEXT NOT NULL)")
+        return db
+    except (OSError, sqlite3.Error):
+        return None
 
 
-def _forget_others(folder: Path, name: str, keep: str) -> None:
-    """Remove the tables of `name` made from other sources or by other code (a jieba
-    upgrade, an earlier version of site-builder): each is some megabytes, never read again."""
-    stale = re.compile(re.escape(name) + r"-[0-9a-f]{24}\.(?:pickle|marshal)")
-    for entry in os.scandir(folder):
-        if entry.name != keep and stale.fullmatch(entry.name):
-            try:
-                os.unlink(entry.path)
-            except OSError:
-                pass
-
-
-def _key(sources: tuple[Path, ...], make: Callable) -> str:
-    digest = hashlib.sha256(FORMAT)
-    digest.update(marshal.dumps(make.__code__))  # the code that makes the table, constants included
-    for source in sources:
-        stat = os.stat(source)
-        digest.update(f"\0{os.path.abspath(source)}\0{stat.st_size}\0{stat.st_mtime_ns}".encode())
-    return digest.hexdigest()
+def _identity(source: Path, version: str) -> str:
+    info = os.stat(source)
+    return f"{version}\0{os.path.abspath(source)}\0{info.st_size}\0{info.st_mtime_ns}"

@@ -84,20 +84,19 @@ def _idf() -> tuple[dict[str, float], float]:
     file, found without importing jieba (its import alone takes a tenth of a second)."""
     import importlib.util
 
-    from .tables import cached
+    from .tables import table
 
     path = Path(importlib.util.find_spec("jieba").origin).parent / "analyse" / "idf.txt"
-    return cached("jieba-idf", (path,), _make_idf)
+    idf = table("jieba-idf", path, "1", _idf_rows)
+    values = sorted(idf.values())
+    return idf, values[len(values) // 2]
 
 
-def _make_idf(path: Path) -> tuple[dict[str, float], float]:
-    table: dict[str, float] = {}
+def _idf_rows(path: Path):
     for line in path.read_text(encoding="utf-8").splitlines():
         word, _, value = line.partition(" ")
         if value:
-            table[word] = float(value)
-    values = sorted(table.values())
-    return table, values[len(values) // 2]
+            yield word, float(value)
 
 
 def warm_up() -> None:
