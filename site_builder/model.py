@@ -109,6 +109,10 @@ class Change:
     after: str
 
 
+def _is_number(text: str) -> bool:
+    return text.replace(",", "").replace(".", "").replace("%", "").strip().isdigit()
+
+
 @pickled_as_tuple
 @dataclass(frozen=True, slots=True)
 class Table:
@@ -131,6 +135,26 @@ class Table:
         cells separated by spaces."""
         rows = (" ".join(cell for cell in row if cell) for row in self.rows)
         return "\n".join(line for line in (self.caption, *rows) if line)
+
+    def cells(self) -> list[list[tuple[str, int, int, str]]]:
+        """The cells to draw, row by row, as (text, rows, columns, scope): the positions a
+        merged cell covers left out; scope "col" in a heading row, "row" in the first
+        column of a table whose first column names its rows (no numbers in it), else ""."""
+        span = {(r, c): (rows, columns) for r, c, rows, columns in self.spans}
+        covered = {(r + dr, c + dc) for (r, c), (rows, columns) in span.items()
+                   for dr in range(rows) for dc in range(columns) if dr or dc}
+        names = self.head > 0 and not any(_is_number(row[0]) for row in self.rows[self.head:])
+        out = []
+        for r, row in enumerate(self.rows):
+            cells = []
+            for c, text in enumerate(row):
+                if (r, c) in covered:
+                    continue
+                rows, columns = span.get((r, c), (1, 1))
+                scope = "col" if r < self.head else "row" if c == 0 and names else ""
+                cells.append((text, rows, columns, scope))
+            out.append(cells)
+        return out
 
 
 @pickled_as_tuple
@@ -192,6 +216,12 @@ class Report:
             return str(line)
         page = bisect_right(self.pages, line)
         return f"第{page}页第{line - self.pages[page - 1] + 1}行" if page else str(line)
+
+    def page_texts(self) -> list[tuple[int, str]]:
+        """The extracted text of a paged original, page by page: (page number, text)."""
+        lines = self.extracted_text.split("\n")
+        bounds = [*self.pages, len(lines) + 1]
+        return [(k + 1, "\n".join(lines[bounds[k] - 1:bounds[k + 1] - 1])) for k in range(len(self.pages))]
 
     def to_json(self) -> dict:
         """The stable ``site-builder parse --json`` contract."""
@@ -357,7 +387,7 @@ FORMAT_NAMES: dict[str, str] = {
 
 # What each kind of cleaner change means, as shown in the 处理说明 panel.
 CHANGE_KINDS: dict[str, str] = {
-    "chrome": "删除网页框架与小部件",
+    "chrome": "删除网页框架、小部件与页眉页脚",
     "metadata": "元数据行转为字段",
     "aggregator": "删除转载站标记",
     "spam": "删除植入的垃圾信息",

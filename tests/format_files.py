@@ -212,3 +212,83 @@ def scan_pdf(pages: int = 2) -> bytes:
         page.showPage()
     page.save()
     return out.getvalue()
+
+
+# ---------------------------------------------------------------- Word 97-2003
+def doc_of(blocks: list[tuple]) -> bytes:
+    """The report as a minimal Word 97 binary document (.doc): a compound file with a
+    WordDocument stream (the FIB and the text as UTF-16) and a 1Table stream holding the
+    piece table. No formatting: a table's rows are paragraphs of tab-separated cells."""
+    import struct
+
+    paragraphs = []
+    for block in blocks:
+        if block[0] == "table":
+            paragraphs.append(block[1])
+            paragraphs.extend("\t".join(row) for row in block[2])
+        else:
+            paragraphs.append(block[1])
+    text = "\r".join(paragraphs) + "\r"
+    text_fc = 0x800
+    body = text.encode("utf-16-le")
+    chars = len(text)
+    # The piece table: one piece of UTF-16 text (fCompressed clear) covering every character.
+    plc = struct.pack("<II", 0, chars) + struct.pack("<HIH", 0, text_fc, 0)
+    clx = b"\x02" + struct.pack("<I", len(plc)) + plc
+    table = clx.ljust(4096, b"\0")
+    fc_lcb = [(0, 0)] * 93
+    fc_lcb[33] = (0, len(clx))  # fcClx / lcbClx, in the table stream
+    stream_size = max(4096, text_fc + len(body))
+    # The last two words are the old fcMin/fcMac (where the text starts and ends), which
+    # Word still writes and some readers (catdoc) go by.
+    fib = struct.pack("<HHHHHHHIBBHHII", 0xA5EC, 0x00C1, 0, 0x0804, 0, (1 << 9) | (1 << 12) | (1 << 14),
+                      0x00BF, 0, 0, 0, 0, 0, text_fc, text_fc + len(body))
+    rg_w = [0] * 14
+    rg_w[13] = 0x0804  # lidFE
+    rg_lw = [0] * 22
+    rg_lw[0] = stream_size  # cbMac
+    rg_lw[3] = chars - 1  # ccpText: the main text, its last paragraph mark aside
+    fib += struct.pack("<H", 14) + struct.pack("<14H", *rg_w)
+    fib += struct.pack("<H", 22) + struct.pack("<22i", *rg_lw)
+    fib += struct.pack("<H", 93) + b"".join(struct.pack("<II", fc, lcb) for fc, lcb in fc_lcb)
+    fib += struct.pack("<H", 0)
+    word = (fib.ljust(text_fc, b"\0") + body).ljust(stream_size, b"\0")
+    return _compound_file({"1Table": table, "WordDocument": word})
+
+
+def _compound_file(streams: dict[str, bytes]) -> bytes:
+    """A version-3 compound file (512-byte sectors) holding `streams` (each at least 4096
+    bytes, so none is in the mini stream), named in the order the directory tree sorts them."""
+    import struct
+
+    free, end, fat_mark = 0xFFFFFFFF, 0xFFFFFFFE, 0xFFFFFFFD
+    datas = [data + b"\0" * (-len(data) % 512) for data in streams.values()]
+    data_sectors = sum(len(d) // 512 for d in datas)
+    fat_sectors = 1
+    while fat_sectors * 128 < fat_sectors + 1 + data_sectors:
+        fat_sectors += 1
+    fat = [fat_mark] * fat_sectors + [end]  # the FAT sectors, then the directory's one sector
+    starts = []
+    for data in datas:
+        first = len(fat)
+        starts.append(first)
+        count = len(data) // 512
+        fat += [first + k + 1 for k in range(count - 1)] + [end]
+    fat += [free] * (fat_sectors * 128 - len(fat))
+
+    def entry(name: str, kind: int, child: int, right: int, start: int, size: int) -> bytes:
+        encoded = (name + "\0").encode("utf-16-le")
+        return (encoded.ljust(64, b"\0") + struct.pack("<HBB", len(encoded), kind, 1)
+                + struct.pack("<III", free, right, child) + b"\0" * 16 + b"\0" * 4 + b"\0" * 16
+                + struct.pack("<IQ", start, size))
+
+    names = list(streams)
+    directory = entry("Root Entry", 5, 1, free, end, 0)
+    for k, (name, data) in enumerate(zip(names, streams.values())):
+        directory += entry(name, 2, free, k + 2 if k + 1 < len(names) else free, starts[k], len(data))
+    directory = directory.ljust(512, b"\0")
+    difat = list(range(fat_sectors)) + [free] * (109 - fat_sectors)
+    header = (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 16 + struct.pack("<HHHHH", 0x3E, 3, 0xFFFE, 9, 6)
+              + b"\0" * 6 + struct.pack("<IIIIIIIII", 0, fat_sectors, fat_sectors, 0, 4096, end, 0, end, 0)
+              + struct.pack("<109I", *difat))
+    return header + struct.pack(f"<{len(fat)}I", *fat) + directory + b"".join(datas)

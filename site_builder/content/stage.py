@@ -397,6 +397,8 @@ def code_version() -> str:
 # to any of them invalidates every cached parse; a change elsewhere (templates, search,
 # the server) does not make the whole archive be parsed again.
 PARSE_MODULES = ("__init__", "config", "model", "state", "content/__init__", "content/clean", "content/decode",
+                 "content/formats/__init__", "content/formats/doc", "content/formats/docx",
+                 "content/formats/markdown", "content/formats/pdf", "content/formats/tables",
                  "content/htmlpage", "content/metadata", "content/parse", "content/read", "content/sections",
                  "content/stage", "site/__init__", "site/urls", "text/__init__", "text/chars", "text/normalize",
                  "text/sentences", "text/tables", "text/words")

@@ -25,7 +25,7 @@ from ..content.stage import code_version
 from .memo import RenderMemo, chunks, inputs_token
 from ..text.tables import cache_folder
 from ..publish.write import Carried, Page
-from ..model import CHANGE_KINDS, FLAGS, PARTS, Entry, Place, Report, Site, entry_inputs
+from ..model import CHANGE_KINDS, FLAGS, FORMAT_NAMES, PARTS, Entry, Place, Report, Site, entry_inputs
 
 LEVEL_ORDER = ("市", "县", "区", "街道", "镇", "乡", "部门")
 
@@ -37,7 +37,7 @@ TEMPLATE_OPTIONS = {"autoescape": True, "undefined": jinja2.StrictUndefined, "tr
 def make_environment(templates_dir: Path = TEMPLATES_DIR) -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir)),
                              bytecode_cache=_bytecode_cache(), **TEMPLATE_OPTIONS)
-    env.globals.update(u=urls, PARTS=PARTS, FLAGS=FLAGS, CHANGE_KINDS=CHANGE_KINDS,
+    env.globals.update(u=urls, PARTS=PARTS, FLAGS=FLAGS, CHANGE_KINDS=CHANGE_KINDS, FORMAT_NAMES=FORMAT_NAMES,
                        pct=compliance.percent, status=compliance.status, mark=compliance.mark)
     env.filters["paragraphs"] = lambda text: [p for p in text.split("\n") if p.strip()]
     return env
@@ -277,9 +277,9 @@ class _PageRenderer:
             lazy={"r": full, "change_counts": lambda: _count_kinds(full().changes)},
         )
         yield self._page(urls.original(entry.id), "original.html", inputs=described, remember=False, entry=entry,
-                         lazy={"r": full, "original_text": lambda: _decoded(raw())})
-        yield Page(urls.original_raw(entry.id), self._fingerprint(urls.original_raw(entry.id), entry.report.sha256, False),
-                   raw)
+                         lazy={"r": full, "original_text": lambda: full().extracted_text or _decoded(raw())})
+        download = urls.original_raw(entry.id, entry.report.format)  # a document under its own suffix
+        yield Page(download, self._fingerprint(download, entry.report.sha256, False), raw)
         yield Page(urls.report_json(entry.id), self._fingerprint(urls.report_json(entry.id), described, False),
                    lambda: _json({"id": entry.id, "url": urls.report(entry.id), **full().to_json(),
                                   "keywords": list(entry.report.keywords),

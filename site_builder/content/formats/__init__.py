@@ -10,6 +10,7 @@ who put it there.
 from __future__ import annotations
 
 import importlib
+import re
 from dataclasses import dataclass
 
 from ...model import Change, Source, Table
@@ -37,8 +38,31 @@ class Extracted:
     pages: tuple[int, ...] = ()  # paged formats: the line of `text` where each page starts
 
 
+_WIDE = re.compile(r"[\u2e80-\u9fff\u3000-\u303f\uf900-\ufaff\uff00-\uffef]")
+
+
+def join_text(before: str, after: str) -> str:
+    """Two pieces of one paragraph broken across lines: joined without a space when
+    either side of the break is Chinese (or fullwidth punctuation), else with one."""
+    if not before or not after:
+        return before + after
+    if _WIDE.match(before[-1]) or _WIDE.match(after[0]):
+        return before + after
+    return before + " " + after
+
+
+# Formats no maintained library reads (OFD: easyofd renders it through PyMuPDF, under the
+# AGPL; WPS: Kingsoft's own format): refused with what to do instead.
+UNREAD = {
+    "ofd": "OFD 版式文件（.ofd）暂不能直接读取；请用 OFD 阅读器导出为 PDF，或把正文另存为 .txt（.ofd files are not read: export a PDF）",
+    "wps": "WPS 文字文件（.wps）暂不能直接读取；请在 WPS 中另存为 .docx 或 .pdf（.wps files are not read: save as .docx）",
+}
+
+
 def extract(fmt: str, raw: bytes) -> Extracted:
     """Read a document format's bytes (`fmt` a value of SUFFIXES). Raises FormatError."""
+    if fmt in UNREAD:
+        raise FormatError(UNREAD[fmt])
     module = importlib.import_module(f"{__name__}.{fmt}")  # each reader loads its library when used
     return module.read(raw)
 

@@ -32,7 +32,8 @@ MAX_CAPTION = 60
 def make(rows: Sequence[Sequence[Cell]], caption: str = "", line: int = 0) -> Table | None:
     """The Table of a reader's rows, or None when they are not a data table: fewer than two
     rows or two columns, a cell as long as a paragraph (layout), or the labels of a
-    metadata table (索引号、发布机构 …, which the parser reads as lines)."""
+    metadata table (索引号、发布机构 …, which the parser reads as lines). Without heading
+    cells, a first row with no number in it, above rows with numbers, is the heading."""
     grid: list[list[str | None]] = []
     spans: list[tuple[int, int, int, int]] = []
     head = 0
@@ -69,6 +70,8 @@ def make(rows: Sequence[Sequence[Cell]], caption: str = "", line: int = 0) -> Ta
         cells = [cells[r] for r in kept]
     if len(cells) < 2 or width < 2 or head >= len(cells):
         return None
+    if head == 0 and not _numeric(cells[0]) and any(_numeric(row) for row in cells[1:]):
+        head = 1
     texts = [cell for row in cells for cell in row if cell]
     if not texts or any(len(cell) > LONG_CELL for cell in texts):
         return None
@@ -76,6 +79,13 @@ def make(rows: Sequence[Sequence[Cell]], caption: str = "", line: int = 0) -> Ta
         return None
     return Table(rows=tuple(tuple(row) for row in cells), head=head, caption=caption.strip(), line=line,
                  spans=tuple(spans))
+
+
+_NUMBER = re.compile(r"[-+]?[\d,，.]+\s*(?:%|件|人|次|万元|元|个|项|起|家|户|名)?")
+
+
+def _numeric(row: Sequence[str]) -> bool:
+    return any(_NUMBER.fullmatch(cell) for cell in row)
 
 
 def _label(cell: str) -> bool:
