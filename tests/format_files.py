@@ -73,6 +73,27 @@ def markdown_of(blocks: list[tuple], front: str = "") -> str:
     return "\n".join(lines) + "\n"
 
 
+def html_of(blocks: list[tuple]) -> str:
+    """The report as a saved 信息公开 page: a metadata table and navigation around the
+    article, the table as an HTML table with a caption and heading cells."""
+    body = []
+    title = blocks[0][1]
+    for block in blocks[1:]:
+        if block[0] == "table":
+            rows = block[2]
+            head = "".join(f"<th>{cell}</th>" for cell in rows[0])
+            data = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in rows[1:])
+            body.append(f"<table><caption>{block[1]}</caption><thead><tr>{head}</tr></thead><tbody>{data}</tbody></table>")
+        else:
+            body.append(f"<p>{block[1]}</p>")
+    article = "\n".join(body)
+    return (f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>{title}</title></head><body>\n'
+            f'<div class="nav"><a href="/">首页</a> <a href="/xxgk/">信息公开</a></div>\n'
+            f'<div class="title"><h1>{title}</h1></div>\n'
+            f'<div class="TRS_Editor">\n{article}\n</div>\n'
+            f'<div class="footer">网站标识码：0000000000</div>\n</body></html>\n')
+
+
 # ---------------------------------------------------------------- Word
 def docx_of(blocks: list[tuple], header: str = "", heading_styles: bool = True) -> bytes:
     """The report as a .docx: the title in the Title style, the top-level headings in
@@ -135,17 +156,18 @@ def _fonts(kind: str) -> str:
 
 
 def pdf_of(blocks: list[tuple], *, font: str = "ttf", columns: int = 1, header: str = "青山镇人民政府",
-           page_numbers: str = "dash", repeat: int = 1) -> bytes:
+           page_numbers: str = "dash", repeat: int = 1, bullets: bool = True, break_after: int | None = None) -> bytes:
     """The report as a PDF with a text layer: a running header and a page number on every
     page (「— 2 —」 or 「第 2 页 共 3 页」), in one or two columns; the table ruled.
     `font`: "ttf" (embedded subset with a ToUnicode map), "cid" (the standard STSong font,
     no ToUnicode map), or "ttf-no-unicode" (the embedded font with its map removed, so the
-    text cannot be read back). `repeat` repeats the body to make more pages."""
+    text cannot be read back). `repeat` repeats the body to make more pages; `break_after`:
+    a page break after that block; `bullets`: list items with a 「•」."""
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
-    from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate, Paragraph, Spacer, Table, TableStyle
+    from reportlab.platypus import BaseDocTemplate, Frame, PageBreak, PageTemplate, Paragraph, Spacer, Table, TableStyle
 
     name = _fonts("cid" if font == "cid" else "ttf")
     width, height = A4
@@ -173,8 +195,10 @@ def pdf_of(blocks: list[tuple], *, font: str = "ttf", columns: int = 1, header: 
     doc = BaseDocTemplate(out, pagesize=A4, invariant=1, pageTemplates=[PageTemplate("p", frames, onPage=chrome)])
     story = []
     for _ in range(repeat):
-        for block in blocks:
+        for k, block in enumerate(blocks):
             kind = block[0]
+            if k and k - 1 == break_after:
+                story.append(PageBreak())
             if kind == "title":
                 story += [Paragraph(block[1], title), Spacer(1, 6 * mm)]
             elif kind == "table":
@@ -184,7 +208,7 @@ def pdf_of(blocks: list[tuple], *, font: str = "ttf", columns: int = 1, header: 
                                            ("GRID", (0, 0), (-1, -1), 0.5, colors.black)]))
                 story += [table, Spacer(1, 4 * mm)]
             elif kind == "item":
-                story.append(Paragraph("• " + block[1], heading))
+                story.append(Paragraph(("• " if bullets else "") + block[1], heading))
             else:
                 story.append(Paragraph(block[1], heading if len(block[1]) < 40 else body))
     doc.build(story)
