@@ -1,5 +1,7 @@
-"""Compare the PDF text extractors on report-like PDFs made here (see tests/format_files.py):
-pdfminer.six, pypdf and pdfplumber. Prints one table row per (PDF, library):
+"""Compare the libraries that could read report files, on report-like files made here (see
+tests/format_files.py): for PDF pdfminer.six, pypdf and pdfplumber (and site_builder's
+reading of pdfplumber's words); for .docx python-docx and mammoth; for .doc catdoc and
+antiword. The PDF table has one row per (PDF, library):
 
   cjk     share of the report's Chinese characters recovered (a font without a ToUnicode
           map: the standard STSong CID font, or an embedded font with its map removed)
@@ -10,7 +12,10 @@ pdfminer.six, pypdf and pdfplumber. Prints one table row per (PDF, library):
   tables  tables the library finds (2 per copy of the report in the 10-page file)
   ms/page extraction time per page (best of 3)
 
-Usage: python bench/pdf_libraries.py
+The Word tables give the time per file (best of 3) and what each keeps: Word's list
+numbers, merged cells; for .doc, how many of 20 runs succeed.
+
+Usage: python bench/readers.py
 """
 from __future__ import annotations
 
@@ -55,18 +60,23 @@ def pdfplumber_text(data: bytes) -> tuple[list[str], int]:
         return texts, tables
 
 
-def pdfplumber_columns_text(data: bytes) -> tuple[list[str], int]:
-    """pdfplumber's words, read column by column (what site_builder does with them)."""
-    from site_builder.content.formats import pdf
+def site_builder_text(data: bytes) -> tuple[list[str], int]:
+    """pdfplumber's words read as site_builder reads them (columns, paragraphs), or the
+    error it gives (a font without a map is refused, not read as (cid:N))."""
+    from site_builder.content.formats import FormatError, pdf
 
-    text = pdf.read(data).text
-    return [text], text.count("\t表") + sum(1 for _ in re.finditer(r"(?m)^类别\t", text))
+    try:
+        found = pdf.read(data)
+    except FormatError:
+        return [""], 0
+    return [text for _, text in found.lines], len(found.tables)
 
 
 LIBRARIES = {
     "pdfminer.six": (pdfminer_text, "yes (LTTextLine)"),
     "pypdf": (pypdf_text, "no (text only)"),
     "pdfplumber": (pdfplumber_text, "yes (words, chars)"),
+    "site_builder": (site_builder_text, "(pdfplumber's words)"),
 }
 
 
@@ -110,6 +120,66 @@ def main() -> None:
                 best = min(best, time.perf_counter() - start)
             cjk, order = scores(blocks * copies, texts)
             print(f"{name:32} {library:14} {pages:5} {cjk:6.2f} {order:6.2f} {tables:6} {best / pages * 1000:8.1f}  {lines}")
+    word()
+    word97()
+
+
+def word() -> None:
+    import docx
+    import mammoth
+
+    blocks = ff.report_blocks() * 20
+    document = docx.Document(io.BytesIO(ff.docx_of(blocks)))
+    table = document.tables[0]
+    table.cell(1, 1).merge(table.cell(2, 1))
+    document.add_paragraph("第一项", style="List Number")
+    out = io.BytesIO()
+    document.save(out)
+    data = out.getvalue()
+
+    def python_docx():
+        from site_builder.content.formats import docx as reader
+
+        found = reader.read(data)
+        return "\n".join(text for _, text in found.lines), any(t.spans for t in found.tables)
+
+    def with_mammoth():
+        page = mammoth.convert_to_html(io.BytesIO(data)).value
+        return page, "rowspan" in page
+
+    print(f"\n{'.docx (' + str(len(blocks)) + ' paragraphs)':32} {'ms/file':>8} {'numbers':>8} {'merges':>7}")
+    for name, run in (("python-docx (site_builder)", python_docx), ("mammoth (to HTML)", with_mammoth)):
+        best = float("inf")
+        for _ in range(3):
+            start = time.perf_counter()
+            text, merges = run()
+            best = min(best, time.perf_counter() - start)
+        numbers = "1.第一项" in text or "1. 第一项" in text
+        print(f"{name:32} {best * 1000:8.1f} {str(numbers):>8} {str(merges):>7}")
+
+
+def word97() -> None:
+    import shutil
+    import subprocess
+    import tempfile
+
+    data = ff.doc_of(ff.report_blocks())
+    tools = {"catdoc": ["catdoc", "-d", "utf-8", "-w"], "antiword": ["antiword", "-m", "UTF-8.txt", "-w", "0"]}
+    print(f"\n{'.doc (minimal Word 97 file)':32} {'ms/file':>8} {'ok/20':>6}")
+    with tempfile.NamedTemporaryFile(suffix=".doc") as handle:
+        handle.write(data)
+        handle.flush()
+        for name, command in tools.items():
+            if not shutil.which(command[0]):
+                print(f"{name:32} {'(not installed)':>15}")
+                continue
+            ok, spent = 0, 0.0
+            for _ in range(20):
+                start = time.perf_counter()
+                run = subprocess.run([*command, handle.name], capture_output=True)
+                spent += time.perf_counter() - start
+                ok += run.returncode == 0 and "行政复议案件" in run.stdout.decode("utf-8", "replace")
+            print(f"{name:32} {spent / 20 * 1000:8.1f} {ok:6}")
 
 
 if __name__ == "__main__":
