@@ -38,6 +38,7 @@ def make(rows: Sequence[Sequence[Cell]], caption: str = "", line: int = 0) -> Ta
     spans: list[tuple[int, int, int, int]] = []
     head = 0
     heading_rows = True
+    filled = 0
     for r, row in enumerate(rows):
         while len(grid) <= r:
             grid.append([])
@@ -46,7 +47,8 @@ def make(rows: Sequence[Sequence[Cell]], caption: str = "", line: int = 0) -> Ta
             columns, down = max(1, min(columns, MAX_SPAN)), max(1, min(down, MAX_SPAN))
             while c < len(grid[r]) and grid[r][c] is not None:
                 c += 1
-            if c + columns > MAX_COLUMNS or len(grid) * MAX_COLUMNS > MAX_CELLS:
+            filled += columns * down
+            if c + columns > MAX_COLUMNS or filled > MAX_CELLS:
                 return None
             for rr in range(r, r + down):
                 while len(grid) <= rr:
