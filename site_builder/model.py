@@ -7,6 +7,7 @@ the state stores them).
 """
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 
@@ -59,13 +60,24 @@ class Source:
     """One report file as read from disk: its bytes and their decoded text."""
 
     path: str  # POSIX path relative to the content directory
-    format: str  # "txt", "html" or "md"
+    format: str  # a key of FORMAT_NAMES: "txt", "html", "md", "pdf", "docx", "doc"
     raw: bytes
     sha256: str
-    text: str  # decoded, newlines normalised to "\n"
-    encoding: str  # "utf-8", "utf-8-sig", "utf-16", "gb18030"
+    # The text: decoded, newlines normalised to "\n"; of a document format (pdf, docx,
+    # doc) the text read out of the file, one line per line of print (see content/formats).
+    text: str
+    encoding: str  # "utf-8", "utf-8-sig", "utf-16", "gb18030"; "" for a document format
     overrides: tuple[tuple[str, str], ...] = ()  # from front matter / sidecar, sorted
     override_lines: tuple[tuple[str, int], ...] = ()  # field -> line in the override file
+    # What a document format's reader made for the parser (empty for text formats, which
+    # the parser reads from `text`): the paragraphs as (line of `text` where each starts,
+    # text), without the rows of its tables, which are in `tables` (each placed before
+    # the first paragraph that starts after its line), and the page headers, footers and
+    # numbers it took out, as Changes of kind "chrome".
+    lines: tuple[tuple[int, str], ...] = ()
+    tables: tuple[Table, ...] = ()
+    changes: tuple[Change, ...] = ()
+    pages: tuple[int, ...] = ()  # of a paged format (pdf): the line of `text` where each page starts
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +88,53 @@ class Change:
     kind: str
     before: str
     after: str
+
+
+def _is_number(text: str) -> bool:
+    return text.replace(",", "").replace(".", "").replace("%", "").strip().isdigit()
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """A table of a report, as a grid of cleaned cell text.
+
+    Every row has as many cells as the widest. A merged cell's text is in its top-left
+    position, the positions it covers hold "" and `spans` says how far it reaches: the
+    grid stays rectangular for data users, and the page can draw the merge."""
+
+    rows: tuple[tuple[str, ...], ...]
+    head: int = 0  # how many of the first rows are column headings
+    caption: str = ""  # its title: a <caption>, or a 「表1 …」 line just before it; else ""
+    line: int = 0  # where its first row is in the source (of a document format: the line of its text)
+    spans: tuple[tuple[int, int, int, int], ...] = ()  # (row, column, rows, columns) of each merged cell
+    section: int = 0  # where it is: 0 in the preamble, k in the report's sections[k - 1] ...
+    after: int = 0  # ... after this many of that text's paragraphs
+
+    def text(self) -> str:
+        """The table as lines of text, for the search text: the caption, then each row's
+        cells separated by spaces."""
+        rows = (" ".join(cell for cell in row if cell) for row in self.rows)
+        return "\n".join(line for line in (self.caption, *rows) if line)
+
+    def cells(self) -> list[list[tuple[str, int, int, str]]]:
+        """The cells to draw, row by row, as (text, rows, columns, scope): the positions a
+        merged cell covers left out; scope "col" in a heading row, "row" in the first
+        column of a table whose first column names its rows (no numbers in it), else ""."""
+        span = {(r, c): (rows, columns) for r, c, rows, columns in self.spans}
+        covered = {(r + dr, c + dc) for (r, c), (rows, columns) in span.items()
+                   for dr in range(rows) for dc in range(columns) if dr or dc}
+        names = self.head > 0 and not any(_is_number(row[0]) for row in self.rows[self.head:])
+        out = []
+        for r, row in enumerate(self.rows):
+            cells = []
+            for c, text in enumerate(row):
+                if (r, c) in covered:
+                    continue
+                rows, columns = span.get((r, c), (1, 1))
+                scope = "col" if r < self.head else "row" if c == 0 and names else ""
+                cells.append((text, rows, columns, scope))
+            out.append(cells)
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +182,24 @@ class Report:
     # Packed 64-bit hashes of the body's normalised sentences (similarity.sentence_hashes),
     # filled after parsing: enough to compare reports without reading them back.
     sentences: bytes = field(default=b"", repr=False)
+    tables: tuple[Table, ...] = ()  # in the order of the text; their cells are also lines of `text`
+    pages: tuple[int, ...] = ()  # the Source's: where each page of a paged original starts
+    # The text read out of a document format's file (Source.text), shown as its 原文; ""
+    # when the original is text, which is shown as it is.
+    extracted_text: str = field(default="", repr=False)
+
+    def where(self, line: int) -> str:
+        """A line of the source as a reader finds it: 「第2页第5行」 in a paged original."""
+        if not self.pages:
+            return str(line)
+        page = bisect_right(self.pages, line)
+        return f"第{page}页第{line - self.pages[page - 1] + 1}行" if page else str(line)
+
+    def page_texts(self) -> list[tuple[int, str]]:
+        """The extracted text of a paged original, page by page: (page number, text)."""
+        lines = self.extracted_text.split("\n")
+        bounds = [*self.pages, len(lines) + 1]
+        return [(k + 1, "\n".join(lines[bounds[k] - 1:bounds[k + 1] - 1])) for k in range(len(self.pages))]
 
     def to_json(self) -> dict:
         """The stable ``site-builder parse --json`` contract."""
@@ -157,6 +234,12 @@ class Report:
                 for c in self.changes
             ],
             "flags": list(self.flags),
+            "format": self.format,
+            "tables": [
+                {"caption": t.caption, "rows": [list(row) for row in t.rows], "head": t.head,
+                 "spans": [list(span) for span in t.spans], "section": t.section, "after": t.after}
+                for t in self.tables
+            ],
         }
 
 
@@ -258,9 +341,19 @@ class Page:
         return cls(path, None, lambda: data)
 
 
+# The formats a report can be read from, as the report page names them.
+FORMAT_NAMES: dict[str, str] = {
+    "txt": "纯文本",
+    "html": "网页（HTML）",
+    "md": "Markdown",
+    "pdf": "PDF",
+    "docx": "Word 文档（.docx）",
+    "doc": "Word 97-2003 文档（.doc）",
+}
+
 # What each kind of cleaner change means, as shown in the 处理说明 panel.
 CHANGE_KINDS: dict[str, str] = {
-    "chrome": "删除网页框架与小部件",
+    "chrome": "删除网页框架、小部件与页眉页脚",
     "metadata": "元数据行转为字段",
     "aggregator": "删除转载站标记",
     "spam": "删除植入的垃圾信息",

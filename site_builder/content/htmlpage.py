@@ -4,7 +4,8 @@ Government CMS pages put the report in a container (TRS_Editor, zoom, article-co
 the metadata in a table or an info bar above it, and chrome all around. We keep:
 the <meta> fields (ArticleTitle, PubDate, ContentSource), the title and metadata rows outside
 the article (as lines for the text pipeline, which knows their labels), and the article's
-blocks as lines. Each line carries the 1-based source line where its text starts.
+blocks as lines. Each line carries the 1-based source line where its text starts. A data
+table in the article is one entry (line, Table) instead of a line per row (see _table).
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
 from .clean import CJK
+from .formats import tables
 from .metadata import LABEL_RE, find_date
 
 VOID = {"br", "img", "meta", "link", "input", "hr", "area", "base", "col", "embed", "source", "track",
@@ -148,8 +150,9 @@ def _article(root: Node) -> Node:
     return body
 
 
-def _lines(node: Node, out: list[tuple[int, str]]) -> None:
-    """Block-structured text of node as (line, text)."""
+def _lines(node: Node, out: list, with_tables: bool = False) -> None:
+    """Block-structured text of node as (line, text); `with_tables`: a data table as
+    (line, Table)."""
     buf: list[tuple[int, str]] = []
 
     def flush():
@@ -167,6 +170,10 @@ def _lines(node: Node, out: list[tuple[int, str]]) -> None:
                 if child.tag == "br":
                     flush()
                     continue
+                if with_tables and child.tag == "table" and (table := _table(child)) is not None:
+                    flush()
+                    out.append((child.line, table))
+                    continue
                 if child.tag in BLOCK:
                     flush()
                     visit(child)
@@ -182,6 +189,40 @@ def _lines(node: Node, out: list[tuple[int, str]]) -> None:
 
     visit(node)
     flush()
+
+
+def _table(node: Node):
+    """The Table of a <table> if it holds data (formats.tables.make decides), else None: a
+    table with a table inside is page layout."""
+    if any(n.tag == "table" for n in _walk(node)):
+        return None
+    rows: list[list[tables.Cell]] = []
+    caption: list[tuple[int, str]] = []
+
+    def span(cell: Node, name: str) -> int:
+        value = cell.attrs.get(name, "1").strip()
+        return int(value) if value.isdigit() else 1
+
+    def visit(n: Node, head: bool) -> None:
+        for child in n.children:
+            if not isinstance(child, Node) or _skipped(child):
+                continue
+            if child.tag == "caption":
+                _lines(child, caption)
+            elif child.tag in ("thead", "tbody", "tfoot"):
+                visit(child, child.tag == "thead")
+            elif child.tag == "tr":
+                cells = []
+                for cell in child.children:
+                    if isinstance(cell, Node) and cell.tag in CELL:
+                        parts: list[tuple[int, str]] = []
+                        _lines(cell, parts)
+                        cells.append((" ".join(t for _, t in parts), span(cell, "colspan"), span(cell, "rowspan"),
+                                      head or cell.tag == "th"))
+                rows.append(cells)
+
+    visit(node, False)
+    return tables.make(rows, " ".join(t for _, t in caption), node.line)
 
 
 def _outside(root: Node, article: Node) -> list[tuple[int, str, bool]]:
@@ -217,15 +258,16 @@ def _outside(root: Node, article: Node) -> list[tuple[int, str, bool]]:
     return unique
 
 
-def extract(text: str) -> tuple[list[tuple[int, str]], dict[str, str]]:
-    """(lines of the article as (source line, text), fields from <meta> tags)."""
+def extract(text: str) -> tuple[list, dict[str, str]]:
+    """(lines of the article as (source line, text) and its data tables as (source line,
+    Table), fields from <meta> tags)."""
     builder = _TreeBuilder()
     builder.feed(text)
     builder.close()
     root = builder.root
     article = _article(root)
-    body: list[tuple[int, str]] = []
-    _lines(article, body)
+    body: list = []
+    _lines(article, body, with_tables=True)
     outside = _outside(root, article) if article is not root else []
     lines = [(line, t) for line, t, before in outside if before] + body
     lines += [(line, t) for line, t, before in outside if not before]

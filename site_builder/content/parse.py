@@ -1,7 +1,9 @@
 """parse: Source -> Report. Finds the report in a captured page, cleans it, reads its fields.
 
 The steps, each recorded as Changes against 1-based lines of the decoded source:
-1. lines of the format (txt as is, md without front matter, html via htmlpage);
+1. lines of the format (txt as is, html via htmlpage, md rendered to HTML without its front
+   matter, a document format's paragraphs as its reader made them); a table is one entry,
+   kept out of the line rules, cleaned cell by cell and placed back in the body (formats/tables);
 2. repairs inside each line (clean.repair_line), whole-line chrome/aggregator/spam dropped;
 3. header (before the first paragraph): metadata, issuer lines, title and its duplicates;
 4. footer: 主送/抄送, signature block (issuer lines + date);
@@ -14,7 +16,9 @@ import tomllib
 from dataclasses import dataclass, field
 
 from . import clean, htmlpage, metadata as md
-from ..model import FLAGS, OVERRIDE_KEYS, Change, Problem, Report, Source
+from . import formats
+from .formats import markdown as markdown_format, tables
+from ..model import FLAGS, OVERRIDE_KEYS, Change, Problem, Report, Source, Table
 from .sections import BodyLine, build_sections, match_heading, split_run_on
 
 LEVELS = ("镇", "乡", "街道", "县", "区", "市", "部门")
@@ -54,10 +58,12 @@ class _Run:
 
     def __init__(self, source: Source):
         self.source = source
-        self.changes: list[Change] = []
+        self.changes: list[Change] = list(source.changes)  # a document reader's: page chrome
         self.problems: list[Problem] = []
         self.fields: dict[str, str] = {}
         self.issuers: list[str] = []
+        self.items: list[Item] = []  # every line read, in order
+        self.tables: list[tuple[int, Table]] = []  # (index in items of the line after it, table)
 
     def drop(self, item: Item, kind: str, original: str | None = None) -> None:
         self.changes.append(Change(item.line, kind, original if original is not None else item.orig, ""))
@@ -90,11 +96,18 @@ def _parse(source: Source) -> tuple[Report | None, tuple[Problem, ...]]:
     elif source.format == "md":
         raw_lines, front, front_lines = _front_matter(text, run)
         overrides = {**front, **overrides}
+    elif source.format in formats.DOCUMENTS:
+        raw_lines = formats.stream(source)
     else:
         raw_lines = list(enumerate(text.split("\n"), 1))
 
-    items: list[Item] = []
-    for no, line in raw_lines:
+    items: list[Item] = run.items
+    for no, line in tables.captioned(raw_lines):
+        if isinstance(line, Table):  # kept whole, out of the line rules; placed in _report
+            table, reps = tables.cleaned(line)
+            run.changes.extend(Change(no, kind, before, after) for kind, before, after in reps)
+            run.tables.append((len(items), table))
+            continue
         fixed, reps = clean.repair_line(line, markup=source.format == "txt")
         fixed = fixed.strip()
         if fixed:
@@ -379,11 +392,11 @@ def _signature(body: list[Item], run: _Run) -> None:
 def _front_matter(text: str, run: _Run) -> tuple[list[tuple[int, str]], dict[str, str], dict[str, int]]:
     lines = text.split("\n")
     if not lines or lines[0].strip() != "---":
-        return _md_lines(lines, 1), {}, {}
+        return markdown_format.lines(lines, 1), {}, {}
     end = next((i for i in range(1, len(lines)) if lines[i].strip() in ("---", "...")), None)
     if end is None:
         run.problems.append(Problem(run.source.path, 1, "front matter is not closed by ---", "warning"))
-        return _md_lines(lines, 1), {}, {}
+        return markdown_format.lines(lines, 1), {}, {}
     block = "\n".join(lines[1:end])
     values: dict[str, str] = {}
     where: dict[str, int] = {}
@@ -405,27 +418,14 @@ def _front_matter(text: str, run: _Run) -> tuple[list[tuple[int, str]], dict[str
         run.warn(where.get(key, 1), f"unknown front matter field {key!r}")
         del values[key]
     run.fields["_front_lines"] = where  # type: ignore[assignment]
-    return _md_lines(lines[end + 1 :], end + 2), values, where
-
-
-MD_BLOCK = re.compile(r"^\s{0,3}(?:#{1,6}\s+|>\s?|[-+]\s+(?=\S)|\*\s+(?=\S))")
-MD_INLINE = re.compile(r"(\*\*|__|\*|_|`)(?=[^*_`\s])(.+?)(?<=[^*_`\s])\1")
-
-
-def _md_lines(lines: list[str], first: int) -> list[tuple[int, str]]:
-    """Markdown source lines as text: block markers, emphasis and links removed; masked
-    digits (「****年」) are not emphasis and stay."""
-    out = []
-    for no, line in enumerate(lines, first):
-        line = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", line)
-        out.append((no, MD_INLINE.sub(r"\2", MD_BLOCK.sub("", line))))
-    return out
+    return markdown_format.lines(lines[end + 1 :], end + 2), values, where
 
 
 # ---------------------------------------------------------------- report
 def _report(source: Source, run: _Run, title: str | None, body: list[Item], overrides: dict[str, str]):
     f = run.fields
-    body_lines = [BodyLine(item.line, item.text) for item in body]
+    placed = tables.body_lines(body, run.items, run.tables, BodyLine)  # the lines and the tables
+    body_lines = [b for b in placed if b.table is None]
     preamble_probe = [b.text for b in body_lines[:4]]
     if overrides.get("title"):
         title = str(overrides["title"]).strip()
@@ -440,7 +440,7 @@ def _report(source: Source, run: _Run, title: str | None, body: list[Item], over
     if year is None and published and not template:
         year = int(published[:4]) - 1
         run.warn(body[0].line, f"report year not stated; assumed {year} from the publication date")
-    preamble, sections, covered = build_sections(body_lines, year)
+    preamble, sections, covered, placed_tables = build_sections(placed, year)
 
     place, region = (None, None) if template else _place(title, run, preamble_probe, body_lines)
     level = md.level_of(place)
@@ -470,7 +470,7 @@ def _report(source: Source, run: _Run, title: str | None, body: list[Item], over
     if values["place"] is None:
         run.warn(1, "place unknown")
 
-    text = "\n".join(b.text for b in body_lines)
+    text = "\n".join(b.text for b in placed)  # with the tables' cells: the search text sees them
     flags = _flags(text, covered, run, values, sections, body)
     trad = clean.count_traditional(source.text)
     cjk = clean.count_cjk(source.text) or 1
@@ -484,6 +484,8 @@ def _report(source: Source, run: _Run, title: str | None, body: list[Item], over
         index_no=f.get("index_no"), doc_no=f.get("doc_no"), source_name=f.get("source"),
         addressee=addressee, cc=f.get("cc"), preamble="\n".join(preamble), sections=sections, text=text,
         changes=tuple(sorted(run.changes, key=lambda c: c.line)), flags=flags, slug=values["id"],
+        tables=placed_tables, pages=source.pages,
+        extracted_text=source.text if source.format in formats.DOCUMENTS else "",
     )
     return report, tuple(run.problems)
 

@@ -1,8 +1,10 @@
 """Stage 1, load: find report files under content/, read and decode them.
 
-A report is a .txt, .html/.htm or .md file. Next to it, an optional sidecar
-``<name>.meta.toml`` overrides fields. Nothing outside the content folder is read:
-symlinks that lead out of it are refused.
+A report is a text file (.txt, a saved page .html/.htm, curated Markdown .md), decoded
+here, or a document (.pdf, .docx, .doc), whose text its reader in formats/ takes out;
+.ofd and .wps files are found and refused with what to do. Next to it, an optional
+sidecar ``<name>.meta.toml`` overrides fields. Nothing outside the content folder is
+read: symlinks that lead out of it are refused.
 """
 from __future__ import annotations
 
@@ -14,9 +16,10 @@ from pathlib import Path
 
 from ..config import CONFIG_NAME
 from .decode import DecodeError, decode_bytes
+from . import formats
 from ..model import OVERRIDE_KEYS, Problem, Source
 
-FORMATS = {".txt": "txt", ".html": "html", ".htm": "html", ".md": "md"}
+FORMATS = {".txt": "txt", ".html": "html", ".htm": "html", ".md": "md", **formats.SUFFIXES}
 SIDECAR_SUFFIX = ".meta.toml"
 MAX_BYTES = 20 * 1024 * 1024  # a real report is < 1 MB; anything this big is not one
 # Never in a real report: C0 controls except tab/newline/CR/VT/FF (the cleaner turns those
@@ -99,6 +102,11 @@ def load_source(path: Path, rel: str, raw: bytes | None = None, sidecar: bytes |
                 ) -> tuple[Source | None, tuple[Problem, ...]]:
     """Read one report file (named `rel` in messages and URLs) and its sidecar; `raw` and
     `sidecar`: their bytes, when the caller has read them. Never raises for content problems."""
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        known = " ".join(sorted(FORMATS))
+        return None, (Problem(rel, 1, f"不支持 {path.suffix or '无扩展名'} 格式的文件；可读取的格式：{known}"
+                                      f"（unsupported file format {path.suffix!r}）"),)
     if raw is None:
         try:
             size = path.stat().st_size
@@ -109,6 +117,8 @@ def load_source(path: Path, rel: str, raw: bytes | None = None, sidecar: bytes |
             return None, (Problem(rel, 1, f"cannot read file: {exc.strerror or exc}"),)
     if not raw.strip():
         return None, (Problem(rel, 1, "file is empty"),)
+    if fmt in formats.DOCUMENTS:
+        return _load_document(path, rel, fmt, raw, sidecar)
     try:
         text, encoding = decode_bytes(raw)
     except DecodeError as exc:
@@ -122,13 +132,37 @@ def load_source(path: Path, rel: str, raw: bytes | None = None, sidecar: bytes |
     overrides, lines, problems = _read_sidecar(path, rel, sidecar)
     source = Source(
         path=rel,
-        format=FORMATS[path.suffix.lower()],
+        format=fmt,
         raw=raw,
         sha256=hashlib.sha256(raw).hexdigest(),
         text=text,
         encoding=encoding,
         overrides=overrides,
         override_lines=lines,
+    )
+    return source, problems
+
+
+def _load_document(path: Path, rel: str, fmt: str, raw: bytes, sidecar: bytes | None
+                   ) -> tuple[Source | None, tuple[Problem, ...]]:
+    """A document format's Source: its reader's text, paragraphs, tables and page chrome.
+    Control characters in the text a reader took out are dropped (they are no text);
+    bidirectional controls mean a tampered file, as in a text file."""
+    try:
+        found = formats.extract(fmt, raw)
+    except formats.FormatError as exc:
+        return None, (Problem(rel, exc.line, str(exc)),)
+    bad = re.search(f"[{BIDI_CONTROLS}]", found.text)
+    if bad:
+        line = found.text.count("\n", 0, bad.start()) + 1
+        return None, (Problem(rel, line, f"文字中有双向控制字符 U+{ord(bad[0]):04X}（文件可能被篡改）；请删除后再提供"
+                                         f"（bidirectional control character in the text）"),)
+    overrides, lines, problems = _read_sidecar(path, rel, sidecar)
+    source = Source(
+        path=rel, format=fmt, raw=raw, sha256=hashlib.sha256(raw).hexdigest(),
+        text=FORBIDDEN_CHARS.sub("", found.text), encoding="", overrides=overrides, override_lines=lines,
+        lines=tuple((no, FORBIDDEN_CHARS.sub("", text)) for no, text in found.lines),
+        tables=found.tables, changes=found.changes, pages=found.pages,
     )
     return source, problems
 

@@ -1,10 +1,11 @@
 """Structure of a report body: headings, their levels, and the mandated parts."""
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 
-from ..model import Section
+from ..model import Section, Table
 
 _CN = "一二三四五六七八九十"
 # (style, canonical rank, pattern). Ranks order the usual nesting 一、 > （一） > 1. > （1） > ①;
@@ -174,15 +175,16 @@ def _style_keys(headings: list[Heading]) -> list[tuple[int, int, int]]:
 class BodyLine:
     line: int
     text: str
+    table: Table | None = None  # a table (text: its cells as lines, see Table.text): never a heading
 
 
 def build_sections(
     body: list[BodyLine], year: int | None
-) -> tuple[list[str], tuple[Section, ...], list[int]]:
-    """(preamble paragraphs, sections, parts covered) of the body lines."""
+) -> tuple[list[str], tuple[Section, ...], list[int], tuple[Table, ...]]:
+    """(preamble paragraphs, sections, parts covered, tables placed in them) of the body lines."""
     found: list[tuple[BodyLine, Heading]] = []
     for item in body:
-        heading = match_heading(item.text) or bare_heading(item.text)
+        heading = None if item.table else match_heading(item.text) or bare_heading(item.text)
         if heading:
             found.append((item, heading))
     keys = _style_keys([h for _, h in found])
@@ -190,8 +192,12 @@ def build_sections(
     by_line = {id(item): (h, key) for (item, h), key in zip(found, keys)}
     preamble: list[str] = []
     raw: list[tuple[Heading, tuple, int, list[str]]] = []
+    tables: list[Table] = []
     for item in body:
-        if id(item) in by_line:
+        if item.table is not None:  # where it is: after the paragraphs read so far
+            after = len(raw[-1][3]) if raw else len(preamble)
+            tables.append(dataclasses.replace(item.table, section=len(raw), after=after))
+        elif id(item) in by_line:
             heading, key = by_line[id(item)]
             raw.append((heading, key, item.line, [heading.rest] if heading.rest else []))
         elif raw:
@@ -211,4 +217,4 @@ def build_sections(
             Section(heading=heading.title, level=level, part=part, text="\n".join(paras), line=line,
                     number=heading.number)
         )
-    return preamble, tuple(sections), sorted(covered)
+    return preamble, tuple(sections), sorted(covered), tuple(tables)

@@ -35,7 +35,8 @@ PARSE_BUDGET = 20.0  # seconds one file may take to parse; real reports take mil
 # What the parse stage runs: a change to any of these sources, or to these packages' data,
 # invalidates every cached parse (a test checks the list against what a parse imports).
 PARSE_SOURCES = ("__init__.py", "codec.py", "config.py", "model.py", "state.py", "workers.py", "content", "text")
-PARSE_PACKAGES = ("jieba", "rjieba", "opencc-python-reimplemented", "pypinyin")
+PARSE_PACKAGES = ("jieba", "rjieba", "opencc-python-reimplemented", "pypinyin", "markdown", "pdfplumber", "pdfminer.six",
+                  "python-docx")
 
 
 @dataclass(frozen=True, slots=True)

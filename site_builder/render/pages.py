@@ -24,7 +24,7 @@ import jinja2
 
 from ..config import SiteConfig
 from ..content.decode import DecodeError, decode_bytes
-from ..model import CHANGE_KINDS, FLAGS, PARTS, Entry, Page, Place, Report, Site, entry_inputs
+from ..model import CHANGE_KINDS, FLAGS, FORMAT_NAMES, PARTS, Entry, Page, Place, Report, Site, entry_inputs
 from ..site import compliance, datasets, urls
 from .theme import STATIC_DIR, TEMPLATES_DIR
 
@@ -37,7 +37,7 @@ TEMPLATE_OPTIONS = {"autoescape": True, "undefined": jinja2.StrictUndefined, "tr
 
 def make_environment(templates_dir: Path = TEMPLATES_DIR) -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir)), **TEMPLATE_OPTIONS)
-    env.globals.update(u=urls, PARTS=PARTS, FLAGS=FLAGS, CHANGE_KINDS=CHANGE_KINDS,
+    env.globals.update(u=urls, PARTS=PARTS, FLAGS=FLAGS, CHANGE_KINDS=CHANGE_KINDS, FORMAT_NAMES=FORMAT_NAMES,
                        pct=compliance.percent, status=compliance.status, mark=compliance.mark)
     env.filters["paragraphs"] = lambda text: [p for p in text.split("\n") if p.strip()]
     return env
@@ -209,8 +209,9 @@ class _PageRenderer:
             lazy={"r": full, "change_counts": lambda: _count_kinds(full().changes)},
         )
         yield self._page(urls.original(entry.id), "original.html", inputs=described, entry=entry,
-                         lazy={"r": full, "original_text": lambda: _decoded(raw())})
-        yield Page(urls.original_raw(entry.id), self._fingerprint(urls.original_raw(entry.id), entry.report.sha256), raw)
+                         lazy={"r": full, "original_text": lambda: full().extracted_text or _decoded(raw())})
+        download = urls.original_raw(entry.id, entry.report.format)  # a document under its own suffix
+        yield Page(download, self._fingerprint(download, entry.report.sha256), raw)
         yield Page(urls.report_json(entry.id), self._fingerprint(urls.report_json(entry.id), described),
                    lambda: _json({"id": entry.id, "url": urls.report(entry.id), **full().to_json(),
                                   "keywords": list(entry.report.keywords),

@@ -70,7 +70,7 @@ def record(entry: Entry, config: SiteConfig) -> dict:
         "url": absolute(config, urls.report(entry.id)),
         "json_url": absolute(config, urls.report_json(entry.id)),
         "original_url": absolute(config, urls.original(entry.id)),
-        "original_file_url": absolute(config, urls.original_raw(entry.id)),
+        "original_file_url": absolute(config, urls.original_raw(entry.id, r.format)),
         "file": r.source,
         "format": r.format,
         "encoding": r.encoding,

@@ -76,9 +76,14 @@ def original(entry_id: str) -> str:
     return f"reports/{entry_id}/original.html"
 
 
-def original_raw(entry_id: str) -> str:
-    """The original file's bytes, unchanged; .txt so no browser runs it as a page."""
-    return f"reports/{entry_id}/original.txt"
+# Originals downloaded under their own suffix: documents, which no browser runs as a page.
+_DOCUMENT_SUFFIXES = {"pdf": "pdf", "docx": "docx", "doc": "doc"}
+
+
+def original_raw(entry_id: str, fmt: str = "txt") -> str:
+    """The original file's bytes, unchanged: a text format (txt, html, md) as .txt, so no
+    browser runs it as a page; a document (`fmt` pdf, docx, doc) under its own suffix."""
+    return f"reports/{entry_id}/original.{_DOCUMENT_SUFFIXES.get(fmt, 'txt')}"
 
 
 def report_json(entry_id: str) -> str:

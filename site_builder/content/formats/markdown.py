@@ -1,0 +1,115 @@
+"""Curated Markdown: rendered with the markdown package, then read like a saved page.
+
+The renderer is Markdown with pipe tables; raw HTML is never passed through (its block
+and inline rules are off, so `<script>` is text and comes out escaped); an indented line
+is a paragraph, not code; a line break inside a paragraph is kept (nl2br): a report has
+one paragraph per line, as its .txt would. The HTML goes through htmlpage.extract like a
+saved page, so headings, sections, tables and the five parts come out the same way.
+
+Where each line came from: every source line carries its number through the renderer as
+a tag of two Unicode noncharacters around the digits (noncharacters never occur in text;
+any in the input are dropped first). A line of the HTML's text starts at the first tag it
+holds; the tags are then taken out.
+"""
+from __future__ import annotations
+
+import dataclasses
+import re
+from functools import cache
+
+from ...model import Table
+
+OPEN, CLOSE = "\ufdd0", "\ufdd1"
+TAG = re.compile(f"{OPEN}(\\d+){CLOSE}")
+_NONCHARACTERS = re.compile("[\ufdd0-\ufdef]")
+# Lines that carry no text of their own: a table's delimiter row, a rule, a setext underline.
+_MARKUP_ONLY = re.compile(r"\s*[-=|:*_+~\s]*")
+_CLOSING_HASHES = re.compile(r"(\s+#+\s*)$")
+# Asterisks that mask digits (「****年」「共**件」「20**年」) are text, not emphasis.
+_COUNTERS = "年月日次件个人元万%名场余项起家户多"
+_MASK = re.compile(rf"\*{{3,}}|(?<=[\u3400-\u9fff\d])\*+(?=[{_COUNTERS}\d])")
+
+
+def lines(source: list[str], first: int) -> list[tuple[int, str | Table]]:
+    """The (line, text) lines and (line, Table) tables of Markdown source lines, the first
+    of them line `first` of the file."""
+    from .. import htmlpage
+
+    marked = "\n".join(_tagged(line, no) for no, line in enumerate(source, first))
+    page = f'<html><body><div class="article">\n{render(marked)}\n</div></body></html>'
+    found, _fields = htmlpage.extract(page)
+    out: list[tuple[int, str | Table]] = []
+    last = first
+    for _, value in found:
+        if isinstance(value, Table):
+            where = _first_tag(value.caption, *(cell for row in value.rows for cell in row))
+            last = where or last
+            rows = tuple(tuple(_untagged(cell) for cell in row) for row in value.rows)
+            out.append((last, dataclasses.replace(value, rows=rows, caption=_untagged(value.caption), line=last)))
+            continue
+        last = _first_tag(value) or last
+        text = _untagged(value)
+        if text:
+            out.append((last, text))
+    return out
+
+
+def render(text: str) -> str:
+    """Markdown to HTML, raw HTML escaped."""
+    converter = _converter()
+    converter.reset()
+    return converter.convert(text)
+
+
+@cache
+def _converter():
+    import markdown
+    from markdown.treeprocessors import Treeprocessor
+
+    class ListNumbers(Treeprocessor):
+        """An ordered list keeps its numbers as text (「1. 」): the parser reads numbering."""
+
+        def run(self, root):
+            for ordered in root.iter("ol"):
+                start = int(ordered.get("start", "1") or 1)
+                for k, item in enumerate(child for child in ordered if child.tag == "li"):
+                    target = item
+                    if not (item.text or "").strip() and len(item) and item[0].tag == "p":
+                        target = item[0]
+                    target.text = f"{start + k}. " + (target.text or "")
+
+    converter = markdown.Markdown(extensions=["tables", "sane_lists", "nl2br"], output_format="html")
+    converter.preprocessors.deregister("html_block")
+    converter.inlinePatterns.deregister("html")
+    converter.parser.blockprocessors.deregister("code")
+    converter.treeprocessors.register(ListNumbers(converter), "list-numbers", 1)
+    return converter
+
+
+def _tagged(line: str, no: int) -> str:
+    """The line with its number tagged at its end, where no Markdown rule looks (before a
+    table row's closing pipe and a heading's closing hashes); lines of markup alone stay
+    as they are."""
+    line = _MASK.sub(lambda m: "\\*" * len(m[0]), _NONCHARACTERS.sub("", line))
+    if not line.strip() or _MARKUP_ONLY.fullmatch(line):
+        return line
+    tag = f"{OPEN}{no}{CLOSE}"
+    body = line.rstrip()
+    if body.endswith("|"):
+        return body[:-1] + tag + "|"
+    closing = _CLOSING_HASHES.search(body) if body.lstrip().startswith("#") else None
+    if closing:
+        return body[: closing.start()] + tag + closing[1]
+    return body + tag
+
+
+def _first_tag(*texts: str) -> int | None:
+    for text in texts:
+        found = TAG.search(text)
+        if found:
+            return int(found[1])
+    return None
+
+
+def _untagged(text: str) -> str:
+    return TAG.sub("", text).strip()
