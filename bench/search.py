@@ -148,7 +148,8 @@ def static_figures(site, report_of, work: Path, n: int, browser: bool) -> dict:
 
     from site_builder.search import static_shards as static_search
     from site_builder.config import SiteConfig
-    from site_builder.render.pages import STATIC_DIR, make_environment
+    from site_builder.render.pages import make_environment
+    from site_builder.render.theme import STATIC_DIR
 
     out = work / f"static-{n}"
     index_work = work / f"static-work-{n}"

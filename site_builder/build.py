@@ -147,7 +147,7 @@ def _publish(ctx: BuildContext, site: Site, clock: "_Clock") -> PublishStats:
     store_path = ctx.store.path
     with (static_search_later(site, ctx.state / STATIC_SEARCH, ctx.pool, store_path) as search_files,
           updating_index(site, ctx.state / WHOOSH, ctx.pool, store_path) as commit):
-        stats = publish(chain(render_site(site, ctx.config, make_environment(), sources), search_files),
+        stats = publish(chain(render_site(site, ctx.config, make_environment(ctx.config.theme), sources), search_files),
                         ctx.output, ctx.state, ctx.store)
         clock.lap("render+publish")
         commit()

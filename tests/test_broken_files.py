@@ -2,6 +2,8 @@
 still read and checked, and a build with errors writes nothing (output/ stays as it was)."""
 from __future__ import annotations
 
+import json
+
 import os
 import re
 import subprocess
@@ -36,14 +38,10 @@ def _broken(root: Path) -> dict[str, int | None]:
         "binary.txt": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) + MARKER.encode(),
         "undecodable.txt": body.encode("utf-8") + b"\xff\xfe\x80\n",
         "utf16-odd.txt": b"\xff\xfe" + body.encode("utf-16-le") + b"\x00",
-        "nul.txt": (body.replace("依法行政", "依法\x00行政")).encode("utf-8"),
-        "bidi.md": ("---\ntitle: 坏文件镇2024年法治政府建设年度报告\n---\n"
-                    + body.replace("规范执法行为", "规范\u202e为行法执\u202c")).encode("utf-8"),
-        "c1.html": ("<html><body><p>" + body.replace("\n", "</p><p>") + "\x85</p></body></html>").encode("utf-8"),
     }
     write_archive(root, files)
     lines = {"empty.txt": 1, "blank.txt": 1, "binary.txt": None, "undecodable.txt": body.count("\n") + 1,
-             "utf16-odd.txt": None, "nul.txt": 5, "bidi.md": 10, "c1.html": 1}
+             "utf16-odd.txt": None}
     # Unreadable: a dangling symlink and a symlink loop (chmod 000 means nothing to root).
     os.symlink("no-such-report.txt", root / "dangling.txt")
     os.symlink("loop-b.txt", root / "loop-a.txt")
@@ -102,10 +100,7 @@ def test_messages_name_the_damage(tmp_path: Path):
                 if p.severity == "error"}
     assert "empty" in messages["empty.txt"] and "empty" in messages["blank.txt"]
     assert "binary" in messages["binary.txt"]
-    assert "U+0000" in messages["nul.txt"] or "NUL" in messages["nul.txt"]
     assert "undecodable" in messages["undecodable.txt"] and "undecodable" in messages["utf16-odd.txt"]
-    assert "bidirectional" in messages["bidi.md"] and "U+202E" in messages["bidi.md"]
-    assert "U+0085" in messages["c1.html"]
     assert f"{HUGE} bytes" in messages["huge.txt"] and str(load.MAX_BYTES) in messages["huge.txt"]
     assert "cannot read" in messages["dangling.txt"] and "cannot read" in messages["loop-a.txt"]
     assert "invalid TOML" in messages["sidecar-bad.meta.toml"]
@@ -156,3 +151,29 @@ def test_unprintable_file_names_are_reported_not_crashed_on(tmp_path: Path, name
     (problem,) = [p for p in result.problems if p.severity == "error"]
     assert "file name" in problem.message
     assert problem.path.isprintable() and "\n" not in str(problem)
+
+
+def test_characters_that_are_never_text_are_removed_and_recorded(tmp_path: Path):
+    """C0/C1 controls, bidi overrides and noncharacters, from the text, entities or a
+    sidecar's TOML escapes, reach no page, JSON, CSV or feed; each removal is listed."""
+    body = report_text("净字镇", 2024)
+    content = write_archive(tmp_path / "content", {
+        "nul-byte.txt": body.replace("依法行政", "依法\x00行政"),
+        "bidi.md": "---\ntitle: 净字镇2024年法治政府建设年度报告\n---\n"
+                   + body.replace("规范执法行为", "规范\u202e为行法执\u202c"),
+        "c1.html": "<html><body><p>" + body.replace("\n", "</p><p>") + "\x85&#x202e;&#xFFFF;</p></body></html>",
+        "c1.meta.toml": 'publisher = "净字镇\\u202e司法所\\u0000"\n',
+    })
+    output = tmp_path / "output"
+    result = build(content, output)
+    assert result.ok, [str(p) for p in result.problems]
+    unsafe = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufffe\uffff]")
+    for path, data in tree(output).items():
+        if not path.endswith((".bin", "original.txt")):  # binary index files; the original, byte for byte
+            assert not unsafe.search(data.decode("utf-8", "replace")), path
+    for stem in ("nul-byte", "bidi", "c1"):
+        report = json.loads((output / f"reports/{stem}/report.json").read_text(encoding="utf-8"))
+        assert any(c["kind"] == "control-char" for c in report["changes"]), stem
+    data = json.loads((output / "reports/c1/report.json").read_text(encoding="utf-8"))
+    assert data["publisher"] == "净字镇司法所"
+    assert "[U+202E]" in (output / "reports/bidi/index.html").read_text(encoding="utf-8")  # shown, not obeyed

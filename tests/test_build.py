@@ -199,7 +199,7 @@ def test_cli_reports_all_problems_and_exits_nonzero(tmp_path: Path, small_archiv
                           "--output", str(tmp_path / "out")], capture_output=True, text=True, env=env)
     assert run.returncode == 1
     assert "a-broken.txt:1: error: " in run.stderr
-    assert "site.toml:1: error: setting 'per_page'" in run.stderr
+    assert "site.toml:1: error: " in run.stderr and "setting 'per_page' must be" in run.stderr
     assert not (tmp_path / "out").exists()
 
 

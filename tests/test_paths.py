@@ -101,10 +101,8 @@ def test_symlinks_leading_outside_the_content_are_refused(tmp_path: Path):
     output = tmp_path / "output"
     result = build(content, output)
     errors = {p.path: p.message for p in result.problems if p.severity == "error"}
-    assert errors == {
-        "file-link.txt": "symlink leads outside the content folder; not read",
-        "sidecar.meta.toml": "symlink leads outside the content folder; not read",
-    }
+    assert set(errors) == {"file-link.txt", "sidecar.meta.toml"}
+    assert all("symlink leads outside the content folder" in message for message in errors.values())
     assert not result.ok and not output.exists()
 
     # Without the refused links the rest builds, and nothing from outside is in it.

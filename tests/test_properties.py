@@ -28,11 +28,12 @@ from site_builder.search.whoosh_update import update_index
 from site_builder.content.decode import DecodeError, decode_bytes
 from site_builder.model import Source
 from site_builder.content.parse import parse_source
+from site_builder.text.chars import UNSAFE
 from site_builder.render.pages import make_environment
 
 FAST = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                         HealthCheck.function_scoped_fixture])
-FORBIDDEN = re.compile(f"[\x00-\x08\x0e-\x1f\x7f-\x9f{load.BIDI_CONTROLS}]")
+FORBIDDEN = re.compile(f"[{UNSAFE}]")
 
 # Report-like text: Chinese, numbering, punctuation, Latin, digits, and anything else.
 CJK_TEXT = st.text(st.sampled_from(list("法治政府建设年度报告镇乡县区一二三四、。，；：（）()1234567890abcXYZ 　")), max_size=80)

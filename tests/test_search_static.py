@@ -24,7 +24,8 @@ from site_builder.text import chars as chars_
 from site_builder.text import normalize as normalize_
 from site_builder.text import stream as stream_
 from site_builder.config import SiteConfig
-from site_builder.render.pages import STATIC_DIR, make_environment
+from site_builder.render.pages import make_environment
+from site_builder.render.theme import STATIC_DIR
 
 from search_fixtures import JUDGED, make_site, truth
 

@@ -166,7 +166,7 @@ def test_broken_file_keeps_last_good_site_until_fixed(server: PreviewServer, con
     (content / "jinshi-zhen-2023.txt").write_bytes(b"")  # an empty report is an error
     state = server.preview.wait_for_build(seq, timeout=10)
     assert not state.ok
-    assert state.errors == ("jinshi-zhen-2023.txt:1: file is empty",)
+    assert state.errors == ("jinshi-zhen-2023.txt:1: 文件为空，请补充内容或删除（file is empty）",)
     event = first_event(server)
     assert event["ok"] is False and event["errors"] == list(state.errors)
     # The last good site is still served, unchanged.
@@ -319,7 +319,7 @@ def test_config_outside_content_is_watched(content: Path, tmp_path: Path):
     with PreviewServer(content, tmp_path / "output", config, port=0,
                        log=lambda message: None) as server:
         assert server.preview.root == "/a/" and get(server, "/a/")[0] == 200
-        from site_builder.render import pages as render
+        from site_builder.render import theme as render
 
         watched = [path for path, _ in server.preview.watched()]
         assert Path(render.TEMPLATES_DIR).resolve() in watched
@@ -342,7 +342,7 @@ def test_first_build_failing_serves_a_waiting_page_then_the_site(content: Path,
                        log=lambda message: None) as server:
         status, _, body = get(server, "/")
         assert status == 503 and b"__livereload.js" in body
-        assert first_event(server)["errors"] == ["jinshi-zhen-2023.txt:1: file is empty"]
+        assert first_event(server)["errors"] == ["jinshi-zhen-2023.txt:1: 文件为空，请补充内容或删除（file is empty）"]
         write(content / "jinshi-zhen-2023.txt", REPORTS["jinshi-zhen-2023.txt"])
         wait_until(lambda: first_event(server)["ok"], timeout=10)
         state = server.preview.state
@@ -411,7 +411,7 @@ def test_open_page_reloads_itself_and_shows_errors(server: PreviewServer, conten
         hostile.write_bytes(b"")
         tab.wait_for_selector("#site-builder-preview-overlay", timeout=10_000)
         overlay = tab.inner_text("#site-builder-preview-overlay")
-        assert "<img src=x onerror=window.__xss=1>.txt:1: file is empty" in overlay
+        assert "<img src=x onerror=window.__xss=1>.txt:1: 文件为空，请补充内容或删除（file is empty）" in overlay
         assert tab.evaluate("window.__xss") is None
         assert "浏览器自动刷新" in tab.inner_text("body")  # the last good page stays
 

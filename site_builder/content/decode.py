@@ -20,17 +20,19 @@ class DecodeError(ValueError):
 def decode_bytes(raw: bytes) -> tuple[str, str]:
     """Return (text, encoding). BOMs win; then strict UTF-8; then GB18030 (which covers
     GBK and GB2312). UTF-16 without a BOM is recognised by its NUL bytes; other NUL
-    bytes mean a binary file, which is refused rather than shown as mojibake."""
+    bytes, but for one in a thousand, mean a binary file, which is refused rather than
+    shown as mojibake."""
     if raw.startswith(b"\xef\xbb\xbf"):
         return _strict(raw[3:], "utf-8", "utf-8-sig")
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         return _strict(raw, "utf-16", "utf-16")
     if b"\x00" in raw:
         codec = _utf16_without_bom(raw)
-        if codec is None:
+        if codec is not None:
+            return _strict(raw, codec, "utf-16")
+        if raw.count(b"\x00") > max(2, len(raw) // 1000):  # a stray NUL in a text is removed later (text/chars.UNSAFE)
             line = raw[: raw.index(b"\x00")].count(b"\n") + 1
             raise DecodeError("binary file (NUL bytes), not text", line)
-        return _strict(raw, codec, "utf-16")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -17,17 +17,13 @@ from pathlib import Path
 from ..config import CONFIG_NAME
 from .decode import DecodeError, decode_bytes
 from . import formats
-from ..model import OVERRIDE_KEYS, Problem, Source
+from ..model import OVERRIDE_KEYS, Change, Problem, Source
+from ..text.chars import UNSAFE_RE, strip_unsafe
 
 FORMATS = {".txt": "txt", ".html": "html", ".htm": "html", ".md": "md", **formats.SUFFIXES}
 SIDECAR_SUFFIX = ".meta.toml"
 MAX_BYTES = 20 * 1024 * 1024  # a real report is < 1 MB; anything this big is not one
-# Never in a real report: C0 controls except tab/newline/CR/VT/FF (the cleaner turns those
-# into spaces), DEL, C1 controls, and the bidi embedding/override/isolate controls that can
-# make text display differently from what it is ("Trojan Source"). Zero-width characters
-# and a stray BOM are common in copied web text: the cleaner removes those.
-BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
-FORBIDDEN_CHARS = re.compile(f"[\x00-\x08\x0e-\x1f\x7f-\x9f{BIDI_CONTROLS}]")
+MAX_SIDECAR_BYTES = 64 * 1024  # a sidecar holds a few fields
 
 
 def find_report_paths(content_dir: Path) -> tuple[tuple[str, ...], tuple[Problem, ...], frozenset[str]]:
@@ -57,7 +53,7 @@ def find_report_paths(content_dir: Path) -> tuple[tuple[str, ...], tuple[Problem
             if name == CONFIG_NAME or name.endswith(SIDECAR_SUFFIX) or suffix.lower() not in FORMATS:
                 continue
             if not _clean_name(rel):
-                problems.append(Problem(shown_name(rel), 1, "file name is not valid UTF-8 or has control "
+                problems.append(Problem(shown_name(rel), 1, "文件名不是有效的 UTF-8 或含控制字符，未读取；请重命名文件（file name is not valid UTF-8 or has control "
                                         "characters; rename the file"))
                 continue
             sidecar = entries.get(name[: -len(suffix)] + SIDECAR_SUFFIX)
@@ -92,9 +88,9 @@ def _outside(path: Path, rel: str, root: Path) -> Problem | None:
         real = path.resolve(strict=True)
     except (OSError, RuntimeError) as exc:  # dangling link, symlink loop (RuntimeError < 3.13)
         reason = getattr(exc, "strerror", None) or "symlink loop or missing target"
-        return Problem(rel, 1, f"cannot read file: {reason}")
+        return Problem(rel, 1, f"无法读取文件（符号链接失效或循环）：{reason}；请修复或删除该链接（cannot read file: {reason}）")
     if not real.is_relative_to(root):
-        return Problem(rel, 1, "symlink leads outside the content folder; not read")
+        return Problem(rel, 1, "符号链接指向内容文件夹之外，未读取；请把文件复制进来（symlink leads outside the content folder）")
     return None
 
 
@@ -111,25 +107,21 @@ def load_source(path: Path, rel: str, raw: bytes | None = None, sidecar: bytes |
         try:
             size = path.stat().st_size
             if size > MAX_BYTES:
-                return None, (Problem(rel, 1, f"file is {size} bytes, over the {MAX_BYTES}-byte limit"),)
+                return None, (Problem(rel, 1, f"文件有 {size} 字节，超过 {MAX_BYTES} 字节的上限，未读取；真实报告远小于此"
+                                              f"（file is {size} bytes, over the {MAX_BYTES}-byte limit）"),)
             raw = path.read_bytes()
         except OSError as exc:
-            return None, (Problem(rel, 1, f"cannot read file: {exc.strerror or exc}"),)
+            return None, (Problem(rel, 1, f"无法读取文件：{exc.strerror or exc}；请检查权限（cannot read file）"),)
     if not raw.strip():
-        return None, (Problem(rel, 1, "file is empty"),)
+        return None, (Problem(rel, 1, "文件为空，请补充内容或删除（file is empty）"),)
     if fmt in formats.DOCUMENTS:
         return _load_document(path, rel, fmt, raw, sidecar)
     try:
         text, encoding = decode_bytes(raw)
     except DecodeError as exc:
-        return None, (Problem(rel, exc.line, f"undecodable: {exc}"),)
-    bad = FORBIDDEN_CHARS.search(text)
-    if bad:
-        line = text.count("\n", 0, bad.start()) + 1
-        kind = "bidirectional control" if bad[0] in BIDI_CONTROLS else "control"
-        return None, (Problem(rel, line, f"{kind} character U+{ord(bad[0]):04X} in the text "
-                                         f"(binary or tampered file); remove it"),)
-    overrides, lines, problems = _read_sidecar(path, rel, sidecar)
+        return None, (Problem(rel, exc.line, f"无法解码：{exc}；请另存为 UTF-8 文本（undecodable: {exc}）"),)
+    text, changes = _without_unsafe(text)
+    overrides, lines, problems, more = _read_sidecar(path, rel, sidecar)
     source = Source(
         path=rel,
         format=fmt,
@@ -139,30 +131,44 @@ def load_source(path: Path, rel: str, raw: bytes | None = None, sidecar: bytes |
         encoding=encoding,
         overrides=overrides,
         override_lines=lines,
+        changes=changes + more,
     )
     return source, problems
 
 
+def _without_unsafe(text: str) -> tuple[str, tuple[Change, ...]]:
+    """The text without the characters that are never text (text/chars.UNSAFE), and a
+    change for each line they were taken from."""
+    if not UNSAFE_RE.search(text):
+        return text, ()
+    lines, changes = text.split("\n"), []
+    for number, line in enumerate(lines):
+        if UNSAFE_RE.search(line):
+            lines[number] = strip_unsafe(line)
+            changes.append(Change(number + 1, "control-char", shown(line), lines[number]))
+    return "\n".join(lines), tuple(changes)
+
+
+def shown(text: str) -> str:
+    """Text with its unsafe characters written as their code points, safe to show."""
+    return UNSAFE_RE.sub(lambda m: f"[U+{ord(m[0]):04X}]", text)
+
+
 def _load_document(path: Path, rel: str, fmt: str, raw: bytes, sidecar: bytes | None
                    ) -> tuple[Source | None, tuple[Problem, ...]]:
-    """A document format's Source: its reader's text, paragraphs, tables and page chrome.
-    Control characters in the text a reader took out are dropped (they are no text);
-    bidirectional controls mean a tampered file, as in a text file."""
+    """A document format's Source: its reader's text, paragraphs, tables and page chrome,
+    without the characters that are never text (recorded as changes)."""
     try:
         found = formats.extract(fmt, raw)
     except formats.FormatError as exc:
         return None, (Problem(rel, exc.line, str(exc)),)
-    bad = re.search(f"[{BIDI_CONTROLS}]", found.text)
-    if bad:
-        line = found.text.count("\n", 0, bad.start()) + 1
-        return None, (Problem(rel, line, f"文字中有双向控制字符 U+{ord(bad[0]):04X}（文件可能被篡改）；请删除后再提供"
-                                         f"（bidirectional control character in the text）"),)
-    overrides, lines, problems = _read_sidecar(path, rel, sidecar)
+    text, changes = _without_unsafe(found.text)
+    overrides, lines, problems, more = _read_sidecar(path, rel, sidecar)
     source = Source(
         path=rel, format=fmt, raw=raw, sha256=hashlib.sha256(raw).hexdigest(),
-        text=FORBIDDEN_CHARS.sub("", found.text), encoding="", overrides=overrides, override_lines=lines,
-        lines=tuple((no, FORBIDDEN_CHARS.sub("", text)) for no, text in found.lines),
-        tables=found.tables, changes=found.changes, pages=found.pages,
+        text=text, encoding="", overrides=overrides, override_lines=lines,
+        lines=tuple((no, strip_unsafe(text)) for no, text in found.lines),
+        tables=found.tables, changes=found.changes + changes + more, pages=found.pages,
     )
     return source, problems
 
@@ -177,37 +183,49 @@ def sidecar_rel(rel: str) -> str:
 
 
 def _read_sidecar(path: Path, report_rel: str, data: bytes | None = None):
-    """The overrides of the sidecar next to `path`, given as `data` (its bytes) when the
-    caller has read it."""
+    """(overrides, their lines, problems, changes) of the sidecar next to `path`, given as
+    `data` (its bytes) when the caller has read it. A value's unsafe characters are removed
+    and recorded as a change of the report."""
     sidecar = sidecar_path(path)
     rel = report_rel[: len(report_rel) - len(path.suffix)] + SIDECAR_SUFFIX
     try:
         if data is None:
             if not sidecar.is_file():
-                return (), (), ()
-            if sidecar.stat().st_size > MAX_BYTES:
-                return (), (), (Problem(rel, 1, f"sidecar is over the {MAX_BYTES}-byte limit"),)
+                return (), (), (), ()
             data = sidecar.read_bytes()
+        if len(data) > MAX_SIDECAR_BYTES:
+            return (), (), (Problem(rel, 1, f"旁注文件超过 {MAX_SIDECAR_BYTES} 字节，未读取；它只应写几个字段"
+                                            f"（the sidecar is over {MAX_SIDECAR_BYTES} bytes）"),), ()
         text = data.decode("utf-8-sig")
         data = tomllib.loads(text)
     except (OSError, UnicodeDecodeError) as exc:
-        return (), (), (Problem(rel, 1, f"cannot read sidecar: {exc}"),)
+        return (), (), (Problem(rel, 1, f"无法读取旁注文件：{exc}；请另存为 UTF-8（cannot read the sidecar）"),), ()
     except tomllib.TOMLDecodeError as exc:
-        return (), (), (Problem(rel, toml_error_line(exc), f"invalid TOML: {exc}"),)
-    overrides, lines, problems = [], [], []
+        return (), (), (Problem(rel, toml_error_line(exc), f"旁注文件不是有效的 TOML：{exc}（invalid TOML）"),), ()
+    except RecursionError:
+        return (), (), (Problem(rel, 1, "旁注文件嵌套过深，未读取；字段应写成 key = \"value\" 的形式"
+                                        "（the sidecar is nested too deeply）"),), ()
+    line_of = _key_lines(text)
+    overrides, lines, problems, changes = [], [], [], []
     for key, value in sorted(data.items()):
-        line = _line_of(text, key)
+        line = line_of.get(key, 1)
         if key not in OVERRIDE_KEYS:
-            problems.append(Problem(rel, line, f"unknown field {key!r} (known: {', '.join(OVERRIDE_KEYS)})", "warning"))
+            problems.append(Problem(rel, line, f"未知字段 {key!r}，已忽略；可用字段：{'、'.join(OVERRIDE_KEYS)}"
+                                               f"（unknown field {key!r}）", "warning"))
             continue
-        if isinstance(value, list):
+        if isinstance(value, list) and all(isinstance(v, (str, int)) for v in value):
             value = "、".join(str(v) for v in value)
-        if FORBIDDEN_CHARS.search(str(value)):
-            problems.append(Problem(rel, line, f"field {key!r} has a control character; remove it"))
+        elif not isinstance(value, (str, int)) or isinstance(value, bool):
+            problems.append(Problem(rel, line, f"字段 {key!r} 应为文字或数字，例如 {key} = \"…\"（field {key!r} must be "
+                                               f"text or a number）"))
             continue
-        overrides.append((key, str(value)))
+        value = str(value)
+        if UNSAFE_RE.search(value):
+            changes.append(Change(0, "control-char", f"{key} = {shown(value)}", f"{key} = {strip_unsafe(value)}"))
+            value = strip_unsafe(value)
+        overrides.append((key, value))
         lines.append((key, line))
-    return tuple(overrides), tuple(lines), tuple(problems)
+    return tuple(overrides), tuple(lines), tuple(problems), tuple(changes)
 
 
 def toml_error_line(exc: tomllib.TOMLDecodeError) -> int:
@@ -216,8 +234,11 @@ def toml_error_line(exc: tomllib.TOMLDecodeError) -> int:
     return getattr(exc, "lineno", None) or (int(found[1]) if found else 1)
 
 
-def _line_of(text: str, key: str) -> int:
+def _key_lines(text: str) -> dict[str, int]:
+    """The line where each top-level key of a TOML text is first written."""
+    found: dict[str, int] = {}
     for number, line in enumerate(text.splitlines(), 1):
-        if line.lstrip().startswith(key):
-            return number
-    return 1
+        key = line.split("=", 1)[0].strip().strip('"\'')
+        if "=" in line and key:
+            found.setdefault(key, number)
+    return found

@@ -138,7 +138,34 @@ def parse_file(path: Path, rel: str, raw: bytes | None = None, sidecar: bytes | 
     if source is None:
         return None, load_problems
     report, parse_problems = parse_source(source)
-    return (None if report is None else analysed(report)), load_problems + parse_problems
+    return (None if report is None else analysed(_safe(report))), load_problems + parse_problems
+
+
+def _safe(report: Report) -> Report:
+    """The report without characters that are never text, wherever they came from (an
+    HTML entity, a <meta> tag: the reader removed those of the file's own text), each
+    removal recorded as a change."""
+    from ..text.chars import UNSAFE_RE, strip_unsafe
+    from .read import shown
+
+    found: list[str] = []
+
+    def clean(value):
+        if isinstance(value, str) and UNSAFE_RE.search(value):
+            found.append(value)
+            return strip_unsafe(value)
+        return [clean(v) for v in value] if isinstance(value, list) else value
+    plain = clean(codec.encode(report))
+    if not found:
+        return report
+    import dataclasses
+
+    from ..model import Change
+
+    report = codec.decode(Report, plain)
+    lines = dict.fromkeys(line for value in found for line in value.split("\n") if UNSAFE_RE.search(line))
+    changes = tuple(Change(1, "control-char", shown(line), strip_unsafe(line)) for line in lines)
+    return dataclasses.replace(report, changes=report.changes + changes)
 
 
 def analysed(report: Report) -> Report:

@@ -24,9 +24,10 @@ import jinja2
 
 from ..config import SiteConfig
 from ..content.decode import DecodeError, decode_bytes
+from ..content.read import shown
 from ..model import CHANGE_KINDS, FLAGS, FORMAT_NAMES, PARTS, Entry, Page, Place, Report, Site, entry_inputs
 from ..site import compliance, datasets, urls
-from .theme import STATIC_DIR, TEMPLATES_DIR
+from . import theme
 
 LEVEL_ORDER = ("市", "县", "区", "街道", "镇", "乡", "部门")
 
@@ -35,8 +36,10 @@ TEMPLATE_OPTIONS = {"autoescape": True, "undefined": jinja2.StrictUndefined, "tr
                     "lstrip_blocks": True, "keep_trailing_newline": True}
 
 
-def make_environment(templates_dir: Path = TEMPLATES_DIR) -> jinja2.Environment:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir)), **TEMPLATE_OPTIONS)
+def make_environment(theme_folder: str = "") -> jinja2.Environment:
+    """The templates of the theme (see theme.py: a site's own folder first)."""
+    loader = jinja2.FileSystemLoader([str(folder) for folder in theme.folders(theme_folder)])
+    env = jinja2.Environment(loader=loader, **TEMPLATE_OPTIONS)
     env.globals.update(u=urls, PARTS=PARTS, FLAGS=FLAGS, CHANGE_KINDS=CHANGE_KINDS, FORMAT_NAMES=FORMAT_NAMES,
                        pct=compliance.percent, status=compliance.status, mark=compliance.mark)
     env.filters["paragraphs"] = lambda text: [p for p in text.split("\n") if p.strip()]
@@ -99,22 +102,21 @@ def render_site(site: Site, config: SiteConfig, env: jinja2.Environment, sources
     yield from page.compliance()
     yield from page.data()
     yield from page.misc()
-    yield from static_files()
+    yield from static_files(config.theme)
 
 
-def static_files(static_dir: Path = STATIC_DIR) -> Iterator[Page]:
-    for path in sorted(static_dir.rglob("*")):
-        if path.is_file():
-            yield Page("static/" + path.relative_to(static_dir).as_posix(), None, path.read_bytes)
+def static_files(theme_folder: str = "") -> Iterator[Page]:
+    """The theme's assets (its static/ folder), published as they are."""
+    for rel, path in theme.theme_files(theme_folder).items():
+        if rel.startswith("static/"):
+            yield Page(rel, None, path.read_bytes)
 
 
 def design_version(config: SiteConfig) -> str:
-    """Digest of everything every page depends on: code, templates, static files, config."""
+    """Digest of everything every page depends on: code, theme, config."""
     digest = hashlib.sha256(code_version().encode() + repr(config).encode())
-    for folder in (TEMPLATES_DIR,):  # the assets are in its static/ folder
-        for path in sorted(folder.rglob("*")):
-            if path.is_file():
-                digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes())
+    for rel, path in theme.theme_files(config.theme).items():
+        digest.update(rel.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
 
@@ -309,10 +311,12 @@ def atom_date(report) -> str:
 
 
 def _decoded(raw: bytes) -> str:
+    """The original's text as shown on its page: characters that are never text are shown
+    as their code points, never obeyed."""
     try:
-        return decode_bytes(raw)[0]
+        return shown(decode_bytes(raw)[0])
     except DecodeError:
-        return raw.decode("utf-8", "replace")
+        return shown(raw.decode("utf-8", "replace"))
 
 
 def _count_kinds(changes) -> list[tuple[str, int]]:

@@ -202,6 +202,8 @@ class Preview:
         from ..render.theme import TEMPLATES_DIR
 
         paths = [(self.content_dir, True), (TEMPLATES_DIR, True)]
+        if self.config.theme:
+            paths.append((Path(self.config.theme), True))
         if self.config_path is not None:
             paths.append((self.config_path.parent, False))
         unique: list[tuple[Path, bool]] = []
