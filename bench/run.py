@@ -8,10 +8,14 @@ cold builds (--colds of them, each into a fresh output folder; the median is sho
 no-op rebuild and rebuilds after one report changed (--edits of them, one more report each
 time; the median is shown), with each child's peak RSS (os.wait4). References measured in
 the same run on the same texts, and the cold build's ratio to each:
-- floor: a plain single-process jieba.lcut pass (import and dictionary load excluded),
-  --colds passes, the median shown;
+- floor: what any build of this site must do at least, in one process: segment every text
+  with the segmenter the build uses (text/words.py: jieba-rs through rjieba, with the
+  domain terms; its loading excluded) and write the bytes of the cold build's output, file
+  by file, into a fresh folder; --colds passes, the median shown;
 - Hugo (/usr/bin/hugo) rendering one minimal markdown page per report, then Pagefind
-  (python -m pagefind) indexing those pages.
+  (python -m pagefind) indexing those pages;
+- with --baseline DIR, the same builds by another checkout of site_builder (DIR, with its
+  own .venv), e.g. the code before a change.
 Prints one markdown table.
 """
 from __future__ import annotations
@@ -35,34 +39,46 @@ sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(ROOT))
 
 import generate  # noqa: E402  (bench/generate.py)
-from site_builder.build import state_dir  # noqa: E402
+from site_builder.state import state_dir  # noqa: E402
 
 TRASH = ".trash"  # in the work dir: earlier runs' files, deleted when the run ends (see set_aside)
 
 # A build as maintainers run it: the command line, its outcome as JSON on stdout.
 BUILD_COMMAND = [sys.executable, "-m", "site_builder.cli", "build", "--json"]
 
-JIEBA_CHILD = """
-import html, json, re, sys, time
+FLOOR_CHILD = """
+import html, json, os, re, sys, tempfile, time
 from pathlib import Path
-import jieba
 from site_builder.content.decode import decode_bytes
-jieba.setLogLevel(60)
-jieba.initialize()
+from site_builder.text.words import _segmenter
+content, output, passes = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
 texts = []
-for path in sorted(Path(sys.argv[1]).rglob("*")):
-    if path.is_file():
+for path in sorted(content.rglob("*")):
+    if path.is_file() and path.suffix in (".txt", ".html", ".htm", ".md"):
         text = decode_bytes(path.read_bytes())[0]
-        if path.suffix == ".html":
+        if path.suffix in (".html", ".htm"):
             text = html.unescape(re.sub(r"<script.*?</script>|<[^>]+>", " ", text, flags=re.S))
         texts.append(text)
-for _ in range(int(sys.argv[2])):
+files = [(p.relative_to(output).as_posix(), p.read_bytes()) for p in sorted(output.rglob("*")) if p.is_file()]
+segmenter = _segmenter()
+segmenter.cut("法治政府建设")  # loaded
+for _ in range(passes):
     start = time.perf_counter()
-    tokens = 0
-    for text in texts:
-        tokens += len(jieba.lcut(text))
-    print(json.dumps({"seconds": time.perf_counter() - start, "texts": len(texts), "tokens": tokens,
-                      "chars": sum(map(len, texts))}))
+    tokens = sum(len(segmenter.cut(text)) for text in texts)
+    segmented = time.perf_counter() - start
+    with tempfile.TemporaryDirectory(dir=output.parent) as target:
+        start = time.perf_counter()
+        made = set()
+        for rel, data in files:
+            folder = os.path.dirname(rel)
+            if folder not in made:
+                os.makedirs(os.path.join(target, folder), exist_ok=True)
+                made.add(folder)
+            with open(os.path.join(target, rel), "wb") as handle:
+                handle.write(data)
+        written = time.perf_counter() - start
+    print(json.dumps({"seconds": segmented + written, "segment": segmented, "write": written, "tokens": tokens,
+                      "chars": sum(map(len, texts)), "bytes": sum(len(d) for _, d in files), "files": len(files)}))
 """
 
 HUGO_CONFIG = """baseURL = "http://localhost/"
@@ -110,8 +126,11 @@ def size_of(path: Path) -> tuple[int, int]:
     return total, files
 
 
-def build_once(content: Path, output: Path) -> dict:
-    seconds, rss, out = run_child([*BUILD_COMMAND, "--content", str(content), "--output", str(output)], cwd=ROOT)
+def build_once(content: Path, output: Path, checkout: Path = ROOT) -> dict:
+    """One build by the command line of a checkout (this one, or --baseline's)."""
+    python = checkout / ".venv" / "bin" / "python" if checkout != ROOT else Path(sys.executable)
+    command = [str(python), *BUILD_COMMAND[1:], "--content", str(content), "--output", str(output)]
+    seconds, rss, out = run_child(command, cwd=checkout)
     return {**json.loads(out.strip().splitlines()[-1]), "seconds": seconds, "rss": rss}
 
 
@@ -164,7 +183,7 @@ def median(items: list, key=None):
 
 
 def measure(n: int, seed: int, work: Path, skip_hugo: bool, cold_only: bool = False,
-            reuse: bool = False, edits: int = 1, colds: int = 1) -> dict[str, str]:
+            reuse: bool = False, edits: int = 1, colds: int = 1, baseline: Path | None = None) -> dict[str, str]:
     col: dict[str, str] = {}
     base = work / str(n)
     content, output, truth = base / "content", base / "output", base / "truth.jsonl"
@@ -225,14 +244,17 @@ def measure(n: int, seed: int, work: Path, skip_hugo: bool, cold_only: bool = Fa
         if re.search(r"search|index|pagefind", entry.name) and entry.is_dir():
             col[f"output: {entry.name}/ (MB)"] = f"{size_of(entry)[0] / 2**20:.1f}"
 
-    _, _, out = run_child([sys.executable, "-c", JIEBA_CHILD, str(content), str(colds)], cwd=ROOT)
+    _, _, out = run_child([sys.executable, "-c", FLOOR_CHILD, str(content), str(output), str(colds)], cwd=ROOT)
     passes = [json.loads(line) for line in out.strip().splitlines()]
-    floor = median([p["seconds"] for p in passes])
-    col["**floor: jieba.lcut pass (s)**"] = f"**{floor:.1f}**"
+    floor = median(passes, key=lambda p: p["seconds"])
+    col["**floor: segment + write (s)**"] = f"**{floor['seconds']:.1f}**"
     if colds > 1:
         col["floor: median of (s)"] = " ".join(f"{p['seconds']:.1f}" for p in passes)
+    col["  floor: segment, write (s)"] = f"{floor['segment']:.1f}, {floor['write']:.1f}"
     col["floor: characters segmented (M)"] = f"{passes[0]['chars'] / 1e6:.1f}"
-    col["**cold build ÷ floor**"] = f"**{cold['seconds'] / floor:.2f}×**"
+    col["**cold build ÷ floor**"] = f"**{cold['seconds'] / floor['seconds']:.2f}×**"
+    if baseline is not None:
+        col.update(_baseline(baseline, content, base, colds, edits, rows, cold["seconds"]))
 
     if not skip_hugo:
         site = base / "hugo"
@@ -250,6 +272,31 @@ def measure(n: int, seed: int, work: Path, skip_hugo: bool, cold_only: bool = Fa
     return col
 
 
+def _baseline(checkout: Path, content: Path, base: Path, colds: int, edits: int, rows: list[dict],
+              cold: float) -> dict[str, str]:
+    """The same builds by another checkout, on the same (already edited) archive."""
+    col: dict[str, str] = {}
+    outputs = [base / f"baseline-{k}" for k in range(colds)]
+    runs = [build_once(content, o, checkout) for o in outputs]
+    median_run = median(runs, key=lambda b: b["seconds"])
+    col["**baseline: cold build (s)**"] = f"**{median_run['seconds']:.1f}**"
+    col["baseline: cold: median of (s)"] = " ".join(f"{b['seconds']:.1f}" for b in runs)
+    col["baseline: cold: peak RSS (MB)"] = f"{median_run['rss']:.0f}"
+    noop = build_once(content, outputs[-1], checkout)
+    col["**baseline: no-op rebuild (s)**"] = f"**{noop['seconds']:.2f}**"
+    col["baseline: no-op: peak RSS (MB)"] = f"{noop['rss']:.0f}"
+    ones = []
+    for k in range(edits, 2 * edits):  # other reports than the ones edited before
+        change_one(content, rows, k)
+        ones.append(build_once(content, outputs[-1], checkout))
+    one = median(ones, key=lambda b: b["seconds"])
+    col["**baseline: one report changed (s)**"] = f"**{one['seconds']:.2f}**"
+    col["baseline: one changed: median of (s)"] = " ".join(f"{b['seconds']:.2f}" for b in ones)
+    col["baseline: one changed: peak RSS (MB)"] = f"{one['rss']:.0f}"
+    col["**cold build ÷ baseline's**"] = f"**{cold / median_run['seconds']:.2f}×**"
+    return col
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sizes", default="1000,10000", help="comma-separated report counts")
@@ -262,6 +309,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="keep an archive already generated in --workdir (same seed, same bytes)")
     ap.add_argument("--edits", type=int, default=5,
                     help="one-report rebuilds, each after one more edit; the table shows the median (default 5)")
+    ap.add_argument("--baseline", type=Path, metavar="DIR",
+                    help="also time the builds of another checkout of site_builder (with its own .venv)")
     ap.add_argument("--colds", type=int, default=3,
                     help="cold builds (each into a fresh folder) and floor passes; the table shows the median of each "
                          "(default 3)")
@@ -279,7 +328,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"measuring N={n} ...", file=sys.stderr)
             try:
                 columns[n] = measure(n, args.seed, work, args.skip_hugo, args.cold_only, args.reuse,
-                                     max(1, args.edits), max(1, args.colds))
+                                     max(1, args.edits), max(1, args.colds), args.baseline)
             except RuntimeError as exc:  # report what failed, keep the other sizes
                 columns[n] = {"failed": str(exc).splitlines()[-1][:200]}
             print(markdown_table(columns), file=sys.stderr)  # partial results as they come

@@ -110,9 +110,11 @@ def run_parse(args: argparse.Namespace) -> int:
 
 
 def _print_summary(report) -> None:
+    def shown(value) -> str:
+        return "（未知）" if value in (None, "") else str(value)
     derived = "（据地点与年度生成）" if report.title_derived else ""
-    print(f"{report.source}\n  标题：{report.title}{derived}\n  地点：{report.place}  年度：{report.year}"
-          f"  发布：{report.published}\n  章节：")
+    print(f"{report.source}\n  标题：{report.title}{derived}\n  地点：{shown(report.place)}  地区：{shown(report.region)}"
+          f"  年度：{shown(report.year)}  发布：{shown(report.published)}\n  章节：")
     for section in report.sections:
         part = f"  [第{section.part}部分]" if section.part else ""
         print(f"    {'  ' * (section.level - 1)}{section.heading}{part}")
