@@ -59,10 +59,16 @@ UNREAD = {
 }
 
 
+# Word files are often renamed: one named .doc may be a .docx (a zip), and the other way round.
+_WORD_BY_CONTENT = ((b"PK\x03\x04", "docx"), (b"\xd0\xcf\x11\xe0", "doc"))
+
+
 def extract(fmt: str, raw: bytes) -> Extracted:
     """Read a document format's bytes (`fmt` a value of SUFFIXES). Raises FormatError."""
     if fmt in UNREAD:
         raise FormatError(UNREAD[fmt])
+    if fmt in ("doc", "docx"):
+        fmt = next((word for magic, word in _WORD_BY_CONTENT if raw.startswith(magic)), fmt)
     module = importlib.import_module(f"{__name__}.{fmt}")  # each reader loads its library when used
     return module.read(raw)
 

@@ -26,10 +26,6 @@ NOT_DOC = ("不是有效的 Word 97-2003 文档（.doc），可能已损坏或�
 
 
 def read(raw: bytes) -> Extracted:
-    if raw.startswith(b"PK\x03\x04"):  # a .docx named .doc
-        from . import docx
-
-        return docx.read(raw)
     if not raw.startswith(OLE_MAGIC):
         raise FormatError(NOT_DOC)
     tool = shutil.which("catdoc")

@@ -26,10 +26,6 @@ NOT_DOCX = ("不是有效的 .docx 文件（可能已损坏，或只是改了扩
 
 
 def read(raw: bytes) -> Extracted:
-    if raw.startswith(b"\xd0\xcf\x11\xe0"):  # an OLE file: a Word 97-2003 document named .docx
-        from . import doc
-
-        return doc.read(raw)
     check_zip(raw, ".docx")
     import docx
     from docx.opc.exceptions import PackageNotFoundError
