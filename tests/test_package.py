@@ -26,7 +26,7 @@ def test_an_installed_wheel_builds_a_site(tmp_path: Path):
     target = tmp_path / "installed"
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
                    check=True, capture_output=True, text=True)
-    content = shutil.copytree(SAMPLES, tmp_path / "content")
+    shutil.copytree(SAMPLES, tmp_path / "content")
     # The installed copy first, the dependencies from this environment; run away from the
     # checkout so that nothing of it is imported.
     deps = sysconfig.get_paths()["purelib"]

@@ -11,8 +11,9 @@ import pytest
 
 from conftest import report_text, tree, write_archive
 from site_builder.site import urls
-from site_builder.build import build, state_dir
-from site_builder.publish.write import UnsafePath, safe_join
+from site_builder.build import build
+from site_builder.state import state_dir
+from site_builder.publish.write import UnsafePath, check_path
 
 SECRET = "机密外部文件内容"
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -75,12 +76,12 @@ def test_hostile_year_override_cannot_name_a_folder(tmp_path: Path, year: str):
 
 @pytest.mark.parametrize("rel", ["../x", "/etc/passwd", "a/../../x", "a//b", "./a", "a\\..\\b", "a\x00b",
                                  "", ".", "a/", "C:/x"])
-def test_safe_join_refuses_paths_that_leave_the_folder(tmp_path: Path, rel: str):
+def test_output_paths_that_leave_the_folder_are_refused(rel: str):
     if rel == "C:/x":  # a drive letter is just a folder name on POSIX, and stays inside
-        assert safe_join(tmp_path, rel).is_relative_to(tmp_path)
+        check_path(rel)
         return
     with pytest.raises(UnsafePath):
-        safe_join(tmp_path, rel)
+        check_path(rel)
 
 
 def test_symlinks_leading_outside_the_content_are_refused(tmp_path: Path):

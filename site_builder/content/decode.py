@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import re
 
-_CHINESE = "\u4e00-\u9fff\u3400-\u4dbf\u3000-\u303f\uff00-\uffef"  # Han, CJK punctuation, fullwidth forms
+from ..text.chars import CJK_PUNCTUATION, HAN
+
+_CHINESE = HAN + CJK_PUNCTUATION
 # A character that valid UTF-8 mistaken for GB18030 would not give: Chinese, or Latin-1
 # and Latin Extended.
 _UTF8_SIGNS = re.compile(f"[{_CHINESE}\u00a0-\u024f]")

@@ -54,12 +54,6 @@ def check_path(rel: str) -> None:
         raise UnsafePath(f"unsafe output path {rel!r}")
 
 
-def safe_join(root: Path, rel: str) -> Path:
-    """root/rel, refusing anything that could land outside root."""
-    check_path(rel)
-    return root.joinpath(*rel.split("/"))
-
-
 def publish(pages: Iterable[Page], output_dir: Path, state_dir: Path, store: Store) -> PublishStats:
     """Make `output_dir` hold `pages` and nothing else (see the module's docstring)."""
     output_dir = Path(output_dir).absolute()

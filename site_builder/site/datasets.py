@@ -78,14 +78,12 @@ def record(entry: Entry, config: SiteConfig) -> dict:
     }
 
 
-def reports_json(site: Site, config: SiteConfig, lines: list[bytes] | None = None) -> bytes:
-    """The archive as one JSON document, one report per line (compact, so the C encoder
-    writes it: the indenting encoder took seconds at 10,000 reports). `lines`: each
-    entry's json_line, when the caller has them already (rendering remembers them)."""
+def reports_json(site: Site, config: SiteConfig) -> bytes:
+    """The archive as one JSON document, one report per line (compact lines, so that the
+    file stays readable and the C encoder writes it)."""
     head = {"site": config.site_name, "count": len(site.entries), "fields": FIELD_NOTES, "flags": FLAGS}
     text = json.dumps(head, ensure_ascii=False, sort_keys=True, indent=1)
-    if lines is None:
-        lines = [json_line(e, config) for e in site.entries]
+    lines = [json_line(e, config) for e in site.entries]
     return (text[:-2] + ',\n "reports": [\n').encode("utf-8") + b",\n".join(lines) + b"\n ]\n}\n"
 
 
@@ -103,11 +101,9 @@ def csv_cell(value) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
-def reports_csv(site: Site, config: SiteConfig, lines: list[bytes] | None = None) -> bytes:
-    """The archive as CSV, one line per report (`lines`: each entry's csv_line)."""
-    if lines is None:
-        lines = [csv_line(e, config) for e in site.entries]
-    return b"".join([b"\xef\xbb\xbf", _csv_line(FIELDS).encode("utf-8"), *lines])
+def reports_csv(site: Site, config: SiteConfig) -> bytes:
+    """The archive as CSV, one line per report."""
+    return b"".join([b"\xef\xbb\xbf", _csv_line(FIELDS).encode("utf-8"), *(csv_line(e, config) for e in site.entries)])
 
 
 def _csv_line(cells) -> str:
@@ -117,8 +113,7 @@ def _csv_line(cells) -> str:
 
 
 def json_line(entry: Entry, config: SiteConfig) -> bytes:
-    """An entry's line in reports.json, in UTF-8 (the file is these lines joined: encoding
-    the whole file each time took longer than making the lines that changed)."""
+    """An entry's line in reports.json, in UTF-8."""
     return json.dumps(record(entry, config), ensure_ascii=False, sort_keys=True).encode("utf-8")
 
 
@@ -127,8 +122,6 @@ def csv_line(entry: Entry, config: SiteConfig) -> bytes:
     data = record(entry, config)
     return _csv_line([csv_cell(data[name]) for name in FIELDS]).encode("utf-8")
 
-
-LINE_MAKERS = {"json": json_line, "csv": csv_line}
 
 
 def robots_txt(config: SiteConfig) -> bytes:

@@ -10,9 +10,11 @@ import hashlib
 import re
 from functools import cache
 
+from ..text.chars import HAN
+
 _NON_SLUG = re.compile(r"[^a-z0-9]+")
-_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-_RUNS = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+|[^\u3400-\u9fff\uf900-\ufaff]+")
+_HAN = re.compile(f"[{HAN}]")
+_RUNS = re.compile(f"[{HAN}]+|[^{HAN}]+")
 MAX_SLUG = 80
 # Names that are unsafe or confusing as a path component on some file system.
 _RESERVED = {"con", "prn", "aux", "nul", "index", "page",
