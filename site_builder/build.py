@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -91,11 +92,11 @@ def build(content_dir: Path, output_dir: Path, config_path: Path | None = None, 
             return _build(ctx, config_problems, clock, strict, keep_going, allow_shrink)
     except StateError as exc:
         return BuildResult((Problem(exc.path, 1, exc.message),), False, 0)
-    except OSError as exc:  # a full or read-only disk while publishing
-        where = exc.filename or output
-        return BuildResult((Problem(str(where), 1, f"写入失败：{exc.strerror or exc}；output/ 保持上次成功构建的内容，"
-                                                  f"请检查磁盘空间与权限（cannot write: {exc.strerror or exc}）"),),
-                           False, 0)
+    except (OSError, sqlite3.Error) as exc:  # a full or read-only disk
+        where = getattr(exc, "filename", None) or state_dir(output)
+        reason = getattr(exc, "strerror", None) or str(exc)
+        return BuildResult((Problem(str(where), 1, f"写入失败：{reason}；output/ 保持上次成功构建的内容，"
+                                                  f"请检查磁盘空间与权限（cannot write: {reason}）"),), False, 0)
 
 
 def _build(ctx: BuildContext, problems: tuple[Problem, ...], clock: "_Clock", strict: bool, keep_going: bool,

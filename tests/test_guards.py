@@ -135,3 +135,27 @@ def test_the_parse_is_keyed_by_the_bytes_it_parsed(tmp_path: Path, small_archive
     assert build(small_archive, out).ok
     page = (out / "reports/yanpi-2024/index.html").read_text(encoding="utf-8")
     assert "原来的文字" in page and "中途改写" not in page
+
+
+def test_a_full_disk_is_a_message_and_the_next_build_heals(tmp_path: Path, small_archive: Path):
+    """Writes over a file size limit fail as on a full disk (EFBIG, as ENOSPC would): the
+    build says so and exits 1 without a traceback, output/ keeps the last good site, and
+    the state it left behind does not fail the next build."""
+    out = tmp_path / "output"
+    limited = ("import resource, sys; resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000)); "
+               "from site_builder.cli import main; sys.exit(main(sys.argv[1:]))")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    for attempt in ("first build", "rebuild"):
+        if attempt == "rebuild":
+            assert build(small_archive, out).ok
+            before = tree(out)
+            write_archive(small_archive, {"yanpi-2024.txt": report_text("演陂镇", 2024, "新增一句。" * 3000)})
+        run = subprocess.run([sys.executable, "-c", limited, "build", "--content", str(small_archive),
+                              "--output", str(out)], capture_output=True, text=True, env=env, timeout=300)
+        assert run.returncode == 1, run.stderr
+        assert "Traceback" not in run.stderr and "error:" in run.stderr, run.stderr
+        if attempt == "rebuild":
+            assert tree(out) == before
+    result = build(small_archive, out)
+    assert result.ok, [str(p) for p in result.problems]
+    assert "新增一句" in (out / "reports/yanpi-2024/index.html").read_text(encoding="utf-8")
