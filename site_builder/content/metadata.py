@@ -8,53 +8,66 @@ from .clean import CJK
 # ---------------------------------------------------------------- metadata labels
 # Label -> field. Fields starting with "_" are recognised (and removed) but not kept.
 LABELS: dict[str, str] = {
-    "索引号": "index_no", "索取号": "index_no", "信息索引号": "index_no",
+    "索引号": "index_no", "索取号": "index_no", "信息索引号": "index_no", "索引编号": "index_no",
     "文号": "doc_no", "发文字号": "doc_no", "发文文号": "doc_no", "文件编号": "doc_no", "文件文号": "doc_no",
     "信息来源": "source", "来源": "source", "稿件来源": "source", "来源单位": "source", "文章来源": "source",
     "发布机构": "publisher", "发文机关": "publisher", "制发机构": "publisher", "发布单位": "publisher",
     "发文单位": "publisher", "责任部门": "publisher", "公开责任部门": "publisher", "信息公开责任部门": "publisher",
-    "所属机构": "publisher", "发布部门": "publisher",
-    "成文日期": "written", "生成日期": "written", "发文日期": "issued", "印发日期": "issued",
-    "制发日期": "written", "成文时间": "written", "生成时间": "written",
-    "发布日期": "published", "发布时间": "published", "更新时间": "published", "公开日期": "published",
-    "公开时间": "published", "发表时间": "published", "发表日期": "published", "时间": "published",
-    "日期": "published", "上线时间": "published",
-    "标题": "title", "名称": "title", "文件名称": "title", "信息名称": "title",
+    "所属机构": "publisher", "发布部门": "publisher", "发文机构": "publisher", "发布机关": "publisher",
+    "成文日期": "written", "生成日期": "written", "公文生成日期": "written", "发文日期": "issued",
+    "印发日期": "issued", "发文时间": "issued", "制发日期": "written", "成文时间": "written", "生成时间": "written",
+    "发布日期": "published", "发布时间": "published", "更新时间": "published", "更新日期": "published",
+    "公开日期": "published", "公开时间": "published", "发表时间": "published", "发表日期": "published",
+    "时间": "published", "日期": "published", "上线时间": "published", "发稿时间": "published",
+    "标题": "title", "名称": "title", "文件名称": "title", "信息名称": "title", "文件标题": "title", "题名": "title",
     "主题分类": "_", "信息分类": "_", "分类": "_", "信息类别": "_", "主题词": "_", "体裁分类": "_",
     "组配分类": "_", "服务对象": "_", "公开方式": "_", "公开形式": "_", "公开范围": "_", "公开时限": "_",
-    "有效性": "_", "是否有效": "_", "作者": "_", "浏览数": "_", "浏览次数": "_", "访问量": "_",
-    "点击数": "_", "字号": "_", "备注": "_", "语种": "_", "效力状态": "_", "关键词": "_", "所属主题": "_",
-    "内容概述": "_", "失效时间": "_", "废止日期": "_", "实施日期": "_", "统一编号": "_", "登记号": "_",
-    "公开属性": "_", "信息类型": "_", "文种": "_", "摘要": "_", "发布者": "_", "发布人": "_", "撰稿": "_",
-    "审核": "_", "签发": "_", "录入": "_", "编辑": "_", "点击率": "_", "阅读量": "_", "访问次数": "_",
-    "信息提供单位": "source", "提供单位": "source", "供稿单位": "source", "供稿": "source",
+    "有效性": "_", "是否有效": "_", "时效性": "_", "截止日期": "_", "作者": "_", "浏览数": "_", "浏览次数": "_",
+    "浏览量": "_", "访问量": "_", "点击数": "_", "字号": "_", "字体": "_", "字体大小": "_", "备注": "_", "语种": "_",
+    "效力状态": "_", "关键词": "_", "所属主题": "_", "内容概述": "_", "内容分类": "_", "公开目录": "_",
+    "失效时间": "_", "废止日期": "_", "实施日期": "_", "统一编号": "_", "登记号": "_", "归档时间": "_",
+    "公开属性": "_", "信息类型": "_", "文种": "_", "摘要": "_", "发布者": "_", "发布人": "_", "信息发布人": "_",
+    "撰稿": "_", "审核": "_", "签发": "_", "录入": "_", "编辑": "_", "责任编辑": "_", "点击率": "_", "阅读量": "_",
+    "阅读数": "_", "访问次数": "_", "分享到": "_", "信息提供单位": "source", "提供单位": "source",
+    "供稿单位": "source", "供稿": "source",
 }
 # Labels so common in prose that they only count in the header or footer of a page.
 WEAK_LABELS = {"来源", "时间", "日期", "标题", "名称", "作者", "分类", "备注", "摘要", "关键词", "字号", "编辑",
-               "审核", "签发", "录入", "撰稿", "供稿"}
+               "审核", "签发", "录入", "撰稿", "供稿", "字体"}
 
-_SPACED = {label: r"\s*".join(map(re.escape, label)) for label in LABELS}
+# A label as printed: its characters may be spaced out (「索 引 号」「文  号」); several may share
+# a cell (「备注/文号」「有效性/截止日期」); it may sit in brackets (「[ 索引号 ]」「【发布机构】」).
+_SPACED = {label: "[ \u3000]{0,3}".join(map(re.escape, label)) for label in LABELS}
 _LABEL_ALT = "|".join(_SPACED[k] for k in sorted(LABELS, key=len, reverse=True))
-LABEL_RE = re.compile(rf"(?:^|(?<=[\s|｜丨/,，;；】\]:：]))[【\[]?({_LABEL_ALT})[】\]]?\s*(?:[:：]|(?=\s))")
-LABEL_ONLY_RE = re.compile(rf"[【\[]?({_LABEL_ALT})[】\]]?\s*[:：]?")
+_ONE_LABEL = rf"(?:{_LABEL_ALT})"
+_LABEL_BODY = rf"{_ONE_LABEL}(?:[ \u3000]{{0,2}}/[ \u3000]{{0,2}}{_ONE_LABEL}){{0,3}}"
+LABEL_RE = re.compile(
+    rf"(?:^|(?<=[\s|｜丨/,，;；】\]:：]))(?:[【\[［][ \u3000]{{0,3}})?({_LABEL_BODY})"
+    rf"(?:[ \u3000]{{0,3}}[】\]］])?[ \u3000]{{0,3}}(?:[:：]|(?=\s)|$)"
+)
+_VALUE_STRIP = " \u3000|｜丨-—/,，;；【】[]［］"
 
 
 def _label_key(raw: str) -> str:
-    return re.sub(r"\s+", "", raw)
+    """The label of a cell, as a LABELS key: 「备注/文号」 -> the part that names a kept field."""
+    parts = [re.sub(r"\s+", "", part) for part in raw.split("/")]
+    parts = [part for part in parts if part in LABELS]
+    return next((part for part in parts if not LABELS[part].startswith("_")), parts[0] if parts else "")
 
 
 def parse_metadata_line(text: str, in_header: bool) -> dict[str, str] | None:
-    """Fields of a metadata line (「索引号：… 发布机构：…」), or None when it is not one."""
+    """Fields of a metadata line (「索引号：… 发布机构：…」「[ 索引号 ] … [ 发文字号 ]」「索 引 号: | … |」),
+    or None when it is not one. A value ends at the next label or at a table pipe."""
     matches = list(LABEL_RE.finditer(text))
+    if not matches:
+        return None
     lead = None
-    if matches and matches[0].start() > 1:
+    if matches[0].start() > 1:
         # 「2024-03-28 10:01  来源：X县司法局」: a date before the first label is the page's date.
         head = text[: matches[0].start()].strip(" |｜丨-—/")
         if not DATE_LINE_RE.fullmatch(head):
             return None
         lead = find_date(head)
-    if not matches:
-        return None
     keys = [_label_key(m[1]) for m in matches]
     if not in_header and (len(text) > 80 or all(k in WEAK_LABELS for k in keys)):
         return None
@@ -63,7 +76,8 @@ def parse_metadata_line(text: str, in_header: bool) -> dict[str, str] | None:
     fields: dict[str, str] = {"published": lead} if lead else {}
     for m, nxt, key in zip(matches, matches[1:] + [None], keys):
         value = text[m.end() : nxt.start() if nxt else len(text)]
-        value = value.strip(" \u3000|｜丨-—/,，;；【】[]").strip()
+        value = re.split(r"[|｜丨]", value.strip(_VALUE_STRIP), maxsplit=1)[0]
+        value = value.strip(_VALUE_STRIP).strip()
         name = LABELS[key]
         if value and not name.startswith("_"):
             fields.setdefault(name, value)
@@ -71,9 +85,46 @@ def parse_metadata_line(text: str, in_header: bool) -> dict[str, str] | None:
 
 
 def label_only(text: str) -> str | None:
-    """The field of a line that is a bare label (its value is on the next line)."""
-    m = LABEL_ONLY_RE.fullmatch(text)
-    return LABELS[_label_key(m[1])] if m else None
+    """The field of a line that is a bare label (its value is on the next line, or none)."""
+    m = LABEL_RE.match(text)
+    if m is None or text[m.end() :].strip(_VALUE_STRIP):
+        return None
+    return LABELS[_label_key(m[1])]
+
+
+# A strong label glued to its value, no colon nor space: 「索引号pbxxhxrmzf/2026-00001」
+# 「发布机构屏边县新华乡人民政府」「发布日期2026-01-27」 (a list whose separators were lost).
+_GLUED = {"index_no": ("索引号", "信息索引号"), "publisher": ("发布机构", "发文机关", "发布单位", "发文机构"),
+          "published": ("发布日期", "发布时间"), "written": ("成文日期", "生成日期"), "doc_no": ("发文字号", "文号")}
+_GLUED_RE = re.compile("(" + "|".join(sorted((x for v in _GLUED.values() for x in v), key=len, reverse=True))
+                       + r")(?=[0-9A-Za-z\u3400-\u9fff])(.{1,60})")
+_GLUED_FIELD = {label: field for field, labels in _GLUED.items() for label in labels}
+
+
+def glued_field(text: str) -> tuple[str, str] | None:
+    """(field, value) of a header line that is a strong label glued to a value of its shape."""
+    m = _GLUED_RE.fullmatch(text.strip())
+    if m is None:
+        return None
+    field, value = _GLUED_FIELD[m[1]], m[2].strip()
+    if field == "index_no" and re.fullmatch(r"[0-9A-Za-z][0-9A-Za-z\-/_.]{4,60}", value):
+        return field, value
+    if field in ("published", "written") and is_date_line(value):
+        return field, find_date(value) or value
+    if field == "publisher" and (split_issuers(value) or place_in(value)[0]):
+        return field, value
+    if field == "doc_no" and re.search(r"〔\d{4}〕|\[\d{4}\]", value):
+        return field, value
+    return None
+
+
+_BULLET = re.compile(r"[\u3000 ]*(?:[•·▪●◆■□▶►◇○◎]|[-–*](?=[\s\[【［]|$))[\u3000 ]*")
+
+
+def unbullet(text: str) -> str:
+    """A header line without its list bullet (「  • 索引号 …」「- [ 索引号 ] …」「-」)."""
+    m = _BULLET.match(text)
+    return text[m.end() :] if m else text
 
 
 # ---------------------------------------------------------------- dates

@@ -22,10 +22,10 @@ LEVELS = ("镇", "乡", "街道", "县", "区", "市", "部门")
 TITLE_WORDS = re.compile(r"报告|总结|汇报|情况|年报|工作要点")
 TITLE_TOPIC = re.compile(r"法治|依法行政|法制")
 TITLE_HEAD = re.compile(r"(?:关于|\d{4}\s*年度?|的|镇|乡|县|区|市|局|街道|政府|委员会)$|\d{4}\s*年")
-ADDRESSEE_RE = re.compile(r"[^。，,；]{2,40}[:：]")
+ADDRESSEE_RE = re.compile(r"[^。；:：]{2,60}[:：]")
 CC_RE = re.compile(r"(主送|抄送)\s*[:：]\s*(.*?)\s*[。.]?\s*(?=[，,；;\s]*(?:主送|抄送)\s*[:：]|$)")
 DISCLOSURE_RE = re.compile(r"[(（]?\s*此件.{0,12}[)）]?|[(（]?\s*(?:主动公开|依申请公开|不予公开)\s*[)）]?")
-INDEX_ONLY_RE = re.compile(r"[0-9A-Za-z]{5,}[-/]\d{4}[-/]\d{2,}")
+INDEX_ONLY_RE = re.compile(r"[0-9A-Za-z]{3,40}(?:[-/][0-9A-Za-z]{2,20}){1,5}")  # 索引号 shapes; not a date
 PLACEHOLDER_RE = re.compile(r"(?<![A-Za-z])(?:XX|xx|ＸＸ|Ｘ|X(?=[名件人次个元万项起家镇乡村县区])|××|某某|20[xX]{2})(?![A-Za-z])")
 MASKED_RE = re.compile(rf"\*{{2,}}(?=\s*[{clean.CJK}%])|\*(?=[年月日次件个人元万%名场余项起家户多])|\d\*+|\*+\d")
 CUT_RE = re.compile(r"[(（【\[]\s*略\s*[)）】\]]|……略|以下略|此处略")
@@ -148,8 +148,15 @@ def _title_like(text: str) -> bool:
     )
 
 
+def _metadata_like(text: str) -> bool:
+    """A header line of the page's metadata table, in any of its layouts."""
+    bare = md.unbullet(text)
+    return (not bare or md.parse_metadata_line(bare, True) is not None or md.glued_field(bare) is not None
+            or _values_only(bare) or _index_like(bare))
+
+
 def _paragraph_like(text: str) -> bool:
-    if _title_like(text) or md.parse_metadata_line(text, True) is not None or _values_only(text):
+    if _title_like(text) or _metadata_like(text):
         return False
     return (
         len(text) > 60
@@ -161,9 +168,36 @@ def _paragraph_like(text: str) -> bool:
     )
 
 
+_ORGAN_END = re.compile(r"(?:委员会|委|政府|人大常委会|人大|局|办公室|办|领导|同志|书记|处|厅|部|中心|组)$")
+
+
 def _addressee(text: str) -> str | None:
-    if ADDRESSEE_RE.fullmatch(text) and re.search(r"委|政府|人大|局|办|领导|各|同志|书记", text):
-        return text.rstrip(":： ")
+    """The addressee of a letter-style report: organs only, ending with a colon
+    (「县委、县政府：」「中共X县委员会,X县人民政府:」「市委全面依法治市委员会：」)."""
+    if not ADDRESSEE_RE.fullmatch(text):
+        return None
+    body = text.rstrip(":： ")
+    parts = [p for p in re.split(r"[、，,\s]+", body) if p]
+    if parts and all(_ORGAN_END.search(p) for p in parts) or re.fullmatch(r"各[^：:]{1,30}", body):
+        return body
+    return None
+
+
+# A file name before the title, as document-sharing sites print it.
+FILE_NAME_RE = re.compile(r"(.{4,80}?)\.(?:docx?|wps|pdf|txt|xlsx?)", re.IGNORECASE)
+# 「青岛市X区人民政府 2018年11月7日星期三」: a site name and a date widget (never the page's date).
+# 「X县人民政府 2024年01月08日」「2025-04-27 10:14 X省人民政府网」: a site or organ name and the page's date.
+_SITE_NAME = re.compile(rf"[{clean.CJK}]{{2,24}}(?:人民政府|政府|网站|门户网站|网|办公室|委员会|局)(?:\s+\S{{4,40}})?")
+
+
+def _named_date(text: str) -> str | None:
+    """The date of a header line that is a site or organ name and a date, in either order."""
+    m = md.DATE_LINE_RE.search(text)
+    if m is None:
+        return None
+    rest = (text[: m.start()] + " " + text[m.end() :]).strip()
+    if _SITE_NAME.fullmatch(rest) and not re.search("星期|周[一二三四五六日天]", text):
+        return md.find_date(m[0])
     return None
 
 
@@ -173,53 +207,92 @@ def _header(kept: list[Item], run: _Run) -> tuple[str | None, list[Item], int]:
     Returns (title, unknown lines after the title kept for the body, index of the body start).
     """
     end = next((i for i, item in enumerate(kept) if _paragraph_like(item.text)), len(kept))
-    titles: list[tuple[Item, str]] = []
+    titles: list[tuple[Item, str, tuple[str, ...]]] = []  # (line, title, issuer lines right above it)
+    above: list[str] = []  # issuer lines since the last other line
     late: list[Item] = []
     i = 0
     while i < end:
         item = kept[i]
-        text = item.text
-        nxt = kept[i + 1].text if i + 1 < end else ""
-        fields = md.parse_metadata_line(text, True)
-        label = md.label_only(text)
-        after = kept[i + 2].text if i + 2 < end else ""
-        if label and nxt and not md.label_only(nxt) and len(nxt) <= 60 and not _title_like(nxt) \
-                and not (TITLE_HEAD.search(nxt) and _title_like(nxt + after) and not md.split_issuers(nxt)):
-            _take_field(run, label, nxt)
-            run.drop(item, "metadata")
-            run.drop(kept[i + 1], "metadata")
-            i += 2
+        raw = item.text
+        text = md.unbullet(raw).strip()
+        bulleted = text != raw.strip()
+        nxt_item = kept[i + 1] if i + 1 < end else None
+        nxt = md.unbullet(nxt_item.text).strip() if nxt_item else ""
+        after = md.unbullet(kept[i + 2].text).strip() if i + 2 < end else ""
+        issuers_above, above = above, []
+        if not text:  # a bullet alone
+            run.drop(item, "chrome")
+            i += 1
             continue
+        label = md.label_only(text)
+        if label is not None:
+            # A bare label: its value is the next line, unless that line is metadata itself
+            # (then this label is empty) or the title.
+            if nxt and not _metadata_like(nxt) and len(nxt) <= 60 and not _title_like(nxt) \
+                    and not (TITLE_HEAD.search(nxt) and _title_like(nxt + after) and not md.split_issuers(nxt)):
+                _take_field(run, label, nxt)
+                run.drop(item, "metadata")
+                run.drop(nxt_item, "metadata")
+                i += 2
+                continue
+            run.drop(item, "metadata")
+            i += 1
+            continue
+        fields = md.parse_metadata_line(text, True)
         if fields is not None:
             for name, value in fields.items():
                 _take_field(run, name, value)
             run.drop(item, "metadata")
-        elif nxt and _title_like(nxt) and TITLE_HEAD.search(text) and not md.split_issuers(text) \
+            i += 1
+            continue
+        if (glued := md.glued_field(text)) is not None:
+            _take_field(run, *glued)
+            run.drop(item, "metadata")
+            i += 1
+            continue
+        if bulleted and (block := _value_block(kept, i, end)):
+            _take_values(run, [md.unbullet(kept[k].text).strip() for k in range(i, block)])
+            for k in range(i, block):
+                run.drop(kept[k], "metadata")
+            i = block
+            continue
+        if (m := FILE_NAME_RE.fullmatch(text)) is not None:
+            run.set("file_title", m[1].strip())
+            run.drop(item, "aggregator")
+            i += 1
+            continue
+        if (date := _named_date(text)) is not None:
+            run.set("date_line", date)
+            run.drop(item, "metadata")
+            i += 1
+            continue
+        if nxt and _title_like(nxt) and TITLE_HEAD.search(text) and not md.split_issuers(text) \
                 and len(text) <= 40 and not _title_like(text) and not re.search(r"[，,。：:]", text):
-            titles.append((item, text + nxt))  # 「X镇关于2025年度」+「法治政府建设工作的报告」
-            run.drop(kept[i + 1], "duplicate-title")
+            titles.append((item, text + nxt, issuers_above))  # 「X镇关于2025年度」+「法治政府建设工作的报告」
+            run.drop(nxt_item, "duplicate-title")
             i += 2
             continue
-        elif _title_like(text):
+        if _title_like(text):
             joined = text + nxt
             if nxt and not TITLE_WORDS.search(text[-4:]) and _title_like(joined) and len(nxt) <= 30 \
                     and TITLE_WORDS.search(nxt[-4:]):
-                titles.append((item, joined))
-                run.drop(kept[i + 1], "duplicate-title")
+                titles.append((item, joined, issuers_above))
+                run.drop(nxt_item, "duplicate-title")
                 i += 2
                 continue
-            titles.append((item, text))
+            titles.append((item, text, issuers_above))
         elif nxt and _title_like(text + nxt) and not _title_like(nxt) and not md.split_issuers(text):
-            titles.append((item, text + nxt))  # a title split over two lines
-            run.drop(kept[i + 1], "duplicate-title")
+            titles.append((item, text + nxt, issuers_above))  # a title split over two lines
+            run.drop(nxt_item, "duplicate-title")
             i += 2
             continue
         elif _values_only(text, run):
             run.drop(item, "metadata")
         elif names := md.split_issuers(text):
             run.issuers.extend(n for n in names if n not in run.issuers)
+            above = issuers_above + names
             run.drop(item, "metadata")
-        elif INDEX_ONLY_RE.fullmatch(text):
+        elif _index_like(text):
             run.set("index_no", text)
             run.drop(item, "metadata")
         elif md.is_date_line(text):
@@ -232,24 +305,7 @@ def _header(kept: list[Item], run: _Run) -> tuple[str | None, list[Item], int]:
         else:
             run.drop(item, "chrome")
         i += 1
-    title = None
-    meta_title = run.fields.get("title")
-    if meta_title:
-        title = clean.strip_spam(clean.repair_line(meta_title)[0].strip())
-    # A column name (「法治政府建设年度报告」) can precede the title: prefer one with a year.
-    best = next((k for k, (_, text) in enumerate(titles) if re.search(r"\d{4}", text)), 0)
-    titles = titles[best:best + 1] + titles[:best] + titles[best + 1:]
-    for k, (item, text) in enumerate(titles):
-        if title is None and k == 0:
-            title = text
-            if text.startswith("关于") and run.issuers and not meta_title:
-                text = " ".join(run.issuers) + text  # 「中共X镇委员会 X镇人民政府关于…的报告」
-            _strip_spam(item, run)
-            title = clean.strip_spam(text)
-            run.keep(item)
-            run.changes.append(Change(item.line, "metadata", item.orig, ""))
-        else:
-            run.drop(item, "duplicate-title")
+    title = _choose_title(titles, run)
     # A title repeated as the first body line.
     while end < len(kept) and title and _same_title(kept[end].text, title):
         run.drop(kept[end], "duplicate-title")
@@ -259,13 +315,96 @@ def _header(kept: list[Item], run: _Run) -> tuple[str | None, list[Item], int]:
         parts = re.split(r"\s*[_|｜]\s*|\s+-\s+", run.fields["page_title"])
         fixed = [clean.strip_spam(clean.repair_line(p)[0]) for p in parts]
         title = next((p for p in fixed if _title_like(p)), None)
+    if title is None and _title_like(run.fields.get("file_title", "")):
+        title = run.fields["file_title"]  # only a file name says what the document is
     if title:
-        title = re.sub(r"\s+", " ", title).strip("《》 ")
+        title = _tidy_title(title)
         m = re.match(r"(.*?)关于", title)
         if m and (names := md.split_issuers(m[1])):
             run.issuers.extend(n for n in names if n not in run.issuers)
             title = " ".join(names) + title[len(m[1]) :]
     return title or None, late, end
+
+
+def _tidy_title(title: str) -> str:
+    """Spaces a copy put around digits or before 关于/年 are not part of a title; the one
+    between two issuers is."""
+    title = re.sub(r"\s+", " ", title).strip("《》 ")
+    title = re.sub(r"\s+(?=[\d年度关])|(?<=\d)\s+", "", title)
+    return title
+
+
+def _has_place(text: str) -> bool:
+    return md.place_from_title(text)[0] is not None
+
+
+def _choose_title(titles: list[tuple[Item, str, tuple[str, ...]]], run: _Run) -> str | None:
+    """The title among the displayed ones and the metadata's: the first that names its
+    year and its place, with the issuer lines printed right above it when it names no place
+    itself (「三溪镇人民政府」+「2023年法治政府建设情况」); the metadata's title wins only
+    where it says more. The others are dropped as duplicates."""
+    meta_title = run.fields.get("title")
+    meta = clean.strip_spam(clean.repair_line(meta_title)[0].strip()) if meta_title else None
+    shown: list[tuple[int, str]] = []
+    for k, (item, text, issuers_above) in enumerate(titles):
+        full = text
+        if issuers_above and not _has_place(text):
+            full = " ".join(issuers_above) + text
+        elif text.startswith("关于") and run.issuers and not _has_place(text):
+            full = " ".join(run.issuers) + text  # 「中共X镇委员会 X镇人民政府关于…的报告」
+        shown.append((k, clean.strip_spam(full)))
+
+    def rank(text: str) -> int:
+        return (re.search(r"\d{4}", text) is not None) + _has_place(text)
+
+    best = max(shown, key=lambda kt: (rank(kt[1]), -kt[0]), default=None)
+    if best is not None and (meta is None or rank(best[1]) >= rank(meta)):
+        title, chosen = best[1], best[0]
+    else:
+        title, chosen = meta, None
+    for k, (item, _, _) in enumerate(titles):
+        if k == chosen:
+            _strip_spam(item, run)
+            run.keep(item)
+            run.changes.append(Change(item.line, "metadata", item.orig, ""))
+        else:
+            run.drop(item, "duplicate-title")
+    return title
+
+
+def _value_block(kept: list[Item], i: int, end: int) -> int:
+    """The end of a list of bare values starting at i (「• 1151…F/2022-00412」「• 法制」
+    「• 昭化区柳桥镇」「• 2022-04-19」: a metadata table whose labels were lost in the copy),
+    or 0 when there is none: two or more bulleted short lines, one an 索引号 or a date."""
+    k = i
+    while k < end:
+        raw = kept[k].text
+        value = md.unbullet(raw).strip()
+        if value == raw.strip() or not value or len(value) > 40 or re.search(r"[。；]", value):
+            break
+        k += 1
+    values = [md.unbullet(kept[j].text).strip() for j in range(i, k)]
+    if k - i >= 2 and any(_index_like(v) or md.is_date_line(v) for v in values):
+        return k
+    return 0
+
+
+def _take_values(run: _Run, values: list[str]) -> None:
+    """Fields of a metadata table without labels, recognised by their shape: the 索引号,
+    the dates (成文日期 before 发布日期), the organ."""
+    dates = [md.find_date(v) for v in values if md.is_date_line(v)]
+    run.set("index_no", next((v for v in values if _index_like(v)), None))
+    if dates:
+        run.set("row_date", dates[-1])
+        if len(dates) > 1:
+            run.set("written", dates[0])
+    run.set("publisher", next((v for v in values if md.split_issuers(v) or md.place_in(v)[0]), None))
+
+
+def _index_like(text: str) -> bool:
+    """A 索引号 by its shape (「11441700007280420Y/2021-00050」「yanghe/2023-00014」), not a date."""
+    return bool(INDEX_ONLY_RE.fullmatch(text)) and re.search(r"\d{3}", text) is not None \
+        and not md.is_date_line(text)
 
 
 VALUE_CELLS = re.compile(r"\s{2,}|\t|[|｜]")
@@ -276,7 +415,7 @@ def _values_only(text: str, run: _Run | None = None) -> bool:
     cells = [c.strip() for c in VALUE_CELLS.split(text) if c.strip()]
     if len(cells) < 3 or any(len(c) > 30 for c in cells):
         return False
-    index = next((c for c in cells if INDEX_ONLY_RE.fullmatch(c)), None)
+    index = next((c for c in cells if _index_like(c)), None)
     if not index and not any(md.is_date_line(c) for c in cells):
         return False
     if run:
