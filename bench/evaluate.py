@@ -65,7 +65,10 @@ def score(truth: dict, report) -> dict[str, bool | None]:
     found = detected_parts(report)
     return {
         "parsed": True,
-        "place": report.place == truth["place"],
+        # A department's place is its county or city (the truth names the department).
+        "place": report.place == truth["place"] or (
+            truth["level"] == "部门" and bool(report.place) and truth["place"].startswith(report.place)
+            and any(truth["place"] == name for name in report.issuer)),
         "level": report.level == truth["level"],
         "year": report.year == truth["year"],
         "title": None if derived else re.sub(r"\s+", "", report.title) == re.sub(r"\s+", "", truth["title"]),

@@ -144,6 +144,14 @@ class Report:
     # Packed 64-bit hashes of the body's normalised sentences (similarity.sentence_hashes),
     # filled after parsing: enough to compare reports without reading them back.
     sentences: bytes = field(default=b"", repr=False)
+    # The place as a division of the gazetteer (see site_builder.gazetteer): its official code
+    # and its chain of official names and codes from the province down to itself. Empty for a
+    # place the table does not know (new, renamed, invented): place_known is then False.
+    place_code: str | None = None
+    place_known: bool = False
+    place_chain: tuple[str, ...] = ()
+    place_chain_codes: tuple[str, ...] = ()
+    year_range: tuple[int, ...] = ()  # (first, last) of a report covering several years; year is None
 
     def to_json(self) -> dict:
         """The stable ``site-builder parse --json`` contract."""
@@ -178,6 +186,11 @@ class Report:
                 for c in self.changes
             ],
             "flags": list(self.flags),
+            "year_range": list(self.year_range) or None,
+            "place_code": self.place_code,
+            "place_recognized": self.place_known,
+            "place_chain": [{"name": name, "code": code}
+                            for name, code in zip(self.place_chain, self.place_chain_codes)],
         }
 
 
@@ -219,6 +232,11 @@ class Summary:
     lead: str  # the opening of the body, for feeds and result lists
     keywords: tuple[str, ...] = ()
     sentences: bytes = field(default=b"", repr=False)  # the Report's
+    place_code: str | None = None  # the Report's place as a gazetteer division (see Report)
+    place_known: bool = False
+    place_chain: tuple[str, ...] = ()
+    place_chain_codes: tuple[str, ...] = ()
+    year_range: tuple[int, ...] = ()
     # The URL pieces assemble makes of this report (see urls): made once, with the summary,
     # and cached with it, since pinyin is slow.
     id_base: str = field(init=False, default="", repr=False)

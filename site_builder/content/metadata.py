@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import re
 
+from collections.abc import Callable, Iterable
+
 from .clean import CJK
 
 # ---------------------------------------------------------------- metadata labels
@@ -192,6 +194,32 @@ _REPORT_YEAR_RES = tuple(
 )
 
 
+_YEAR_RANGE = re.compile(r"(?<!\d)((?:19|20)\d\d)\s*[-—–－~～至到]\s*((?:19|20)\d\d)\s*年")
+
+
+def year_range(title: str) -> tuple[int, ...]:
+    """(first, last) of a title about several years (「…关于2016-2020年度法治政府建设…的报告」),
+    not counting ranges inside cited titles or brackets; () otherwise."""
+    bare = re.sub(r"《[^《》]{0,60}》|[(（][^()（）]{0,30}[)）]", " ", title)
+    m = _YEAR_RANGE.search(bare)
+    if m and int(m[1]) < int(m[2]) <= int(m[1]) + 10:
+        return (int(m[1]), int(m[2]))
+    return ()
+
+
+_CITED_PLAN = re.compile(r"《[^《》]{0,20}?((?:19|20)\d\d)\s*年度?[^《》]{0,30}?工作要点》")
+
+
+def year_of_cited_plan(lines: list[str]) -> int | None:
+    """The year of the work plan (工作要点) of its own year that an opening cites:
+    「对照《2024年全县法治政府建设工作要点》」 in the report on 2024."""
+    for line in lines[:3]:
+        m = _CITED_PLAN.search(line)
+        if m:
+            return int(m[1])
+    return None
+
+
 def year_from_title(title: str) -> int | None:
     cleaned = _YEAR_NOISE.sub(" ", title)
     m = _YEAR_RE.search(cleaned)
@@ -216,7 +244,9 @@ _LEVEL_OF = {"镇": "镇", "乡": "乡", "街道": "街道", "街道办事处": 
 DEPARTMENT_RE = re.compile(
     r"(?:局|委员会|委|办公室|办|厅|署|中心|院|所|队|站|支队|大队|管委会|管理委员会|人民法院|人民检察院)$"
 )
-_SEGMENT = re.compile(rf"[{CJK}]+?(?:{ADMIN_SUFFIX})")
+# A segment of a chain: a stem of two or more characters and its suffix (「潮州市」, not 「潮州」
+# +「市」; 「东市街街道」, not 「东市」), or a one-character county (「沛县」).
+_SEGMENT = re.compile(rf"[{CJK}]{{2,10}}?(?:{ADMIN_SUFFIX})|[{CJK}]县")
 _NOT_PLACE = {
     "全区", "我区", "本区", "该区", "辖区", "社区", "园区", "全市", "我市", "本市", "全县", "我县", "本县",
     "该县", "各区", "各县", "各市", "城区", "市区", "县区", "山区", "景区", "库区", "片区", "校区", "小区",
@@ -236,6 +266,8 @@ def level_of(place: str | None) -> str | None:
         return None
     if DEPARTMENT_RE.search(place):
         return "部门"
+    if place.endswith("街") or place.endswith("苏木"):  # 「海滨街」: a street office's short name
+        return "街道" if place.endswith("街") else "乡"
     m = re.search(rf"({ADMIN_SUFFIX})$", place)
     return _LEVEL_OF.get(m[1]) if m else None
 
@@ -263,13 +295,18 @@ def place_in(text: str) -> tuple[str | None, str | None]:
     text = re.sub(r"中共|中国共产党", " ", text)
     for piece in re.split(r"人民政府|政府|委员会|党委|党工委|关于|[\s·、，,：:（）()]|\d{4}\s*年度?", text):
         piece = re.sub(r"(?:法治|依法行政|法制|年度|工作).*$", "", piece)
+        if not 2 <= len(piece) <= 40:
+            continue  # no name is longer; a long run is prose
         dept = re.match(rf"(.*?(?:{ADMIN_SUFFIX}))?([{CJK}]{{1,12}}?{DEPARTMENT_RE.pattern})", piece)
         if dept and dept[1] and dept[1] not in _NOT_PLACE and len(dept[0]) <= 20:
             chain = split_chain(dept[1])
             return dept[0], "".join(chain) or None
-        chain = [s for s in split_chain(piece) if s not in _NOT_PLACE]
-        if chain and re.fullmatch(rf"(?:[{CJK}]{{1,8}}?(?:{ADMIN_SUFFIX}))+", "".join(chain)):
+        segments = split_chain(piece)
+        chain = [s for s in segments if s not in _NOT_PLACE]
+        if chain and len(chain) == len(segments) and "".join(chain) == piece:
             return re.sub("街道办事处$", "街道", chain[-1]), "".join(chain[:-1]) or None
+        if re.fullmatch(rf"[{CJK}]{{2,4}}街", piece) and piece not in _NOT_PLACE:
+            return piece, None  # 「海滨街2020年…」: a street office by its short name
     return None, None
 
 
@@ -360,7 +397,7 @@ _CLAUSE_LEAD = re.compile(
     r"(?:根据|按照|围绕|在|由|对|把|将)?"
 )
 _LEAD_NAME = re.compile(rf"[{CJK}]{{1,10}}?(?:{ADMIN_SUFFIX})(?:[{CJK}]{{1,12}}?(?:局|委员会|办公室|中心))?")
-_NOT_IN_NAME = re.compile("[我全该的了是将把以为对年来据照使]")
+_NOT_IN_NAME = re.compile("[我全该的了是将把以为对年来据照使局委办府党认围坚深贯]")
 _NOT_IN_FREQ = re.compile("[我全该的了是将把以为对年来据照使和与及府委党合]")
 _OWN = re.compile(r"我(镇|乡|街道|县|区|市|局)")
 
@@ -388,12 +425,17 @@ def place_from_preamble(lines: list[str]) -> tuple[str | None, str | None]:
     return None, None
 
 
-def place_by_frequency(opening: list[str], body: list[str]) -> tuple[str | None, str | None]:
-    """「我区」 in the opening and 「明溪区」 most often in the text: the place is 明溪区."""
-    m = _OWN.search("".join(opening))
-    if not m:
-        return None, None
-    if m[1] == "局":  # 「我局」: the department named in full somewhere in the text
+def place_by_frequency(opening: list[str], body: list[str], suffix: str | None = None,
+                       known: "Callable[[Iterable[str]], set[str]] | None" = None) -> tuple[str | None, str | None]:
+    """「我区」 in the opening and 「明溪区」 most often in the text: the place is 明溪区.
+    `suffix`: the level to look for when the opening names it otherwise (「县司法局」 alone,
+    「全市」); `known`: which names the gazetteer knows (they count double)."""
+    if suffix is None:
+        m = _OWN.search("".join(opening))
+        if not m:
+            return None, None
+        suffix = m[1]
+    if suffix == "局":  # 「我局」: the department named in full somewhere in the text
         depts: dict[str, int] = {}
         for line in opening + body:
             for found in re.finditer(rf"[{CJK}]{{2}}(?:县|区|市)[{CJK}]{{2,10}}?局", line):
@@ -402,15 +444,18 @@ def place_by_frequency(opening: list[str], body: list[str]) -> tuple[str | None,
             return None, None
         name = max(depts, key=lambda k: (depts[k], k))
         return name, split_chain(name)[0]
-    suffix = m[1]
     counts: dict[str, int] = {}
     for line in body + opening:
         for found in re.finditer(rf"([{CJK}]{{2,4}}){suffix}", line):
             stem = found[1]
             for k in (2, 3, 4):
-                if len(stem) >= k and not _NOT_IN_FREQ.search(stem[-k:]):
+                if len(stem) >= k:
                     name = stem[-k:] + suffix
                     counts[name] = counts.get(name, 0) + 1
+    # Stems with characters of prose are no names, unless the gazetteer knows them (合水县).
+    real = known(counts) if known is not None and counts else set()
+    counts = {name: count * 2 if name in real else count for name, count in counts.items()
+              if name in real or not _NOT_IN_FREQ.search(name[: -len(suffix)])}
     best, best_count = None, 1
     for name, count in counts.items():
         if len(name) - len(suffix) == 2 and name not in _NOT_PLACE and count > best_count:
@@ -422,3 +467,50 @@ def place_by_frequency(opening: list[str], body: list[str]) -> tuple[str | None,
         if name.endswith(best) and count == best_count >= 3 and len(name) > len(best):
             return name, None
     return best, None
+
+
+# An organ named by its level alone as the subject of the opening: 「2023年，县司法局认真…」
+# 「现就县人民政府2023年度推进…」 (a report whose place the page names elsewhere, if at all).
+_BARE_ORGAN = re.compile(
+    rf"(?:^|[，,。；;]|年度?[，,]?|以来[，,]?|现就|现将|兹将)\s*(县|区|市|旗)"
+    rf"(人民政府|政府|[{CJK}]{{1,8}}?(?:局|委员会|办公室))(?!的|[{CJK}]{{0,2}}领导)"
+)
+
+
+def bare_organ(lines: list[str]) -> tuple[str, str] | None:
+    """(level character, organ) of the opening's subject when it names no place:
+    「县司法局」 -> ('县', '司法局')."""
+    for line in lines[:3]:
+        m = _BARE_ORGAN.search(line[:200])
+        if m:
+            return m[1], m[2]
+    return None
+
+
+_LEVEL_SUBJECT = re.compile(r"(?:^|[，,。；;：:]|年来?[，,]?)(街道|镇|乡)(?=党工委|党委|办事处|政府|人民政府|依据|坚持|始终|认真|深入|紧紧|以)")
+_BRAND = re.compile(rf"法治([{CJK}]{{2}})(?=建设|[”\"」]|[，,。])|([{CJK}]{{2}})法治建设")
+_NOT_BRAND = {"政府", "社会", "国家", "中国", "思维", "意识", "精神", "文化", "理念", "保障", "环境", "宣传", "教育",
+              "实践", "工作", "队伍", "能力", "素养", "水平", "氛围", "道路", "方式", "轨道", "体系", "乡村", "基层",
+              "城市", "营商", "推进", "全面", "加强", "深化", "持续", "扎实", "推动", "开展", "统筹", "助力", "护航",
+              "引领", "服务", "强化", "提升", "夯实", "完善", "健全", "保证", "一体", "整体", "示范", "先行", "专项",
+              "年度", "重点", "各项", "相关", "有关", "我们", "进一步", "部门", "单位", "系统", "领域", "行业"}
+
+
+def place_from_brand(opening: list[str], body: list[str]) -> str | None:
+    """「丹阳法治建设新局面」「为“法治中村”建设…」 twice in a report that calls itself 「街道」 or
+    「我镇」 only: the place is the brand's name with that level (丹阳街道)."""
+    own = _OWN.search("".join(opening))
+    level = own[1] if own and own[1] in ("镇", "乡", "街道") else None
+    if level is None:
+        m = _LEVEL_SUBJECT.search("".join(opening)[:400])
+        level = m[1] if m else None
+    if level is None:
+        return None
+    counts: dict[str, int] = {}
+    for line in opening + body:
+        for m in _BRAND.finditer(line):
+            stem = m[1] or m[2]
+            if stem not in _NOT_BRAND and not _NOT_IN_FREQ.search(stem):
+                counts[stem] = counts.get(stem, 0) + 1
+    stem = max(counts, key=lambda k: (counts[k], k), default=None)
+    return stem + level if stem and counts[stem] >= 2 else None

@@ -14,8 +14,9 @@ import tomllib
 from dataclasses import dataclass, field
 
 from . import clean, htmlpage, metadata as md
+from ..gazetteer import MUNICIPALITIES, gazetteer
 from ..model import FLAGS, OVERRIDE_KEYS, Change, Problem, Report, Source
-from .sections import BodyLine, build_sections, match_heading, split_run_on
+from .sections import BodyLine, build_sections, match_heading, parts_of, split_run_on
 
 LEVELS = ("镇", "乡", "街道", "县", "区", "市", "部门")
 
@@ -27,6 +28,7 @@ CC_RE = re.compile(r"(主送|抄送)\s*[:：]\s*(.*?)\s*[。.]?\s*(?=[，,；;\s
 DISCLOSURE_RE = re.compile(r"[(（]?\s*此件.{0,12}[)）]?|[(（]?\s*(?:主动公开|依申请公开|不予公开)\s*[)）]?")
 INDEX_ONLY_RE = re.compile(r"[0-9A-Za-z]{3,40}(?:[-/][0-9A-Za-z]{2,20}){1,5}")  # 索引号 shapes; not a date
 PLACEHOLDER_RE = re.compile(r"(?<![A-Za-z])(?:XX|xx|ＸＸ|Ｘ|X(?=[名件人次个元万项起家镇乡村县区])|××|某某|20[xX]{2})(?![A-Za-z])")
+MASKED_YEAR_RE = re.compile(r"\*{2,4}\s*年")  # 「****年」: a year an aggregator masked, unknown
 MASKED_RE = re.compile(rf"\*{{2,}}(?=\s*[{clean.CJK}%])|\*(?=[年月日次件个人元万%名场余项起家户多])|\d\*+|\*+\d")
 CUT_RE = re.compile(r"[(（【\[]\s*略\s*[)）】\]]|……略|以下略|此处略")
 TEMPLATE_RE = re.compile(r"(?:XX|××|某某|X)(?:镇|乡|县|区|市|街道)|20[xX]{2}\s*年")
@@ -569,21 +571,29 @@ def _report(source: Source, run: _Run, title: str | None, body: list[Item], over
     if overrides.get("title"):
         title = str(overrides["title"]).strip()
     year = md.year_from_title(title) if title else None
+    year_range = md.year_range(title) if title and year is None else ()
     first_heading = next((b.text for b in body_lines if match_heading(b.text)), "")
-    if year is None:
-        year = md.year_from_text(preamble_probe + [first_heading])
+    if year is None and not year_range:
+        year = md.year_from_text(preamble_probe + [first_heading]) or _year_of_first_part(first_heading) \
+            or md.year_of_cited_plan(preamble_probe)
     published = (f.get("published") or f.get("issued") or f.get("aggregator_date") or f.get("date_line")
                  or f.get("row_date"))
     written = f.get("written") or f.get("issued")
     template = bool(title and TEMPLATE_RE.search(title))
-    if year is None and published and not template:
+    masked = bool(MASKED_YEAR_RE.search(title or "") or MASKED_YEAR_RE.search("\n".join(preamble_probe[:2])))
+    if year is None and published and not template and not year_range and not masked:
         year = int(published[:4]) - 1
-        run.warn(body[0].line, f"report year not stated; assumed {year} from the publication date")
+        run.warn(body[0].line, f"未写明报告年度，已按发布日期推定为 {year} 年，如有误请在旁注文件中写明 year"
+                               f"（report year not stated; assumed {year} from the publication date — set year "
+                               "in the sidecar if wrong）")
     preamble, sections, covered = build_sections(body_lines, year)
 
-    place, region = (None, None) if template else _place(title, run, preamble_probe, body_lines)
-    level = md.level_of(place)
-    issuers = tuple(run.issuers) or md.derived_issuer(place, level, "\n".join(b.text for b in body_lines))
+    where = _Where() if template else _place(title, run, preamble_probe, body_lines)
+    place, region, level = where.place, where.region, where.level
+    if where.department:
+        issuers = tuple(run.issuers) or (where.department,)
+    else:
+        issuers = tuple(run.issuers) or md.derived_issuer(place, level, "\n".join(b.text for b in body_lines))
 
     if not title:
         title_derived = True
@@ -604,6 +614,8 @@ def _report(source: Source, run: _Run, title: str | None, body: list[Item], over
     if "title" in overrides:
         title_derived = False
     issuer_derived = bool(values["issuer"]) and not run.issuers and "issuer" not in overrides
+    if (values["place"], values["region"]) != (where.place, where.region):  # overridden: its own division
+        where = _division_of(values["place"], values["region"], [values["title"] or ""])
     if values["year"] is None:
         run.warn(1, "report year unknown")
     if values["place"] is None:
@@ -623,32 +635,134 @@ def _report(source: Source, run: _Run, title: str | None, body: list[Item], over
         index_no=f.get("index_no"), doc_no=f.get("doc_no"), source_name=f.get("source"),
         addressee=addressee, cc=f.get("cc"), preamble="\n".join(preamble), sections=sections, text=text,
         changes=tuple(sorted(run.changes, key=lambda c: c.line)), flags=flags, slug=values["id"],
+        place_code=where.code, place_known=where.code is not None, place_chain=where.chain,
+        place_chain_codes=where.chain_codes, year_range=year_range if values["year"] is None else (),
     )
     return report, tuple(run.problems)
 
 
-def _place(title, run: _Run, opening: list[str], body_lines: list[BodyLine]) -> tuple[str | None, str | None]:
-    """Place and region: from the title, the issuers, the opening, the text, then the metadata."""
+@dataclass
+class _Where:
+    """Where a report is from: its place as the text names it, the chain above it, its level,
+    the issuing department of a department report, and the gazetteer's division."""
+    place: str | None = None
+    region: str | None = None
+    level: str | None = None
+    department: str | None = None
+    code: str | None = None
+    chain: tuple[str, ...] = ()  # official names, province first, down to the place
+    chain_codes: tuple[str, ...] = ()
+
+
+def _leading_chain(name: str) -> list[str]:
+    """The administrative segments a name starts with: 「宜宾市叙州区司法局」 -> [宜宾市, 叙州区]."""
+    chain, rest = [], name
+    while (m := md._SEGMENT.match(rest)) and m.end() < len(rest):
+        chain.append(m[0])
+        rest = rest[m.end() :]
+    return chain
+
+
+def _named_elsewhere(opening: list[str], body: list[str], known) -> str | None:
+    """A place the opening names by its level alone (「县司法局认真…」「现就县人民政府…」,
+    「全市司法行政系统…我局」), named in full elsewhere in the text, often only inside the
+    titles of documents it cites (《合水县…》): the full name, with the organ for a department."""
+    bare = md.bare_organ(opening)
+    if bare is not None:
+        suffix, organ = bare
+    elif (m := re.search(r"全(市|县|区)", "".join(opening)[:300])) and re.search(r"我局", "".join(opening)):
+        suffix, organ = m[1], ""
+    else:
+        return None
+    name, _ = md.place_by_frequency(opening, body, suffix, known)
+    if name is None:
+        return None
+    if organ and md.DEPARTMENT_RE.search(organ) and organ not in ("委员会",):
+        return name + organ
+    return name
+
+
+def _place(title, run: _Run, opening: list[str], body_lines: list[BodyLine]) -> _Where:
+    """Where the report is from: the place named by the title, the issuers, the opening, the
+    text, then the metadata (an addressee is never the place); for a department report,
+    its county or city. The gazetteer gives the division, told apart from same-name ones
+    by the parents the text names."""
     f = run.fields
     body = [b.text for b in body_lines]
+    opening = [t for t in opening if _addressee(t) is None]
+    gz = gazetteer()
     finders = (
         lambda: md.place_from_title(title) if title else (None, None),
         lambda: next((found for n in run.issuers if (found := md.place_in(n))[0]), (None, None)),
         lambda: md.place_from_preamble(opening),
-        lambda: md.place_by_frequency(opening, body),
+        lambda: md.place_by_frequency(opening, body, known=gz.known),
+        lambda: (_named_elsewhere(opening, body, gz.known), None),
         lambda: next((found for k in ("publisher", "source") if f.get(k) and (found := md.place_in(f[k]))[0]),
                      (None, None)),
+        lambda: (md.place_from_brand(opening, body), None),
     )
     for finder in finders:
         place, region = finder()
         if place:
             break
     else:
-        return None, None
+        return _Where()
+    texts = [title or "", f.get("publisher", ""), f.get("source", ""), *run.issuers, *opening, *body]
+    where = _Where(level=md.level_of(place))
+    if where.level == "部门":
+        where.department = place
+        chain = _leading_chain(place)
+        if chain:
+            place, region = chain[-1], "".join(chain[:-1]) or None
+        else:  # 「县司法局」: the county is named elsewhere
+            county, _ = md.place_by_frequency(opening, body, place[0], gz.known) if place[0] in "县区市" else (None, None)
+            if county is None:
+                where.place = None
+                return where
+            where.department = county + place[1:]
+            place, region = county, None
     if not region:
-        texts = [title or "", f.get("publisher", ""), f.get("source", ""), *run.issuers, *opening, *body]
         place, region = md.region_in_text(place, texts)
-    return place, region
+    where.place, where.region = place, region
+    if where.level != "部门":
+        where.level = md.level_of(place)
+    context = [title or "", f.get("publisher", ""), f.get("source", ""), *run.issuers, *opening]
+    found = _division_of(place, region, context)
+    if found.code:
+        where.code, where.chain, where.chain_codes = found.code, found.chain, found.chain_codes
+        where.region = found.region
+        where.level = where.level or found.level
+    return where
+
+
+def _division_of(place: str | None, region: str | None, context: list[str]) -> _Where:
+    """The gazetteer's division for a place and the region the text names above it."""
+    where = _Where(place=place, region=region, level=md.level_of(place))
+    if not place:
+        return where
+    gz = gazetteer()
+    division = gz.resolve(place, md.split_chain(region) if region else (), context)
+    if division is not None:
+        chain = gz.chain(division)
+        where.code = division.code
+        where.chain = tuple(d.name for d in chain)
+        where.chain_codes = tuple(d.code for d in chain)
+        where.region = _region_of(chain[:-1]) or region
+        where.level = where.level or _LEVEL_OF_KIND.get(division.kind)
+    return where
+
+
+_LEVEL_OF_KIND = {"镇": "镇", "乡": "乡", "民族乡": "乡", "苏木": "乡", "街道": "街道", "县": "县", "自治县": "县",
+                  "旗": "县", "自治旗": "县", "区": "区", "市": "市", "林区": "区", "特区": "区"}
+
+
+def _region_of(parents) -> str | None:
+    """The region string of a division's parents: the prefecture and county (潮州市潮安区),
+    the province only when nothing else is above (湖州市: 浙江省); a municipality stays."""
+    names = [d.name for d in parents]
+    if len(parents) > 1 and parents[0].code not in MUNICIPALITIES:
+        names = names[1:]
+    return "".join(names) or None
 
 
 def _apply_overrides(values: dict, overrides: dict[str, str], run: _Run) -> None:
@@ -690,6 +804,16 @@ def _apply_overrides(values: dict, overrides: dict[str, str], run: _Run) -> None
                 values["level"] = md.level_of(value)
         elif value:
             values[key] = value
+
+
+def _year_of_first_part(line: str) -> int | None:
+    """「一、2023年重点工作及成效」: a first heading on the year's work names the report's year."""
+    heading = match_heading(line)
+    if heading is None:
+        return None
+    m = re.search(r"(?<!\d)((?:19|20)\d\d)\s*年", heading.title)
+    parts = parts_of(heading.title)
+    return int(m[1]) if m and 1 in parts and 4 not in parts else None
 
 
 def _truncated(body, sections, run: _Run) -> bool:
