@@ -280,8 +280,10 @@ CHROME_RES: tuple[re.Pattern[str], ...] = tuple(
         r"(?:当前位置|当前的位置|您的位置|您现在的位置|你的位置|你现在的位置|所在位置|位置)\s*[:：>].*",
         r"首页\s*[>＞»/|>].*",
         r".*\s[>＞»]\s.*[>＞»].*",  # breadcrumb without a label
-        r"今天是[:：]?.*",
-        r"\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日\s*(?:星期|周)[一二三四五六日天].*",
+        r"(?:.{0,30}?\s)?(?:欢迎访问.{0,20}?\s*)?今天是[:：]?.*",
+        # A date with its weekday is a widget, wherever it is on a short line (「青岛市X区人民政府
+        # 2018年11月7日星期三」); never the page's date.
+        r".{0,30}?\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日\s*(?:星期|周)[一二三四五六日天].*",
         r".*扫一扫.*|.*(?:在手机|手机上)(?:打开|查看|浏览).*|.*二维码.*",
         r"(?:主办|承办|协办|维护|运维)(?:单位)?\s*[:：].*|.*地址\s*[:：].*(?:邮编|电话|邮政编码).*",
         r"图片|图\d*|视频|附图|打印本页|打印|【?关闭】?",
@@ -305,7 +307,19 @@ AGGREGATOR_RES: tuple[re.Pattern[str], ...] = tuple(
         r"(?:https?://|www\.)\S+",
         r"(?:第\s*\d+\s*页|共\s*\d+\s*页|上一页|下一页|尾页).*",
         r"(?:标签|关键词|关键字|Tags?)\s*[:：].*",
+        # Document-sharing sites: the file name, its record and the download buttons.
+        r".{2,80}\.(?:docx?|wps|pdf|txt|xlsx?)",
+        r"(?:资源ID|资源大小|资源格式|全文页数|文档页数|文档格式|文档大小|下载积分|上传时间|上传者|所需积分|下载次数)\s*[:：].*",
+        r"(?:快捷下载|会员登录下载|微信登录下载|三方登录下载|立即下载|免费下载|下载此文档|友情提示|微信扫一扫登录|举报|收藏)[:：]?",
     )
+)
+# Document-sharing and essay-site boilerplate: distinctive sentences, removed up to
+# BOILERPLATE characters (longer than the chrome rules' SHORT: they are whole sentences).
+BOILERPLATE = 200
+BOILERPLATE_RE = re.compile(
+    r".{0,20}?(?:(?:小编|本站|本网)(?:为大家|为你|为您|為你)?(?:精心)?(?:整理|收集|搜集|准备)了?.{0,100}?(?:供大家|供您|供你|仅供|希望|希望能)"
+    r"|下载的PDF文件|不支持使用下载工具|下载后均不带水印|在线预览的文档|标题未注明含有答案|一律视为不含答案"
+    r"|本站所有资源|本站仅提供|本文档由用户上传|文档来源于网络|全网资源每日更新).*"
 )
 
 # Brands and phrases that never belong to a report: removed wherever they occur.
@@ -318,10 +332,10 @@ _BRANDS_ALONE = (
 # Names that are ordinary words unless a gambling suffix follows (金沙镇, 皇冠 are legitimate):
 _BRANDS_SUFFIXED = (
     r"(?:澳门)?(?:金沙|皇冠|太阳城|永利|银河|开云|亚博|凯发|乐鱼|米乐|半岛|必赢|伟德|立博|大发|天博|沙巴|明升|尊龙"
-    r"|利来|必发|爱游戏|新濠|美高梅|威尼斯|欧宝|乐动|星空|江南|必威|明陞|宝博)"
+    r"|利来|必发|爱游戏|新濠|美高梅|威尼斯|欧宝|乐动|星空|江南|必威|明陞|宝博|九州)"
 )
 _SPAM_SUFFIX = (
-    r"(?:娱乐城|娱乐场|娱乐平台|娱乐官网|娱乐网址|娱乐|体育在线|体育官网|体育|在线|官网|官方网站|网址|平台|集团|"
+    r"(?:娱乐城|娱乐场|娱乐平台|娱乐官网|娱乐网址|娱乐|体育在线|体育官网|体育比分|体育|比分|在线|官网|官方网站|网址|平台|集团|"
     r"国际|公司|真人|棋牌|彩票|电子|app|APP|中文网|注册|开户|皇宫|赌场)"
 )
 # The characters a match of SPAM_BRAND_RE can start with (a test derives them from the
@@ -330,7 +344,7 @@ _SPAM_SUFFIX = (
 SPAM_FIRST = "1ABIKOPabikop乐九亚伟体六凯利北半华博在大天太威娱宝尊开彩必成新无时明易星棋欧永江沙注澳爱百皇真立篮米线网美色英葡足金银雷首黄"
 SPAM_BRAND_RE = re.compile(
     rf"(?=[{SPAM_FIRST}])(?:"
-    rf"(?:{_BRANDS_ALONE}){_SPAM_SUFFIX}*|{_BRANDS_SUFFIXED}{_SPAM_SUFFIX}+"
+    rf"(?:{_BRANDS_ALONE}){_SPAM_SUFFIX}*[:：]?|{_BRANDS_SUFFIXED}{_SPAM_SUFFIX}+[:：]?"
     r"|(?:网上|线上|在线)(?:赌场|博彩|娱乐平台|棋牌游戏|投注)|博彩(?:公司|网站?|平台|官网|网址|app|APP)"
     r"|澳门(?:赌场|博彩|彩票|六合彩|正规|赌博网站|网址|[^\s，。、]{0,4}(?:娱乐场|娱乐城|官网|平台|集团))"
     r"|(?:体育|足球|篮球)投注|彩票(?:平台|官网|网址|app|APP|注册|开户|投注站?网)|棋牌(?:平台|官网|网址|app|APP|游戏平台)"
@@ -345,7 +359,7 @@ _DATE_HINT = re.compile(r"(?:19|20)\d\d\s*[-/.年]\s*\d{1,2}")
 def classify_line(text: str) -> str | None:
     """'spam', 'chrome' or 'aggregator' for a line to drop entirely, else None."""
     if len(text) > SHORT:
-        return None
+        return "aggregator" if len(text) <= BOILERPLATE and BOILERPLATE_RE.fullmatch(text) else None
     if SPAM_BRAND_RE.search(text):
         rest = SPAM_BRAND_RE.sub("", text)
         if len(re.sub(rf"[^{CJK}]", "", rest)) <= max(6, len(text) // 3):
@@ -358,6 +372,8 @@ def classify_line(text: str) -> str | None:
     for pattern in AGGREGATOR_RES:
         if pattern.fullmatch(text):
             return "aggregator"
+    if BOILERPLATE_RE.fullmatch(text):
+        return "aggregator"
     return None
 
 

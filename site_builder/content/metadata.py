@@ -22,6 +22,7 @@ LABELS: dict[str, str] = {
     "公开日期": "published", "公开时间": "published", "发表时间": "published", "发表日期": "published",
     "时间": "published", "日期": "published", "上线时间": "published", "发稿时间": "published",
     "标题": "title", "名称": "title", "文件名称": "title", "信息名称": "title", "文件标题": "title", "题名": "title",
+    "题": "title",  # 「• 题: …」: a list that lost the first character of 标题
     "主题分类": "_", "信息分类": "_", "分类": "_", "信息类别": "_", "主题词": "_", "体裁分类": "_",
     "组配分类": "_", "服务对象": "_", "公开方式": "_", "公开形式": "_", "公开范围": "_", "公开时限": "_",
     "有效性": "_", "是否有效": "_", "时效性": "_", "截止日期": "_", "作者": "_", "浏览数": "_", "浏览次数": "_",
@@ -34,7 +35,7 @@ LABELS: dict[str, str] = {
     "供稿单位": "source", "供稿": "source",
 }
 # Labels so common in prose that they only count in the header or footer of a page.
-WEAK_LABELS = {"来源", "时间", "日期", "标题", "名称", "作者", "分类", "备注", "摘要", "关键词", "字号", "编辑",
+WEAK_LABELS = {"来源", "时间", "日期", "标题", "题", "名称", "作者", "分类", "备注", "摘要", "关键词", "字号", "编辑",
                "审核", "签发", "录入", "撰稿", "供稿", "字体"}
 
 # A label as printed: its characters may be spaced out (「索 引 号」「文  号」); several may share

@@ -655,9 +655,12 @@ class _Where:
 
 
 def _leading_chain(name: str) -> list[str]:
-    """The administrative segments a name starts with: 「宜宾市叙州区司法局」 -> [宜宾市, 叙州区]."""
+    """The administrative segments a department's name starts with: 「宜宾市叙州区司法局」 ->
+    [宜宾市, 叙州区]; the organ's own words are none (「住房和城乡建设局」: 城乡 is no place)."""
     chain, rest = [], name
     while (m := md._SEGMENT.match(rest)) and m.end() < len(rest):
+        if chain and "和" in m[0] and not gazetteer().named(m[0]):
+            break
         chain.append(m[0])
         rest = rest[m.end() :]
     return chain
