@@ -76,6 +76,8 @@ _SYLLABLE = re.compile(
     r"|u|ua|uo|uai|ui|uan|un|uang|ueng|v|ve|van|vn|ue|io)"
 )
 PINYIN_RE = re.compile(rf"(?<=[{CJK}])\s?[(（]\s*([a-z{_TONED}ü]{{1,6}})\s*[)）]")
+# A gloss with a tone mark after a character that mojibake turned into a letter (「Y(jié)合」).
+TONED_GLOSS_RE = re.compile(rf"(?<=[A-Za-z?？])[(（]([a-z{_TONED}ü]{{0,5}}[{_TONED}][a-z{_TONED}ü]{{0,5}})[)）]")
 # A gloss whose opening bracket was eaten by mojibake: 「（一）qiáng)化」.
 ORPHAN_PINYIN_RE = re.compile(rf"(?<=[）)])([a-z{_TONED}ü]{{0,5}}[{_TONED}][a-z{_TONED}ü]{{0,5}})\s?[)）]")
 
@@ -256,6 +258,7 @@ def repair_line(line: str, markup: bool = True) -> tuple[str, list[tuple[str, st
         step("mojibake", _restore_eaten(new))
     if "(" in line or "（" in line:
         new = PINYIN_RE.sub(lambda m: "" if _is_syllable(m[1]) else m[0], line)
+        new = TONED_GLOSS_RE.sub(lambda m: "" if _is_syllable(m[1]) else m[0], new)
         step("pinyin", new)
         step("mojibake", ORPHAN_PINYIN_RE.sub(_restore, line))
     step("spacing", _despace(line))
@@ -405,10 +408,24 @@ _DATE_START = re.compile(r"(?:19|20)\d\d\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日")
 _ISSUER_END = re.compile(r"(?:人民政府|委员会|办事处|局)$")
 
 
+# The title a one-line export starts with: it ends in 报告/总结/汇报 right before the first
+# sentence (「某县 2023 年度…工作报告2023 年，全县…」) or before the title printed again.
+_LEADING_TITLE = re.compile(
+    r"([^。，,；;：:]{6,60}?(?:报告|总结|汇报))[ \u3000]*"
+    r"(?=(?:\d{4}|20[xX]{2})[ \u3000]*年|根据|按照|为了|为进一步|现将|今年以来|近年来|一年来|[^。，,；;：:]{6,60}?(?:报告|总结|汇报))"
+)
+
+
 def split_export(line: str) -> list[str] | None:
     """Paragraphs of a report exported on one line, or None when the line is not one."""
     if len(line) < 300:
         return None
+    if (m := _LEADING_TITLE.match(line)) is not None:
+        rest = line[m.end() :]
+        if (again := _LEADING_TITLE.match(rest)) is not None:
+            rest = rest[again.end() :]  # the title twice: the copy is dropped with the title's duplicates
+            return [m[1].strip(), again[1].strip(), *(split_export(rest) or [rest])]
+        return [m[1].strip(), *(split_export(rest) or [rest])]
     pieces = [p for p in _GAP.split(line) if p]
     if len(pieces) < 6:
         return None

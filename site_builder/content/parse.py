@@ -100,7 +100,7 @@ def _parse(source: Source) -> tuple[Report | None, tuple[Problem, ...]]:
         fixed, reps = clean.repair_line(line, markup=source.format == "txt")
         fixed = fixed.strip()
         if fixed:
-            parts = clean.split_export(fixed) or split_run_on(fixed)
+            parts = [q for p in clean.split_export(fixed) or [fixed] for q in split_run_on(p)]
             if len(parts) > 1:
                 reps.append(("spacing", fixed, "\n".join(parts)))
             for part in parts:
