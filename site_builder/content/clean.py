@@ -75,7 +75,7 @@ _SYLLABLE = re.compile(
     r"(?:a|o|e|ai|ei|ao|ou|an|en|ang|eng|ong|er|i|ia|ie|iao|iu|ian|in|iang|ing|iong"
     r"|u|ua|uo|uai|ui|uan|un|uang|ueng|v|ve|van|vn|ue|io)"
 )
-PINYIN_RE = re.compile(rf"(?<=[{CJK}])\s?[(（]\s*([a-z{_TONED}ü]{{1,6}})\s*[)）]")
+PINYIN_RE = re.compile(rf"(?<=[{CJK}]) ?[(（] {{0,2}}([a-z{_TONED}ü]{{1,6}}) {{0,2}}[)）]")
 # A gloss with a tone mark after a character that mojibake turned into a letter (「Y(jié)合」).
 TONED_GLOSS_RE = re.compile(rf"(?<=[A-Za-z?？])[(（]([a-z{_TONED}ü]{{0,5}}[{_TONED}][a-z{_TONED}ü]{{0,5}})[)）]")
 # A gloss whose opening bracket was eaten by mojibake: 「（一）qiáng)化」.
@@ -282,11 +282,11 @@ CHROME_RES: tuple[re.Pattern[str], ...] = tuple(
     for p in (
         r"(?:当前位置|当前的位置|您的位置|您现在的位置|你的位置|你现在的位置|所在位置|位置)\s*[:：>].*",
         r"首页\s*[>＞»/|>].*",
-        r".*\s[>＞»]\s.*[>＞»].*",  # breadcrumb without a label
-        r"(?:.{0,30}?\s)?(?:欢迎访问.{0,20}?\s*)?今天是[:：]?.*",
+        r"[^>＞»]{0,60} [>＞»] [^>＞»]{0,60}[>＞»].{0,60}",  # breadcrumb without a label
+        r"(?:.{0,30}? )?(?:欢迎访问.{0,20}? ?)?今天是[:：]?.*",
         # A date with its weekday is a widget, wherever it is on a short line (「青岛市X区人民政府
         # 2018年11月7日星期三」); never the page's date.
-        r".{0,30}?\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日\s*(?:星期|周)[一二三四五六日天].*",
+        r".{0,30}?\d{4} ?年 ?\d{1,2} ?月 ?\d{1,2} ?日 ?(?:星期|周)[一二三四五六日天].*",
         r".*扫一扫.*|.*(?:在手机|手机上)(?:打开|查看|浏览).*|.*二维码.*",
         r"(?:主办|承办|协办|维护|运维)(?:单位)?\s*[:：].*|.*地址\s*[:：].*(?:邮编|电话|邮政编码).*",
         r"图片|图\d*|视频|附图|打印本页|打印|【?关闭】?",
@@ -356,7 +356,7 @@ SPAM_BRAND_RE = re.compile(
 )
 
 
-_DATE_HINT = re.compile(r"(?:19|20)\d\d\s*[-/.年]\s*\d{1,2}")
+_DATE_HINT = re.compile(r"(?:19|20)\d\d ?[-/.年] ?\d{1,2}")
 
 
 def classify_line(text: str) -> str | None:
@@ -386,11 +386,21 @@ def strip_spam(text: str) -> str:
         return text
     marked = SPAM_BRAND_RE.sub("\x00", text)
     # 「…人民政府<brand>2023年…的报告」: the brand stood where 「关于」 belongs.
-    marked = re.sub(r"(政府|委员会|党委|党组|局|办事处|办公室)\s*\x00\s*(?=\S)", r"\1关于", marked)
+    marked = re.sub(r"(政府|委员会|党委|党组|局|办事处|办公室) {0,3}\x00 {0,3}(?=\S)", r"\1关于", marked)
     # 「<brand>2023年…的报告」「X镇<brand>2023年…的报告」: 「关于…的报告」 lost its 「关于」.
-    if re.fullmatch(r"(?:\S*?(?:镇|乡|县|区|市|街道))?\s*\x00\s*\d{4}\s*年.*的(?:报告|汇报|总结)", marked):
+    if len(marked) <= 100 and re.fullmatch(
+            r"(?:\S{0,30}?(?:镇|乡|县|区|市|街道))? ?\x00 ?\d{4} ?年.{0,60}的(?:报告|汇报|总结)", marked):
         marked = marked.replace("\x00", "关于", 1)
-    return re.sub(r"\s*\x00\s*", "", marked).strip()
+    return _join_marks(marked)
+
+
+def _join_marks(marked: str) -> str:
+    """The text without its brand marks and the spaces around each."""
+    pieces = marked.split("\x00")
+    out = pieces[0]
+    for piece in pieces[1:]:
+        out = out.rstrip(" \t\u3000") + piece.lstrip(" \t\u3000")
+    return out.strip()
 
 
 # ---------------------------------------------------------------- one-line exports
@@ -402,9 +412,11 @@ _NUMBERING_START = re.compile(
 _END_PUNCT = "。！？；：:!?"
 _GAP = re.compile(r"[ \u3000\u00a0]+")
 _TITLE_END = re.compile(r"(?:报告|总结|汇报)$")
-_BLOCK_START = re.compile(r"(?:主送|抄送|附件)\s*[:：]")
-_DATE_END = re.compile(r"(?:19|20)\d\d\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日$")
-_DATE_START = re.compile(r"(?:19|20)\d\d\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日")
+_BLOCK_START = re.compile(r"(?:主送|抄送|附件) {0,2}[:：]")
+# Applied to the last characters of a growing segment only (see split_export): `$` patterns
+# searched over a whole segment at each step would be quadratic.
+_DATE_END = re.compile(r"(?:19|20)\d\d ?年 ?\d{1,2} ?月 ?\d{1,2} ?日$")
+_DATE_START = re.compile(r"(?:19|20)\d\d ?年 ?\d{1,2} ?月 ?\d{1,2} ?日")
 _ISSUER_END = re.compile(r"(?:人民政府|委员会|办事处|局)$")
 
 
@@ -436,9 +448,9 @@ def split_export(line: str) -> list[str] | None:
             current[-1] in _END_PUNCT
             or _NUMBERING_START.match(piece)
             or _BLOCK_START.match(piece)
-            or _DATE_END.search(current)
-            or (_ISSUER_END.search(current) and _DATE_START.match(piece))
-            or (not segments and _TITLE_END.search(current) and len(current) <= 60)
+            or _DATE_END.search(current[-16:])
+            or (_ISSUER_END.search(current[-8:]) and _DATE_START.match(piece))
+            or (not segments and len(current) <= 60 and _TITLE_END.search(current))
         ):
             segments.append((current, gaps))
             current, gaps = piece, []

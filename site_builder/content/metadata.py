@@ -134,10 +134,18 @@ def unbullet(text: str) -> str:
 _CN_DIGITS = {"〇": 0, "○": 0, "零": 0, "Ｏ": 0, "O": 0, "0": 0, "一": 1, "二": 2, "三": 3, "四": 4,
               "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _CN_NUM = "〇○零Ｏ一二三四五六七八九十"
+# Spaces inside a date are bounded (a copy puts one or two there), so that no run of spaces
+# makes a pattern rescan it.
 DATE_RE = re.compile(
-    r"(?<!\d)(\d{4})\s*(?:[-/.年])\s*(\d{1,2})\s*(?:[-/.月])\s*(\d{1,2})(?!\d)\s*日?"
-    rf"|([{_CN_NUM}O]{{4}})\s*年\s*([{_CN_NUM}]{{1,3}})\s*月\s*([{_CN_NUM}]{{1,3}})\s*日"
+    r"(?<!\d)(\d{4}) {0,2}(?:[-/.年]) {0,2}(\d{1,2}) {0,2}(?:[-/.月]) {0,2}(\d{1,2})(?!\d) {0,2}日?"
+    rf"|([{_CN_NUM}O]{{4}}) {{0,2}}年 {{0,2}}([{_CN_NUM}]{{1,3}}) {{0,2}}月 {{0,2}}([{_CN_NUM}]{{1,3}}) {{0,2}}日"
 )
+_WS_RUN = re.compile(r"\s+")
+
+
+def squeeze(text: str) -> str:
+    """Runs of whitespace (tabs, U+3000, no-break spaces) as one space."""
+    return _WS_RUN.sub(" ", text)
 
 
 def _cn_int(s: str) -> int:
@@ -161,7 +169,7 @@ def _valid(y: int, m: int, d: int) -> str | None:
 
 def find_date(text: str) -> str | None:
     """First valid date in text as YYYY-MM-DD."""
-    for m in DATE_RE.finditer(text):
+    for m in DATE_RE.finditer(squeeze(text)):
         if m[1]:
             got = _valid(int(m[1]), int(m[2]), int(m[3]))
         else:
@@ -171,31 +179,32 @@ def find_date(text: str) -> str | None:
     return None
 
 
-DATE_LINE_RE = re.compile(rf"[(（\[【［]?\s*(?:{DATE_RE.pattern})\s*(?:\d{{1,2}}:\d{{2}}(?::\d{{2}})?)?\s*[)）\]】］]?")
+DATE_LINE_RE = re.compile(rf"[(（\[【［]? ?(?:{DATE_RE.pattern}) ?(?:\d{{1,2}}:\d{{2}}(?::\d{{2}})?)? ?[)）\]】］]?")
 
 
 def is_date_line(text: str) -> bool:
-    return DATE_LINE_RE.fullmatch(text.strip()) is not None and find_date(text) is not None
+    text = squeeze(text).strip()
+    return DATE_LINE_RE.fullmatch(text) is not None and find_date(text) is not None
 
 
 # ---------------------------------------------------------------- year
 # Years that are never the report year: ranges, 〔2019〕 document numbers, titles of plans.
 _YEAR_NOISE = re.compile(
-    r"《[^《》]{0,60}》|[〔\[【［(（]\s*\d{4}\s*[〕\]】］)）]|\d{4}\s*[-—–－~～至到、]+\s*\d{4}\s*年?|\d{8}年"
-    r"|\d{4}\s*年\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?"
+    r"《[^《》]{0,60}》|[〔\[【［(（] ?\d{4} ?[〕\]】］)）]|\d{4} {0,2}[-—–－~～至到、]{1,3} {0,2}\d{4} ?年?|\d{8}年"
+    r"|\d{4} ?年 ?\d{1,2} ?月(?: ?\d{1,2} ?日)?"
 )
-_YEAR_RE = re.compile(r"(?<!\d)(19[9]\d|20\d\d)\s*年")
+_YEAR_RE = re.compile(r"(?<!\d)(19[9]\d|20\d\d) {0,2}年")
 _REPORT_YEAR_RES = tuple(
     re.compile(p)
     for p in (
-        r"现将[^。]{0,20}?(?<!\d)(\d{4})\s*年",
-        r"(?<!\d)(\d{4})\s*年\s*度?[^。，,；]{0,12}?(?:法治政府|依法行政|法治建设|法治工作)",
-        r"^(?:[^。]{0,12}?)(?<!\d)(\d{4})\s*年\s*(?:度|以来|，|,|[^。]{0,6}?镇|[^。]{0,6}?县)",
+        r"现将[^。]{0,20}?(?<!\d)(\d{4}) ?年",
+        r"(?<!\d)(\d{4}) ?年 ?度?[^。，,；]{0,12}?(?:法治政府|依法行政|法治建设|法治工作)",
+        r"^(?:[^。]{0,12}?)(?<!\d)(\d{4}) ?年 ?(?:度|以来|，|,|[^。]{0,6}?镇|[^。]{0,6}?县)",
     )
 )
 
 
-_YEAR_RANGE = re.compile(r"(?<!\d)((?:19|20)\d\d)\s*[-—–－~～至到]\s*((?:19|20)\d\d)\s*年")
+_YEAR_RANGE = re.compile(r"(?<!\d)((?:19|20)\d\d) {0,2}[-—–－~～至到] {0,2}((?:19|20)\d\d) {0,2}年")
 
 
 def year_range(title: str) -> tuple[int, ...]:
@@ -208,7 +217,7 @@ def year_range(title: str) -> tuple[int, ...]:
     return ()
 
 
-_CITED_PLAN = re.compile(r"《[^《》]{0,20}?((?:19|20)\d\d)\s*年度?[^《》]{0,30}?工作要点》")
+_CITED_PLAN = re.compile(r"《[^《》]{0,20}?((?:19|20)\d\d) ?年度?[^《》]{0,30}?工作要点》")
 
 
 def year_of_cited_plan(lines: list[str]) -> int | None:
@@ -294,7 +303,7 @@ def place_from_title(title: str) -> tuple[str | None, str | None]:
 def place_in(text: str) -> tuple[str | None, str | None]:
     """The first administrative name (or department) in a short text."""
     text = re.sub(r"中共|中国共产党", " ", text)
-    for piece in re.split(r"人民政府|政府|委员会|党委|党工委|关于|[\s·、，,：:（）()]|\d{4}\s*年度?", text):
+    for piece in re.split(r"人民政府|政府|委员会|党委|党工委|关于|[\s·、，,：:（）()]|\d{4} ?年度?", text):
         piece = re.sub(r"(?:法治|依法行政|法制|年度|工作).*$", "", piece)
         if not 2 <= len(piece) <= 40:
             continue  # no name is longer; a long run is prose
@@ -323,9 +332,10 @@ def region_in_text(place: str, texts: list[str]) -> tuple[str, str | None]:
         forms.append((place[1:], place[0]))
     for text in texts:
         for name, head in forms:
-            start = 0
-            while (i := text.find(name, start)) >= 0:
-                start = i + 1
+            start, seen = 0, 0
+            # A text states the chain at its first mentions: a few suffice, and bound the work.
+            while seen < 20 and (i := text.find(name, start)) >= 0:
+                start, seen = i + 1, seen + 1
                 chain = _chain_before(text[max(0, i - 14) : i])
                 joined = "".join(chain)
                 if not chain or not joined.endswith(head):
@@ -369,7 +379,7 @@ _ISSUER_PAIR = re.compile(rf"((?:中共|中国共产党)[{CJK}]{{2,20}}?(?:委�
 def split_issuers(text: str) -> list[str]:
     """「中共鱼泉镇委员会 鱼泉镇人民政府」 -> both names; [] if the line is not issuer names."""
     parts = [p for p in re.split(r"[\s\u3000、，,]+", text.strip()) if p]
-    if not parts or any(not ISSUER_RE.fullmatch(p) for p in parts):
+    if not parts or len(parts) > 6 or any(len(p) > 40 or not ISSUER_RE.fullmatch(p) for p in parts):
         return []
     out = []
     for part in parts:  # 「中共X镇委员会X镇人民政府」 with the space lost
@@ -394,7 +404,7 @@ def derived_issuer(place: str | None, level: str | None, text: str) -> tuple[str
 
 
 _CLAUSE_LEAD = re.compile(
-    r"^(?:.*?(?:现将|现就|兹将|特将))?(?:\d{4}\s*年度?(?:以来)?)?(?:近年来|今年来|今年以来|一年来|以来)?[，,]?\s*"
+    r"^(?:.{0,60}?(?:现将|现就|兹将|特将))?(?:\d{4} ?年度?(?:以来)?)?(?:近年来|今年来|今年以来|一年来|以来)?[，,]? {0,2}"
     r"(?:根据|按照|围绕|在|由|对|把|将)?"
 )
 _LEAD_NAME = re.compile(rf"[{CJK}]{{1,10}}?(?:{ADMIN_SUFFIX})(?:[{CJK}]{{1,12}}?(?:局|委员会|办公室|中心))?")
@@ -411,7 +421,7 @@ def place_from_preamble(lines: list[str]) -> tuple[str | None, str | None]:
     for line in lines[:3]:
         for clause in re.split(r"[，,。；;：:]", line)[:4]:
             # 「在X县委、X县政府的坚强领导下」 names the superior, not the place.
-            clause = re.sub(r"在[^，。]*?(?:领导|指导|监督|支持|关心)下.*", "", clause)
+            clause = re.sub(r"在[^，。]{0,40}?(?:领导|指导|监督|支持|关心)下.*", "", clause)
             rest = _CLAUSE_LEAD.sub("", clause, count=1)
             m = _LEAD_NAME.match(rest)
             if not m:
@@ -473,7 +483,7 @@ def place_by_frequency(opening: list[str], body: list[str], suffix: str | None =
 # An organ named by its level alone as the subject of the opening: 「2023年，县司法局认真…」
 # 「现就县人民政府2023年度推进…」 (a report whose place the page names elsewhere, if at all).
 _BARE_ORGAN = re.compile(
-    rf"(?:^|[，,。；;]|年度?[，,]?|以来[，,]?|现就|现将|兹将)\s*(县|区|市|旗)"
+    rf"(?:^|[，,。；;]|年度?[，,]?|以来[，,]?|现就|现将|兹将) {{0,2}}(县|区|市|旗)"
     rf"(人民政府|政府|[{CJK}]{{1,8}}?(?:局|委员会|办公室))(?!的|[{CJK}]{{0,2}}领导)"
 )
 

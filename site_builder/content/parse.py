@@ -22,16 +22,18 @@ LEVELS = ("镇", "乡", "街道", "县", "区", "市", "部门")
 
 TITLE_WORDS = re.compile(r"报告|总结|汇报|情况|年报|工作要点")
 TITLE_TOPIC = re.compile(r"法治|依法行政|法制")
-TITLE_HEAD = re.compile(r"(?:关于|\d{4}\s*年度?|的|镇|乡|县|区|市|局|街道|政府|委员会)$|\d{4}\s*年")
+TITLE_HEAD = re.compile(r"(?:关于|\d{4} ?年度?|的|镇|乡|县|区|市|局|街道|政府|委员会)$|\d{4} ?年")
 ADDRESSEE_RE = re.compile(r"[^。；:：]{2,60}[:：]")
-CC_RE = re.compile(r"(主送|抄送)\s*[:：]\s*(.*?)\s*[。.]?\s*(?=[，,；;\s]*(?:主送|抄送)\s*[:：]|$)")
-DISCLOSURE_RE = re.compile(r"[(（]?\s*此件.{0,12}[)）]?|[(（]?\s*(?:主动公开|依申请公开|不予公开)\s*[)）]?")
+CC_LABEL = re.compile(r"(主送|抄送)[ \u3000]{0,3}[:：]")
+DISCLOSURE_RE = re.compile(r"[(（]? {0,3}此件.{0,12}[)）]?|[(（]? {0,3}(?:主动公开|依申请公开|不予公开) {0,3}[)）]?")
 INDEX_ONLY_RE = re.compile(r"[0-9A-Za-z]{3,40}(?:[-/][0-9A-Za-z]{2,20}){1,5}")  # 索引号 shapes; not a date
 PLACEHOLDER_RE = re.compile(r"(?<![A-Za-z])(?:XX|xx|ＸＸ|Ｘ|X(?=[名件人次个元万项起家镇乡村县区])|××|某某|20[xX]{2})(?![A-Za-z])")
-MASKED_YEAR_RE = re.compile(r"\*{2,4}\s*年")  # 「****年」: a year an aggregator masked, unknown
-MASKED_RE = re.compile(rf"\*{{2,}}(?=\s*[{clean.CJK}%])|\*(?=[年月日次件个人元万%名场余项起家户多])|\d\*+|\*+\d")
-CUT_RE = re.compile(r"[(（【\[]\s*略\s*[)）】\]]|……略|以下略|此处略")
-TEMPLATE_RE = re.compile(r"(?:XX|××|某某|X)(?:镇|乡|县|区|市|街道)|20[xX]{2}\s*年")
+MASKED_YEAR_RE = re.compile(r"(?<!\*)\*{2,4} ?年")  # 「****年」: a year an aggregator masked, unknown
+# Each alternative starts where a run of stars starts: a run is tried once, not from each star.
+MASKED_RE = re.compile(rf"(?<!\*)\*{{2,}}+(?= ?[{clean.CJK}%])|(?<!\*)\*(?=[年月日次件个人元万%名场余项起家户多])"
+                       r"|\d\*|(?<!\*)\*++\d")
+CUT_RE = re.compile(r"[(（【\[] {0,2}略 {0,2}[)）】\]]|……略|以下略|此处略")
+TEMPLATE_RE = re.compile(r"(?:XX|××|某某|X)(?:镇|乡|县|区|市|街道)|20[xX]{2} ?年")
 TRUNCATED_END = re.compile(r"[。！？!?”」』）)…]$|[。！？]”$")
 
 
@@ -144,7 +146,7 @@ def _title_like(text: str) -> bool:
         len(text) <= 80
         and "。" not in text
         and TITLE_WORDS.search(text) is not None
-        and (TITLE_TOPIC.search(text) is not None or re.search(r"\d{4}\s*年", text) is not None)
+        and (TITLE_TOPIC.search(text) is not None or re.search(r"\d{4} ?年", text) is not None)
         and not text.endswith(("：", ":"))
         and match_heading(text) is None
     )
@@ -203,12 +205,17 @@ def _named_date(text: str) -> str | None:
     return None
 
 
+HEADER_LINES = 200
+
+
 def _header(kept: list[Item], run: _Run) -> tuple[str | None, list[Item], int]:
     """Read the lines before the first paragraph.
 
     Returns (title, unknown lines after the title kept for the body, index of the body start).
     """
-    end = next((i for i, item in enumerate(kept) if _paragraph_like(item.text)), len(kept))
+    # A page's header is a few dozen lines; a text of short lines has its body start at the latest here.
+    end = next((i for i, item in enumerate(kept[:HEADER_LINES]) if _paragraph_like(item.text)),
+               min(len(kept), HEADER_LINES))
     titles: list[tuple[Item, str, tuple[str, ...]]] = []  # (line, title, issuer lines right above it)
     above: list[str] = []  # issuer lines since the last other line
     late: list[Item] = []
@@ -291,8 +298,8 @@ def _header(kept: list[Item], run: _Run) -> tuple[str | None, list[Item], int]:
         elif _values_only(text, run):
             run.drop(item, "metadata")
         elif names := md.split_issuers(text):
-            run.issuers.extend(n for n in names if n not in run.issuers)
-            above = issuers_above + names
+            _add_issuers(run, names)
+            above = (issuers_above + names)[-4:]
             run.drop(item, "metadata")
         elif _index_like(text):
             run.set("index_no", text)
@@ -314,7 +321,7 @@ def _header(kept: list[Item], run: _Run) -> tuple[str | None, list[Item], int]:
         end += 1
     if title is None and run.fields.get("page_title"):
         # <title>「X镇2023年法治政府建设年度报告_X县人民政府」: the part that is a title.
-        parts = re.split(r"\s*[_|｜]\s*|\s+-\s+", run.fields["page_title"])
+        parts = re.split(r" {0,3}[_|｜] {0,3}| {1,3}- {1,3}", run.fields["page_title"][:300])
         fixed = [clean.strip_spam(clean.repair_line(p)[0]) for p in parts]
         title = next((p for p in fixed if _title_like(p)), None)
     if title is None and _title_like(run.fields.get("file_title", "")):
@@ -323,16 +330,25 @@ def _header(kept: list[Item], run: _Run) -> tuple[str | None, list[Item], int]:
         title = _tidy_title(title)
         m = re.match(r"(.*?)关于", title)
         if m and (names := md.split_issuers(m[1])):
-            run.issuers.extend(n for n in names if n not in run.issuers)
+            _add_issuers(run, names)
             title = " ".join(names) + title[len(m[1]) :]
     return title or None, late, end
+
+
+MAX_ISSUERS = 6  # a report is signed by one to three organs; more lines are not issuers
+
+
+def _add_issuers(run: _Run, names: list[str]) -> None:
+    for name in names:
+        if name not in run.issuers and len(run.issuers) < MAX_ISSUERS:
+            run.issuers.append(name)
 
 
 def _tidy_title(title: str) -> str:
     """Spaces a copy put around digits or before 关于/年 are not part of a title; the one
     between two issuers is."""
-    title = re.sub(r"\s+", " ", title).strip("《》 ")
-    title = re.sub(r"\s+(?=[\d年度关])|(?<=\d)\s+", "", title)
+    title = re.sub(r"\s+", " ", title[:300]).strip("《》 ")
+    title = re.sub(r" (?=[\d年度关])|(?<=\d) ", "", title)
     return title
 
 
@@ -379,7 +395,7 @@ def _value_block(kept: list[Item], i: int, end: int) -> int:
     「• 昭化区柳桥镇」「• 2022-04-19」: a metadata table whose labels were lost in the copy),
     or 0 when there is none: two or more bulleted short lines, one an 索引号 or a date."""
     k = i
-    while k < end:
+    while k < min(end, i + 30):  # a metadata table has a few rows: the scan is bounded
         raw = kept[k].text
         value = md.unbullet(raw).strip()
         if value == raw.strip() or not value or len(value) > 40 or re.search(r"[。；]", value):
@@ -454,14 +470,15 @@ def _strip_spam(item: Item, run: _Run) -> None:
 def _footer(body: list[Item], run: _Run) -> list[Item]:
     """Take 主送/抄送, disclosure notes, trailing metadata and the signature off the end."""
     body = list(body)
-    # Everything after the last paragraph-like line is footer.
-    last = next((i for i in range(len(body) - 1, -1, -1) if _paragraph_like(body[i].text)), -1)
+    # Everything after the last paragraph-like line is footer (a footer is a few dozen lines).
+    last = next((i for i in range(len(body) - 1, max(-1, len(body) - 1 - HEADER_LINES), -1)
+                 if _paragraph_like(body[i].text)), max(-1, len(body) - 1 - HEADER_LINES))
     tail = body[last + 1 :]
     body = body[: last + 1]
     for item in tail:
         _footer_line(item, run, body)
     # 主送/抄送 written as paragraphs, and a signature ending the text.
-    while body and (CC_RE.match(body[-1].text) or DISCLOSURE_RE.fullmatch(body[-1].text)):
+    while body and (CC_LABEL.match(body[-1].text) or DISCLOSURE_RE.fullmatch(body[-1].text)):
         _footer_line(body.pop(), run, [])
     _signature(body, run)
     return body
@@ -469,9 +486,9 @@ def _footer(body: list[Item], run: _Run) -> list[Item]:
 
 def _footer_line(item: Item, run: _Run, body: list[Item]) -> None:
     text = item.text
-    if CC_RE.match(text):
-        for m in CC_RE.finditer(text):
-            run.set("addressee" if m[1] == "主送" else "cc", m[2].strip("，,。. "))
+    if CC_LABEL.match(text):
+        for label, value in _cc_fields(text):
+            run.set("addressee" if label == "主送" else "cc", value)
         run.drop(item, "metadata")
     elif DISCLOSURE_RE.fullmatch(text):
         run.drop(item, "metadata")
@@ -479,7 +496,7 @@ def _footer_line(item: Item, run: _Run, body: list[Item]) -> None:
         for name, value in fields.items():
             _take_field(run, name, value)
         run.drop(item, "metadata")
-    elif (md.split_issuers(text) or SIGNATURE_DATE.fullmatch(text) or KEEP_AT_END.match(text)
+    elif (md.split_issuers(text) or _signature_date(text) or KEEP_AT_END.match(text)
           or len(text) > 40):
         body.append(item)
     else:
@@ -489,27 +506,42 @@ def _footer_line(item: Item, run: _Run, body: list[Item]) -> None:
 KEEP_AT_END = re.compile(r"附件|附表|特此报告|特此汇报|[（(]?\d{1,2}[.、．)）]|联系人|[（(]?此")
 
 
-SIGNATURE_DATE = re.compile(rf"(.*?)\s*[(（]?\s*((?:{md.DATE_RE.pattern}))\s*[)）]?")
+def _cc_fields(text: str) -> list[tuple[str, str]]:
+    """(label, value) of a 「主送：…，抄送：…」 line: each value runs to the next label."""
+    marks = list(CC_LABEL.finditer(text))
+    return [(m[1], text[m.end() : nxt.start() if nxt else len(text)].strip(" \u3000，,；;。."))
+            for m, nxt in zip(marks, marks[1:] + [None])]
+
+
+def _signature_date(text: str) -> tuple[str, str] | None:
+    """(what comes before, the date) of a line ending with a date, possibly in brackets
+    (「白沙镇人民政府 2024年1月11日」「（二〇二四年一月十一日）」); None otherwise."""
+    line = md.squeeze(text).strip()
+    last = None
+    for last in md.DATE_RE.finditer(line):
+        pass
+    if last is None or line[last.end() :].strip(" )）") or not md.find_date(last[0]):
+        return None
+    return line[: last.start()].rstrip(" (（"), last[0]
 
 
 def _signature(body: list[Item], run: _Run) -> None:
     """Issuer lines and a date at the very end of the body."""
     for k in range(len(body) - 1, max(-1, len(body) - 4), -1):
         text = body[k].text
-        m = SIGNATURE_DATE.fullmatch(text)
-        if not m or not md.find_date(m[2]):
+        found = _signature_date(text)
+        if found is None:
             continue
-        if m[1] and not md.split_issuers(m[1]):
+        before, date = found
+        if before and not md.split_issuers(before):
             return
-        names = md.split_issuers(m[1]) if m[1] else []
+        names = md.split_issuers(before) if before else []
         start = k
         while start > 0 and (found := md.split_issuers(body[start - 1].text)):
             names = found + names
             start -= 1
-        run.set("signed", md.find_date(m[2]))
-        for name in names:
-            if name not in run.issuers:
-                run.issuers.append(name)
+        run.set("signed", md.find_date(date))
+        _add_issuers(run, names)
         for item in body[start:]:
             run.drop(item, "signature")
         del body[start:]
@@ -549,8 +581,9 @@ def _front_matter(text: str, run: _Run) -> tuple[list[tuple[int, str]], dict[str
     return _md_lines(lines[end + 1 :], end + 2), values, where
 
 
-MD_BLOCK = re.compile(r"^\s{0,3}(?:#{1,6}\s+|>\s?|[-+]\s+(?=\S)|\*\s+(?=\S))")
-MD_INLINE = re.compile(r"(\*\*|__|\*|_|`)(?=[^*_`\s])(.+?)(?<=[^*_`\s])\1")
+MD_BLOCK = re.compile(r"^ {0,3}(?:#{1,6} {1,4}|> ?|[-+] {1,4}(?=\S)|\* {1,4}(?=\S))")
+# Emphasis closes within a line's sentence, so a span is bounded: no pattern rescans the line.
+MD_INLINE = re.compile(r"(\*\*|__|\*|_|`)(?=[^*_`\s])(.{1,200}?)(?<=[^*_`\s])\1")
 
 
 def _md_lines(lines: list[str], first: int) -> list[tuple[int, str]]:
@@ -558,7 +591,7 @@ def _md_lines(lines: list[str], first: int) -> list[tuple[int, str]]:
     digits (「****年」) are not emphasis and stay."""
     out = []
     for no, line in enumerate(lines, first):
-        line = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", line)
+        line = re.sub(r"!?\[([^\[\]]{0,200})\]\([^()]{0,500}\)", r"\1", line)
         out.append((no, MD_INLINE.sub(r"\2", MD_BLOCK.sub("", line))))
     return out
 
@@ -814,7 +847,7 @@ def _year_of_first_part(line: str) -> int | None:
     heading = match_heading(line)
     if heading is None:
         return None
-    m = re.search(r"(?<!\d)((?:19|20)\d\d)\s*年", heading.title)
+    m = re.search(r"(?<!\d)((?:19|20)\d\d) ?年", heading.title)
     parts = parts_of(heading.title)
     return int(m[1]) if m and 1 in parts and 4 not in parts else None
 
