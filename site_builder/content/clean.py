@@ -423,7 +423,7 @@ _ISSUER_END = re.compile(r"(?:人民政府|委员会|办事处|局)$")
 # The title a one-line export starts with: it ends in 报告/总结/汇报 right before the first
 # sentence (「某县 2023 年度…工作报告2023 年，全县…」) or before the title printed again.
 _LEADING_TITLE = re.compile(
-    r"([^。，,；;：:]{6,60}?(?:报告|总结|汇报))[ \u3000]*"
+    r"([^。，,；;：:]{6,60}?(?:报告|总结|汇报)(?:的报告)?)[ \u3000]*"
     r"(?=(?:\d{4}|20[xX]{2})[ \u3000]*年|根据|按照|为了|为进一步|现将|今年以来|近年来|一年来|[^。，,；;：:]{6,60}?(?:报告|总结|汇报))"
 )
 

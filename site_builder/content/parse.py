@@ -89,6 +89,10 @@ def _parse(source: Source) -> tuple[Report | None, tuple[Problem, ...]]:
     overrides = dict(source.overrides)
     if source.format == "html":
         raw_lines, meta = htmlpage.extract(text)
+        if meta.pop("_as_text", None):
+            run.warn(1, "无法按网页结构读取（标记嵌套过深或残缺），已去掉标记按纯文本读取，请核对正文"
+                        "（page could not be read as HTML: nested too deeply or broken; read as text without its "
+                        "tags — check the text）")
         for key, value in meta.items():
             run.set(key, value)
     elif source.format == "md":
