@@ -50,7 +50,8 @@ def parse_source(source: Source) -> tuple[Report | None, tuple[Problem, ...]]:
     try:
         return _parse(source)
     except Exception as exc:  # noqa: BLE001 - a bad file must not stop a build
-        return None, (Problem(source.path, 1, f"cannot parse: {type(exc).__name__}: {exc}"),)
+        return None, (Problem(source.path, 1, f"无法解析此文件，请检查其内容或报告此问题（cannot parse: "
+                                              f"{type(exc).__name__}: {exc}）"),)
 
 
 class _Run:
@@ -83,9 +84,11 @@ def _parse(source: Source) -> tuple[Report | None, tuple[Problem, ...]]:
     run = _Run(source)
     text = source.text
     if not text.strip():
-        return None, (Problem(source.path, 1, "empty file"),)
+        return None, (Problem(source.path, 1, "文件为空，请补上报告正文或删除此文件（empty file: add the report's text or "
+                                              "remove the file）"),)
     if _binary(text):
-        return None, (Problem(source.path, 1, "not text: binary or corrupt content"),)
+        return None, (Problem(source.path, 1, "不是文本：文件为二进制或已损坏，请换用原始文本或网页（not text: binary or "
+                                              "corrupt content; use the original text or page）"),)
     overrides = dict(source.overrides)
     if source.format == "html":
         raw_lines, meta = htmlpage.extract(text)
@@ -119,7 +122,9 @@ def _parse(source: Source) -> tuple[Report | None, tuple[Problem, ...]]:
         _strip_spam(item, run)
         run.keep(item)
     if not any(re.search(f"[{clean.CJK}]", item.text) for item in body):
-        return None, (*run.problems, Problem(source.path, 1, "no report text found"))
+        return None, (*run.problems, Problem(source.path, 1, "未找到报告正文：文件只有页面框架或元数据，请换用含正文的版本"
+                                                             "（no report text found: only page chrome or metadata; use a copy "
+                                                             "with the report's text）"))
     return _report(source, run, title, body, overrides)
 
 
@@ -559,7 +564,8 @@ def _front_matter(text: str, run: _Run) -> tuple[list[tuple[int, str]], dict[str
         return _md_lines(lines, 1), {}, {}
     end = next((i for i in range(1, len(lines)) if lines[i].strip() in ("---", "...")), None)
     if end is None:
-        run.problems.append(Problem(run.source.path, 1, "front matter is not closed by ---", "warning"))
+        run.problems.append(Problem(run.source.path, 1, "文首元数据缺少结束行 ---，请补上（front matter is not closed "
+                                                        "by ---; add the closing line）", "warning"))
         return _md_lines(lines, 1), {}, {}
     block = "\n".join(lines[1:end])
     values: dict[str, str] = {}
@@ -579,7 +585,8 @@ def _front_matter(text: str, run: _Run) -> tuple[list[tuple[int, str]], dict[str
             where.setdefault(key, i)
     unknown = sorted(set(values) - set(OVERRIDE_KEYS))
     for key in unknown:
-        run.warn(where.get(key, 1), f"unknown front matter field {key!r}")
+        run.warn(where.get(key, 1), f"未知的文首元数据字段 {key!r}，已忽略；可用字段：{'、'.join(OVERRIDE_KEYS)}"
+                                    f"（unknown front matter field {key!r}, ignored）")
         del values[key]
     run.fields["_front_lines"] = where  # type: ignore[assignment]
     return _md_lines(lines[end + 1 :], end + 2), values, where
@@ -616,7 +623,8 @@ def _report(source: Source, run: _Run, title: str | None, body: list[Item], over
     published = (f.get("published") or f.get("issued") or f.get("aggregator_date") or f.get("date_line")
                  or f.get("row_date"))
     written = f.get("written") or f.get("issued")
-    template = bool(title and TEMPLATE_RE.search(title))
+    template = bool(TEMPLATE_RE.search(title or "") or TEMPLATE_RE.search(f.get("source", "") + f.get("publisher", ""))
+                    or TEMPLATE_RE.search("\n".join(preamble_probe[:2])[:300]))
     masked = bool(MASKED_YEAR_RE.search(title or "") or MASKED_YEAR_RE.search("\n".join(preamble_probe[:2])))
     if year is None and published and not template and not year_range and not masked:
         year = int(published[:4]) - 1
@@ -654,9 +662,9 @@ def _report(source: Source, run: _Run, title: str | None, body: list[Item], over
     if (values["place"], values["region"]) != (where.place, where.region):  # overridden: its own division
         where = _division_of(values["place"], values["region"], [values["title"] or ""])
     if values["year"] is None:
-        run.warn(1, "report year unknown")
+        run.warn(1, "未找到报告年度，请在旁注文件中写明 year（report year unknown; set year in the sidecar）")
     if values["place"] is None:
-        run.warn(1, "place unknown")
+        run.warn(1, "未找到报告所属地点，请在旁注文件中写明 place（place unknown; set place in the sidecar）")
 
     text = "\n".join(b.text for b in body_lines)
     flags = _flags(text, covered, run, values, sections, body)
@@ -820,22 +828,25 @@ def _apply_overrides(values: dict, overrides: dict[str, str], run: _Run) -> None
     for key, value in sorted(overrides.items()):
         value = str(value).strip()
         if key not in OVERRIDE_KEYS:
-            bad(key, f"unknown override field {key!r}")
+            bad(key, f"未知字段 {key!r}，可用字段：{'、'.join(OVERRIDE_KEYS)}（unknown override field {key!r}）")
         elif key == "year":
             if re.fullmatch(r"\d{4}", value) and 1990 <= int(value) <= 2100:
                 values["year"] = int(value)
             else:
-                bad(key, f"invalid year {value!r} (expected 1990..2100)")
+                bad(key, f"年度 {value!r} 无效，应为 1990 至 2100 之间的四位数字（invalid year {value!r}; expected "
+                         "1990..2100）")
         elif key in ("published", "written"):
             if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value) and md.find_date(value) == value:
                 values[key] = value
             else:
-                bad(key, f"invalid date {value!r} for {key} (expected YYYY-MM-DD)")
+                bad(key, f"{key} 的日期 {value!r} 无效，应写成 YYYY-MM-DD（invalid date {value!r} for {key}; "
+                         "expected YYYY-MM-DD）")
         elif key == "level":
             if value in LEVELS:
                 values["level"] = value
             else:
-                bad(key, f"invalid level {value!r} (expected one of {'/'.join(LEVELS)})")
+                bad(key, f"层级 {value!r} 无效，应为 {'/'.join(LEVELS)} 之一（invalid level {value!r}; expected one "
+                         f"of {'/'.join(LEVELS)}）")
         elif key == "issuer":
             values["issuer"] = tuple(p for p in re.split(r"[、,，;；]+", value) if p)
         elif key == "place":

@@ -396,7 +396,7 @@ def code_version() -> str:
 # The modules parse_file runs (a test checks the list against what it imports): a change
 # to any of them invalidates every cached parse; a change elsewhere (templates, search,
 # the server) does not make the whole archive be parsed again.
-PARSE_MODULES = ("__init__", "config", "model", "state", "content/__init__", "content/clean", "content/decode",
+PARSE_MODULES = ("__init__", "config", "gazetteer", "model", "state", "content/__init__", "content/clean", "content/decode",
                  "content/htmlpage", "content/metadata", "content/parse", "content/read", "content/sections",
                  "content/stage", "site/__init__", "site/urls", "text/__init__", "text/chars", "text/normalize",
                  "text/sentences", "text/tables", "text/words")
