@@ -54,6 +54,15 @@ class Division:
         return next((k for k in KINDS if self.name.endswith(k)), "")
 
 
+# The minority nationalities in the names of autonomous counties and ethnic townships.
+NATIONALITIES = ("维吾尔", "哈萨克", "柯尔克孜", "乌孜别克", "塔吉克", "塔塔尔", "俄罗斯", "达斡尔", "鄂温克", "鄂伦春",
+                 "蒙古", "布依", "朝鲜", "土家", "哈尼", "傈僳", "拉祜", "东乡", "纳西", "景颇", "仫佬", "布朗", "撒拉",
+                 "毛南", "仡佬", "锡伯", "阿昌", "普米", "德昂", "保安", "裕固", "独龙", "赫哲", "门巴", "珞巴", "基诺",
+                 "高山", "回", "藏", "苗", "彝", "壮", "满", "侗", "瑶", "白", "傣", "黎", "佤", "畲", "水", "土", "羌",
+                 "怒", "京")
+_ETHNIC = re.compile("(.{2,}?)(?:(?:" + "|".join(NATIONALITIES) + ")族)+(乡|自治县|自治旗)")
+
+
 def short_forms(name: str, level: int) -> tuple[str, ...]:
     """Other names a report uses for a division (official name excluded)."""
     forms: list[str] = []
@@ -61,13 +70,13 @@ def short_forms(name: str, level: int) -> tuple[str, ...]:
         if name.endswith("街道"):
             stem = name[:-2]
             forms.append(stem if stem.endswith("街") else stem + "街")  # 海滨街道 -> 海滨街; 东市街街道 -> 东市街
-        m = re.fullmatch(r"(.{2,}?)(?:[^族]{1,4}族)+乡", name)
-        if m:
+        m = _ETHNIC.fullmatch(name)
+        if m and m[2] == "乡":
             forms.append(m[1] + "乡")  # 大坪子彝族乡 -> 大坪子乡
     elif level == 3:
-        m = re.fullmatch(r"(.{2,}?)(?:[^族]{1,4}族)+自治(县|旗)", name)
-        if m:
-            forms.append(m[1] + m[2])  # 禄劝彝族苗族自治县 -> 禄劝县
+        m = _ETHNIC.fullmatch(name)
+        if m and m[2] != "乡":
+            forms.append(m[1] + m[2][-1])  # 禄劝彝族苗族自治县 -> 禄劝县
         if name.endswith("旗") and len(name) >= 5 and not name.endswith("自治旗"):
             forms.append(name[:2] + "旗")  # 东乌珠穆沁旗 -> 东乌旗
     return tuple(f for f in forms if f != name and len(f) >= 2)
@@ -110,13 +119,17 @@ def _key(data: bytes) -> str:
     return digest.hexdigest()[:24]
 
 
-def _valid(db: sqlite3.Connection, key: str) -> bool:
+def _valid(db: sqlite3.Connection, key: str, path: Path | None = None) -> bool:
+    """Whether a stored table is whole and of this data and code: its record says so, and
+    its file has every page its header counts (a cheap check; a page damaged inside shows
+    when read, see Gazetteer._rows)."""
     try:
-        if db.execute("PRAGMA quick_check").fetchone() != ("ok",):
-            return False
         stored = dict(db.execute("SELECT key, value FROM meta").fetchall())
         count = db.execute("SELECT count(*) FROM division").fetchone()[0]
+        pages = db.execute("PRAGMA page_count").fetchone()[0] * db.execute("PRAGMA page_size").fetchone()[0]
     except sqlite3.DatabaseError:
+        return False
+    if path is not None and path.stat().st_size != pages:
         return False
     return stored.get("key") == key and stored.get("count") == str(count) and count > 0
 
@@ -134,7 +147,7 @@ def _open(folder: Path | None) -> sqlite3.Connection | None:
         for attempt in range(2):
             try:
                 db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
-                if _valid(db, key):
+                if _valid(db, key, path):
                     return db
                 db.close()
             except sqlite3.Error:
@@ -189,7 +202,11 @@ class Gazetteer:
         if self._db is None:
             return []
         with self._lock:
-            return self._db.execute(sql, args).fetchall()
+            try:
+                return self._db.execute(sql, args).fetchall()
+            except sqlite3.DatabaseError:  # a page damaged after the checks at open: a table in memory
+                self._db = _open(None)
+                return self._db.execute(sql, args).fetchall() if self._db is not None else []
 
     @property
     def available(self) -> bool:
