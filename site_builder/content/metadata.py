@@ -58,19 +58,28 @@ def _label_key(raw: str) -> str:
     return next((part for part in parts if not LABELS[part].startswith("_")), parts[0] if parts else "")
 
 
+_SITE_HEAD = re.compile(rf"[{CJK}]{{2,24}}(?:门户网站|网站|网|人民政府|政府)(?: {{1,3}}(?:https?://)?[\w.-]{{4,60}})?")
+# A date's label glued to the value before it (「…区司法局发布时间:2025-03-07」): it starts a cell.
+_GLUED_DATE_LABEL = re.compile(rf"(?<=[{CJK}])(?=(?:发布时间|发布日期|更新时间|成文日期|浏览次数|点击数)[:：])")
+
+
 def parse_metadata_line(text: str, in_header: bool) -> dict[str, str] | None:
     """Fields of a metadata line (「索引号：… 发布机构：…」「[ 索引号 ] … [ 发文字号 ]」「索 引 号: | … |」),
     or None when it is not one. A value ends at the next label or at a table pipe."""
+    if in_header:
+        text = _GLUED_DATE_LABEL.sub(" ", text)
     matches = list(LABEL_RE.finditer(text))
     if not matches:
         return None
     lead = None
     if matches[0].start() > 1:
-        # 「2024-03-28 10:01  来源：X县司法局」: a date before the first label is the page's date.
+        # 「2024-03-28 10:01  来源：X县司法局」: a date before the first label is the page's date;
+        # 「X县人民政府门户网站 www.… 发布时间：…」: a site's name and address before it are chrome.
         head = text[: matches[0].start()].strip(" |｜丨-—/")
-        if not DATE_LINE_RE.fullmatch(head):
+        if DATE_LINE_RE.fullmatch(head):
+            lead = find_date(head)
+        elif not _SITE_HEAD.fullmatch(head):
             return None
-        lead = find_date(head)
     keys = [_label_key(m[1]) for m in matches]
     if not in_header and (len(text) > 80 or all(k in WEAK_LABELS for k in keys)):
         return None
@@ -248,8 +257,8 @@ def year_from_text(lines: list[str]) -> int | None:
 
 
 # ---------------------------------------------------------------- place
-ADMIN_SUFFIX = "省|自治区|自治州|地区|盟|市|州|自治县|县|旗|区|镇|乡|街道办事处|街道"
-_LEVEL_OF = {"镇": "镇", "乡": "乡", "街道": "街道", "街道办事处": "街道", "县": "县", "自治县": "县",
+ADMIN_SUFFIX = "省|自治区|自治州|地区|盟|市|州|自治县|县|旗|区|镇|乡|苏木|街道办事处|街道"
+_LEVEL_OF = {"镇": "镇", "乡": "乡", "苏木": "乡", "街道": "街道", "街道办事处": "街道", "县": "县", "自治县": "县",
              "旗": "县", "区": "区", "市": "市"}
 DEPARTMENT_RE = re.compile(
     r"(?:局|委员会|委|办公室|办|厅|署|中心|院|所|队|站|支队|大队|管委会|管理委员会|人民法院|人民检察院)$"
@@ -291,7 +300,7 @@ def place_from_title(title: str) -> tuple[str | None, str | None]:
         if "关于" in before:
             before = before.split("关于")[-1]
         candidates.append(before)
-        candidates.append(title[m.end() :])
+        candidates.append(title[m.end() :].removeprefix("度"))  # 「2021年度X镇…」
     candidates.append(title)
     for text in candidates:
         found = place_in(text)
@@ -407,9 +416,10 @@ _CLAUSE_LEAD = re.compile(
     r"^(?:.{0,60}?(?:现将|现就|兹将|特将))?(?:\d{4} ?年度?(?:以来)?)?(?:近年来|今年来|今年以来|一年来|以来)?[，,]? {0,2}"
     r"(?:根据|按照|围绕|在|由|对|把|将)?"
 )
-_LEAD_NAME = re.compile(rf"[{CJK}]{{1,10}}?(?:{ADMIN_SUFFIX})(?:[{CJK}]{{1,12}}?(?:局|委员会|办公室|中心))?")
+_LEAD_NAME = re.compile(rf"[{CJK}]{{1,10}}?(?:{ADMIN_SUFFIX}|街(?=党工委|办事处))(?:[{CJK}]{{1,12}}?(?:局|委员会|办公室|中心))?")
 _NOT_IN_NAME = re.compile("[我全该的了是将把以为对年来据照使局委办府党认围坚深贯]")
 _NOT_IN_FREQ = re.compile("[我全该的了是将把以为对年来据照使和与及府委党合]")
+_PROSE_BEFORE_LEVEL = re.compile("[我全该的了是将把以为对年来据照使和与及府委党合各本向由经按在于给同到至驻赴绕导持督配助服请报送呈]")
 _OWN = re.compile(r"我(镇|乡|街道|县|区|市|局)")
 
 
@@ -463,10 +473,11 @@ def place_by_frequency(opening: list[str], body: list[str], suffix: str | None =
                 if len(stem) >= k:
                     name = stem[-k:] + suffix
                     counts[name] = counts.get(name, 0) + 1
-    # Stems with characters of prose are no names, unless the gazetteer knows them (合水县).
+    # A stem ending in a character of prose is no name (「结合县」「围绕县委」「对区」), unless the
+    # gazetteer knows it; within a stem such characters are common (合水县, 和平区).
     real = known(counts) if known is not None and counts else set()
     counts = {name: count * 2 if name in real else count for name, count in counts.items()
-              if name in real or not _NOT_IN_FREQ.search(name[: -len(suffix)])}
+              if name in real or not _PROSE_BEFORE_LEVEL.search(name[-len(suffix) - 1])}
     best, best_count = None, 1
     for name, count in counts.items():
         if len(name) - len(suffix) == 2 and name not in _NOT_PLACE and count > best_count:
@@ -499,7 +510,9 @@ def bare_organ(lines: list[str]) -> tuple[str, str] | None:
 
 
 _LEVEL_SUBJECT = re.compile(r"(?:^|[，,。；;：:]|年来?[，,]?)(街道|镇|乡)(?=党工委|党委|办事处|政府|人民政府|依据|坚持|始终|认真|深入|紧紧|以)")
-_BRAND = re.compile(rf"法治([{CJK}]{{2}})(?=建设|[”\"」])|([{CJK}]{{2}})法治建设")
+# 「法治X建设」「“法治X”」「X法治建设新局面」: a place's name as the brand of its rule-of-law work
+# (a verb before 法治建设, 「落实法治建设各项任务」, is no brand).
+_BRAND = re.compile(rf"法治([{CJK}]{{2}})建设|[“\"「]法治([{CJK}]{{2}})[”\"」]|([{CJK}]{{2}})法治建设新")
 _NOT_BRAND = {"政府", "社会", "国家", "中国", "思维", "思想", "意识", "精神", "文化", "理念", "保障", "环境", "宣传", "教育",
               "实践", "工作", "队伍", "能力", "素养", "水平", "氛围", "道路", "方式", "轨道", "体系", "乡村", "基层",
               "城市", "营商", "推进", "全面", "加强", "深化", "持续", "扎实", "推动", "开展", "统筹", "助力", "护航",
@@ -520,7 +533,7 @@ def place_from_brand(opening: list[str], body: list[str]) -> str | None:
     counts: dict[str, int] = {}
     for line in opening + body:
         for m in _BRAND.finditer(line):
-            stem = m[1] or m[2]
+            stem = m[1] or m[2] or m[3]
             if stem not in _NOT_BRAND and not _NOT_IN_FREQ.search(stem):
                 counts[stem] = counts.get(stem, 0) + 1
     stem = max(counts, key=lambda k: (counts[k], k), default=None)

@@ -635,8 +635,8 @@ def _report(source: Source, run: _Run, title: str | None, body: list[Item], over
 
     where = _Where() if template else _place(title, run, preamble_probe, body_lines)
     place, region, level = where.place, where.region, where.level
-    if where.department:
-        issuers = tuple(run.issuers) or (where.department,)
+    if where.department or level == "部门":  # a department's issuer is itself, when its name is known
+        issuers = tuple(run.issuers) or ((where.department,) if where.department else ())
     else:
         issuers = tuple(run.issuers) or md.derived_issuer(place, level, "\n".join(b.text for b in body_lines))
 
@@ -719,12 +719,14 @@ def _named_elsewhere(opening: list[str], body: list[str], known) -> str | None:
     if bare is not None:
         suffix, organ = bare
     elif (m := re.search(r"全(市|县|区)", "".join(opening)[:300])) and re.search(r"我局", "".join(opening)):
-        suffix, organ = m[1], ""
+        suffix, organ = m[1], "局"  # 「全市司法行政系统…我局」: a department of the city, its name not given
     else:
         return None
     name, _ = md.place_by_frequency(opening, body, suffix, known)
     if name is None:
         return None
+    if organ == "局":
+        return name + "局"  # the department's name is not given: its level is what is known
     if organ and md.DEPARTMENT_RE.search(organ) and organ not in ("委员会",):
         return name + organ
     return name
@@ -758,8 +760,9 @@ def _place(title, run: _Run, opening: list[str], body_lines: list[BodyLine]) -> 
     texts = [title or "", f.get("publisher", ""), f.get("source", ""), *run.issuers, *opening, *body]
     where = _Where(level=md.level_of(place))
     if where.level == "部门":
-        where.department = place
         chain = _leading_chain(place)
+        organ = place[len("".join(chain)) :]
+        where.department = place if organ != "局" else None  # 「株山市局」: only its level is known
         if chain:
             place, region = chain[-1], "".join(chain[:-1]) or None
         else:  # 「县司法局」: the county is named elsewhere
