@@ -282,6 +282,10 @@ class Gazetteer:
                 out.append(span)
         return sorted(out)
 
+    def county_of(self, department: str, context: Iterable[str] = ()) -> Division | None:
+        """The county, district or city a department belongs to (see county_of)."""
+        return county_of(self, department, context)
+
     def resolve(self, name: str, stated: Iterable[str] = (), context: Iterable[str] = ()) -> Division | None:
         """The one division `name` stands for. `stated`: the parents a text names with it
         (「潮安区」 of 「潮安区金石镇」): every one must be among the division's parents.
@@ -308,12 +312,31 @@ class Gazetteer:
         return None
 
 
+def _leading_names(text: str, gz: "Gazetteer") -> list[str]:
+    names, at = [], 0
+    for start, end, name in gz.find(text):
+        if start != at:
+            break
+        names.append(name)
+        at = end
+    return names
+
+
 def _same(name: str, division: Division) -> bool:
     """Whether `name` names `division` (officially, in a short form, or without its kind)."""
     if name == division.name or name in short_forms(division.name, division.level):
         return True
     stem = division.name[: -len(division.kind)] if division.kind else division.name
     return len(stem) >= 2 and name in (stem, stem + "市", stem + "县", stem + "区")
+
+
+def county_of(gz: "Gazetteer", department: str, context: Iterable[str] = ()) -> Division | None:
+    """The county (or city, or district) a department belongs to, from the divisions its name
+    starts with (「宜宾市叙州区司法局」 -> 叙州区; 「株洲市司法局」 -> 株洲市)."""
+    names = _leading_names(department, gz)
+    if not names:
+        return None
+    return gz.resolve(names[-1], names[:-1], context)
 
 
 def _mentioned(division: Division, text: str) -> bool:

@@ -52,6 +52,12 @@ def test_short_forms_reports_use(table):
     assert table.named("湖州市")[0].level == 2 and table.named("潮州市")[0].kind == "市"
 
 
+def test_a_department_belongs_to_its_county_or_city(table):
+    assert table.county_of("宜宾市叙州区司法局").name == "叙州区"
+    assert table.county_of("株洲市司法局").code == "430200"
+    assert table.county_of("青山岭县司法局") is None
+
+
 def test_names_found_in_text(table):
     title = "宜昌市夷陵区樟村镇人民政府关于2022年度法治政府建设情况的报告"
     assert [name for _, _, name in table.find(title)] == ["宜昌市", "夷陵区", "樟村镇"]

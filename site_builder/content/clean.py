@@ -405,6 +405,24 @@ def _join_marks(marked: str) -> str:
     return out.strip()
 
 
+# A widget or a file name glued to the start of the title on one line: 「今天是2018年5月7日 星期一
+# 青山镇2023年…报告」「沙河街2022年…情况.docx沙河街2022年…报告」.
+_GLUED_HEAD = re.compile(
+    r"((?:.{0,30}? )?(?:今天是[:：]? ?)?\d{4} ?年 ?\d{1,2} ?月 ?\d{1,2} ?日 ?(?:星期|周)[一二三四五六日天]"
+    r"(?: ?农历[正一二三四五六七八九十冬腊]{1,2}月(?:初[一二三四五六七八九十]|十[一二三四五六七八九]|二十|廿[一二三四五六七八九]"
+    r"|三十|[一二三四五六七八九十]))?|.{2,80}?\.(?:docx?|wps|pdf))[ \u3000]*(\S.{5,80})"
+)
+_TITLE_WORDS = re.compile(r"报告|总结|汇报")
+
+
+def split_glued_head(line: str) -> list[str] | None:
+    """[widget or file name, title] of a line that glues one to the other, or None."""
+    m = _GLUED_HEAD.fullmatch(line)
+    if m is None or not _TITLE_WORDS.search(m[2]):
+        return None
+    return [m[1].strip(), m[2].strip()]
+
+
 # ---------------------------------------------------------------- one-line exports
 # A whole report on one line (Word/PDF export): paragraphs separated by spaces, and
 # stray spaces inside words. Break at sentence ends and before numbering; elsewhere join.

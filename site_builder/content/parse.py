@@ -109,7 +109,8 @@ def _parse(source: Source) -> tuple[Report | None, tuple[Problem, ...]]:
         fixed, reps = clean.repair_line(line, markup=source.format == "txt")
         fixed = fixed.strip()
         if fixed:
-            parts = [q for p in clean.split_export(fixed) or [fixed] for q in split_run_on(p)]
+            parts = clean.split_glued_head(fixed) or [q for p in clean.split_export(fixed) or [fixed]
+                                                      for q in split_run_on(p)]
             if len(parts) > 1:
                 reps.append(("spacing", fixed, "\n".join(parts)))
             for part in parts:
@@ -711,6 +712,17 @@ def _leading_chain(name: str) -> list[str]:
     return chain
 
 
+def _known_division(texts: list[str], gz) -> tuple[str | None, str | None]:
+    """The most local division the gazetteer finds in these short texts (a name of a kind the
+    text rules do not read), with the names found before it as its region."""
+    for text in texts:
+        found = gz.find(text[:200])
+        if found:
+            names = [name for _, _, name in found]
+            return names[-1], "".join(names[:-1]) or None
+    return None, None
+
+
 def _named_elsewhere(opening: list[str], body: list[str], known) -> str | None:
     """A place the opening names by its level alone (「县司法局认真…」「现就县人民政府…」,
     「全市司法行政系统…我局」), named in full elsewhere in the text, often only inside the
@@ -749,6 +761,7 @@ def _place(title, run: _Run, opening: list[str], body_lines: list[BodyLine]) -> 
         lambda: (_named_elsewhere(opening, body, gz.known), None),
         lambda: next((found for k in ("publisher", "source") if f.get(k) and (found := md.place_in(f[k]))[0]),
                      (None, None)),
+        lambda: _known_division([title or "", *run.issuers, f.get("publisher", ""), f.get("source", "")], gz),
         lambda: (md.place_from_brand(opening, body), None),
     )
     for finder in finders:
