@@ -450,7 +450,7 @@ _LEADING_TITLE = re.compile(
 
 def split_export(line: str) -> list[str] | None:
     """Paragraphs of a report exported on one line, or None when the line is not one."""
-    if len(line) < 300:
+    if len(line) < 80:
         return None
     if (m := _LEADING_TITLE.match(line)) is not None:
         rest = line[m.end() :]
@@ -458,6 +458,8 @@ def split_export(line: str) -> list[str] | None:
             rest = rest[again.end() :]  # the title twice: the copy is dropped with the title's duplicates
             return [m[1].strip(), again[1].strip(), *(split_export(rest) or [rest])]
         return [m[1].strip(), *(split_export(rest) or [rest])]
+    if len(line) < 300:
+        return None
     pieces = [p for p in _GAP.split(line) if p]
     if len(pieces) < 6:
         return None
