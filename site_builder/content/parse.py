@@ -204,15 +204,18 @@ FILE_NAME_RE = re.compile(r"(.{4,80}?)\.(?:docx?|wps|pdf|txt|xlsx?)", re.IGNOREC
 _SITE_NAME = re.compile(rf"[{clean.CJK}]{{2,24}}(?:人民政府|政府|网站|门户网站|网|办公室|委员会|局)(?:\s+\S{{4,40}})?")
 
 
-def _named_date(text: str) -> str | None:
-    """The date of a header line that is a site or organ name and a date, in either order."""
+def _named_date(text: str) -> tuple[str, str] | None:
+    """(field, date) of a header line that is a site or organ name and a date, in either
+    order: a site's name or a web-style date (「2025-04-27 10:14」) is the page's date; an
+    organ and a written-out date (「X镇人民政府 2024年1月11日」) date the document."""
     m = md.DATE_LINE_RE.search(text)
     if m is None:
         return None
     rest = (text[: m.start()] + " " + text[m.end() :]).strip()
-    if _SITE_NAME.fullmatch(rest) and not re.search("星期|周[一二三四五六日天]", text):
-        return md.find_date(m[0])
-    return None
+    if not _SITE_NAME.fullmatch(rest) or re.search("星期|周[一二三四五六日天]", text):
+        return None
+    web = re.search(r"网站?\b|网(?:\s|$)", rest) or re.search(r"\d[-/]\d|\d:\d", m[0]) or re.search(r"年0\d月", m[0])
+    return ("date_line" if web else "written"), md.find_date(m[0])
 
 
 HEADER_LINES = 200
@@ -280,8 +283,8 @@ def _header(kept: list[Item], run: _Run) -> tuple[str | None, list[Item], int]:
             run.drop(item, "aggregator")
             i += 1
             continue
-        if (date := _named_date(text)) is not None:
-            run.set("date_line", date)
+        if (named := _named_date(text)) is not None:
+            run.set(*named)
             run.drop(item, "metadata")
             i += 1
             continue
