@@ -146,7 +146,9 @@ def _drop_lines(items: list[Item], run: _Run) -> list[Item]:
             kept.append(item)
             continue
         run.drop(item, kind)
-        if kind == "aggregator" and (date := md.find_date(item.text)):
+        if kind == "aggregator" and (m := FILE_NAME_RE.fullmatch(item.text)) is not None:
+            run.set("file_title", m[1].strip())  # the title, if the page shows no other
+        elif kind == "aggregator" and (date := md.find_date(item.text)):
             run.set("aggregator_date", date)
     return kept
 
@@ -277,11 +279,6 @@ def _header(kept: list[Item], run: _Run) -> tuple[str | None, list[Item], int]:
             for k in range(i, block):
                 run.drop(kept[k], "metadata")
             i = block
-            continue
-        if (m := FILE_NAME_RE.fullmatch(text)) is not None:
-            run.set("file_title", m[1].strip())
-            run.drop(item, "aggregator")
-            i += 1
             continue
         if (named := _named_date(text)) is not None:
             run.set(*named)
