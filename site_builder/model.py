@@ -201,6 +201,15 @@ class Report:
         bounds = [*self.pages, len(lines) + 1]
         return [(k + 1, "\n".join(lines[bounds[k] - 1:bounds[k + 1] - 1])) for k in range(len(self.pages))]
 
+    # The place as a division of the gazetteer (see site_builder.gazetteer): its official code
+    # and its chain of official names and codes from the province down to itself. Empty for a
+    # place the table does not know (new, renamed, invented): place_known is then False.
+    place_code: str | None = None
+    place_known: bool = False
+    place_chain: tuple[str, ...] = ()
+    place_chain_codes: tuple[str, ...] = ()
+    year_range: tuple[int, ...] = ()  # (first, last) of a report covering several years; year is None
+
     def to_json(self) -> dict:
         """The stable ``site-builder parse --json`` contract."""
         return {
@@ -240,6 +249,11 @@ class Report:
                  "spans": [list(span) for span in t.spans], "section": t.section, "after": t.after}
                 for t in self.tables
             ],
+            "year_range": list(self.year_range) or None,
+            "place_code": self.place_code,
+            "place_recognized": self.place_known,
+            "place_chain": [{"name": name, "code": code}
+                            for name, code in zip(self.place_chain, self.place_chain_codes)],
         }
 
 
@@ -280,6 +294,11 @@ class Summary:
     lead: str  # the opening of the body, for feeds and result lists
     keywords: tuple[str, ...] = ()
     sentences: bytes = field(default=b"", repr=False)  # the Report's
+    place_code: str | None = None  # the Report's place as a gazetteer division (see Report)
+    place_known: bool = False
+    place_chain: tuple[str, ...] = ()
+    place_chain_codes: tuple[str, ...] = ()
+    year_range: tuple[int, ...] = ()
 
     @classmethod
     def of(cls, report: Report, key: str) -> "Summary":

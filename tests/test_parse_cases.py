@@ -63,7 +63,7 @@ CASES = [
      "索引号：11441700007280420Y/2024-00050 | 发布机构：青山县司法局 | 发布日期：2024-03-28 | 文号：青司〔2024〕3号\n"
      "青山县司法局2023年法治政府建设年度报告\n" + BODY.replace("我镇", "我局"),
      dict(index_no="11441700007280420Y/2024-00050", published="2024-03-28", doc_no="青司〔2024〕3号",
-          place="青山县司法局", level="部门", year=2023, publisher="青山县司法局"),
+          place="青山县", level="部门", year=2023, publisher="青山县司法局", issuer=("青山县司法局",)),
      [], ["索引号", "发布机构"], [], ["late"]),
     ("metadata-label-and-value-on-separate-lines",
      "索引号：\n620702081/2026-00007\n成文日期：\n2024年3月20日\n发布日期：\n2024-03-29\n"
@@ -130,7 +130,7 @@ CASES = [
      dict(written="2024-03-01", published="2024-03-01"), [], [], [], []),
     # ---- who
     ("department", "青山县司法局2023年法治政府建设年度报告\n" + BODY.replace("我镇", "我局"),
-     dict(place="青山县司法局", level="部门", region="青山县", issuer=("青山县司法局",), issuer_derived=True),
+     dict(place="青山县", level="部门", issuer=("青山县司法局",), issuer_derived=True),
      [], [], [], []),
     ("street-office", "沙河街道办事处2022年法治政府建设工作报告\n" + BODY.replace("2023", "2022"),
      dict(place="沙河街道", level="街道", issuer=("沙河街道办事处",), issuer_derived=True), [], [], [], []),
@@ -175,7 +175,7 @@ CASES = [
      dict(), [], [], [], ["missing-part-1", "missing-part-2", "missing-part-3", "missing-part-4"]),
     ("brand-before-a-split-title",
      "亚博娱乐平台\n亚博娱乐平台长鹤县人力资源和社会保障局2025年\n法治政府建设年度报告\n" + BODY.replace("我镇", "我局"),
-     dict(title="长鹤县人力资源和社会保障局2025年法治政府建设年度报告", place="长鹤县人力资源和社会保障局",
+     dict(title="长鹤县人力资源和社会保障局2025年法治政府建设年度报告", place="长鹤县",
           level="部门"), [], ["亚博"], ["spam-removed"], []),
     # ---- damage
     ("masked-digits-and-cut",

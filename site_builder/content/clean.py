@@ -75,7 +75,9 @@ _SYLLABLE = re.compile(
     r"(?:a|o|e|ai|ei|ao|ou|an|en|ang|eng|ong|er|i|ia|ie|iao|iu|ian|in|iang|ing|iong"
     r"|u|ua|uo|uai|ui|uan|un|uang|ueng|v|ve|van|vn|ue|io)"
 )
-PINYIN_RE = re.compile(rf"(?<=[{CJK}])\s?[(（]\s*([a-z{_TONED}ü]{{1,6}})\s*[)）]")
+PINYIN_RE = re.compile(rf"(?<=[{CJK}]) ?[(（] {{0,2}}([a-z{_TONED}ü]{{1,6}}) {{0,2}}[)）]")
+# A gloss with a tone mark after a character that mojibake turned into a letter (「Y(jié)合」).
+TONED_GLOSS_RE = re.compile(rf"(?<=[A-Za-z?？])[(（]([a-z{_TONED}ü]{{0,5}}[{_TONED}][a-z{_TONED}ü]{{0,5}})[)）]")
 # A gloss whose opening bracket was eaten by mojibake: 「（一）qiáng)化」.
 ORPHAN_PINYIN_RE = re.compile(rf"(?<=[）)])([a-z{_TONED}ü]{{0,5}}[{_TONED}][a-z{_TONED}ü]{{0,5}})\s?[)）]")
 
@@ -266,6 +268,7 @@ def repair_line(line: str, markup: bool = True) -> tuple[str, list[tuple[str, st
         step("mojibake", _restore_eaten(new))
     if "(" in line or "（" in line:
         new = PINYIN_RE.sub(lambda m: "" if _is_syllable(m[1]) else m[0], line)
+        new = TONED_GLOSS_RE.sub(lambda m: "" if _is_syllable(m[1]) else m[0], new)
         step("pinyin", new)
         step("mojibake", ORPHAN_PINYIN_RE.sub(_restore, line))
     step("spacing", _despace(line))
@@ -289,18 +292,22 @@ CHROME_RES: tuple[re.Pattern[str], ...] = tuple(
     for p in (
         r"(?:当前位置|当前的位置|您的位置|您现在的位置|你的位置|你现在的位置|所在位置|位置)\s*[:：>].*",
         r"首页\s*[>＞»/|>].*",
-        r".*\s[>＞»]\s.*[>＞»].*",  # breadcrumb without a label
-        r"今天是[:：]?.*",
-        r"\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日\s*(?:星期|周)[一二三四五六日天].*",
+        r"[^>＞»]{0,60} [>＞»] [^>＞»]{0,60}[>＞»].{0,60}",  # breadcrumb without a label
+        r"(?:.{0,30}? )?(?:欢迎访问.{0,20}? ?)?今天是[:：]?.*",
+        # A date with its weekday is a widget, wherever it is on a short line (「青岛市X区人民政府
+        # 2018年11月7日星期三」); never the page's date.
+        r".{0,30}?\d{4} ?年 ?\d{1,2} ?月 ?\d{1,2} ?日 ?(?:星期|周)[一二三四五六日天].*",
         r".*扫一扫.*|.*(?:在手机|手机上)(?:打开|查看|浏览).*|.*二维码.*",
         r"(?:主办|承办|协办|维护|运维)(?:单位)?\s*[:：].*|.*地址\s*[:：].*(?:邮编|电话|邮政编码).*",
         r"图片|图\d*|视频|附图|打印本页|打印|【?关闭】?",
+        r"(?:取消收藏成功|收藏成功|相关办事指南|办事指南|语音播报|进入播报模式|退出播报模式)[!！]?|语音合成中.{0,20}",
         r"(?:上一篇|下一篇|上一条|下一条|上篇|下篇)\s*[:：].*",
         r"【?(?:相关链接|相关文章|相关阅读|相关新闻|相关信息|相关附件|友情链接)】?\s*[:：]?.*",
         r".*(?:网站标识码|ICP备|ICP证|公网安备|网安备|主办单位|承办单位|技术支持|版权所有|Copyright|©|"
         r"网站地图|联系我们|建议使用.*浏览器|分辨率|政府网站找错|党政机关).*",
-        r"(?:浏览|阅读|访问|点击)(?:次数|数|量)?\s*[:：].*",
-        r"(?:字号|字体)\s*[:：].*",
+        # Counters and font widgets alone (a line that goes on to the page's metadata is metadata).
+        r"(?:浏览|阅读|访问|点击)(?:次数|数|量|率)? ?[:：] ?[\d,]{0,12}(?: ?次)?",
+        r"(?:字号|字体|字体大小) ?[:：] ?[【\[]?[大中小 ]{0,9}[】\]]?",
     )
 )
 AGGREGATOR_RES: tuple[re.Pattern[str], ...] = tuple(
@@ -315,7 +322,19 @@ AGGREGATOR_RES: tuple[re.Pattern[str], ...] = tuple(
         r"(?:https?://|www\.)\S+",
         r"(?:第\s*\d+\s*页|共\s*\d+\s*页|上一页|下一页|尾页).*",
         r"(?:标签|关键词|关键字|Tags?)\s*[:：].*",
+        # Document-sharing sites: the file name, its record and the download buttons.
+        r".{2,80}\.(?:docx?|wps|pdf|txt|xlsx?)",
+        r"(?:资源ID|资源大小|资源格式|全文页数|文档页数|文档格式|文档大小|下载积分|上传时间|上传者|所需积分|下载次数)\s*[:：].*",
+        r"(?:快捷下载|会员登录下载|微信登录下载|三方登录下载|立即下载|免费下载|下载此文档|友情提示|微信扫一扫登录|举报|收藏)[:：]?",
     )
+)
+# Document-sharing and essay-site boilerplate: distinctive sentences, removed up to
+# BOILERPLATE characters (longer than the chrome rules' SHORT: they are whole sentences).
+BOILERPLATE = 200
+BOILERPLATE_RE = re.compile(
+    r".{0,20}?(?:(?:小编|本站|本网)(?:为大家|为你|为您|為你)?(?:精心)?(?:整理|收集|搜集|准备)了?.{0,100}?(?:供大家|供您|供你|仅供|希望|希望能)"
+    r"|下载的PDF文件|不支持使用下载工具|下载后均不带水印|在线预览的文档|标题未注明含有答案|一律视为不含答案"
+    r"|本站所有资源|本站仅提供|本文档由用户上传|文档来源于网络|全网资源每日更新).*"
 )
 
 # Brands and phrases that never belong to a report: removed wherever they occur.
@@ -328,10 +347,10 @@ _BRANDS_ALONE = (
 # Names that are ordinary words unless a gambling suffix follows (金沙镇, 皇冠 are legitimate):
 _BRANDS_SUFFIXED = (
     r"(?:澳门)?(?:金沙|皇冠|太阳城|永利|银河|开云|亚博|凯发|乐鱼|米乐|半岛|必赢|伟德|立博|大发|天博|沙巴|明升|尊龙"
-    r"|利来|必发|爱游戏|新濠|美高梅|威尼斯|欧宝|乐动|星空|江南|必威|明陞|宝博)"
+    r"|利来|必发|爱游戏|新濠|美高梅|威尼斯|欧宝|乐动|星空|江南|必威|明陞|宝博|九州)"
 )
 _SPAM_SUFFIX = (
-    r"(?:娱乐城|娱乐场|娱乐平台|娱乐官网|娱乐网址|娱乐|体育在线|体育官网|体育|在线|官网|官方网站|网址|平台|集团|"
+    r"(?:娱乐城|娱乐场|娱乐平台|娱乐官网|娱乐网址|娱乐|体育在线|体育官网|体育比分|体育|比分|在线|官网|官方网站|网址|平台|集团|"
     r"国际|公司|真人|棋牌|彩票|电子|app|APP|中文网|注册|开户|皇宫|赌场)"
 )
 # The characters a match of SPAM_BRAND_RE can start with (a test derives them from the
@@ -340,7 +359,7 @@ _SPAM_SUFFIX = (
 SPAM_FIRST = "1ABIKOPabikop乐九亚伟体六凯利北半华博在大天太威娱宝尊开彩必成新无时明易星棋欧永江沙注澳爱百皇真立篮米线网美色英葡足金银雷首黄"
 SPAM_BRAND_RE = re.compile(
     rf"(?=[{SPAM_FIRST}])(?:"
-    rf"(?:{_BRANDS_ALONE}){_SPAM_SUFFIX}*|{_BRANDS_SUFFIXED}{_SPAM_SUFFIX}+"
+    rf"(?:{_BRANDS_ALONE}){_SPAM_SUFFIX}*[:：]?|{_BRANDS_SUFFIXED}{_SPAM_SUFFIX}+[:：]?"
     r"|(?:网上|线上|在线)(?:赌场|博彩|娱乐平台|棋牌游戏|投注)|博彩(?:公司|网站?|平台|官网|网址|app|APP)"
     r"|澳门(?:赌场|博彩|彩票|六合彩|正规|赌博网站|网址|[^\s，。、]{0,4}(?:娱乐场|娱乐城|官网|平台|集团))"
     r"|(?:体育|足球|篮球)投注|彩票(?:平台|官网|网址|app|APP|注册|开户|投注站?网)|棋牌(?:平台|官网|网址|app|APP|游戏平台)"
@@ -349,13 +368,13 @@ SPAM_BRAND_RE = re.compile(
 )
 
 
-_DATE_HINT = re.compile(r"(?:19|20)\d\d\s*[-/.年]\s*\d{1,2}")
+_DATE_HINT = re.compile(r"(?:19|20)\d\d ?[-/.年] ?\d{1,2}")
 
 
 def classify_line(text: str) -> str | None:
     """'spam', 'chrome' or 'aggregator' for a line to drop entirely, else None."""
     if len(text) > SHORT:
-        return None
+        return "aggregator" if len(text) <= BOILERPLATE and BOILERPLATE_RE.fullmatch(text) else None
     if SPAM_BRAND_RE.search(text):
         rest = SPAM_BRAND_RE.sub("", text)
         if len(re.sub(rf"[^{CJK}]", "", rest)) <= max(6, len(text) // 3):
@@ -368,6 +387,8 @@ def classify_line(text: str) -> str | None:
     for pattern in AGGREGATOR_RES:
         if pattern.fullmatch(text):
             return "aggregator"
+    if BOILERPLATE_RE.fullmatch(text):
+        return "aggregator"
     return None
 
 
@@ -377,11 +398,39 @@ def strip_spam(text: str) -> str:
         return text
     marked = SPAM_BRAND_RE.sub("\x00", text)
     # 「…人民政府<brand>2023年…的报告」: the brand stood where 「关于」 belongs.
-    marked = re.sub(r"(政府|委员会|党委|党组|局|办事处|办公室)\s*\x00\s*(?=\S)", r"\1关于", marked)
+    marked = re.sub(r"(政府|委员会|党委|党组|局|办事处|办公室) {0,3}\x00 {0,3}(?=\S)", r"\1关于", marked)
     # 「<brand>2023年…的报告」「X镇<brand>2023年…的报告」: 「关于…的报告」 lost its 「关于」.
-    if re.fullmatch(r"(?:\S*?(?:镇|乡|县|区|市|街道))?\s*\x00\s*\d{4}\s*年.*的(?:报告|汇报|总结)", marked):
+    if len(marked) <= 100 and re.fullmatch(
+            r"(?:\S{0,30}?(?:镇|乡|县|区|市|街道))? ?\x00 ?\d{4} ?年.{0,60}的(?:报告|汇报|总结)", marked):
         marked = marked.replace("\x00", "关于", 1)
-    return re.sub(r"\s*\x00\s*", "", marked).strip()
+    return _join_marks(marked)
+
+
+def _join_marks(marked: str) -> str:
+    """The text without its brand marks and the spaces around each."""
+    pieces = marked.split("\x00")
+    out = pieces[0]
+    for piece in pieces[1:]:
+        out = out.rstrip(" \t\u3000") + piece.lstrip(" \t\u3000")
+    return out.strip()
+
+
+# A widget or a file name glued to the start of the title on one line: 「今天是2018年5月7日 星期一
+# 青山镇2023年…报告」「沙河街2022年…情况.docx沙河街2022年…报告」.
+_GLUED_HEAD = re.compile(
+    r"((?:.{0,30}? )?(?:今天是[:：]? ?)?\d{4} ?年 ?\d{1,2} ?月 ?\d{1,2} ?日 ?(?:星期|周)[一二三四五六日天]"
+    r"(?: ?农历[正一二三四五六七八九十冬腊]{1,2}月(?:初[一二三四五六七八九十]|十[一二三四五六七八九]|二十|廿[一二三四五六七八九]"
+    r"|三十|[一二三四五六七八九十]))?|.{2,80}?\.(?:docx?|wps|pdf))[ \u3000]*(\S.{5,80})"
+)
+_TITLE_WORDS = re.compile(r"报告|总结|汇报")
+
+
+def split_glued_head(line: str) -> list[str] | None:
+    """[widget or file name, title] of a line that glues one to the other, or None."""
+    m = _GLUED_HEAD.fullmatch(line)
+    if m is None or not _TITLE_WORDS.search(m[2]):
+        return None
+    return [m[1].strip(), m[2].strip()]
 
 
 # ---------------------------------------------------------------- one-line exports
@@ -393,14 +442,32 @@ _NUMBERING_START = re.compile(
 _END_PUNCT = "。！？；：:!?"
 _GAP = re.compile(r"[ \u3000\u00a0]+")
 _TITLE_END = re.compile(r"(?:报告|总结|汇报)$")
-_BLOCK_START = re.compile(r"(?:主送|抄送|附件)\s*[:：]")
-_DATE_END = re.compile(r"(?:19|20)\d\d\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日$")
-_DATE_START = re.compile(r"(?:19|20)\d\d\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日")
+_BLOCK_START = re.compile(r"(?:主送|抄送|附件) {0,2}[:：]")
+# Applied to the last characters of a growing segment only (see split_export): `$` patterns
+# searched over a whole segment at each step would be quadratic.
+_DATE_END = re.compile(r"(?:19|20)\d\d ?年 ?\d{1,2} ?月 ?\d{1,2} ?日$")
+_DATE_START = re.compile(r"(?:19|20)\d\d ?年 ?\d{1,2} ?月 ?\d{1,2} ?日")
 _ISSUER_END = re.compile(r"(?:人民政府|委员会|办事处|局)$")
+
+
+# The title a one-line export starts with: it ends in 报告/总结/汇报 right before the first
+# sentence (「某县 2023 年度…工作报告2023 年，全县…」) or before the title printed again.
+_LEADING_TITLE = re.compile(
+    r"([^。，,；;：:]{6,60}?(?:报告|总结|汇报)(?:的报告)?)[ \u3000]*"
+    r"(?=(?:\d{4}|20[xX]{2})[ \u3000]*年|根据|按照|为了|为进一步|现将|今年以来|近年来|一年来|[^。，,；;：:]{6,60}?(?:报告|总结|汇报))"
+)
 
 
 def split_export(line: str) -> list[str] | None:
     """Paragraphs of a report exported on one line, or None when the line is not one."""
+    if len(line) < 80:
+        return None
+    if (m := _LEADING_TITLE.match(line)) is not None:
+        rest = line[m.end() :]
+        if (again := _LEADING_TITLE.match(rest)) is not None:
+            rest = rest[again.end() :]  # the title twice: the copy is dropped with the title's duplicates
+            return [m[1].strip(), again[1].strip(), *(split_export(rest) or [rest])]
+        return [m[1].strip(), *(split_export(rest) or [rest])]
     if len(line) < 300:
         return None
     pieces = [p for p in _GAP.split(line) if p]
@@ -413,9 +480,9 @@ def split_export(line: str) -> list[str] | None:
             current[-1] in _END_PUNCT
             or _NUMBERING_START.match(piece)
             or _BLOCK_START.match(piece)
-            or _DATE_END.search(current)
-            or (_ISSUER_END.search(current) and _DATE_START.match(piece))
-            or (not segments and _TITLE_END.search(current) and len(current) <= 60)
+            or _DATE_END.search(current[-16:])
+            or (_ISSUER_END.search(current[-8:]) and _DATE_START.match(piece))
+            or (not segments and len(current) <= 60 and _TITLE_END.search(current))
         ):
             segments.append((current, gaps))
             current, gaps = piece, []

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
+
+import lxml.etree
+import lxml.html
 
 from .clean import CJK
 from .formats import tables
@@ -37,9 +39,10 @@ META_FIELDS = {"articletitle": "title", "pubdate": "published", "contentsource":
                "firstimagesource": None}
 _CJK_RE = re.compile(f"[{CJK}]")
 _SPACE = re.compile(r"[ \t\r\n\f]+")
+_TAG = re.compile(r"<[^<>]{0,2000}>")
 
 
-@dataclass
+@dataclass(eq=False)
 class Node:
     tag: str
     attrs: dict[str, str]
@@ -48,48 +51,51 @@ class Node:
     line: int = 1
 
 
-class _TreeBuilder(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.root = Node("#root", {})
-        self.stack = [self.root]
-        self.meta: dict[str, str] = {}
-        self.page_title = ""
-        self._in_title = False
+_XML_DECLARATION = re.compile(r"\A\s{0,100}<\?xml[^>]{0,200}\?>")
 
-    def handle_starttag(self, tag, attrs):
-        attrs_d = {k.lower(): (v or "") for k, v in attrs}
-        if tag == "meta":
-            name = (attrs_d.get("name") or attrs_d.get("property") or "").lower()
-            if name in META_FIELDS and META_FIELDS[name] and attrs_d.get("content"):
-                self.meta.setdefault(META_FIELDS[name], attrs_d["content"].strip())
-            return
-        if tag == "title":
-            self._in_title = True
-        node = Node(tag, attrs_d, parent=self.stack[-1], line=self.getpos()[0])
-        self.stack[-1].children.append(node)
-        if tag not in VOID:
-            self.stack.append(node)
 
-    def handle_startendtag(self, tag, attrs):
-        self.handle_starttag(tag, attrs)
-        if tag not in VOID and self.stack[-1].tag == tag:
-            self.stack.pop()
+def _tree(text: str) -> tuple[Node, dict[str, str], str] | None:
+    """The page as Nodes (each with the source line of its start tag, each text with the
+    line where it starts), its <meta> fields and its <title>; None when libxml2 cannot read
+    it whole (no document, or nesting deeper than it builds: the text would be lost).
 
-    def handle_endtag(self, tag):
-        if tag == "title":
-            self._in_title = False
-        for i in range(len(self.stack) - 1, 0, -1):
-            if self.stack[i].tag == tag:
-                del self.stack[i:]
-                return
+    libxml2's HTML parser is linear in the page (no rescan of the open elements on an
+    unmatched end tag, no quadratic case on runs of `<a`)."""
+    text = _XML_DECLARATION.sub("", text)  # a str with an encoding declaration is refused
+    parser = lxml.html.HTMLParser(recover=True, remove_pis=True)  # one per page: parsers keep state
+    try:
+        doc = lxml.html.document_fromstring(text, parser=parser)
+    except (lxml.etree.ParserError, ValueError):
+        return None
+    if any(e.type_name == "ERR_RESOURCE_LIMIT" for e in parser.error_log):
+        return None
+    meta: dict[str, str] = {}
+    for el in doc.iter("meta"):
+        name = (el.get("name") or el.get("property") or "").lower()
+        if META_FIELDS.get(name) and (el.get("content") or "").strip():
+            meta.setdefault(META_FIELDS[name], el.get("content").strip())
+    title_el = doc.find(".//title")
+    page_title = title_el.text_content() if title_el is not None else ""
+    root = Node("#root", {})
+    _convert(doc, root)
+    return root, meta, page_title
 
-    def handle_data(self, data):
-        if self._in_title:
-            self.page_title += data
-            return
-        if data:
-            self.stack[-1].children.append((self.getpos()[0], data))
+
+def _convert(el, parent: Node) -> None:
+    """Append el (an lxml element) under parent, with its text and its children's tails."""
+    node = Node(el.tag, {str(k).lower(): v or "" for k, v in el.attrib.items()}, parent=parent,
+                line=el.sourceline or parent.line)
+    parent.children.append(node)
+    if el.text:
+        node.children.append((node.line, el.text))
+    children = list(el)
+    for k, child in enumerate(children):
+        if isinstance(child.tag, str):
+            _convert(child, node)
+        if child.tail:
+            following = children[k + 1].sourceline if k + 1 < len(children) else None
+            line = following - child.tail.count("\n") if following else (child.sourceline or node.line)
+            node.children.append((max(line, child.sourceline or 1), child.tail))
 
 
 def _skipped(node: Node) -> bool:
@@ -260,11 +266,13 @@ def _outside(root: Node, article: Node) -> list[tuple[int, str, bool]]:
 
 def extract(text: str) -> tuple[list, dict[str, str]]:
     """(lines of the article as (source line, text) and its data tables as (source line,
-    Table), fields from <meta> tags)."""
-    builder = _TreeBuilder()
-    builder.feed(text)
-    builder.close()
-    root = builder.root
+    Table), fields from <meta> tags). A page that cannot be read as HTML is read as text
+    without its tags; fields["_as_text"] says so."""
+    parsed = _tree(text)
+    if parsed is None:
+        lines = [(no, _SPACE.sub(" ", _TAG.sub(" ", line)).strip()) for no, line in enumerate(text.split("\n"), 1)]
+        return [(no, line) for no, line in lines if line], {"_as_text": "1"}
+    root, meta, page_title = parsed
     article = _article(root)
     body: list = []
     _lines(article, body, with_tables=True)
@@ -272,13 +280,12 @@ def extract(text: str) -> tuple[list, dict[str, str]]:
     lines = [(line, t) for line, t, before in outside if before] + body
     lines += [(line, t) for line, t, before in outside if not before]
     fields: dict[str, str] = {}
-    meta = builder.meta
     if meta.get("title"):
         fields["title"] = meta["title"]
     if meta.get("published") and (date := find_date(meta["published"])):
         fields["published"] = date
     if meta.get("source"):
         fields["source"] = meta["source"]
-    if "title" not in fields and builder.page_title.strip():
-        fields["page_title"] = builder.page_title.strip()
+    if "title" not in fields and page_title.strip():
+        fields["page_title"] = page_title.strip()
     return lines, fields

@@ -93,7 +93,7 @@ def split_run_on(line: str) -> list[str]:
     """Split a whole report exported on one line at its top-level numbering."""
     if len(line) < 300:
         return [line]
-    marks = re.compile(rf"(?<=[。；：！？!?:;\s])\s*(?=[{_CN}]{{1,3}}、|[（(][{_CN}]{{1,3}}[）)])")
+    marks = re.compile(rf"(?<=[。；：！？!?:;\s])(?=[{_CN}]{{1,3}}、|[（(][{_CN}]{{1,3}}[）)])")
     if len(marks.findall(line)) < 2:
         return [line]
     return [p.strip() for p in marks.split(line) if p.strip()]

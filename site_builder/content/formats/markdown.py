@@ -28,6 +28,18 @@ _CLOSING_HASHES = re.compile(r"(\s+#+\s*)$")
 # Asterisks that mask digits (「****年」「共**件」「20**年」) are text, not emphasis.
 _COUNTERS = "年月日次件个人元万%名场余项起家户多"
 _MASK = re.compile(rf"\*{{3,}}|(?<=[\u3400-\u9fff\d])\*+(?=[{_COUNTERS}\d])")
+# The renderer's inline rules rescan a paragraph once per match (its link rule looks for the
+# matching bracket from every "["): quadratic on a run of markers. So a bracket that is not
+# part of a bounded link (_LINK; reference links are not read) and the inline markers of a
+# paragraph beyond the first MAX_MARKERS are hidden from it as noncharacters (never in
+# text: dropped from the input) and given back in its HTML. A report's emphasis is a few
+# words, so what a person wrote renders as before.
+_LINK = re.compile(r"!?\[[^\[\]\n]{0,200}\]\([^()\s]{0,500}\)")
+_MARKERS = re.compile(r"[*_`]")
+MAX_MARKERS = 100
+_HIDDEN = {"[": "\ufdd2", "]": "\ufdd3", "*": "\ufdd4", "_": "\ufdd5", "`": "\ufdd6"}
+_SHOWN = str.maketrans({hidden: plain for plain, hidden in _HIDDEN.items()})
+_HIDE_BRACKETS = str.maketrans({"[": _HIDDEN["["], "]": _HIDDEN["]"]})
 
 
 def lines(source: list[str], first: int) -> list[tuple[int, str | Table]]:
@@ -35,8 +47,8 @@ def lines(source: list[str], first: int) -> list[tuple[int, str | Table]]:
     of them line `first` of the file."""
     from .. import htmlpage
 
-    marked = "\n".join(_tagged(line, no) for no, line in enumerate(source, first))
-    page = f'<html><body><div class="article">\n{render(marked)}\n</div></body></html>'
+    marked = "\n".join(_tagged(line, no) for no, line in enumerate(_bounded(source), first))
+    page = f'<html><body><div class="article">\n{render(marked).translate(_SHOWN)}\n</div></body></html>'
     found, _fields = htmlpage.extract(page)
     out: list[tuple[int, str | Table]] = []
     last = first
@@ -90,7 +102,7 @@ def _tagged(line: str, no: int) -> str:
     """The line with its number tagged at its end, where no Markdown rule looks (before a
     table row's closing pipe and a heading's closing hashes); lines of markup alone stay
     as they are."""
-    line = _MASK.sub(lambda m: "\\*" * len(m[0]), _NONCHARACTERS.sub("", line))
+    line = _MASK.sub(lambda m: "\\*" * len(m[0]), line)
     if not line.strip() or _MARKUP_ONLY.fullmatch(line):
         return line
     tag = f"{OPEN}{no}{CLOSE}"
@@ -101,6 +113,28 @@ def _tagged(line: str, no: int) -> str:
     if closing:
         return body[: closing.start()] + tag + closing[1]
     return body + tag
+
+
+def _bounded(source: list[str]) -> list[str]:
+    """The lines without noncharacters, with what the renderer would take quadratic time
+    over hidden (see _LINK)."""
+    out, markers = [], 0
+    for line in source:
+        line = _NONCHARACTERS.sub("", line)
+        if not line.strip():
+            markers = 0  # a new paragraph
+        if "[" in line or "]" in line:
+            pieces, at = [], 0
+            for link in _LINK.finditer(line):
+                pieces += [line[at:link.start()].translate(_HIDE_BRACKETS), link[0]]
+                at = link.end()
+            line = "".join(pieces) + line[at:].translate(_HIDE_BRACKETS)
+        found = len(_MARKERS.findall(line))
+        if markers + found > MAX_MARKERS:
+            line = _MARKERS.sub(lambda m: _HIDDEN[m[0]], line)
+        markers += found
+        out.append(line)
+    return out
 
 
 def _first_tag(*texts: str) -> int | None:
