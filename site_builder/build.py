@@ -101,6 +101,7 @@ def build(content_dir: Path, output_dir: Path, config_path: Path | None = None, 
 
 def _build(ctx: BuildContext, problems: tuple[Problem, ...], clock: "_Clock", strict: bool, keep_going: bool,
            allow_shrink: bool) -> BuildResult:
+    ctx.pool.prepare()  # the workers' loading overlaps the listing and hashing of the content
     rels, found_problems, sidecars = find_report_paths(ctx.content)
     summaries, parse_problems = parse_reports(ctx.store, ctx.pool, ctx.content, rels, sidecars)
     clock.lap("parse")

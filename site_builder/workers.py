@@ -13,6 +13,7 @@ stops the rest.
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.forkserver
 import os
 import signal
 import tempfile
@@ -57,6 +58,12 @@ class Pool:
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
+
+    def prepare(self) -> None:
+        """Start the server process the workers fork from, which loads what they need
+        (site_builder.preload) while the caller goes on; once per process."""
+        _context()
+        multiprocessing.forkserver.ensure_running()
 
     def submit(self, fn: Callable, *args) -> Future:
         """Run fn(*args) in a worker (no time budget)."""
