@@ -57,7 +57,7 @@ def make_parser() -> argparse.ArgumentParser:
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    from .serve.server import run_serve as serve  # the server's modules are loaded for it only (0.05 s)
+    from .serve.server import run_serve as serve  # the server's modules are loaded for it only
 
     return serve(args)
 

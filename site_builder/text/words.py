@@ -30,7 +30,7 @@ DOMAIN_TERMS = (
 
 class Segmenter:
     """jieba (jieba-rs through rjieba) with the domain dictionary. The dictionary is the one
-    the rjieba package makes when it is imported (a tenth of a second), the domain words
+    the rjieba package makes when it is imported, the domain words
     added to it: this module is its only user. Made once per process (see _segmenter)."""
 
     def __init__(self):
@@ -81,7 +81,7 @@ def word_ends(text: str) -> set[int]:
 @cache
 def _idf() -> tuple[dict[str, float], float]:
     """jieba's IDF table (word -> idf) and its median, read from the jieba package's data
-    file, found without importing jieba (its import alone takes a tenth of a second)."""
+    file, found without importing jieba (only its data is needed)."""
     import importlib.util
 
     from .tables import table
