@@ -18,6 +18,8 @@ from urllib.parse import quote
 import pytest
 
 from browser_site import CHROMIUM, CHROMIUM_ARGS, require
+from site_builder.search import static_format as static_index
+from site_builder.search.static_shards import BUNDLE_DIR
 from site_builder.serve.app import EVENTS_PATH, SCRIPT_PATH, SEARCH_PATH, HostCheck, inject_script
 from site_builder.serve.files import BadPath, decode_path
 from site_builder.serve.preview import BuildState
@@ -204,6 +206,19 @@ def test_requests_never_see_a_half_built_site(server: PreviewServer, content: Pa
         thread.join()
     assert len(seen) > 10
     assert all(status == 200 and complete for status, complete in seen), seen
+
+
+def test_an_edit_is_served_with_its_static_search(server: PreviewServer, content: Path):
+    """One build publishes the page and the static search files that find it."""
+    seq = server.preview.state.seq
+    write(content / "yanpi-zhen-2024.txt", report_text("演陂镇", 2024, "新增踏勘验收规程。"))
+    assert server.preview.wait_for_build(seq, timeout=30).ok
+    assert "踏勘验收规程" in page(server, "reports/yanpi-zhen-2024/")[1]
+    shard = server.preview.output_dir / BUNDLE_DIR / "0"
+    assert "yanpi-zhen-2024" in json.loads(get(server, f"/{BUNDLE_DIR}/0/ids-0.json")[2])
+    buckets = [get(server, f"/{BUNDLE_DIR}/0/{p.name}")[2] for p in shard.iterdir()
+               if p.name.endswith(".bin") and p.name != "docs.bin"]
+    assert any("踏勘" in static_index.decode_bucket(data) for data in buckets)
 
 
 def test_builds_reading_files_do_not_trigger_rebuilds(server: PreviewServer, content: Path):
