@@ -484,10 +484,12 @@ def test_server_search_finds_a_new_report_after_the_rebuild(server: PreviewServe
     html = body.decode("utf-8")
     assert status == 200 and headers["Content-Type"] == "text/html; charset=utf-8"
     assert 'href="../reports/jinshi-zhen-2023/"' in html and "yanpi-zhen-2024" not in html
-    assert SCRIPT_PATH in html
+    assert SCRIPT_PATH in html and '<option value="2022"' not in html
     assert get(server, SEARCH_PATH.rstrip("/") + "?q=x")[1]["Location"] == SEARCH_PATH + "?q=x"
     write(content / "citangxu-zhen-2022.txt", report_text("茨塘圩镇", 2022, "开展合法性审查培训。"))
     wait_until(lambda: "reports/citangxu-zhen-2022/" in get(server, query)[2].decode(), timeout=10)
+    html = get(server, query)[2].decode()
+    assert '<option value="2022"' in html and '<option value="茨塘圩镇"' in html  # the filters too
 
 
 def test_server_search_refuses_a_state_folder_not_safely_ours(server: PreviewServer):

@@ -231,7 +231,8 @@ class PreviewApp:
     def _search(self, start_response, state: BuildState, query_string: str, head: bool):
         try:
             with self.searchers.lend() as searcher:
-                body = search_page(searcher, state.config, SEARCH_PATH, query_string)
+                body = search_page(searcher, self.searchers.filter_values(searcher), state.config, SEARCH_PATH,
+                                   query_string)
             status = "200 OK"
         except SearchUnavailable as exc:
             body = _UNAVAILABLE_PAGE.format(reason=html.escape(exc.reason)).encode("utf-8")

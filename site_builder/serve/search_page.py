@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import threading
+import weakref
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import parse_qs, quote, urlencode
@@ -36,6 +37,7 @@ class Searchers:
         self._idle: list = []
         self._lock = threading.Lock()
         self._slots = threading.BoundedSemaphore(size)
+        self._values = weakref.WeakKeyDictionary()  # a cache: each searcher's filter values
 
     @contextmanager
     def lend(self):
@@ -57,6 +59,17 @@ class Searchers:
                 raise
             with self._lock:
                 self._idle.append(searcher)
+
+    def filter_values(self, searcher) -> dict[str, list[str]]:
+        """The values each filter can take, once per searcher: a searcher reads one version
+        of the index (refreshing gives a new one), and a field may hold 40,000 places."""
+        with self._lock:
+            values = self._values.get(searcher)
+        if values is None:
+            values = _filter_values(searcher)
+            with self._lock:
+                self._values[searcher] = values
+        return values
 
     def _open(self):
         # Whoosh's files hold pickles: read them only from a state folder that is this
@@ -85,7 +98,8 @@ def _int(value: str | None, default: int, lo: int, hi: int) -> int:
         return default
 
 
-def search_page(searcher, config: SiteConfig, address: str, query_string: str) -> bytes:
+def search_page(searcher, filter_values: dict[str, list[str]], config: SiteConfig, address: str,
+                query_string: str) -> bytes:
     """The results page for `query_string`, at `address` (a path outside the site), as HTML."""
     params = _params(query_string)
     query = clean_query(params.get("q", "")).strip()
@@ -119,7 +133,7 @@ def search_page(searcher, config: SiteConfig, address: str, query_string: str) -
         page_numbers=list(range(max(1, page - 4), min(pages, page + 4) + 1)),
         page_link=page_link, facet_link=facet_link, part=part,
         filters=filters, facets=results.facets, filter_fields=FILTER_FIELDS,
-        filter_values=_filter_values(searcher),
+        filter_values=filter_values,
     )
     return page_html.encode("utf-8")
 
