@@ -63,13 +63,13 @@ class Preview:
 
     def __init__(self, content_dir: Path, output_dir: Path, config_path: Path | None = None, *,
                  strict: bool = False, keep_going: bool = False, allow_shrink: bool = False,
-                 debounce: float = DEBOUNCE, log: Callable[[str], None] = _print):
+                 debounce: float = DEBOUNCE, log: Callable[[str], None] | None = None):
         self.content_dir = Path(content_dir).absolute()
         self.output_dir = Path(output_dir).absolute()
         self.config_path = Path(config_path).absolute() if config_path else None
         self._options = {"strict": strict, "keep_going": keep_going, "allow_shrink": allow_shrink}
         self._debounce = debounce
-        self._log = log
+        self._log = log or _print
         self._instance = secrets.token_hex(4)  # a tab served by an earlier server reloads
         self._cond = threading.Condition()
         config, _ = load_config(self.config_path, self.content_dir)
@@ -242,10 +242,9 @@ class Preview:
 
     # -- life ---------------------------------------------------------------------------
 
-    def start(self, watch: bool = True) -> BuildState:
-        """Start the builder thread (and the watcher); returns once the first build is over."""
-        if watch:  # before the first build reads the inputs: no change goes unnoticed
-            self._watch()
+    def start(self) -> BuildState:
+        """Start the watcher and the builder thread; returns once the first build is over."""
+        self._watch()  # before the first build reads the inputs: no change goes unnoticed
         with self._cond:
             self._first_change = self._last_change = time.monotonic() - MAX_DEBOUNCE
         self._thread = threading.Thread(target=self._build_loop, name="preview-builder", daemon=True)

@@ -64,12 +64,11 @@ class PreviewServer:
 
     def __init__(self, content_dir: Path, output_dir: Path, config_path: Path | None = None, *,
                  strict: bool = False, keep_going: bool = False, allow_shrink: bool = False,
-                 host: str = "127.0.0.1", port: int = 8000, watch: bool = True,
-                 debounce: float = DEBOUNCE, log: Callable[[str], None] | None = None):
-        options = {"log": log} if log else {}
+                 host: str = "127.0.0.1", port: int = 8000, debounce: float = DEBOUNCE,
+                 log: Callable[[str], None] | None = None):
         self.preview = Preview(content_dir, output_dir, config_path, strict=strict, keep_going=keep_going,
-                               allow_shrink=allow_shrink, debounce=debounce, **options)
-        self.host, self.port, self.watch = host, port, watch
+                               allow_shrink=allow_shrink, debounce=debounce, log=log)
+        self.host, self.port = host, port
         self.httpd: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -92,7 +91,7 @@ class PreviewServer:
         """Bind (so that a port in use fails before the build), build once, then serve."""
         self.httpd = _Server((self.host, self.port))
         self.httpd.set_app(PreviewApp(self.preview, hosts=HostCheck.bound(self.host, self.httpd.server_address)))
-        self.preview.start(watch=self.watch)
+        self.preview.start()
         self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.2},
                                         name="preview-http", daemon=True)
         self._thread.start()
