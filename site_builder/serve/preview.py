@@ -157,11 +157,11 @@ class Preview:
             errors = tuple(str(p) for p in problems if p.severity == "error")
             if not ok and not errors:  # failed by warnings under --strict
                 errors = tuple(str(p) for p in problems)
+        config = load_config(self.config_path, self.content_dir)[0] if published else None
         with self._cond:
             previous = self._state
-            config = previous.config
-            if published:
-                config, _ = load_config(self.config_path, self.content_dir)
+            if config is None:  # nothing published: the site served is the previous one
+                config = previous.config
             has_site = previous.has_site or (published and self.output_dir.is_dir())
             # A tab reloads when what it was served may have changed: files of the site, its
             # base path, or a first site after none.
