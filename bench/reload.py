@@ -1,117 +1,170 @@
-"""Time from saving a report to the reloaded page in an open browser tab, under `serve`.
+"""Time from saving a report to its reloaded page in an open browser tab, under `site-builder serve`.
 
-    python bench/reload.py --count 1000 [--edits 5] [--work DIR]
+    python bench/generate.py ARCHIVE --count 1000 --seed 1
+    python bench/reload.py ARCHIVE [--edits 7] [--code DIR] [--work DIR]
 
-Generates COUNT reports with bench/generate.py (skipped when the work folder already has
-them), builds once (cold, timed), starts the preview server on a free loopback port,
-opens one report page in headless Chromium, then EDITS times: inserts a marker sentence
-into that report's file and measures until the tab has reloaded by itself and shows it.
-Before the next edit the server settles (the static search index, refreshed in the
-background after an edit, is published by one more build), as it has by the time a
-person saves again.
-Prints one Markdown table row per run; the figures go into the benchmark doc.
+Copies ARCHIVE into a fresh work folder, starts `site-builder serve` on it (the code in DIR:
+this repository by default, or any other checkout of it, so that two versions time the same
+archive), opens one report's page in headless Chromium, then EDITS times: inserts a marker
+sentence into that report's file and measures until the tab has reloaded by itself and
+shows it. Before the next edit the server goes quiet (no build for two seconds), as it has by
+the time a person saves again.
+
+Prints one Markdown table row (reports, median, slowest, edits), the server's rebuild times
+and the part of each figure spent outside its build (the server's own share); the figures
+go into docs/benchmarks.md.
 """
 from __future__ import annotations
 
 import argparse
+import os
+import re
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
-from site_builder.build import build
-from site_builder.serve.server import PreviewServer
-from site_builder.site.urls import report as report_url
-
-HERE = Path(__file__).resolve().parent
+REPO = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run", "--disable-sync"]
+SERVING = re.compile(r"Serving (http://[^/\s]+/[^\s（(]*)")
+BUILT = re.compile(r"built in ([0-9.]+) s|build FAILED")
+QUIET = 2.0  # seconds without a build after which the server counts as settled
 
 
-def pick_report(content: Path, site):
-    """A plain UTF-8 .txt report in simplified Chinese, and the line of its "一、" heading."""
-    for entry in site.entries:
-        report = entry.report
-        if report.format == "txt" and report.encoding == "utf-8" and report.script == "simplified":
-            lines = (content / report.source).read_text(encoding="utf-8").split("\n")
-            for number, line in enumerate(lines):
-                if line.strip().startswith("一、"):
-                    return entry, number
+class Server:
+    """`site-builder serve` in its own process; its messages are read as they come."""
+
+    def __init__(self, code: Path, content: Path, output: Path):
+        env = {**os.environ, "PYTHONPATH": str(code), "PYTHONUNBUFFERED": "1"}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "site_builder.cli", "serve", "--content", str(content),
+             "--output", str(output), "--port", "0"],
+            cwd=code, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8")
+        self.builds: list[tuple[float, str]] = []  # (when, the message)
+        self._lock = threading.Lock()
+        threading.Thread(target=self._read_stderr, daemon=True).start()
+        for line in self.proc.stdout:
+            found = SERVING.search(line)
+            if found:
+                self.url = found[1]
+                break
+        else:
+            raise SystemExit("the server did not start:\n" + "".join(m for _, m in self.builds))
+
+    def _read_stderr(self) -> None:
+        for line in self.proc.stderr:
+            if BUILT.search(line):
+                with self._lock:
+                    self.builds.append((time.monotonic(), line.strip()))
+
+    def builds_since(self, moment: float) -> list[str]:
+        with self._lock:
+            return [message for when, message in self.builds if when >= moment]
+
+    def settle(self, since: float, timeout: float = 600) -> None:
+        """Wait for a build after `since`, then for QUIET seconds without one."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                last = self.builds[-1][0] if self.builds else 0.0
+            if last >= since and time.monotonic() - last >= QUIET:
+                return
+            time.sleep(0.05)
+        raise SystemExit("the server never settled")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def pick_report(content: Path) -> tuple[Path, str, int]:
+    """A UTF-8 .txt report, its text and the line of its "一、" heading."""
+    for path in sorted(content.rglob("*.txt")):
+        try:
+            text = path.read_bytes().decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        lines = text.split("\n")
+        for number, line in enumerate(lines):
+            if line.strip().startswith("一、"):
+                return path, text, number
     raise SystemExit("no editable report found")
 
 
-def settle(server, timeout: float = 600) -> None:
-    """Wait until the preview has no build pending."""
-    deadline = time.monotonic() + timeout
-    state = server.preview.state
-    while server.preview._pending.is_set():
-        if time.monotonic() > deadline:
-            raise SystemExit("the preview never settled")
-        state = server.preview.wait_for_build(state.seq, timeout=1.0)
+def report_id(output: Path, original: bytes) -> str:
+    """The id of the published report whose original is `original`."""
+    for path in (output / "reports").glob("*/original.txt"):
+        if path.read_bytes() == original:
+            return path.parent.name
+    raise SystemExit("the edited report is not published")
+
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--count", type=int, default=1000)
-    ap.add_argument("--edits", type=int, default=5)
-    ap.add_argument("--work", type=Path, default=None, help="work folder (default: a temp dir)")
+    ap.add_argument("archive", type=Path, help="a folder of reports, e.g. made by bench/generate.py")
+    ap.add_argument("--edits", type=int, default=7)
+    ap.add_argument("--code", type=Path, default=REPO, help="the checkout whose site_builder runs (default: this one)")
+    ap.add_argument("--work", type=Path, default=None, help="work folder (default: a new temporary one)")
     args = ap.parse_args()
 
-    work = args.work or Path(tempfile.mkdtemp(prefix=f"reload-{args.count}-"))
+    work = args.work or Path(tempfile.mkdtemp(prefix="reload-"))
     content, output = work / "content", work / "output"
-    if not content.exists():
-        subprocess.run([sys.executable, str(HERE / "generate.py"), str(content),
-                        "--count", str(args.count)], check=True)
-
-    started = time.perf_counter()
-    result = build(content, output)
-    cold = time.perf_counter() - started
-    if not result.ok:
-        print("\n".join(str(p) for p in result.problems if p.severity == "error")[:2000])
-        raise SystemExit("the generated archive does not build")
-    entry, heading_line = pick_report(content, result.site)
-    path = content / entry.report.source
-    original = path.read_text(encoding="utf-8")
+    shutil.rmtree(content, ignore_errors=True)
+    shutil.copytree(args.archive, content)
+    count = sum(1 for p in content.rglob("*") if p.is_file() and p.suffix in (".txt", ".html", ".md"))
+    path, original, heading_line = pick_report(content)
 
     from playwright.sync_api import sync_playwright
 
-    times, builds = [], []
-    logs: list[str] = []
-    with PreviewServer(content, output, port=0, log=logs.append) as server, \
-            sync_playwright() as driver:
-        browser = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
-                                         headless=True)
-        tab = browser.new_page()
-        tab.goto(server.url + report_url(entry.id))
-        try:
+    started = time.monotonic()
+    server = Server(args.code.resolve(), content, output)
+    first_build = time.monotonic() - started
+    times: list[float] = []
+    rebuilds: list[str] = []
+    beyond: list[float] = []  # of each edit, the time not spent in its build
+    try:
+        with sync_playwright() as driver:
+            browser = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+            tab = browser.new_page()
+            tab.goto(server.url + f"reports/{report_id(output, original.encode('utf-8'))}/")
             for edit in range(args.edits):
                 marker = f"本段为基准测试第{edit + 1}次修改所加。"
-                tab.evaluate("window.__notReloaded = true")
                 lines = original.split("\n")
                 lines.insert(heading_line + 1, marker)
-                seq = server.preview.state.seq
-                saved = time.perf_counter()
+                tab.evaluate("window.__notReloaded = true")
+                saved = time.monotonic()
                 path.write_text("\n".join(lines), encoding="utf-8")
-                tab.wait_for_function(
-                    "m => !window.__notReloaded && document.body.innerText.includes(m)",
-                    arg=marker, timeout=600_000)
-                times.append(time.perf_counter() - saved)
-                state = server.preview.wait_for_build(seq, timeout=600)
-                assert state.ok, state.errors
-                settle(server)  # the next edit finds the server idle, as a person's next save would
-                builds.extend(line for line in logs if line.startswith("built in"))
-                logs.clear()
-                time.sleep(0.3)  # let the tab settle before the next edit
-        finally:
+                tab.wait_for_function("m => !window.__notReloaded && document.body.innerText.includes(m)",
+                                      arg=marker, timeout=600_000)
+                times.append(time.monotonic() - saved)
+                server.settle(saved)
+                builds = server.builds_since(saved)
+                rebuilds += builds
+                first = BUILT.search(builds[0])[1]
+                if first:
+                    beyond.append(times[-1] - float(first))
+                time.sleep(0.3)  # the tab settles before the next edit
             browser.close()
-    path.write_text(original, encoding="utf-8")  # after the server stopped: no rebuild
-
-    print(f"| {args.count:,} | {cold:.1f} s | {statistics.median(times):.2f} s | "
-          f"{max(times):.2f} s | {args.edits} |")
-    print("rebuilds:", "; ".join(builds))
-    print("timings of a standalone rebuild (edit reverted):", build(content, output).timings)
+    finally:
+        server.stop()
+    seconds = [float(m[1]) for m in map(BUILT.search, rebuilds) if m and m[1]]
+    print(f"| {count:,} | {statistics.median(times):.2f} s | {max(times):.2f} s | {args.edits} |")
+    print(f"code: {args.code.resolve()}; start-up (first build, then serving): {first_build:.1f} s")
+    print(f"each save -> reloaded tab: {', '.join(f'{t:.2f}' for t in times)} s")
+    print(f"builds in the server: {len(rebuilds)} for {args.edits} edits, "
+          f"{min(seconds, default=0):.2f}-{max(seconds, default=0):.2f} s")
+    if beyond:
+        print(f"beyond the build (watching, quiet period, event, reload): median {statistics.median(beyond):.2f} s")
     return 0
 
 

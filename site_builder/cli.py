@@ -52,12 +52,16 @@ def make_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000,
                        help="port to listen on (default 8000; 0 picks a free port)")
     serve.add_argument("--open", action="store_true", help="open the site in a web browser")
+    serve.add_argument("--keep-going", action="store_true",
+                       help="publish every report except those in error (the overlay lists them)")
+    serve.add_argument("--allow-shrink", action="store_true",
+                       help="publish even when more than half of the published reports would be removed")
     serve.set_defaults(run=run_serve)
     return parser
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    from .serve.server import run_serve as serve  # the server's modules are loaded for it only
+    from .serve.server import run_serve as serve  # the server's modules are loaded for this command only
 
     return serve(args)
 

@@ -1,176 +1,297 @@
-"""A WSGI application that serves a built site and answers ``search/?q=…`` from the Whoosh
-index with a server-rendered page (facets, pagination, highlighted snippets; no
-JavaScript). Runs under wsgiref or any WSGI server; the preview server mounts it.
+"""The preview's one WSGI application: everything `site-builder serve` answers.
 
-    from site_builder.build import search_index_dir
-    from site_builder.wsgi import make_app
-    app = make_app(Path("output"), search_index_dir(Path("output")), config)
+    <base_path>…         the files of output/, as a static host serves them (folders
+                         redirected to their slash, the site's 404 page); the site's own
+                         search page (search/) is one of them, searching its static index
+    /__search/?q=…       the server search: the Whoosh index, a page in the site's look
+    /__livereload        the build state as server-sent events: a token that changes after
+                         each build that changed the site, and the errors of the last build
+    /__livereload.js     the script injected into every HTML page served: it reloads the
+                         tab on a new token and shows the errors in an overlay
+
+Every request must name this machine in its Host header (see `HostCheck`): a page of any
+other site that a DNS rebinding points at the preview gets 400, never a page, a search
+result or the error stream.
 """
 from __future__ import annotations
 
-import mimetypes
-import posixpath
-import threading
+import html
+import ipaddress
+import re
+import time
+from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import parse_qs, quote, urlencode
+from typing import Iterator, Protocol
+from urllib.parse import quote
+from wsgiref.util import FileWrapper
 
-from ..search import whoosh_index as search_index
 from ..config import SiteConfig
-from ..search.query import clean_query
+from ..state import WHOOSH, state_dir
+from .files import BadPath, NotFound, Redirect, Tree, content_type, decode_path
+from .preview import BuildState
+from .search_page import Searchers, SearchUnavailable, search_page
 
-PAGE_SIZE = 10
-MAX_PAGE = 1000
-FILTER_FIELDS = (("year", "年度", "全部年度"), ("place", "地区或部门", "全部地区"), ("level", "层级", "全部层级"))
-SEARCH_PATH = "search/"
-TYPES = {".js": "text/javascript", ".wasm": "application/wasm", ".css": "text/css",
-         ".html": "text/html", ".json": "application/json", ".xml": "application/xml",
-         ".txt": "text/plain", ".bin": "application/octet-stream"}
+EVENTS_PATH = "/__livereload"
+SCRIPT_PATH = "/__livereload.js"
+SEARCH_PATH = "/__search/"
+SCRIPT_FILE = Path(__file__).with_name("livereload.js")
+KEEPALIVE = 15.0  # seconds between comments on an idle event stream (a closed tab is noticed then)
+
+_HEADERS = [("Cache-Control", "no-store"), ("X-Content-Type-Options", "nosniff")]
+_HTML = "text/html; charset=utf-8"
+_TEXT = "text/plain; charset=utf-8"
+_LOCAL_NAME = re.compile(r"(localhost|127\.0\.0\.1|\[::1\]|([a-z0-9-]+\.)+localhost)")
+_HOST = re.compile(r"(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(?::([0-9]{1,5}))?")
 
 
-def make_app(output_dir: Path, index_dir: Path, config: SiteConfig | None = None, env=None):
-    """The WSGI callable. Raises if the index cannot be opened (no build yet)."""
-    output_dir = Path(output_dir).resolve()
-    config = config or SiteConfig()
-    ix = search_index.open_index(Path(index_dir))
-    # One searcher for the app's life, refreshed per request (cheap when the index is
-    # unchanged; a rebuild's new segments are picked up). Whoosh searchers are not
-    # thread-safe, so requests search one at a time.
-    held = {"searcher": search_index.open_searcher(ix)}
-    lock = threading.Lock()
-    if env is None:
-        from ..render.pages import make_environment
+# --- what is served ------------------------------------------------------------------
 
-        env = make_environment()
-    template = env.get_template("search_results.html")
+class Builds(Protocol):
+    """The builds the app serves: a Preview, or a FinishedBuild."""
 
-    def app(environ, start_response):
-        method = environ.get("REQUEST_METHOD", "GET").upper()
+    output_dir: Path
+    live: bool  # rebuilt on change: the live-reload script and its event stream are served
+
+    @property
+    def state(self) -> BuildState: ...
+
+    def wait_for_change(self, seen: BuildState | None, timeout: float) -> BuildState | None: ...
+
+
+class FinishedBuild:
+    """An output folder as a build left it: served as it is, never rebuilt (no live reload)."""
+
+    live = False
+
+    def __init__(self, output_dir: Path, config: SiteConfig | None = None):
+        self.output_dir = Path(output_dir).absolute()
+        self.state = BuildState("finished", True, True, (), 1, True, config or SiteConfig())
+
+
+@dataclass(frozen=True)
+class HostCheck:
+    """Which Host headers name this preview.
+
+    A DNS rebinding makes a page of another site talk to the preview under that site's own
+    name, so only names no one else can point here are answered: localhost, 127.0.0.1,
+    [::1] and *.localhost (which browsers resolve to this machine themselves, RFC 6761),
+    with any port, as through a tunnel; and the address the server is bound to, with its
+    port. Bound to every address (0.0.0.0, ::), any IP address with the port: an address,
+    unlike a name, cannot be rebound."""
+
+    port: int | None = None
+    names: frozenset[str] = frozenset()  # the bound address, and the name it was given as
+    any_address: bool = False
+
+    @classmethod
+    def bound(cls, given: str, address: tuple) -> "HostCheck":
+        host, port = str(address[0]), int(address[1])
+        shown = {f"[{h}]" if ":" in h else h for h in (given.lower().strip("[]"), host.lower())}
+        return cls(port, frozenset(shown), host in ("0.0.0.0", "::"))
+
+    def __call__(self, header: str | None) -> bool:
+        found = _HOST.fullmatch((header or "").lower())
+        if found is None:
+            return False
+        name, port = found[1], int(found[2] or 80)
+        if _LOCAL_NAME.fullmatch(name):
+            return True
+        if port != self.port:
+            return False
+        if name in self.names:
+            return True
+        if self.any_address:
+            try:
+                ipaddress.ip_address(name.strip("[]"))
+            except ValueError:
+                return False
+            return True
+        return False
+
+
+def make_app(output_dir: Path, index_dir: Path | None = None, config: SiteConfig | None = None) -> "PreviewApp":
+    """The app over a finished build's output folder (its Whoosh index by default where the
+    build keeps it), answering localhost names only."""
+    return PreviewApp(FinishedBuild(output_dir, config), index_dir)
+
+
+# --- the application ---------------------------------------------------------------------
+
+class PreviewApp:
+    """The WSGI callable: `builds` served, Whoosh searched in `index_dir` (by default where
+    the build keeps it), Host headers checked by `hosts`."""
+
+    def __init__(self, builds: Builds, index_dir: Path | None = None, hosts: HostCheck = HostCheck()):
+        self.builds = builds
+        self.hosts = hosts
+        self.searchers = Searchers(Path(index_dir) if index_dir else state_dir(builds.output_dir) / WHOOSH)
+
+    def __call__(self, environ, start_response):
+        method = environ.get("REQUEST_METHOD", "GET")
+        head = method == "HEAD"
+        if not self.hosts(environ.get("HTTP_HOST")):
+            return _respond(start_response, "400 Bad Request", "400 错误的请求：预览只回答本机名称（localhost、127.0.0.1）"
+                            "· Bad Request: the preview answers this machine's names only\n", _TEXT, head)
         if method not in ("GET", "HEAD"):
-            return _respond(start_response, "405 Method Not Allowed", b"405 Method Not Allowed\n",
-                            "text/plain; charset=utf-8", method, [("Allow", "GET, HEAD")])
-        path = _path_info(environ)
-        if path in ("search", SEARCH_PATH):
-            if path == "search":
-                return _redirect(start_response, environ, SEARCH_PATH)
-            with lock:
-                held["searcher"] = held["searcher"].refresh()
-                body = _search_page(held["searcher"], template, config, environ.get("QUERY_STRING", ""))
-            return _respond(start_response, "200 OK", body, "text/html; charset=utf-8", method,
-                            [("Cache-Control", "no-store")])
-        return _serve_file(start_response, environ, output_dir, path, method)
+            return _respond(start_response, "405 Method Not Allowed", "405 Method Not Allowed\n", _TEXT, head,
+                            [("Allow", "GET, HEAD")])
+        raw, query = _target(environ)
+        if raw == EVENTS_PATH and self.builds.live:
+            return self._events(start_response, head)
+        if raw == SCRIPT_PATH and self.builds.live:
+            return _respond(start_response, "200 OK", SCRIPT_FILE.read_bytes(), content_type(SCRIPT_PATH), head)
+        # The state is read before output/ is opened: a state is published after its site,
+        # so the page never carries a newer token than its content (its tab would not reload).
+        state = self.builds.state
+        if raw == SEARCH_PATH.rstrip("/"):
+            return _redirect(start_response, SEARCH_PATH, query)
+        if raw == SEARCH_PATH:
+            return self._search(start_response, state, query, head)
+        try:
+            path = decode_path(raw)
+        except BadPath:
+            return _respond(start_response, "400 Bad Request", "400 Bad Request: invalid path\n", _TEXT, head)
+        if not path.startswith(state.root):
+            if path == "/" or path + "/" == state.root:
+                return _redirect(start_response, state.root, query)
+            return self._not_found(start_response, state, head)
+        return self._file(start_response, state, path[len(state.root):], query, environ, head)
 
-    return app
+    # -- files --------------------------------------------------------------------------
 
+    def _file(self, start_response, state: BuildState, rel: str, query: str, environ, head: bool):
+        deadline = time.monotonic() + 1.0
+        while True:
+            try:
+                tree = Tree(self.builds.output_dir)
+                break
+            except FileNotFoundError:  # no site yet, or swapped by two renames (not Linux)
+                if not state.has_site or time.monotonic() > deadline:
+                    return self._no_site(start_response, state, head)
+                time.sleep(0.01)
+        with tree:
+            try:
+                fd, info = tree.open(rel)
+            except Redirect as redirect:
+                return _redirect(start_response, state.root + redirect.location, query)
+            except NotFound:
+                return self._not_found(start_response, state, head)
+        kind = content_type("index.html" if rel == "" or rel.endswith("/") else rel)
+        file = open(fd, "rb")
+        if kind == _HTML:
+            with file:
+                return _respond(start_response, "200 OK", self._page(file.read(), state), kind, head)
+        start_response("200 OK", [("Content-Type", kind), ("Content-Length", str(info.st_size)), *_HEADERS])
+        if head:
+            file.close()
+            return []
+        return environ.get("wsgi.file_wrapper", FileWrapper)(file, 1 << 16)
 
-# --- search page ---------------------------------------------------------------------------
+    def _not_found(self, start_response, state: BuildState, head: bool):
+        """The site's 404 page (or a plain one before there is a site), with status 404."""
+        try:
+            with Tree(self.builds.output_dir) as tree:
+                fd, _ = tree.open("404.html")
+        except (FileNotFoundError, NotFound, Redirect):
+            body = _NOT_FOUND_PAGE.encode("utf-8")
+        else:
+            with open(fd, "rb") as file:
+                body = file.read()
+        return _respond(start_response, "404 Not Found", self._page(body, state), _HTML, head)
 
-def _params(query_string: str) -> dict[str, str]:
-    # More than 50 fields is never a real search: ignore the rest (parse_qs would raise).
-    parsed = parse_qs("&".join(query_string.split("&")[:50]), keep_blank_values=True, errors="replace")
-    return {k: v[0] for k, v in parsed.items() if v}
+    def _no_site(self, start_response, state: BuildState, head: bool):
+        """Before any build has published: a page that reloads when one does."""
+        return _respond(start_response, "503 Service Unavailable", self._page(_NO_SITE_PAGE.encode("utf-8"), state),
+                        _HTML, head)
 
+    # -- live reload ------------------------------------------------------------------
 
-def _int(value: str | None, default: int, lo: int, hi: int) -> int:
-    try:
-        return min(hi, max(lo, int(str(value).strip())))
-    except (TypeError, ValueError):
-        return default
+    def _events(self, start_response, head: bool):
+        """Server-sent events: the build state now, then after every build."""
+        start_response("200 OK", [("Content-Type", "text/event-stream; charset=utf-8"), *_HEADERS])
+        if head:
+            return []
+        return self._stream()
 
+    def _stream(self) -> Iterator[bytes]:
+        yield b"retry: 1000\n\n"
+        seen = None
+        while True:
+            state = self.builds.wait_for_change(seen, KEEPALIVE)
+            if state is None:  # the preview is stopping
+                return
+            if state is seen:
+                yield b": keep-alive\n\n"
+            else:
+                yield f"data: {state.to_json()}\n\n".encode("utf-8")
+                seen = state
 
-def _search_page(searcher, template, config: SiteConfig, query_string: str) -> bytes:
-    params = _params(query_string)
-    query = clean_query(params.get("q", "")).strip()
-    filters = {name: params.get(name, "").strip()[:50] for name, _, _ in FILTER_FIELDS}
-    part = _int(params.get("part"), 0, 0, 5) or None
-    page = _int(params.get("page"), 1, 1, MAX_PAGE)
-    results = search_index.search(searcher, query, filters=filters, part=part, limit=PAGE_SIZE,
-                                  offset=(page - 1) * PAGE_SIZE, facets=True)
-    pages = max(1, -(-results.total // PAGE_SIZE))
-    if page > pages and results.total:
-        page = pages
-        results = search_index.search(searcher, query, filters=filters, part=part, limit=PAGE_SIZE,
-                                      offset=(page - 1) * PAGE_SIZE, facets=True)
-    base = {"q": query, **{k: v for k, v in filters.items() if v}}
-    if part:
-        base["part"] = str(part)
+    # -- server search --------------------------------------------------------------------
 
-    def page_link(n: int) -> str:
-        return "?" + urlencode({**base, **({"page": n} if n > 1 else {})})
+    def _search(self, start_response, state: BuildState, query_string: str, head: bool):
+        try:
+            with self.searchers.lend() as searcher:
+                body = search_page(searcher, self.searchers.filter_values(searcher), state.config, SEARCH_PATH,
+                                   query_string)
+            status = "200 OK"
+        except SearchUnavailable as exc:
+            body = _UNAVAILABLE_PAGE.format(reason=html.escape(exc.reason)).encode("utf-8")
+            status = "503 Service Unavailable"
+        return _respond(start_response, status, self._page(body, state), _HTML, head)
 
-    def facet_link(name: str, value: str) -> str:
-        return "?" + urlencode({k: v for k, v in {**base, name: value}.items() if v})
-
-    html = template.render(
-        config=config, root="../", page_url=SEARCH_PATH,
-        query=query, searchable=bool(results.clauses), total=results.total, hits=results.hits,
-        first=(page - 1) * PAGE_SIZE + 1, page=page, pages=pages,
-        page_numbers=[n for n in range(max(1, page - 4), min(pages, page + 4) + 1)],
-        page_link=page_link, facet_link=facet_link, part=part,
-        filters=filters, facets=results.facets, filter_fields=FILTER_FIELDS,
-        filter_values=_filter_values(searcher),
-    )
-    return html.encode("utf-8")
-
-
-def _filter_values(searcher) -> dict[str, list[str]]:
-    reader = searcher.reader()
-    out = {}
-    for name, _, _ in FILTER_FIELDS:
-        values = (v.decode("utf-8") if isinstance(v, bytes) else v for v in reader.lexicon(name))
-        out[name] = sorted((v for v in values if v), reverse=(name == "year"))
-    return out
-
-
-# --- files -------------------------------------------------------------------------------
-
-def _path_info(environ) -> str:
-    raw = environ.get("PATH_INFO", "/") or "/"
-    try:
-        raw = raw.encode("latin-1").decode("utf-8")
-    except (UnicodeEncodeError, UnicodeDecodeError):
-        pass
-    return raw.lstrip("/")
-
-
-def _serve_file(start_response, environ, output_dir: Path, path: str, method: str):
-    clean = posixpath.normpath("/" + path).lstrip("/")
-    if "\x00" in path or "\\" in path or ".." in path.split("/"):
-        return _not_found(start_response, output_dir, method)
-    target = output_dir / clean if clean not in ("", ".") else output_dir
-    if target.is_dir():
-        if path and not path.endswith("/"):
-            return _redirect(start_response, environ, path + "/")
-        target = target / "index.html"
-    try:
-        resolved = target.resolve()
-        resolved.relative_to(output_dir)
-        body = resolved.read_bytes()
-    except (OSError, ValueError):
-        return _not_found(start_response, output_dir, method)
-    kind = TYPES.get(resolved.suffix) or mimetypes.guess_type(resolved.name)[0] or "application/octet-stream"
-    if kind.startswith("text/") or kind in ("application/json", "application/xml"):
-        kind += "; charset=utf-8"
-    return _respond(start_response, "200 OK", body, kind, method)
-
-
-def _not_found(start_response, output_dir: Path, method: str):
-    page = output_dir / "404.html"
-    body = page.read_bytes() if page.is_file() else b"404 Not Found\n"
-    kind = "text/html; charset=utf-8" if page.is_file() else "text/plain; charset=utf-8"
-    return _respond(start_response, "404 Not Found", body, kind, method)
+    def _page(self, body: bytes, state: BuildState) -> bytes:
+        return inject_script(body, state) if self.builds.live else body
 
 
-def _redirect(start_response, environ, path: str):
-    location = environ.get("SCRIPT_NAME", "").rstrip("/") + "/" + quote(path)
-    query = environ.get("QUERY_STRING", "")
-    if query:
-        location += "?" + query
-    start_response("301 Moved Permanently", [("Location", location), ("Content-Length", "0")])
-    return [b""]
+def inject_script(page: bytes, state: BuildState) -> bytes:
+    """The page with the live-reload script tag before its last </body> (or at its end)."""
+    tag = (f'<script src="{SCRIPT_PATH}" data-build="{state.token}" '
+           f'data-events="{EVENTS_PATH}"></script>').encode("ascii")
+    at = page.lower().rfind(b"</body")
+    return page + tag if at < 0 else page[:at] + tag + page[at:]
 
 
-def _respond(start_response, status: str, body: bytes, kind: str, method: str, extra=()):
-    headers = [("Content-Type", kind), ("Content-Length", str(len(body))),
-               ("X-Content-Type-Options", "nosniff"), *extra]
-    start_response(status, headers)
-    return [b"" if method == "HEAD" else body]
+def _target(environ) -> tuple[str, str]:
+    """(path, query) of the request as the client sent them, still percent-encoded.
+
+    The server (server.py) passes the raw target as REQUEST_URI: PATH_INFO is decoded
+    already, which hides an encoded separator. Under another server, PATH_INFO is encoded again."""
+    raw = environ.get("REQUEST_URI")
+    if raw is None:
+        path = environ.get("PATH_INFO") or "/"
+        try:
+            data = path.encode("latin-1")
+        except UnicodeEncodeError:
+            data = path.encode("utf-8")
+        return quote(data, safe="/"), environ.get("QUERY_STRING", "")
+    path, _, query = raw.partition("?")
+    return path, query
+
+
+def _respond(start_response, status: str, body: bytes | str, kind: str, head: bool, extra=()):
+    body = body.encode("utf-8") if isinstance(body, str) else body
+    start_response(status, [("Content-Type", kind), ("Content-Length", str(len(body))), *_HEADERS, *extra])
+    return [] if head else [body]
+
+
+def _redirect(start_response, path: str, query: str):
+    location = quote(path, safe="/") + (f"?{query}" if query else "")
+    start_response("302 Found", [("Location", location), ("Content-Length", "0"), *_HEADERS])
+    return []
+
+
+# --- built-in pages ---------------------------------------------------------------------
+
+_NO_SITE_PAGE = """<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>预览：站点尚未构建成功</title></head>
+<body><h1>站点尚未构建成功</h1><p>修正错误并保存后，本页会自动刷新。（No build has succeeded yet: fix the errors and save,
+and this page reloads.）</p></body></html>
+"""
+_NOT_FOUND_PAGE = """<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>404 未找到</title></head>
+<body><h1>404 未找到</h1><p>没有这个页面。（Not found.）</p></body></html>
+"""
+_UNAVAILABLE_PAGE = """<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>服务器检索暂不可用</title></head>
+<body><h1>服务器检索暂不可用</h1><p>{reason}</p></body></html>
+"""

@@ -1,18 +1,13 @@
-// Live reload for `site-builder serve`. Injected into served HTML only; never written to output/.
-// Listens to the preview server's event stream, reloads the page after a new successful build,
-// and shows the build's errors in an overlay. Error text comes from content files, so it is
-// only ever inserted as text (textContent), never as HTML.
+// Live reload for `site-builder serve`: injected into the HTML it serves, never written to output/.
+// Listens to the preview's event stream; reloads the page when the build token differs from the
+// one it was served with, and shows the last build's errors in an overlay. Error text comes from
+// content files (file names included), so it is only ever inserted as text, never as HTML.
 (function () {
   "use strict";
   var script = document.currentScript;
   if (!script || !window.EventSource) return;
   var pageBuild = script.getAttribute("data-build");
-  var pagePages = script.getAttribute("data-pages");
-  // A page that searches the static index (it loads search.js, parsed before this script)
-  // reloads after any build that changed the site; others only when a file besides the
-  // index changed.
-  var searches = !!document.querySelector('script[src$="static/search.js"]');
-  var events = script.getAttribute("data-events") || "/__livereload";
+  var events = script.getAttribute("data-events");
   var OVERLAY_ID = "site-builder-preview-overlay";
 
   function removeOverlay() {
@@ -37,12 +32,12 @@
     box.setAttribute("role", "alert");
     var close = el("button", "×", "float:right;font-size:18px;border:0;background:none;" +
       "cursor:pointer;color:#611");
-    close.setAttribute("aria-label", "关闭");
+    close.setAttribute("aria-label", "关闭（close）");
     close.onclick = removeOverlay;
     box.appendChild(close);
-    box.appendChild(el("strong", state.ok
-      ? "以下文件有错误，未能发布（其余页面已更新）："
-      : "构建失败，仍显示上一次成功构建的站点。请修正以下错误："));
+    box.appendChild(el("strong", state.published
+      ? "以下文件有错误，未发布；其余页面已更新（the files below have errors and were left out）："
+      : "构建失败，仍显示上一次成功构建的站点；请修正以下错误（the build failed: still showing the last good site）："));
     var list = el("ul", "", "margin:8px 0 0;padding-left:20px");
     list.className = "site-builder-preview-errors";
     state.errors.forEach(function (line) {
@@ -52,14 +47,14 @@
     (document.body || document.documentElement).appendChild(box);
   }
 
-  // A browser opens at most six connections per host over HTTP/1.1, so only visible tabs
-  // keep a stream open; a tab shown again reconnects, gets the current state and reloads
-  // if a build happened meanwhile.
+  // A browser opens at most six connections per host over HTTP/1.x, so only a visible tab
+  // keeps a stream open; a tab shown again reconnects, gets the current state and reloads if
+  // a build changed the site meanwhile.
   var source = null;
   function onState(event) {
     var state;
     try { state = JSON.parse(event.data); } catch (e) { return; }
-    if (searches ? state.build !== pageBuild : state.pages !== pagePages) {
+    if (state.build !== pageBuild) {
       disconnect();
       window.location.reload();
       return;
