@@ -40,14 +40,14 @@ def test_a_table_is_made_once_then_read_until_its_source_or_version_changes(tmp_
     source.write_text("法治政府\n", encoding="utf-8")
     os.utime(source, ns=(1, 1))
     assert tables.table("lengths", source, "2", _lengths) == {"法治政府": 4} and len(MADE) == 3
-    assert [p.name for p in cache_home.iterdir() if not p.name.endswith(("-wal", "-shm"))] == ["tables.sqlite"]
+    assert [p.name for p in cache_home.iterdir() if not p.name.endswith(("-wal", "-shm"))] == [tables.DATABASE]
 
 
 def test_a_damaged_table_is_made_again(tmp_path, cache_home):
     source = tmp_path / "words.txt"
     source.write_text("依法行政\n", encoding="utf-8")
     tables.table("lengths", source, "1", _lengths)
-    db = sqlite3.connect(cache_home / "tables.sqlite")
+    db = sqlite3.connect(cache_home / tables.DATABASE)
     with db:
         db.execute("UPDATE tables SET vals = '[4'")  # cut short
     assert tables.table("lengths", source, "1", _lengths) == {"依法行政": 4} and len(MADE) == 2

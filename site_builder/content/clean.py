@@ -132,10 +132,10 @@ def _tails(path: Path):
 
 
 def warm_up() -> None:
-    """Load the tables cleaning may need."""
+    """Load the tables cleaning needs for most reports (the word tails only mend a kind of
+    mojibake: they are loaded when it is seen)."""
     to_simplified("預覽")  # OpenCC's
     _two_char_words()
-    _word_tails()
 
 
 @functools.cache

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable
 from functools import cache
 from pathlib import Path
 
+DATABASE = "tables-2.sqlite"  # named by its layout: other versions of the code keep their own
 Rows = Callable[[Path], Iterable[tuple[str, str | int | float]]]  # source file -> (key, value)
 
 
@@ -34,14 +35,17 @@ def cache_folder() -> Path | None:
 def table(name: str, source: Path, version: str, rows: Rows) -> dict:
     """The table `rows(source)` made as a dict, read from the cache when it was stored
     from the same source by the same `version` of `rows`. A table is stored as one row: its
-    keys (which hold no newline) joined by newlines, and its values as one JSON array."""
-    identity = _identity(source, version)
+    keys (which hold no newline) joined by newlines, and its values as one JSON array. Rows
+    are kept per source file, so that several installations (virtual environments) share
+    the folder without making each other's tables again."""
+    origin, identity = os.path.abspath(source), _identity(source, version)
     db = _database(cache_folder())
     if db is not None:
         try:
-            found = db.execute("SELECT identity, keys, vals FROM tables WHERE name = ?", (name,)).fetchone()
-            if found and found[0] == identity:
-                keys, values = found[1].split("\n"), json.loads(found[2])
+            found = db.execute("SELECT keys, vals FROM tables WHERE name = ? AND origin = ? AND identity = ?",
+                               (name, origin, identity)).fetchone()
+            if found:
+                keys, values = found[0].split("\n"), json.loads(found[1])
                 if len(keys) == len(values):
                     return dict(zip(keys, values))
         except (sqlite3.Error, ValueError):
@@ -50,8 +54,8 @@ def table(name: str, source: Path, version: str, rows: Rows) -> dict:
     if db is not None:
         try:
             with db:
-                db.execute("INSERT OR REPLACE INTO tables VALUES (?, ?, ?, ?)",
-                           (name, identity, "\n".join(made), json.dumps(list(made.values()), ensure_ascii=False)))
+                db.execute("INSERT OR REPLACE INTO tables VALUES (?, ?, ?, ?, ?)",
+                           (name, origin, identity, "\n".join(made), json.dumps(list(made.values()), ensure_ascii=False)))
         except sqlite3.Error:  # a full disk, a read-only folder: made again next time
             pass
     return made
@@ -63,10 +67,10 @@ def _database(folder: Path | None) -> sqlite3.Connection | None:
         return None
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(folder / "tables.sqlite", timeout=30, check_same_thread=False)
+        db = sqlite3.connect(folder / DATABASE, timeout=30, check_same_thread=False)
         with db:
-            db.execute("CREATE TABLE IF NOT EXISTS tables (name TEXT PRIMARY KEY, identity TEXT NOT NULL,"
-                       " keys TEXT NOT NULL, vals TEXT NOT NULL)")
+            db.execute("CREATE TABLE IF NOT EXISTS tables (name TEXT NOT NULL, origin TEXT NOT NULL,"
+                       " identity TEXT NOT NULL, keys TEXT NOT NULL, vals TEXT NOT NULL, PRIMARY KEY (name, origin))")
         return db
     except (OSError, sqlite3.Error):
         return None
