@@ -33,7 +33,7 @@ from .search.static_shards import static_search_later
 from .search.whoosh_update import updating_index
 from .site import similarity, urls
 from .site.assemble import assemble_site
-from .state import STATIC_SEARCH, WHOOSH, StateError, Store, private_folder, state_dir
+from .state import COMPILED_TEMPLATES, STATIC_SEARCH, WHOOSH, StateError, Store, private_folder, state_dir
 from .workers import Pool
 
 SHRINK_LIMIT = 0.5  # a build that would publish fewer than this share of the published reports is refused
@@ -149,7 +149,7 @@ def _publish(ctx: BuildContext, site: Site, clock: "_Clock") -> PublishStats:
     store_path = ctx.store.path
     with (static_search_later(site, ctx.state / STATIC_SEARCH, ctx.pool, store_path) as search_files,
           updating_index(site, ctx.state / WHOOSH, ctx.pool, store_path) as commit):
-        stats = publish(chain(render_site(site, ctx.config, make_environment(ctx.config.theme), sources), search_files),
+        stats = publish(chain(render_site(site, ctx.config, make_environment(ctx.config.theme, ctx.state / COMPILED_TEMPLATES), sources), search_files),
                         ctx.output, ctx.state, ctx.store)
         clock.lap("render+publish")
         commit()

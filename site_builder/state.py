@@ -1,13 +1,14 @@
 """The state a build keeps for the next one: one SQLite database in the state folder.
 
 The state folder is ``<output's parent>/.site-cache/<output's name>/``, never published. It
-holds this database, the Whoosh index, the static search's work folder and the standby
-tree of the publish stage. Everything in it is a cache or a record of what
-was published, so losing it costs time, never correctness:
+holds this database, the Whoosh index, the compiled templates, the static search's work
+folder and the standby tree of the publish stage. Everything in it is a cache or a record of
+what was published, so losing it costs time, never correctness:
 
 - the folder is created private (0700) and a build refuses a folder that another user owns
-  or can write, since the Whoosh index in it is read with pickle (another user who planted
-  it could run code as whoever builds); nothing of our own is stored as pickle or marshal;
+  or can write, since what the libraries keep in it runs code when read (Whoosh's index holds
+  pickles, Jinja's compiled templates marshalled code): another user who planted it could run
+  code as whoever builds; nothing of our own is stored as pickle or marshal;
 - the database holds plain values (JSON text, bytes); one of another schema version, or
   one that SQLite cannot read, is set aside and a new one started;
 - every read treats a damaged value as missing (see `Space.get`).
@@ -30,6 +31,7 @@ SCHEMA_VERSION = 1  # bump when any space's values change shape: every state is 
 DATABASE = "state.sqlite"
 WHOOSH = "whoosh"  # the Whoosh index's folder in the state folder
 STATIC_SEARCH = "static-search"  # the static search's work folder in the state folder
+COMPILED_TEMPLATES = "templates"  # the theme's templates as Jinja compiled them
 
 
 class StateError(Exception):

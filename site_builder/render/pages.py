@@ -36,10 +36,17 @@ TEMPLATE_OPTIONS = {"autoescape": True, "undefined": jinja2.StrictUndefined, "tr
                     "lstrip_blocks": True, "keep_trailing_newline": True}
 
 
-def make_environment(theme_folder: str = "") -> jinja2.Environment:
-    """The templates of the theme (see theme.py: a site's own folder first)."""
+def make_environment(theme_folder: str = "", compiled: Path | None = None) -> jinja2.Environment:
+    """The templates of the theme (see theme.py: a site's own folder first). `compiled`: a
+    folder of the private state folder where Jinja keeps the templates it compiled (code it
+    runs: never a folder another user could write), each used only while its template's
+    source is the one it was compiled from."""
     loader = jinja2.FileSystemLoader([str(folder) for folder in theme.folders(theme_folder)])
-    env = jinja2.Environment(loader=loader, **TEMPLATE_OPTIONS)
+    cache = None
+    if compiled is not None:
+        compiled.mkdir(mode=0o700, exist_ok=True)
+        cache = jinja2.FileSystemBytecodeCache(str(compiled))
+    env = jinja2.Environment(loader=loader, bytecode_cache=cache, **TEMPLATE_OPTIONS)
     env.globals.update(u=urls, PARTS=PARTS, FLAGS=FLAGS, CHANGE_KINDS=CHANGE_KINDS, FORMAT_NAMES=FORMAT_NAMES,
                        pct=compliance.percent, status=compliance.status, mark=compliance.mark)
     env.filters["paragraphs"] = lambda text: [p for p in text.split("\n") if p.strip()]
