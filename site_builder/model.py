@@ -209,6 +209,7 @@ class Report:
     place_chain: tuple[str, ...] = ()
     place_chain_codes: tuple[str, ...] = ()
     year_range: tuple[int, ...] = ()  # (first, last) of a report covering several years; year is None
+    topic: str | None = None  # 主题分类 (信息分类, 分类) as the page's metadata names it
 
     def to_json(self) -> dict:
         """The stable ``site-builder parse --json`` contract."""
@@ -254,6 +255,7 @@ class Report:
             "place_recognized": self.place_known,
             "place_chain": [{"name": name, "code": code}
                             for name, code in zip(self.place_chain, self.place_chain_codes)],
+            "topic": self.topic,
         }
 
 
@@ -299,6 +301,7 @@ class Summary:
     place_chain: tuple[str, ...] = ()
     place_chain_codes: tuple[str, ...] = ()
     year_range: tuple[int, ...] = ()
+    topic: str | None = None
 
     @classmethod
     def of(cls, report: Report, key: str) -> "Summary":

@@ -337,7 +337,14 @@ def test_each_rebuild_equals_a_build_from_scratch(tmp_path: Path, small_archive:
         ("yanpi-2023.txt", report_text("演陂镇", 2022)),  # another year: year pages and prev/next
         ("hebei/qingshan-2024.txt", report_text("白沙镇", 2024)),  # another place
         ("new/lianhua-2021.txt", report_text("莲花乡", 2021, "新增一份。")),  # a new report
+        # a department of 演陂镇's county: a new node under the county, its page's groups and grid
+        ("new/hengyangxian-sifaju-2023.txt", report_text("衡阳县司法局", 2023).replace("我镇", "我局")),
+        # a place the gazetteer does not list, under its county: the county's grid gets a row
+        ("new/xinshe-2022.txt", report_text("衡阳县新设镇", 2022)),
+        # the 主题分类 of the page: the report page and the data downloads
+        ("yanpi-2023.txt", "主题分类：综合政务/其他\n" + report_text("演陂镇", 2022)),
         ("yanpi-2024.txt", None),  # a deleted one
+        ("new/xinshe-2022.txt", None),  # and the only report of a node: the node goes
     ]
     for number, (rel, text) in enumerate(edits):
         if text is None:

@@ -116,6 +116,10 @@ class SiteView:
         return coverage.years_of(self.site.years)
 
     @cached_property
+    def below(self) -> dict[str, dict[int, int]]:
+        return coverage.counts_below(self.site.entries, self.place_of)
+
+    @cached_property
     def per_page(self) -> int:
         return max(1, min(self.config.per_page, MAX_ROWS))
 
@@ -339,7 +343,7 @@ class _PageRenderer:
         view = self.view
         entries = list(reversed(view.entries(place.entry_ids)))
         groups = self._children(place)
-        grid = coverage.grid(place, view.place_of, view.by_id, view.year_columns)
+        grid = coverage.grid(place, view.place_of, view.by_id, view.year_columns, view.below)
         shown = [(title, [(c.slug, c.name, c.level, c.total) for c in children]) for title, children in groups]
         url = urls.place(place.slug)
         return self._listing(

@@ -22,12 +22,17 @@ from . import compliance
 COVERAGE_LEVELS = ("省", "市", "县", "区")  # the levels of division whose page shows a grid
 
 
+class Cell(NamedTuple):
+    own: tuple[tuple[str, bool | None], ...]  # (entry id, on time) of the unit's own reports of the year
+    below: int  # reports of that year of the places and departments below the unit
+
+
 class Row(NamedTuple):
     name: str
     slug: str | None  # the node's URL below places/, when the archive has a node for the unit
     note: str  # "本级", "" (a unit of the gazetteer), "区划表未列" (a place the gazetteer does not list)
     total: int  # reports of the unit and all below it
-    cells: tuple[tuple[tuple[str, bool | None], ...], ...]  # per year: (entry id, on time) of its reports
+    cells: tuple[Cell, ...]  # one per year
 
 
 class Grid(NamedTuple):
@@ -42,30 +47,48 @@ def years_of(site_years) -> tuple[int, ...]:
 
 
 def grid(place: Place, places: dict[str, Place], by_id: dict[str, Entry], years: tuple[int, ...],
-         gz: Gazetteer | None = None) -> Grid | None:
-    """The coverage grid of a province, city or county node; None for other nodes."""
+         below: dict[str, dict[int, int]], gz: Gazetteer | None = None) -> Grid | None:
+    """The coverage grid of a province, city or county node (None for other nodes);
+    `below`: node key -> year -> its reports below it (see counts_below)."""
     if place.kind != "division" or place.level not in COVERAGE_LEVELS or not years:
         return None
     gz = gz if gz is not None else gazetteer()
-    rows = [_row(place.name, place, "本级", by_id, years)]
+    rows = [_row(place.name, place, "本级", by_id, years, below)]
     for division in gz.children(place.code):
-        rows.append(_row(division.name, places.get(division.code), "", by_id, years))
+        rows.append(_row(division.name, places.get(division.code), "", by_id, years, below))
     for key in place.children:
         child = places[key]
         if child.kind == "unknown":
-            rows.append(_row(child.name, child, "区划表未列", by_id, years))
+            rows.append(_row(child.name, child, "区划表未列", by_id, years, below))
     return Grid(years, tuple(rows))
 
 
-def _row(name: str, node: Place | None, note: str, by_id: dict[str, Entry], years: tuple[int, ...]) -> Row:
+def _row(name: str, node: Place | None, note: str, by_id: dict[str, Entry], years: tuple[int, ...],
+         below: dict[str, dict[int, int]]) -> Row:
+    if node is None:
+        return Row(name, None, note, 0, tuple(Cell((), 0) for _ in years))
     found: dict[int, list[tuple[str, bool | None]]] = defaultdict(list)
-    if node is not None:
-        for entry_id in node.entry_ids:
-            report = by_id[entry_id].report
-            if report.year is not None:
-                found[report.year].append((entry_id, compliance.on_time(report)))
-    return Row(name, node.slug if node is not None else None, note, node.total if node is not None else 0,
-               tuple(tuple(found.get(year, ())) for year in years))
+    for entry_id in node.entry_ids:
+        report = by_id[entry_id].report
+        if report.year is not None:
+            found[report.year].append((entry_id, compliance.on_time(report)))
+    under = below.get(node.key, {})
+    return Row(name, node.slug, note, node.total,
+               tuple(Cell(tuple(found.get(year, ())), under.get(year, 0)) for year in years))
+
+
+def counts_below(entries, places: dict[str, Place]) -> dict[str, dict[int, int]]:
+    """Node key -> year -> how many reports of that year are below the node (not its own)."""
+    out: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    for entry in entries:
+        year = entry.report.year
+        if year is None:
+            continue
+        parent = places[entry.place_key].parent
+        while parent is not None:
+            out[parent][year] += 1
+            parent = places[parent].parent
+    return out
 
 
 class Count(NamedTuple):

@@ -18,7 +18,7 @@ from ..model import FLAGS, Entry, Site
 FIELDS = (
     "id", "title", "title_derived", "place", "level", "region", "region_chain", "division_code", "year",
     "published", "written",
-    "signed", "on_time", "index_no", "doc_no", "publisher", "issuer", "issuer_derived", "source",
+    "signed", "on_time", "index_no", "doc_no", "topic", "publisher", "issuer", "issuer_derived", "source",
     "parts", "flags", "keywords", "similar", "url", "json_url", "original_url", "original_file_url",
     "file", "format", "encoding", "script",
 )
@@ -31,7 +31,7 @@ FIELD_NOTES = {
     "division_code": "所属行政区划代码（民政部区划代码，到乡级；部门为其所在县、市的代码；无法识别时为空）",
     "year": "报告年度", "published": "发布日期",
     "written": "成文日期", "signed": "落款日期", "on_time": "是否于次年4月1日前公开（空：发布日期不详）",
-    "index_no": "索引号", "doc_no": "文号", "publisher": "发布机构（原网页元数据所载）",
+    "index_no": "索引号", "doc_no": "文号", "topic": "主题分类（原网页元数据所载）", "publisher": "发布机构（原网页元数据所载）",
     "issuer": "署名机关（正文所列；未列明时据地区推定）", "issuer_derived": "署名机关是否据地区推定（原文未列明）",
     "source": "信息来源",
     "parts": "包含的法定内容（1–5）", "flags": "质量提示", "keywords": "关键词",
@@ -84,6 +84,7 @@ def record(entry: Entry, config: SiteConfig, chain: tuple[list[str], str | None]
         "on_time": compliance.on_time(r),
         "index_no": r.index_no,
         "doc_no": r.doc_no,
+        "topic": r.topic,
         "publisher": r.publisher,
         "issuer": list(r.issuer),
         "issuer_derived": r.issuer_derived,

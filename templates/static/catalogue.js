@@ -48,6 +48,7 @@
     manifest.levels.forEach(function (l) { option(field("level"), l[0], l[1], state.level); });
     manifest.provinces.forEach(function (p) { option(field("province"), p[0], p[1], state.province); });
     manifest.flags.forEach(function (f) { option(field("flag"), f[0], f[1], state.flag); });
+    field("sort").value = state.sort;
     places(state);
   }
   // The cities and counties of the chosen province (and city).
@@ -111,7 +112,11 @@
     var page = Math.min(pages, Math.max(1, parseInt(state.page || "1", 10) || 1));
     var start = (page - 1) * size;
     results.textContent = "";
-    status.textContent = found.length ? "共 " + found.length + " 条符合条件的报告。" : "没有符合条件的报告。";
+    var named = FILTERS.filter(function (name) { return state[name] && field(name).selectedIndex > 0; }).map(
+      function (name) { return field(name).options[field(name).selectedIndex].text; });
+    var sortName = field("sort").options[field("sort").selectedIndex].text;
+    status.textContent = named.concat(["按" + sortName + "排列"]).join("，") + "：" +
+      (found.length ? "共 " + found.length + " 条。" : "没有符合条件的报告。");
     if (!found.length) { return; }
     var scroll = el("div", null, "table-scroll");
     scroll.setAttribute("role", "region");
