@@ -256,7 +256,8 @@ class _PageRenderer:
         `root` in front of their links (report text is escaped: it holds no `href="`)."""
         cells = self._cells
         if root:
-            return lambda entry: Markup(cells(entry).replace('href="', f'href="{root}'))
+            prefixed = f'href="{root}'
+            return lambda entry: Markup(str.replace(cells(entry), 'href="', prefixed))  # not Markup.replace: it escapes
         return cells
 
     def _cells(self, entry: Entry) -> Markup:

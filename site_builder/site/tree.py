@@ -97,13 +97,17 @@ class Locator:
         region = region or ""
         found = self._regions.get(region)
         if found is None:
-            names = split_chain(region)
+            names, ends, at = split_chain(region), [], 0
+            for name in names:  # where each name ends in the region
+                at = region.find(name, at) + len(name)
+                ends.append(at)
             found = ((_LIST,), region)
             for k in range(len(names), 0, -1):
                 division = self._gz.resolve(names[k - 1], names[: k - 1]) if self._gz.available else None
                 if division is not None:
                     chain = self._gz.chain(division)
-                    found = (tuple(_division_step(d.code, d.name) for d in chain), "".join(names[k:]))
+                    rest = region[ends[k - 1]:].strip(" ·・,，/")
+                    found = (tuple(_division_step(d.code, d.name) for d in chain), rest)
                     break
             self._regions[region] = found
         return found
