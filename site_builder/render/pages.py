@@ -21,7 +21,7 @@ from operator import attrgetter
 from pathlib import Path
 
 import jinja2
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from ..config import SiteConfig
 from ..content.decode import DecodeError, decode_bytes
@@ -30,8 +30,10 @@ from ..model import CHANGE_KINDS, FLAGS, FORMAT_NAMES, PARTS, Entry, Page, Place
 from ..site import catalogue, compliance, coverage, datasets, urls
 from . import theme
 
+# auto_reload off: a build makes its own environment, so a template never changes under it,
+# and the check would stat every template of every page (300,000 calls at 100,000 reports).
 TEMPLATE_OPTIONS = {"autoescape": True, "undefined": jinja2.StrictUndefined, "trim_blocks": True,
-                    "lstrip_blocks": True, "keep_trailing_newline": True}
+                    "lstrip_blocks": True, "keep_trailing_newline": True, "auto_reload": False}
 MAX_ROWS = 200  # the most rows any listing page shows (config.per_page is capped at it)
 
 
@@ -41,7 +43,7 @@ def make_environment(theme_folder: str = "") -> jinja2.Environment:
     env = jinja2.Environment(loader=loader, **TEMPLATE_OPTIONS)
     env.globals.update(u=urls, PARTS=PARTS, FLAGS=FLAGS, CHANGE_KINDS=CHANGE_KINDS, FORMAT_NAMES=FORMAT_NAMES,
                        pct=compliance.percent, status=compliance.status, mark=compliance.mark,
-                       page_numbers=page_numbers, cover_mark=cover_mark, SORTS=catalogue.SORTS)
+                       page_numbers=page_numbers, cover_mark=cover_mark, cover_cells=cover_cells, SORTS=catalogue.SORTS)
     env.filters["paragraphs"] = lambda text: [p for p in text.split("\n") if p.strip()]
     return env
 
@@ -60,9 +62,24 @@ def page_numbers(number: int, pages: int, every: bool = False) -> list[int | Non
     return out
 
 
+COVER_MARKS = {True: "✓按时", False: "逾期", None: "已收录"}  # a coverage cell's report, in words (never colour alone)
+
+
 def cover_mark(on_time: bool | None) -> str:
-    """A coverage cell's report, in words (never colour alone)."""
-    return {True: "✓按时", False: "逾期", None: "已收录"}[on_time]
+    return COVER_MARKS[on_time]
+
+
+def cover_cells(row: coverage.Row, years: tuple[int, ...], root: str) -> Markup:
+    """The cells of a coverage row, one per year: its reports (linked, marked), the count of
+    reports below it, or 未收录. Made here, not in a macro: a county's grid has hundreds."""
+    out = []
+    for year, cell in zip(years, row.cells):
+        parts = [f'<a href="{escape(root + urls.report(entry_id))}">{COVER_MARKS[ok]}</a>' for entry_id, ok in cell.own]
+        if cell.below:
+            parts.append(f'<span class="below">下辖{cell.below}篇</span>')
+        shown = " ".join(parts) or '<span class="none">未收录</span>'
+        out.append(f'<td data-year="{year}">{shown}</td>')
+    return Markup("".join(out))
 
 
 def chunks(items, size: int) -> list:
@@ -209,7 +226,7 @@ class _PageRenderer:
         self.env, self.view, self.sources, self.version = env, view, sources, version
         self._tokens: dict[str, str] = {}  # entry id -> token (see _token)
         self._places: dict[str, str] = {}  # place key -> the repr of its fields
-        self._rows: dict[str, Markup] = {}  # entry id -> its cells in listings (see _row)
+        self._cells_of: dict[str, Markup] = {}  # entry id -> its cells in listings (see _rows)
         self._macro = None
 
     def _page(self, url: str, template: str, *, inputs, root: str | None = None,
@@ -248,29 +265,34 @@ class _PageRenderer:
             found = self._places[key] = repr(_PLACE_FIELDS(self.view.place_of[key]))
         return found
 
-    def _row(self, root: str) -> Callable[[Entry], Markup]:
-        """The cells of a report's row in a listing (title, place, year, publisher, date),
-        for pages at the depth of `root`: one macro, so every listing shows a report alike.
-        A report is listed on several pages (catalogue views, its year, its place), so its
-        cells are made once, with links from the site root, and each page puts its own
-        `root` in front of their links (report text is escaped: it holds no `href="`)."""
-        cells = self._cells
-        if root:
-            prefixed = f'href="{root}'
-            return lambda entry: Markup(str.replace(cells(entry), 'href="', prefixed))  # not Markup.replace: it escapes
-        return cells
+    def _rows(self, root: str) -> Callable[..., Markup]:
+        """The rows of reports in a listing, for pages at the depth of `root`: each its
+        序号 (when numbered) and its cells (title, place, year, publisher, date) from one
+        macro, so every listing shows a report alike. A report is listed on several pages
+        (catalogue views, its year, its place), so its cells are made once, with links from
+        the site root, and each page puts its own `root` in front of their links (report
+        text is escaped: it holds no `href="`)."""
+        cells, prefixed = self._cells, f'href="{root}'
+
+        def rows(entries, start: int = 0, numbered: bool = True) -> Markup:
+            out = []
+            for k, entry in enumerate(entries, start + 1):
+                html = str.replace(cells(entry), 'href="', prefixed) if root else cells(entry)  # not Markup.replace: it escapes
+                out.append(f'<tr><td class="num">{k}</td>{html}</tr>' if numbered else f"<tr>{html}</tr>")
+            return Markup("\n".join(out))
+        return rows
 
     def _cells(self, entry: Entry) -> Markup:
-        found = self._rows.get(entry.id)
+        found = self._cells_of.get(entry.id)
         if found is None:
             if self._macro is None:
                 self._macro = self.env.get_template("_macros.html").module.report_cells
-            found = self._rows[entry.id] = self._macro(entry, self.view.label(entry), "")
+            found = self._cells_of[entry.id] = self._macro(entry, self.view.label(entry), "")
         return found
 
     def _listing(self, url: str, template: str, *, inputs, **context) -> Page:
         """A page that lists reports in rows (see _row)."""
-        return self._page(url, template, inputs=inputs, row=self._row(urls.root_prefix(url)), **context)
+        return self._page(url, template, inputs=inputs, row_html=self._rows(urls.root_prefix(url)), **context)
 
     def home(self):
         site, newest = self.view.site, self.view.newest_first[: self.view.config.newest]
@@ -410,6 +432,15 @@ class _PageRenderer:
         all_views = catalogue.views(view.site, view.orders, view.root_of)
         facets = catalogue.facets(v for v, _ in all_views)
         facet_inputs = [(f, [(v.slug, v.label) for v in vs]) for f, vs in facets.items()]
+        navs: dict[tuple[str, str], Markup] = {}
+
+        def facet_nav(current, root: str) -> Markup:
+            found = navs.get((current.slug, root))
+            if found is None:
+                macro = self.env.get_template("_macros.html").module.catalogue_facets
+                found = navs[current.slug, root] = macro(current, facets, root)
+            return found
+
         for current, rows in all_views:
             pages = chunks(rows, view.per_page)
             for number, shown in enumerate(pages, 1):
@@ -417,6 +448,7 @@ class _PageRenderer:
                 yield self._listing(
                     url, "catalogue.html",
                     inputs=(current, facet_inputs, self._listed(shown), number, len(pages), len(rows)),
+                    lazy={"facet_nav": lambda current=current, url=url: facet_nav(current, urls.root_prefix(url))},
                     current=current, facets=facets, rows=shown, number=number, pages=len(pages),
                     total=len(rows), start=(number - 1) * view.per_page,
                     link=lambda n, slug=current.slug: urls.catalogue(n, slug))

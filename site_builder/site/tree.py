@@ -76,12 +76,15 @@ class Locator:
     def __init__(self, gz: Gazetteer | None = None):
         self._gz = gz if gz is not None else gazetteer()
         self._regions: dict[str, tuple[tuple[Step, ...], str]] = {}
+        self._divisions: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[Step, ...]] = {}
 
     def locate(self, report: Summary) -> tuple[Step, ...]:
         """The steps from the top of the tree down to the report's node."""
         codes, names = report.place_chain_codes or (), report.place_chain or ()
         if report.place_known and codes and len(codes) == len(names):
-            steps = tuple(_division_step(code, name) for code, name in zip(codes, names))
+            steps = self._divisions.get((codes, names))
+            if steps is None:
+                steps = self._divisions[codes, names] = tuple(map(_division_step, codes, names))
             if report.level == "部门":
                 return steps + (self._department(report, steps),)
             return steps
@@ -180,16 +183,18 @@ def build_tree(located: Iterable[tuple[str, tuple[Step, ...], tuple]], slugify: 
     roots = sorted((k for k, n in nodes.items() if n.parent is None), key=_order(nodes))
     for key in roots:
         nodes[key].slug = key if nodes[key].step.kind == "division" else UNKNOWN
-    pending = list(roots)
-    while pending:  # slugs from the top down: a child's URL is below its parent's
-        key = pending.pop()
+    order = _top_down(nodes, roots)
+    regions: dict[str, str] = {}  # node key -> the names above it, province first
+    for key in order:  # from the top down: a child's URL is below its parent's
         node = nodes[key]
         _child_slugs(node, [nodes[c] for c in node.children], slugify)
-        pending.extend(node.children)
+        parent = nodes[node.parent] if node.parent is not None else None
+        above = regions[node.parent] if parent is not None else ""
+        regions[key] = above + parent.step.name if parent is not None and parent.step.kind != "list" else above
     places = {}
     for key, node in nodes.items():
         step = node.step
-        region = "".join(nodes[a].step.name for a in _ancestors(nodes, key) if nodes[a].step.kind != "list")
+        region = regions[key]
         places[key] = Place(
             key=key, name=step.name, slug=node.slug, level=step.level, region=region or None,
             entry_ids=tuple(node.entries), kind=step.kind, code=step.code, parent=node.parent,
@@ -197,13 +202,14 @@ def build_tree(located: Iterable[tuple[str, tuple[Step, ...], tuple]], slugify: 
     return places, tuple(roots)
 
 
-def _ancestors(nodes: dict[str, _Node], key: str) -> list[str]:
-    out = []
-    parent = nodes[key].parent
-    while parent is not None:
-        out.append(parent)
-        parent = nodes[parent].parent
-    return out[::-1]
+def _top_down(nodes: dict[str, _Node], roots: Iterable[str]) -> list[str]:
+    """Every node's key, each after its parent's."""
+    out, todo = [], list(roots)
+    while todo:
+        key = todo.pop()
+        out.append(key)
+        todo.extend(nodes[key].children)
+    return out
 
 
 def _order(nodes: dict[str, _Node]) -> Callable[[str], tuple]:
