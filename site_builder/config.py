@@ -18,7 +18,7 @@ class SiteConfig:
     base_path: str = "/"
     # Absolute origin for the sitemap and feed, e.g. "https://example.org"; empty = relative.
     base_url: str = ""
-    per_page: int = 50  # rows per catalogue page
+    per_page: int = 100  # rows per page of a listing (the catalogue, a year, …); at most 200
     newest: int = 10  # reports listed on the home page
     description: str = "汇集乡镇、街道、县区及部门法治政府建设年度报告，提供全文检索与数据下载。"
     # A folder of templates (and static/ files) that replace the default theme's of the same

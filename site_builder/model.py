@@ -209,6 +209,7 @@ class Report:
     place_chain: tuple[str, ...] = ()
     place_chain_codes: tuple[str, ...] = ()
     year_range: tuple[int, ...] = ()  # (first, last) of a report covering several years; year is None
+    topic: str | None = None  # 主题分类 (信息分类, 分类) as the page's metadata names it
 
     def to_json(self) -> dict:
         """The stable ``site-builder parse --json`` contract."""
@@ -254,6 +255,7 @@ class Report:
             "place_recognized": self.place_known,
             "place_chain": [{"name": name, "code": code}
                             for name, code in zip(self.place_chain, self.place_chain_codes)],
+            "topic": self.topic,
         }
 
 
@@ -299,6 +301,7 @@ class Summary:
     place_chain: tuple[str, ...] = ()
     place_chain_codes: tuple[str, ...] = ()
     year_range: tuple[int, ...] = ()
+    topic: str | None = None
 
     @classmethod
     def of(cls, report: Report, key: str) -> "Summary":
@@ -314,7 +317,7 @@ class Entry:
 
     report: Summary
     id: str  # ASCII, stable, unique; the report's URL is reports/<id>/
-    place_key: str  # the place this report belongs to (see urls.place_key)
+    place_key: str  # the node of the region tree this report belongs to (see site/tree.py)
     prev_id: str | None = None  # previous report of the same place (older year)
     next_id: str | None = None
     similar: tuple[tuple[str, float], ...] = ()  # (entry id, share of identical sentences), most first
@@ -329,20 +332,30 @@ def entry_inputs(entry: Entry) -> tuple:
 
 @dataclass(frozen=True, slots=True)
 class Place:
-    key: str
+    """A node of the region tree (site/tree.py): a division of the gazetteer, a department
+    of one, a place the gazetteer does not know (under its nearest known division), or the
+    list of places with no known division at all (未识别地区)."""
+
+    key: str  # its identity: a division's code, else the parent's key and the node's name
     name: str
-    slug: str
-    level: str | None
-    region: str | None
-    entry_ids: tuple[str, ...]  # oldest first
+    slug: str  # its URL below places/ (ASCII): a division's code, "440000/qingshanzhen", "unknown"
+    level: str | None  # 省/市/县/区/镇/乡/街道/部门 (a division's from its kind)
+    region: str | None  # the names above it, province first
+    entry_ids: tuple[str, ...]  # its own reports, oldest first
+    kind: str = "division"  # "division", "department", "unknown" (not in the gazetteer), "list"
+    code: str | None = None  # a division's code in the gazetteer
+    parent: str | None = None  # the key of the node above; None for a province and the 未识别地区 list
+    children: tuple[str, ...] = ()  # keys: divisions by code, then departments, then unknown places
+    total: int = 0  # reports of the node and all below it
 
 
 @dataclass(frozen=True, slots=True)
 class Site:
     entries: tuple[Entry, ...]  # sorted by id
-    places: tuple[Place, ...]  # sorted by slug
+    places: tuple[Place, ...]  # the nodes of the region tree, sorted by key
     years: tuple[tuple[int, tuple[str, ...]], ...]  # (year, entry ids), newest year first
     undated: tuple[str, ...] = field(default=())  # ids of reports with no known year
+    roots: tuple[str, ...] = ()  # keys of the top nodes of the tree: provinces by code, then 未识别地区
 
 
 @dataclass(frozen=True, slots=True)

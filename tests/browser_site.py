@@ -25,13 +25,19 @@ PAGE_TYPES = {
     "home": "",
     "catalogue": "catalogue/",
     "places": "places/",
-    "place": "places/yanbeizhen/",
+    "place-province": "places/430000/",
+    "place-county": "places/430923/",  # 安化县: its towns' coverage grid, and 城南区 below it
+    "place-unknown": "places/430923/chengnanqu/",  # a place the gazetteer does not list
+    "place": "places/430421105/",  # 演陂镇
     "years": "years/",
     "year": "years/2024/",
+    "year-region": "years/2024/430000/",
+    "catalogue-view": "catalogue/year-2024/",
     "report": "reports/yanpi-zhen-2024/",
     "original": "reports/yanpi-zhen-2024/original.html",
     "compliance": "compliance/",
     "compliance-year": "compliance/2024/",
+    "compliance-region": "compliance/2024/430000/",
     "data": "data/",
     "not-found": "404.html",
     "search": "search/",

@@ -5,6 +5,7 @@ import json
 import multiprocessing
 import os
 import posixpath
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -31,7 +32,12 @@ def test_sample_archive_builds_every_page(tmp_path: Path):
         assert files[f"reports/{stem}/original.txt"] == next(SAMPLES.glob(f"{stem}.*")).read_bytes()
     for year in [2021, 2023, 2024]:
         assert f"years/{year}/index.html" in files
-    assert sum(1 for f in files if f.startswith("places/") and f != "places/index.html") == 5
+    # the region tree: each report's division (by code) under its city and province; 城南区,
+    # which the gazetteer does not list, under its county 安化县
+    nodes = sorted(f.removesuffix("/index.html") for f in files if f.startswith("places/") and f != "places/index.html")
+    assert nodes == ["places/" + k for k in (
+        "430000", "430400", "430421", "430421105", "430900", "430923", "430923/chengnanqu", "431100", "431127",
+        "431127108", "440000", "445100", "445103", "445103105", "500000", "500235", "500235124")]
 
 
 def test_every_internal_link_resolves(tmp_path: Path):
@@ -41,6 +47,8 @@ def test_every_internal_link_resolves(tmp_path: Path):
     broken = []
     for page in sorted(f for f in files if f.endswith(".html") and f != "404.html"):
         html = (out / page).read_text(encoding="utf-8")
+        if re.search(r"(?:href|src)=&#34;", html):  # a link escaped into text: no browser follows it
+            broken.append(f"{page}: escaped link")
         for link in internal_links(html):
             target = posixpath.normpath(posixpath.join(posixpath.dirname(page), link))
             if link.endswith("/") or target == ".":
@@ -54,11 +62,11 @@ def test_report_page_structure(tmp_path: Path, small_archive: Path):
     out = tmp_path / "output"
     assert build(small_archive, out).ok
     html = (out / "reports/yanpi-2024/index.html").read_text(encoding="utf-8")
-    # breadcrumb: 首页 > 法治政府建设年度报告 > 2024年 > 演陂镇
+    # breadcrumb: down the region tree to the report (演陂镇 is a division of the gazetteer)
     crumbs = html[html.index('aria-label="当前位置"'):html.index("</nav>", html.index('aria-label="当前位置"'))]
-    assert [w for w in ["首页", "法治政府建设年度报告", "2024年", "演陂镇"] if w in crumbs] == \
-        ["首页", "法治政府建设年度报告", "2024年", "演陂镇"]
-    assert crumbs.index("2024年") < crumbs.index("演陂镇")
+    assert re.findall(r"<li[^>]*>(?:<a[^>]*>)?([^<]+)", crumbs) == [
+        "首页", "按地区", "湖南省", "衡阳市", "衡阳县", "演陂镇", "2024年度报告"]
+    assert 'href="../../places/430421105/"' in crumbs
     for label in ["索引号", "发布机构", "成文日期", "发布日期"]:
         assert f'<th scope="row">{label}</th>' in html
     assert 'data-font="large"' in html and "打印" in html and 'id="toc-h"' in html
@@ -92,7 +100,7 @@ def test_the_pages_metadata_names_the_publisher_and_the_signature_the_issuer(tmp
     assert '<p class="signature">青山镇人民政府<br>2024-03-20</p>' in page
     assert 'class="signature"' not in (out / "reports/baisha-2023/index.html").read_text(encoding="utf-8")
     catalogue = (out / "catalogue/index.html").read_text(encoding="utf-8")
-    assert "<td>青山县司法局</td>" in catalogue and "<td>白沙镇人民政府</td>" in catalogue
+    assert '<td class="pub">青山县司法局</td>' in catalogue and '<td class="pub">白沙镇人民政府</td>' in catalogue
     data = json.loads((out / "reports.json").read_text(encoding="utf-8"))
     got = {r["id"]: (r["publisher"], r["issuer"], r["issuer_derived"]) for r in data["reports"]}
     assert got == {"qingshan-2023": ("青山县司法局", ["青山镇人民政府"], False),
@@ -104,12 +112,14 @@ def test_the_pages_metadata_names_the_publisher_and_the_signature_the_issuer(tmp
 def test_place_and_year_pages_list_their_reports(tmp_path: Path, small_archive: Path):
     out = tmp_path / "output"
     assert build(small_archive, out).ok
-    place = next(p for p in (out / "places").iterdir() if p.is_dir() and "yanbei" in p.name)
-    html = (place / "index.html").read_text(encoding="utf-8")
+    html = (out / "places/430421105/index.html").read_text(encoding="utf-8")  # 演陂镇, by its code
     assert html.index("reports/yanpi-2024/") < html.index("reports/yanpi-2023/")  # newest first
+    # a year page lists its provinces; their pages list the reports, in pages
     year = (out / "years/2024/index.html").read_text(encoding="utf-8")
-    assert "reports/yanpi-2024/" in year and "reports/hebei-qingshan-2024/" in year
-    assert "reports/yanpi-2023/" not in year
+    assert 'href="../../years/2024/430000/"' in year
+    listed = "".join(p.read_text(encoding="utf-8") for p in (out / "years/2024").glob("*/index.html"))
+    assert "reports/yanpi-2024/" in listed and "reports/hebei-qingshan-2024/" in listed
+    assert "reports/yanpi-2023/" not in listed
 
 
 def test_catalogue_is_paginated(tmp_path: Path):
@@ -119,10 +129,11 @@ def test_catalogue_is_paginated(tmp_path: Path):
     } | {"site.toml": "per_page = 5\n"})
     out = tmp_path / "output"
     assert build(content, out).ok
-    pages = sorted(p.relative_to(out).as_posix() for p in (out / "catalogue").rglob("index.html"))
+    pages = sorted(p.relative_to(out).as_posix() for p in (out / "catalogue").rglob("index.html")
+                   if re.fullmatch(r"catalogue/(\d+/)?index.html", p.relative_to(out).as_posix()))
     assert pages == ["catalogue/2/index.html", "catalogue/3/index.html", "catalogue/index.html"]
     last = (out / "catalogue/3/index.html").read_text(encoding="utf-8")
-    assert "共 12 条，第 3/3 页" in last and "<td>11</td>" in last and "<td>12</td>" in last
+    assert "共 12 条，第 3/3 页" in last and '<td class="num">11</td>' in last and '<td class="num">12</td>' in last
 
 
 def test_rebuild_writes_only_what_changed_and_drops_stale_files(tmp_path: Path, small_archive: Path):
@@ -328,7 +339,14 @@ def test_each_rebuild_equals_a_build_from_scratch(tmp_path: Path, small_archive:
         ("yanpi-2023.txt", report_text("演陂镇", 2022)),  # another year: year pages and prev/next
         ("hebei/qingshan-2024.txt", report_text("白沙镇", 2024)),  # another place
         ("new/lianhua-2021.txt", report_text("莲花乡", 2021, "新增一份。")),  # a new report
+        # a department of 演陂镇's county: a new node under the county, its page's groups and grid
+        ("new/hengyangxian-sifaju-2023.txt", report_text("衡阳县司法局", 2023).replace("我镇", "我局")),
+        # a place the gazetteer does not list, under its county: the county's grid gets a row
+        ("new/xinshe-2022.txt", report_text("衡阳县新设镇", 2022)),
+        # the 主题分类 of the page: the report page and the data downloads
+        ("yanpi-2023.txt", "主题分类：综合政务/其他\n" + report_text("演陂镇", 2022)),
         ("yanpi-2024.txt", None),  # a deleted one
+        ("new/xinshe-2022.txt", None),  # and the only report of a node: the node goes
     ]
     for number, (rel, text) in enumerate(edits):
         if text is None:

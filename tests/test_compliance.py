@@ -81,10 +81,15 @@ def test_compliance_pages_are_built_and_follow_their_reports(tmp_path: Path, sma
     assert 'href="../compliance/2024/"' in overview and 'href="../compliance/2023/"' in overview
     assert overview.count('<svg class="chart"') == 2
     year = (out / "compliance/2024/index.html").read_text(encoding="utf-8")
-    assert "reports/yanpi-2024/" in year and "reports/hebei-qingshan-2024/" in year
-    assert "日期不详" in year  # the small archive states no publication dates
-    place = next(p for p in (out / "places").iterdir() if "yanbei" in p.name)
-    html = (place / "index.html").read_text(encoding="utf-8")
+    assert 'href="../../compliance/2024/430000/"' in year  # the year's provinces, each a page of rows
+
+    def rows(value: int) -> str:
+        return "".join(p.read_text(encoding="utf-8") for p in sorted((out / f"compliance/{value}").glob("*/index.html")))
+
+    assert "reports/yanpi-2024/" in rows(2024) and "reports/hebei-qingshan-2024/" in rows(2024)
+    assert "日期不详" in rows(2024)  # the small archive states no publication dates
+    assert "未收录（往年有报告）" not in rows(2024) and "reports/yanpi-2023/" in rows(2023)
+    html = (out / "places/430421105/index.html").read_text(encoding="utf-8")  # 演陂镇
     timeline = html[html.index("历年公开情况"):]
     assert timeline.index("2023年") < timeline.index("2024年")
     # an edit that leaves the report's row as it was (its body) does not render the year page again
@@ -93,15 +98,15 @@ def test_compliance_pages_are_built_and_follow_their_reports(tmp_path: Path, sma
                         lambda self, *a, **k: rendered.append(self.name) or real_render(self, *a, **k))
     (small_archive / "yanpi-2024.txt").write_text(report_text("演陂镇", 2024, "新增一句。"), encoding="utf-8")
     assert build(small_archive, out).ok
-    assert "report.html" in rendered and "compliance_year.html" not in rendered
+    assert "report.html" in rendered
+    assert "compliance_year.html" not in rendered and "compliance_region.html" not in rendered
     fresh = tmp_path / "fresh"
     assert build(small_archive, fresh).ok and tree(out) == tree(fresh)
     # a new publication date changes the year page on the next build
     (small_archive / "yanpi-2024.txt").write_text(
         report_text("演陂镇", 2024).replace("现将", "发布日期：2025-03-10\n现将", 1), encoding="utf-8")
     assert build(small_archive, out).ok
-    year = (out / "compliance/2024/index.html").read_text(encoding="utf-8")
-    assert "2025-03-10" in year and "✓ 按时" in year
+    assert "2025-03-10" in rows(2024) and "✓ 按时" in rows(2024)
 
 
 def test_a_generated_size_archive_adds_up():

@@ -77,8 +77,16 @@ def test_downloads_of_the_sample_archive(tmp_path: Path):
         assert r["keywords"] and all(isinstance(w, str) and len(w) >= 2 for w in r["keywords"])
     yanpi = next(r for r in data["reports"] if r["id"] == "yanpi-zhen-2024")
     assert "spam-removed" in yanpi["flags"] and "placeholder" in yanpi["flags"]
+    # where each report is in the region tree: the chain of names and the division's code (a
+    # place the gazetteer does not list: under its county, with the county's code)
+    assert (yanpi["region_chain"], yanpi["division_code"]) == (["湖南省", "衡阳市", "衡阳县", "演陂镇"], "430421105")
+    anhua = next(r for r in data["reports"] if r["id"] == "anhua-chengnanqu-2023")
+    assert (anhua["region_chain"], anhua["division_code"]) == (["湖南省", "益阳市", "安化县", "城南区"], "430923")
     rows = list(csv.DictReader(io.StringIO((out / "reports.csv").read_bytes().decode("utf-8-sig"))))
     assert [r["id"] for r in rows] == ids
+    by_id = {r["id"]: r for r in rows}
+    assert by_id["anhua-chengnanqu-2023"]["region_chain"] == "湖南省；益阳市；安化县；城南区"
+    assert by_id["yanpi-zhen-2024"]["division_code"] == "430421105"
     one = json.loads((out / "reports/yanpi-zhen-2024/report.json").read_text(encoding="utf-8"))
     assert one["keywords"] == yanpi["keywords"] and "similar" in one
     assert (out / "robots.txt").read_text() == "User-agent: *\nAllow: /\n"

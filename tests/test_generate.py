@@ -95,3 +95,30 @@ def test_pool_has_every_core_part_and_no_sample_names():
     text = "".join(p for paras in pool.paras.values() for p in paras)
     for name in ("演陂", "鱼泉", "祠堂圩", "金石镇"):
         assert name not in text
+
+
+def test_places_are_real_divisions_of_the_gazetteer(archive):
+    """Every generated place is a division of the gazetteer (a department: one of a real
+    county, district or city), with its real chain above it, so a generated archive has
+    the hierarchy and the same-name places of a real one."""
+    from site_builder.gazetteer import gazetteer
+
+    gz = gazetteer()
+    _, rows = archive
+    levels = set()
+    for r in rows:
+        if r["place"] is None:  # a template: no place
+            continue
+        division = gz.get(r["code"])
+        assert division is not None, r["file"]
+        chain = gz.chain(division)
+        assert [d.code for d in chain] == r["chain"], r["file"]
+        assert r["region"] == "".join(d.name for d in chain[:-1]), r["file"]
+        if r["level"] == "部门":
+            assert division.level in (2, 3) and r["place"].startswith(division.name) and r["place"] != division.name
+        else:
+            assert r["place"] == division.name, r["file"]
+            assert (division.level == 4) == (r["level"] in ("镇", "乡", "街道")), r["file"]
+        levels.add(r["level"])
+    assert levels == {"镇", "乡", "街道", "县", "区", "市", "部门"}
+    assert len({r["chain"][0] for r in rows if r["chain"]}) >= 15  # spread over the provinces

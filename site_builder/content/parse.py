@@ -152,9 +152,13 @@ def _binary(text: str) -> bool:
 
 # ---------------------------------------------------------------- lines
 def _drop_lines(items: list[Item], run: _Run) -> list[Item]:
-    kept = []
+    kept: list[Item] = []
+    previous = None
     for item in items:
         kind = clean.classify_line(item.text)
+        if kind == "aggregator" and kept and kept[-1] is previous and _kept_label(previous.text):
+            kind = None  # 「信息分类：」 then 「司法/法治政府」: a label's value, not an aggregator's line
+        previous = item
         if kind is None:
             kept.append(item)
             continue
@@ -164,6 +168,12 @@ def _drop_lines(items: list[Item], run: _Run) -> list[Item]:
         elif kind == "aggregator" and (date := md.find_date(item.text)):
             run.set("aggregator_date", date)
     return kept
+
+
+def _kept_label(text: str) -> bool:
+    """Whether a line is a bare label of a field the report keeps (its value on the next line)."""
+    label = md.label_only(md.unbullet(text).strip())
+    return label is not None and not label.startswith("_")
 
 
 def _title_like(text: str) -> bool:
@@ -684,6 +694,7 @@ def _report(source: Source, run: _Run, title: str | None, body: list[Item], over
         extracted_text=source.text if source.format in formats.DOCUMENTS else "",
         place_code=where.code, place_known=where.code is not None, place_chain=where.chain,
         place_chain_codes=where.chain_codes, year_range=year_range if values["year"] is None else (),
+        topic=f.get("topic"),
     )
     return report, tuple(run.problems)
 

@@ -1,4 +1,4 @@
-"""Assemble: give parsed reports their ids, places and years.
+"""Assemble: give parsed reports their ids, their nodes in the region tree, and years.
 
 A pure function of the summaries (and of the ids the last build gave, so that a report
 keeps its URL): the same reports in any order give the same Site.
@@ -9,7 +9,8 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping
 
 from . import urls
-from ..model import UNKNOWN_PLACE, Entry, Place, Problem, Site, Summary
+from .tree import Locator, build_tree
+from ..model import Entry, Problem, Site, Summary
 
 
 def assemble_site(reports: tuple[Summary, ...], slugify: Callable[[str], str] = urls.slugify,
@@ -19,32 +20,26 @@ def assemble_site(reports: tuple[Summary, ...], slugify: Callable[[str], str] = 
     reports = tuple(sorted(reports, key=lambda r: r.source))
     ids, problems = _assign_ids(reports, slugify, previous or {})
     reports = tuple(r for r in reports if r.source in ids)
-    by_place: dict[str, list[tuple[Summary, str]]] = defaultdict(list)
+    locator = Locator()
+    located, node_of = [], {}
     for report in reports:
-        by_place[urls.place_key(report.place, report.region)].append((report, ids[report.source]))
+        entry_id = ids[report.source]
+        steps = locator.locate(report)
+        node_of[entry_id] = steps[-1].key
+        located.append((entry_id, steps, (report.year or 0, report.published or "", entry_id)))
+    places, roots = build_tree(located, slugify)
 
+    at = {entry_id: k for place in places.values() for k, entry_id in enumerate(place.entry_ids)}
     entries: list[Entry] = []
-    places: list[Place] = []
-    slugs = _place_slugs(by_place, slugify)
-    for key, members in by_place.items():
-        members.sort(key=lambda m: (m[0].year or 0, m[0].published or "", m[1]))
-        chain = [m[1] for m in members]
-        for i, (report, entry_id) in enumerate(members):
-            entries.append(Entry(
-                report=report,
-                id=entry_id,
-                place_key=key,
-                prev_id=chain[i - 1] if i > 0 else None,
-                next_id=chain[i + 1] if i + 1 < len(chain) else None,
-            ))
-        first = members[-1][0]  # the newest report names the place
-        places.append(Place(
-            key=key,
-            name=first.place or UNKNOWN_PLACE,
-            slug=slugs[key],
-            level=first.level,
-            region=first.region,
-            entry_ids=tuple(chain),
+    for report in reports:
+        entry_id = ids[report.source]
+        chain, k = places[node_of[entry_id]].entry_ids, at[entry_id]  # the node's reports, oldest first
+        entries.append(Entry(
+            report=report,
+            id=entry_id,
+            place_key=node_of[entry_id],
+            prev_id=chain[k - 1] if k > 0 else None,
+            next_id=chain[k + 1] if k + 1 < len(chain) else None,
         ))
 
     years: dict[int, list[str]] = defaultdict(list)
@@ -53,9 +48,10 @@ def assemble_site(reports: tuple[Summary, ...], slugify: Callable[[str], str] = 
         (years[entry.report.year] if entry.report.year is not None else undated).append(entry.id)
     site = Site(
         entries=tuple(sorted(entries, key=lambda e: e.id)),
-        places=tuple(sorted(places, key=lambda p: p.slug)),
+        places=tuple(places[key] for key in sorted(places)),
         years=tuple((y, tuple(sorted(years[y]))) for y in sorted(years, reverse=True)),
         undated=tuple(sorted(undated)),
+        roots=roots,
     )
     return site, problems
 
@@ -98,30 +94,3 @@ def _assign_ids(reports: tuple[Summary, ...], slugify: Callable[[str], str], pre
             ))
         taken[entry_id] = report.source
     return {path: entry_id for entry_id, path in taken.items()}, tuple(problems)
-
-
-def _place_slugs(by_place: dict[str, list[tuple[Summary, str]]], slugify: Callable[[str], str]) -> dict[str, str]:
-    """Slug per place: pinyin of the name; places sharing a name are told apart by region."""
-    named: dict[str, list[str]] = defaultdict(list)
-    for key in sorted(by_place):
-        named[slugify(by_place[key][0][0].place or UNKNOWN_PLACE)].append(key)
-    slugs = {}
-    for base, keys in named.items():
-        for key in keys:
-            region = by_place[key][0][0].region
-            if len(keys) == 1:
-                slugs[key] = base
-            elif region:
-                slugs[key] = f"{slugify(region)}-{base}"
-            else:
-                slugs[key] = f"{base}-{urls.short_hash(key)}"
-    # Regions can still slug alike ("广东省·某市", "广东省 某市", traditional script): two
-    # places must never write one page, so clashing slugs all get their key's hash.
-    users: dict[str, list[str]] = defaultdict(list)
-    for key in sorted(slugs):
-        users[slugs[key]].append(key)
-    for slug, keys in users.items():
-        if len(keys) > 1:
-            for key in keys:
-                slugs[key] = f"{slug}-{urls.short_hash(key)}"
-    return slugs

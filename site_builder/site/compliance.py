@@ -68,6 +68,21 @@ def row(entry: Entry) -> Row:
                "placeholder" in flags or "template" in flags, "spam-removed" in flags)
 
 
+class Tally(NamedTuple):
+    """The figures of some rows (a province's in one year)."""
+
+    reports: int
+    places: int
+    on_time: int
+    late: int
+    undated: int  # no publication date
+
+
+def tally(rows) -> Tally:
+    return Tally(len(rows), len({r.place_key for r in rows}), sum(1 for r in rows if r.on_time is True),
+                 sum(1 for r in rows if r.on_time is False), sum(1 for r in rows if r.on_time is None))
+
+
 def year_stats(site: Site, by_year: dict[int, tuple[Row, ...]] | None = None) -> tuple[YearStats, ...]:
     """One YearStats per report year, newest first; `by_year`: rows_by_year(site), if the
     caller has it already."""

@@ -16,8 +16,9 @@ from ..config import SiteConfig
 from ..model import FLAGS, Entry, Site
 
 FIELDS = (
-    "id", "title", "title_derived", "place", "level", "region", "year", "published", "written",
-    "signed", "on_time", "index_no", "doc_no", "publisher", "issuer", "issuer_derived", "source",
+    "id", "title", "title_derived", "place", "level", "region", "region_chain", "division_code", "year",
+    "published", "written",
+    "signed", "on_time", "index_no", "doc_no", "topic", "publisher", "issuer", "issuer_derived", "source",
     "parts", "flags", "keywords", "similar", "url", "json_url", "original_url", "original_file_url",
     "file", "format", "encoding", "script",
 )
@@ -25,9 +26,12 @@ FIELDS = (
 FIELD_NOTES = {
     "id": "报告编号（网址的一部分，不随标题变化）",
     "title": "标题", "title_derived": "标题是否据地区与年度生成", "place": "地区或部门",
-    "level": "层级", "region": "所属上级地区", "year": "报告年度", "published": "发布日期",
+    "level": "层级", "region": "所属上级地区",
+    "region_chain": "在本站地区树中的位置：从省级到本报告所属地区或部门的名称（区划表未列的地区接在其最近的已知上级之下）",
+    "division_code": "所属行政区划代码（民政部区划代码，到乡级；部门为其所在县、市的代码；无法识别时为空）",
+    "year": "报告年度", "published": "发布日期",
     "written": "成文日期", "signed": "落款日期", "on_time": "是否于次年4月1日前公开（空：发布日期不详）",
-    "index_no": "索引号", "doc_no": "文号", "publisher": "发布机构（原网页元数据所载）",
+    "index_no": "索引号", "doc_no": "文号", "topic": "主题分类（原网页元数据所载）", "publisher": "发布机构（原网页元数据所载）",
     "issuer": "署名机关（正文所列；未列明时据地区推定）", "issuer_derived": "署名机关是否据地区推定（原文未列明）",
     "source": "信息来源",
     "parts": "包含的法定内容（1–5）", "flags": "质量提示", "keywords": "关键词",
@@ -43,7 +47,26 @@ def absolute(config: SiteConfig, url: str) -> str:
     return config.base_url.rstrip("/") + config.root + url
 
 
-def record(entry: Entry, config: SiteConfig) -> dict:
+def chains(site: Site) -> dict[str, tuple[list[str], str | None]]:
+    """Node key -> the names from the province down to the node (not the 未识别地区 list)
+    and the code of the most local division the node is, or is in."""
+    places = {p.key: p for p in site.places}
+    out: dict[str, tuple[list[str], str | None]] = {}
+    for place in site.places:
+        names, code = [], None
+        at: str | None = place.key
+        while at is not None:
+            node = places[at]
+            if node.kind != "list":
+                names.append(node.name)
+            if code is None and node.kind == "division":
+                code = node.code
+            at = node.parent
+        out[place.key] = (names[::-1], code)
+    return out
+
+
+def record(entry: Entry, config: SiteConfig, chain: tuple[list[str], str | None] = ([], None)) -> dict:
     r = entry.report
     return {
         "id": entry.id,
@@ -52,6 +75,8 @@ def record(entry: Entry, config: SiteConfig) -> dict:
         "place": r.place,
         "level": r.level,
         "region": r.region,
+        "region_chain": chain[0],
+        "division_code": chain[1],
         "year": r.year,
         "published": r.published,
         "written": r.written,
@@ -59,6 +84,7 @@ def record(entry: Entry, config: SiteConfig) -> dict:
         "on_time": compliance.on_time(r),
         "index_no": r.index_no,
         "doc_no": r.doc_no,
+        "topic": r.topic,
         "publisher": r.publisher,
         "issuer": list(r.issuer),
         "issuer_derived": r.issuer_derived,
@@ -83,7 +109,8 @@ def reports_json(site: Site, config: SiteConfig) -> bytes:
     file stays readable and the C encoder writes it)."""
     head = {"site": config.site_name, "count": len(site.entries), "fields": FIELD_NOTES, "flags": FLAGS}
     text = json.dumps(head, ensure_ascii=False, sort_keys=True, indent=1)
-    lines = [json_line(e, config) for e in site.entries]
+    where = chains(site)
+    lines = [json_line(e, config, where[e.place_key]) for e in site.entries]
     return (text[:-2] + ',\n "reports": [\n').encode("utf-8") + b",\n".join(lines) + b"\n ]\n}\n"
 
 
@@ -103,7 +130,9 @@ def csv_cell(value) -> str:
 
 def reports_csv(site: Site, config: SiteConfig) -> bytes:
     """The archive as CSV, one line per report."""
-    return b"".join([b"\xef\xbb\xbf", _csv_line(FIELDS).encode("utf-8"), *(csv_line(e, config) for e in site.entries)])
+    where = chains(site)
+    return b"".join([b"\xef\xbb\xbf", _csv_line(FIELDS).encode("utf-8"),
+                     *(csv_line(e, config, where[e.place_key]) for e in site.entries)])
 
 
 def _csv_line(cells) -> str:
@@ -112,14 +141,14 @@ def _csv_line(cells) -> str:
     return buffer.getvalue()
 
 
-def json_line(entry: Entry, config: SiteConfig) -> bytes:
+def json_line(entry: Entry, config: SiteConfig, chain: tuple[list[str], str | None] = ([], None)) -> bytes:
     """An entry's line in reports.json, in UTF-8."""
-    return json.dumps(record(entry, config), ensure_ascii=False, sort_keys=True).encode("utf-8")
+    return json.dumps(record(entry, config, chain), ensure_ascii=False, sort_keys=True).encode("utf-8")
 
 
-def csv_line(entry: Entry, config: SiteConfig) -> bytes:
+def csv_line(entry: Entry, config: SiteConfig, chain: tuple[list[str], str | None] = ([], None)) -> bytes:
     """An entry's line in reports.csv, in UTF-8."""
-    data = record(entry, config)
+    data = record(entry, config, chain)
     return _csv_line([csv_cell(data[name]) for name in FIELDS]).encode("utf-8")
 
 

@@ -59,10 +59,6 @@ def report_id(source_path: str, explicit: str | None, slug=slugify) -> str:
     return found
 
 
-def place_key(place: str | None, region: str | None) -> str:
-    return f"{region or ''}|{place or ''}"
-
-
 # --- the URL of each page, relative to the site root ---------------------------------
 
 def home() -> str:
@@ -93,11 +89,19 @@ def report_json(entry_id: str) -> str:
 
 
 def places() -> str:
+    """按地区: the top of the region tree."""
     return "places/"
 
 
-def place(slug: str) -> str:
-    return f"places/{slug}/"
+def place(slug: str, page: int = 1) -> str:
+    """A node of the region tree: `slug` is a division's code ("430421105"), or a path
+    below one ("430923/chengnanqu", "unknown/..."); only the 未识别地区 list has pages."""
+    return f"places/{slug}/" if page == 1 else f"places/{slug}/{page}/"
+
+
+def paged(url: str, page: int) -> str:
+    """Page `page` of a listing whose first page is at `url` (a folder URL)."""
+    return url if page == 1 else f"{url}{page}/"
 
 
 def years() -> str:
@@ -108,8 +112,20 @@ def year(value: int | None) -> str:
     return f"years/{value}/" if value is not None else "years/undated/"
 
 
-def catalogue(page: int = 1) -> str:
-    return "catalogue/" if page == 1 else f"catalogue/{page}/"
+def year_region(value: int | None, group: str, page: int = 1) -> str:
+    """A year's reports of one province (`group`: its code, or "unknown")."""
+    return paged(f"{year(value)}{group}/", page)
+
+
+def catalogue(page: int = 1, view: str = "") -> str:
+    """The 信息公开目录: `view` "" (all, by publication date), "sort-year", "sort-region",
+    "year-2024", "year-undated", "level-zhen", "province-430000", "flag-late"."""
+    return paged(f"catalogue/{view}/" if view else "catalogue/", page)
+
+
+def catalogue_data(name: str) -> str:
+    """A file of the catalogue's client-side filter: "index" or a shard ("430000-2024")."""
+    return f"catalogue/data/{name}.json"
 
 
 def search() -> str:
@@ -151,6 +167,15 @@ def compliance() -> str:
 
 def compliance_year(value: int) -> str:
     return f"compliance/{value}/"
+
+
+def compliance_region(value: int, group: str, page: int = 1) -> str:
+    """A year's compliance rows of one province (`group`: its code, or "unknown")."""
+    return paged(f"compliance/{value}/{group}/", page)
+
+
+def favicon() -> str:
+    return "static/favicon.svg"
 
 
 def data() -> str:
