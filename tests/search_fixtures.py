@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 
 from site_builder.text import normalize as normalize_
-from site_builder.model import Entry, Place, Report, Section, Site
+from site_builder.text.stream import join_han
+from site_builder.model import Change, Entry, Place, Report, Section, Site
 from site_builder.content.stage import analysed
 
 PARTS_HEADINGS = {
@@ -74,12 +75,18 @@ SPECS = [
 ]
 
 
-def make_report(spec) -> Report:
+def make_report(spec, region: str | None = None) -> Report:
+    """A report of a spec; a traditional one's body is stored simplified, each converted
+    line recorded as a "t2s" change (as the cleaner does)."""
     entry_id, place, level, year, published, script, parts = spec
     title = f"{place}{year}年法治政府建设年度报告"
-    sections, lines = [], []
+    sections, lines, changes = [], [], []
     for part, body in sorted(parts.items()):
-        body = normalize_.normalize(body) if script == "traditional" else body
+        if script == "traditional":
+            simplified = normalize_.normalize(body)
+            if simplified != body:
+                changes.append(Change(line=len(lines) + 3, kind="t2s", before=body, after=simplified))
+            body = simplified
         heading = PARTS_HEADINGS.get(part, "五、其他需要报告的情况").format(y=year, y1=year + 1)
         sections.append(Section(heading=heading, level=1, part=part, text=body, line=len(lines) + 1))
         lines += [heading, body]
@@ -88,9 +95,9 @@ def make_report(spec) -> Report:
     return analysed(Report(
         source=f"{entry_id}.txt", format="txt", encoding="utf-8", sha256=f"{entry_id:0<64}"[:64],
         script=script, title=title, title_derived=False, place=place, level=level, issuer=(place,), issuer_derived=False, publisher=None,
-        region=None, year=year, published=published, written=None, signed=None, index_no=None,
+        region=region, year=year, published=published, written=None, signed=None, index_no=None,
         doc_no=None, source_name=None, addressee=None, cc=None, preamble=preamble,
-        sections=tuple(sections), text=text, changes=(), flags=(),
+        sections=tuple(sections), text=text, changes=tuple(changes), flags=(),
     ))
 
 
@@ -98,7 +105,7 @@ def make_site(specs=SPECS, edit: dict[str, str] | None = None) -> Site:
     """A Site of the given reports; `edit` appends text to some reports' last part."""
     entries = []
     for spec in specs:
-        report = make_report(spec)
+        report = make_report(spec, REGIONS.get(spec[0]))
         if edit and spec[0] in edit:
             report = _append(report, edit[spec[0]])
         entries.append(Entry(report=report, id=spec[0], place_key=f"|{spec[1]}"))
@@ -137,7 +144,7 @@ def truth(site: Site, query: str, **filters) -> set[str]:
         r = e.report
         if any(filters.get(k) not in (None, str(getattr(r, k))) for k in ("year", "place", "level")):
             continue
-        hay = normalize_.normalize(searchable(r))
+        hay = join_han(normalize_.normalize(searchable(r)))  # spaces between Han characters do not count
         pattern = (r"(?<![0-9])" if needle[:1].isdigit() else r"(?<![a-z])" if needle[:1].isalpha() and needle[:1].isascii() else "") \
             + re.escape(needle) \
             + (r"(?![0-9])" if needle[-1:].isdigit() else r"(?![a-z])" if needle[-1:].isalpha() and needle[-1:].isascii() else "")
@@ -146,11 +153,47 @@ def truth(site: Site, query: str, **filters) -> set[str]:
     return out
 
 
+# Reports for judging the order: a fragment of 650 characters that names 枫桥经验 and 三项制度
+# once, full reports that name them more often; the report that names 营商环境 most; one
+# exported from Word with spaces inside its sentences. Filler sentences are made up.
+_FILLER = ("全面推进依法行政，规范行政执法行为。", "加强法治宣传教育，提升干部法治素养。", "完善矛盾纠纷多元化解机制。",
+           "健全重大行政决策程序，落实合法性审查。", "推进政务公开，主动接受社会监督。")
+
+
+def _filler(chars: int, seed: int) -> str:
+    out, i = [], seed
+    while sum(map(len, out)) < chars:
+        out.append(_FILLER[i % len(_FILLER)])
+        i += 1
+    return "".join(out)
+
+
+RANKING_SPECS = [
+    ("pianduan-2023", "白沙镇", "镇", 2023, "2024-03-01", "simplified", {
+        1: _filler(300, 0) + "坚持新时代枫桥经验。落实行政执法三项制度。" + _filler(300, 2)}),
+    ("quanwen-2023", "红石镇", "镇", 2023, "2024-03-02", "simplified", {
+        1: _filler(800, 1) + "坚持和发展新时代枫桥经验，打造枫桥经验升级版。" + _filler(700, 3)
+           + "全面落实行政执法三项制度，三项制度覆盖全部执法单位。",
+        2: _filler(500, 4) + "枫桥经验的宣传还不够深入。",
+        4: _filler(600, 2)}),
+    ("quanwen-2022", "青石镇", "镇", 2022, "2023-03-02", "simplified", {
+        1: _filler(900, 2) + "推广枫桥经验，落实三项制度。" + _filler(900, 0) + "枫桥经验在基层落地，三项制度执行有力。",
+        4: _filler(700, 1)}),
+    ("yingshang-2024", "金沙镇", "镇", 2024, "2025-03-03", "simplified", {
+        1: _filler(600, 0) + "优化营商环境是重点工作。围绕营商环境出台措施，营商环境评价提升，"
+           "开展营商环境专项监督，营商环境投诉办结率提升。" + _filler(600, 1),
+        4: "持续优化营商环境。" + _filler(400, 3)}),
+    ("word-2024", "石门乡", "乡", 2024, "2025-03-04", "simplified", {
+        1: "根据 上级会议 部署，开展 专项 整治。" + _filler(300, 4)}),
+]
+REGIONS = {"pianduan-2023": "白沙县", "quanwen-2023": "白沙县", "quanwen-2022": "东山区", "yingshang-2024": "东山区"}
+
 # The judged queries: (query, expected ids or None = "whatever the truth says", note).
 # Expected sets were judged by reading the texts above.
 JUDGED = [
     ("营商", {"jinshi-2021", "jinshi-2022", "yanpi-2024", "yuquan-2023", "anhua-2023", "wutitle-2021", "qingshan-2023"}, "two characters"),
-    ("营商环境", {"jinshi-2021", "jinshi-2022", "yanpi-2024", "yuquan-2023", "anhua-2023", "wutitle-2021"}, "phrase; qingshan has 营商 环境 with a space"),
+    ("营商环境", {"jinshi-2021", "jinshi-2022", "yanpi-2024", "yuquan-2023", "anhua-2023", "wutitle-2021", "qingshan-2023"},
+     "phrase; qingshan has 营商 环境, a space inside the phrase"),
     ("放管服", {"jinshi-2021", "jinshi-2022", "anhua-2023"}, "policy term"),
     ("枫桥经验", {"jinshi-2021", "yanpi-2024"}, "policy term, one traditional source"),
     ("楓橋經驗", {"jinshi-2021", "yanpi-2024"}, "traditional query"),
@@ -173,4 +216,13 @@ JUDGED = [
     ("\"最多跑一次\"", {"wutitle-2021"}, "quoted query"),
     ("诉源治理", {"sifaju-2022"}, "rare term"),
     ("不存在的词语", set(), "no match"),
+]
+
+# Judged on SPECS + RANKING_SPECS: (query, the ids that must come first, in that order, note)
+JUDGED_ORDER = [
+    ("枫桥经验", ["quanwen-2023", "quanwen-2022"], "full reports that name it 4 and 3 times before the fragment that names it once"),
+    ("三项制度", ["quanwen-2022", "quanwen-2023"], "full reports that name it twice (the shorter first) before the fragment"),
+    ("营商环境", ["yingshang-2024"], "the report that names it most comes first"),
+    ("根据上级会议", ["word-2024"], "found through the spaces of a Word export"),
+    ("金石镇", ["jinshi-2022", "jinshi-2021"], "title matches first (the newest first among equals)"),
 ]

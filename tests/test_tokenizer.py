@@ -42,6 +42,18 @@ def test_stream_positions_bigrams_and_gaps():
         "2023", "年", "年度", "度", None, "营商", "商环", "环境", "境", None, "gdp", "增", "增长", "长"]
 
 
+def test_spaces_between_han_characters_do_not_break_a_phrase():
+    """Word and PDF exports put spaces inside sentences: the stream reads on through
+    spaces, tabs and ideographic spaces between two Han characters, not through a line
+    break, and not between Han and a digit or letter."""
+    joined = stream_.stream(normalize_.normalize("根据上级会议"))
+    for text in ("根据 上级会议", "根据\t上级  会议", "根据\u3000上级会议", "根据\u00a0上级会议"):
+        assert stream_.stream(normalize_.normalize(text)) == joined, text
+    assert stream_.stream("根据\n上级") == ["根据", "据", None, "上级", "级"]
+    assert stream_.stream("2023 年") == ["2023", None, "年"]
+    assert stream_.join_han_mapped("根 据 a 上") == ("根据 a 上", [0, 2, 3, 4, 5, 6])
+
+
 def test_stream_of_blank_and_control_text_is_empty():
     assert stream_.stream("") == []
     assert stream_.stream(" \x00\x1f\n\t，。") == []
@@ -132,7 +144,7 @@ def test_snippet_does_not_highlight_inside_longer_numbers():
 
 from hypothesis import example, given, settings, strategies as st  # noqa: E402
 
-_ALPHABET = st.sampled_from(list("营商环境法治镇年度建設设") + list("2023") + list("ab") + list(" ，。、_\n"))
+_ALPHABET = st.sampled_from(list("营商环境法治镇年度建設设") + list("2023") + list("ab") + list(" ，。、_\n\t\u3000"))
 
 
 def _phrase_in_stream(tokens, clause) -> bool:
@@ -170,16 +182,31 @@ def test_clause_matches_exactly_where_its_text_occurs(text, data):
         if len(clauses) != 1 or clauses[0].text != normalize_.normalize(query):
             continue  # queries with gaps are several clauses, each checked on its own
         (clause,) = clauses
-        expected = _boundary_substring(normalized, clause.text)
+        expected = _boundary_substring(stream_.join_han(normalized), clause.text)
         assert _phrase_in_stream(tokens, clause) == expected, (text, query, tokens, clause)
         assert query_.contains(normalized, clause) == expected
 
 
 def _reference_stream(normalized: str) -> list[str | None]:
-    """The stream as docs/search.md defines it, character by character: runs of one kind
-    (Han, digits, other letters, gap); a Han run gives every bigram and its last
-    character, and its first character alone when a digit or letter run precedes it;
-    a gap is one position; no gap at either end."""
+    """The stream as docs/search.md defines it, character by character: spaces and tabs
+    between two Han characters left out; runs of one kind (Han, digits, other letters,
+    gap); a Han run gives every bigram and its last character, and its first character
+    alone when a digit or letter run precedes it; a gap is one position; no gap at
+    either end."""
+    breaks = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+    kept, i = [], 0
+    while i < len(normalized):  # a run of white space but line breaks, between two Han characters: left out
+        j = i
+        while j < len(normalized) and normalized[j].isspace() and normalized[j] not in breaks:
+            j += 1
+        if j > i:
+            if not (i > 0 and j < len(normalized) and chars_.is_han(normalized[i - 1]) and chars_.is_han(normalized[j])):
+                kept.append(normalized[i:j])
+            i = j
+        else:
+            kept.append(normalized[i])
+            i += 1
+    normalized = "".join(kept)
     kinds = [stream_._kind(ch) for ch in normalized]
     out: list[str | None] = []
     i, previous = 0, None
@@ -203,7 +230,7 @@ def _reference_stream(normalized: str) -> list[str | None]:
     return out
 
 
-_MIXED = st.sampled_from(list("法治政府建設𠀀〇") + list("20２") + list("abÉß") + list(" ，。_\n-") + ["\u0301"])
+_MIXED = st.sampled_from(list("法治政府建設𠀀〇") + list("20２") + list("abÉß") + list(" ，。_\n-\t") + ["\u0301", "\u3000"])
 
 
 @settings(max_examples=400, deadline=None)
@@ -224,6 +251,12 @@ def test_stream_codes_are_the_stream(text):
     codes, others = stream_.stream_codes(normalized)
     assert codes.dtype.name == "int64"
     assert [stream_.code_token(c, others) for c in codes.tolist()] == stream_.stream(normalized)
+    # with offsets: each position starts where its token's text is
+    codes, others, where = stream_.stream_codes(normalized, offsets=True)
+    joined = stream_.join_han(normalized)
+    for code, at in zip(codes.tolist(), where.tolist()):
+        token = stream_.code_token(code, others)
+        assert token is None or joined.startswith(token, at) or joined.startswith(token[0], at), (token, at)
 
 
 def test_the_table_of_character_kinds_is_the_run_patterns_own():

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from ..model import PARTS
+from .query import MAX_QUERY_TERMS
 
 
 def add_search_arguments(parser: argparse.ArgumentParser) -> None:
@@ -54,6 +55,9 @@ def run_search(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     prefix = config.base_url.rstrip("/") + config.root if config.base_url else config.root
+    if results.dropped:
+        print(f"only the first {MAX_QUERY_TERMS} terms are searched; left out: {' '.join(results.dropped)}",
+              file=sys.stderr)
     if args.json:
         rows = [{
             "id": h.id, "url": prefix + h.url, "title": h.title, "place": h.place or None,
@@ -70,7 +74,9 @@ def run_search(args: argparse.Namespace) -> int:
     print(f"{results.total} reports match" + (f", showing {shown}" if shown < results.total else ""))
     for n, hit in enumerate(results.hits, 1):
         facts = " · ".join(x for x in (hit.place, f"{hit.year}年" if hit.year else "", hit.level) if x)
-        print(f"\n{n}. {hit.title}  [{facts}]  score {hit.score:g}")
+        title = "".join(f"【{t}】" if m else t for t, m in hit.title_snippet) or hit.title
+        print(f"\n{n}. {title}  [{facts}]  score {hit.titles}/{hit.score:g}")
         print(f"   {prefix}{hit.url}")
-        print(f"   {hit.snippet_text()}")
+        script = "（原文繁体）" if hit.script == "original" else "（简体，原文为繁体）" if hit.original_script == "traditional" else ""
+        print(f"   {hit.snippet_text()}{script}")
     return 0

@@ -12,7 +12,7 @@ from ..text.stream import TOKENIZER_VERSION
 from ..model import Entry, Report, Summary
 
 # Bump when the Whoosh schema or what goes into a document changes: everything is reindexed.
-SCHEMA_VERSION = "5"
+SCHEMA_VERSION = "6"
 
 ReportOf = Callable[[str], Report]  # Summary.key -> the full Report (from the parse cache)
 
@@ -37,9 +37,10 @@ def fingerprint(entry: Entry) -> str:
         return hashlib.sha256(f"{SCHEMA_VERSION}\0{TOKENIZER_VERSION}\0{entry.id}\0{key}".encode()
                               ).hexdigest()
     content = hashlib.sha256(json.dumps(
-        [r.sha256, r.text, [[s.heading, s.level, s.part, s.text] for s in r.sections]],
+        [r.sha256, r.text, [[s.heading, s.number, s.level, s.part, s.text] for s in r.sections],
+         [[c.kind, c.before, c.after] for c in r.changes if c.kind == "t2s"], r.script],
         ensure_ascii=False).encode("utf-8")).hexdigest()
     data = [SCHEMA_VERSION, TOKENIZER_VERSION, entry.id, content, r.title,
-            r.place, r.level, r.year, r.published]
+            r.place, r.level, r.year, r.published, r.region]
     return hashlib.sha256(json.dumps(data, ensure_ascii=False).encode("utf-8")).hexdigest()
 

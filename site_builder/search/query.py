@@ -1,19 +1,22 @@
 """Search queries: clauses that must all match, and the excerpts shown for a match.
 
 A query is normalised (text/normalize.py), split into clauses at spaces and punctuation,
-and each clause is the token stream of its text (text/stream.py), matched as a phrase.
+and each clause is the token stream of its text (text/stream.py), matched as a phrase
+(search/plan.py says how). static/search.js has the same functions.
 """
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..text.chars import is_han
-from ..text.normalize import normalize, normalize_mapped
-from ..text.stream import _KIND_ALPHA, _KIND_DIGIT, _KIND_GAP, _KIND_HAN, _kind, runs, stream
+from ..text.normalize import normalize_mapped, normalize
+from ..text.stream import _KIND_ALPHA, _KIND_DIGIT, _KIND_GAP, _KIND_HAN, _kind, join_han, join_han_mapped, runs, stream
 
 MAX_QUERY_CHARS = 200  # longer queries are cut: no report sentence is that long
-MAX_QUERY_TERMS = 12
+MAX_QUERY_TERMS = 12  # clauses beyond these are left out, and the user is told which
+
 
 @dataclass(frozen=True, slots=True)
 class Clause:
@@ -25,26 +28,40 @@ class Clause:
     char: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    clauses: tuple[Clause, ...]
+    dropped: tuple[str, ...]  # the texts of the clauses beyond MAX_QUERY_TERMS
+
+
 def clean_query(query: str) -> str:
     """Drop control characters and cut overlong input; never raises."""
     query = "".join(ch if ch.isprintable() else " " for ch in str(query)[: MAX_QUERY_CHARS * 4])
     return query[:MAX_QUERY_CHARS]
 
 
-def parse_query(query: str) -> tuple[Clause, ...]:
+def parse(query: str) -> Parsed:
     """Every clause must match (AND). Whitespace and punctuation separate clauses; quotes
-    are accepted and change nothing (a clause is matched as a phrase anyway)."""
+    are accepted and change nothing (a clause is matched as a phrase anyway); a clause
+    given twice counts once."""
     normalized = normalize(clean_query(query))
     clauses: list[Clause] = []
+    dropped: list[str] = []
     seen: set[tuple[str, ...]] = set()
     for part in _split_parts(normalized):
         clause = _clause(part)
-        if clause and clause.tokens not in seen:
-            seen.add(clause.tokens)
-            clauses.append(clause)
+        if clause is None or clause.tokens in seen:
+            continue
         if len(clauses) >= MAX_QUERY_TERMS:
-            break
-    return tuple(clauses)
+            dropped.append(part)
+            continue
+        seen.add(clause.tokens)
+        clauses.append(clause)
+    return Parsed(tuple(clauses), tuple(dropped))
+
+
+def parse_query(query: str) -> tuple[Clause, ...]:
+    return parse(query).clauses
 
 
 def _split_parts(normalized: str) -> list[str]:
@@ -75,6 +92,8 @@ def _clause(part: str) -> Clause | None:
     return Clause(part, tuple(t for t in tokens if t is not None))
 
 
+# --- where a clause's text is, for excerpts --------------------------------------------------
+
 _SPACES = re.compile(r"\s+")
 
 
@@ -84,51 +103,104 @@ def summary(text: str, limit: int = 120) -> str:
     return flat if len(flat) <= limit else flat[:limit].rstrip() + "…"
 
 
-def snippet(text: str, clauses: tuple[Clause, ...], width: int = 60) -> list[tuple[str, bool]]:
-    """A window of `text` around the first match, as (piece, highlighted) pairs; every
-    occurrence of a clause inside the window is highlighted."""
+def _mapped(text: str) -> tuple[str, list[int]]:
+    """The text as the stream reads it (normalised, join_han), and for each of its
+    characters the index of the character of `text` it came from (plus the end)."""
     normalized, origin = normalize_mapped(text)
-    needles = sorted({c.text for c in clauses if c.text}, key=len, reverse=True)
-    marks = [False] * len(text)
-    first = None
-    for needle in needles:
-        start = normalized.find(needle)
-        while start != -1:
-            if _whole(normalized, start, needle):
-                first = origin[start] if first is None else min(first, origin[start])
-                end = origin[start + len(needle) - 1] + 1
-                for i in range(origin[start], end):
-                    marks[i] = True
-            start = normalized.find(needle, start + 1)
-    if first is None:
-        lo, hi = 0, min(len(text), width * 2)
-    else:
-        lo = max(0, first - width // 2)
-        hi = min(len(text), lo + width * 2)
-        lo = max(0, min(lo, hi - width * 2))
+    joined, kept = join_han_mapped(normalized)
+    return joined, [origin[i] for i in kept] + [len(text)]
+
+
+def occurrences(joined: str, clause_text: str) -> list[tuple[int, int]]:
+    """Where a clause's text is in a text as the stream reads it: a digit or Latin run at
+    the clause's edge matches whole runs only."""
+    found, start = [], joined.find(clause_text)
+    while start != -1:
+        if _whole(joined, start, clause_text):
+            found.append((start, start + len(clause_text)))
+        start = joined.find(clause_text, start + 1)
+    return found
+
+
+def contains(text: str, clause: Clause) -> bool:
+    """Whether a text (normalised) holds a clause, as matching its tokens in the text's
+    stream answers."""
+    joined = join_han(text)
+    return bool(occurrences(joined, clause.text)) if not clause.char else clause.text in joined
+
+
+EXCERPT_BEFORE, EXCERPT_CHARS = 24, 100
+_RUN_BACK = 8  # characters an excerpt may start earlier to show a number whole
+_SENTENCE_END = set("。！？；!?;\n")
+
+
+def snippet(text: str, clauses: Iterable[Clause], width: int | None = None, whole: bool = False
+            ) -> list[tuple[str, bool]]:
+    """A window of `text` around its first match as (piece, highlighted) pairs, every
+    occurrence of a clause in it marked (all of `text` when `whole`: a title). The
+    window starts after the end of a sentence when one is near before the match, and
+    never inside a run of digits or Latin letters; the text's beginning when nothing
+    matches. static/search.js cuts the same excerpts."""
+    chars = EXCERPT_CHARS if width is None else 2 * width
+    before = EXCERPT_BEFORE if width is None else width // 2
+    joined, origin = _mapped(text)
+    marks = sorted((m for c in clauses for m in occurrences(joined, c.text)), key=lambda m: (m[0], -m[1]))
+    n = len(joined)
+    start, end = 0, n
+    if not whole:
+        if marks:
+            first = marks[0][0]
+            start = max(0, first - before)
+            for i in range(first - 1, start - 1, -1):
+                if joined[i] in _SENTENCE_END:
+                    start = i + 1
+                    break
+            if 0 < start < first and _kind(joined[start]) in (_KIND_DIGIT, _KIND_ALPHA):
+                # inside a number or word: from its start when near, else after its end
+                run_start, run_end = start, start
+                while run_start > 0 and _kind(joined[run_start - 1]) == _kind(joined[start]):
+                    run_start -= 1
+                while run_end < first and _kind(joined[run_end]) == _kind(joined[start]):
+                    run_end += 1
+                start = run_start if start - run_start <= _RUN_BACK else run_end
+            while start < first and joined[start].isspace():
+                start += 1
+        end = min(n, start + chars)
     pieces: list[tuple[str, bool]] = []
-    if lo > 0:
-        pieces.append(("…", False))
-    for i in range(lo, hi):
-        ch = " " if text[i] in "\r\n\t" else text[i]
-        if pieces and pieces[-1][1] == marks[i] and pieces[-1][0] != "…":
-            pieces[-1] = (pieces[-1][0] + ch, marks[i])
+
+    def emit(a: int, b: int, marked: bool) -> None:
+        if b <= a:
+            return
+        piece = _SPACES.sub(" ", text[origin[a]:origin[b]])
+        if pieces and pieces[-1][1] == marked and pieces[-1][0] != "…":
+            pieces[-1] = (pieces[-1][0] + piece, marked)
         else:
-            pieces.append((ch, marks[i]))
-    if hi < len(text):
+            pieces.append((piece, marked))
+    at = start
+    for a, b in marks:
+        if b <= at or a >= end:
+            continue
+        emit(at, max(at, a), False)
+        emit(max(at, a), min(b, end), True)
+        at = min(b, end)
+    emit(at, end, False)
+    if start > 0:
+        pieces.insert(0, ("…", False))
+    if end < n:
         pieces.append(("…", False))
     return pieces
 
 
-def contains(normalized: str, clause: Clause) -> bool:
-    """Whether a normalised text holds a clause: the same answer as matching the clause's
-    tokens as a phrase in the text's stream (digit and Latin runs match whole)."""
-    start = normalized.find(clause.text)
-    while start != -1:
-        if clause.char or _whole(normalized, start, clause.text):
-            return True
-        start = normalized.find(clause.text, start + 1)
-    return False
+def original_script(text: str, script: str, changes: Iterable) -> tuple[str, bool]:
+    """A traditional report's text with its lines as they were before the cleaner made
+    them simplified (its "t2s" changes), where a line is unchanged since and of the same
+    length; and whether any line is. Excerpts cut from it show the original's script."""
+    if script != "traditional":
+        return text, False
+    before = {c.after: c.before for c in changes if c.kind == "t2s" and len(c.before) == len(c.after)}
+    lines = text.split("\n")
+    restored = [before.get(line, line) for line in lines]
+    return "\n".join(restored), any(a != b for a, b in zip(lines, restored))
 
 
 def _whole(normalized: str, start: int, needle: str) -> bool:
@@ -139,5 +211,3 @@ def _whole(normalized: str, start: int, needle: str) -> bool:
     if end < len(normalized) and _kind(needle[-1]) in (_KIND_DIGIT, _KIND_ALPHA) and _kind(normalized[end]) == _kind(needle[-1]):
         return False
     return True
-
-

@@ -1,55 +1,174 @@
-"""The static search index: an inverted index of the token stream, in files that
-static/search.js fetches as a query needs them. Written from the model (the same stream
-as the Whoosh index), one shard of reports at a time; a shard's files depend on its
-reports only, so a change rewrites its shard and nothing else.
+"""The static search index's files: a term-partitioned index of the keys of
+search/analysis.py, which static/search.js reads with a few requests per query clause
+whatever the size of the archive. (How the files are built and kept: static_shards.py.)
 
-Layout (under search/index/ in the output):
+Reports are numbered so that the numbers stay put when reports are added, edited or
+removed (`numbering`): number = group << slot_bits | slot, where the group is the
+report's (year, level) (years in ascending order, unknown first; levels in
+LEVEL_SLOTS order), and the slot comes from a hash of its id (linear probing, in id
+order, inside the group's 2**slot_bits slots, at least 5/4 of the largest group's reports:
+numbers close together, so the differences the records hold are small). So the
+year and level of every match, its facets and filters, follow from its number.
 
-- meta.json: {"format", "reports", "shards": [{"name", "reports", "buckets"}],
-  "filters": {"year"|"place"|"level": {value: count}}};
-- <shard>/docs.bin: varint(reports), then per report in shard order: varint(length of its
-  stream) varint(length of its title's stream) (what ranking needs);
-- <shard>/ids-<k>.json: the ids of the shard's reports 64k .. 64k+63, a JSON array (only
-  the results shown need them);
-- <shard>/<bucket>.bin (bucket in hex, every bucket of the shard written, possibly empty):
-  the postings of the tokens whose FNV-1a hash (of the UTF-8 bytes) falls into it, modulo
-  the shard's bucket count. Besides the stream's tokens there are two kinds of keys no
-  text produces: CHAR + a Han character (the positions whose token starts with it: what a
-  one-character query looks for) and FILTER + "year=2023" (the reports with that value,
-  at position 0). A bucket file is a directory, then the postings:
+Every key lives in one bucket, FNV-1a of its UTF-8 bytes modulo `buckets`. Under
+search/index/ in the output:
 
-      varint(tokens)
-      per token, sorted by UTF-8 bytes: varint(len(token)) token varint(documents)
-                                         varint(bytes of its postings)
-      per token, in the same order, per document:
-          varint(document - previous document) varint(positions)
-          varint(position - previous position) per position
+- meta.json: {"format", "reports", "slot_bits", "years", "levels", "groups": {group:
+  count}, "buckets", "ids", "parts_shift", "ranking": ranking.js_constants()};
+- b/<bucket>.bin (every bucket, possibly empty): a directory, then the records kept in it:
 
-  (varints little-endian base 128; "previous" starts at 0 for each token and each
-  document). A query decodes the postings of the tokens it looks for only.
+      varint(keys), per key in UTF-8 order: varint(bytes) key varint(documents)
+      varint(size of its record) varint(0 when the record follows, k + 1 when it is in
+      x/<bucket>-<k>.bin)
+      the records that follow, in directory order
+
+  A record larger than EXTERNAL bytes is a file of its own, so a bucket stays small and
+  a common key is fetched without its neighbours;
+- a doc-level record (keys CHAR, WORD, PAIR), documents in ascending order:
+  varint((number - previous number) << 4 | weight code) per document, then one bit per
+  document (least significant first), set when the key is in its title;
+- a positional record (TRIPLE): per document varint((number - previous) << 2 | has
+  class << 1 | several), then its length class (a byte) if not 0, then varint(occurrences
+  - 2) if several; per occurrence, in text order, varint(line << 3 | region), the line
+  counted among the lines of its region (the title is region 0, line 0), then
+  varint(offset), or offset - previous offset when on the line before's line;
+- p/<bucket >> parts_shift>.bin: which mandated parts each doc-level posting of those
+  buckets' keys is in (read only to filter by part): varint(entries), per entry
+  varint(bucket & (2**parts_shift - 1)) varint(key's place in its directory)
+  varint(documents), then per entry five bits per document, least significant first
+  (bit 5 i + n - 1: document i is in part n); keys in no part are left out;
+- i/<k>.json: {number: id} of the reports whose number % ids == k;
+- regions.bin: varint(names) and each name (varint(bytes) UTF-8, sorted), then
+  varint(reports with a region) and per report, by number, varint(number - previous)
+  varint(its name's index).
+
+Every file of b/, x/ and p/ starts with one byte, FORMAT (not counted above). Varints
+are little-endian base 128. All of it is a function of the reports alone.
 """
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import partial
 
 import numpy as np
 
-from ..text.chars import is_han
-from ..text.normalize import normalize
-from ..text.stream import code_numbers, stream, stream_codes
+from . import ranking
 
-FORMAT = 2
-CHAR, FILTER = "\x00", "\x01"  # key prefixes that no stream token has
-FILTERS = ("year", "place", "level")
+FORMAT = 3
+MAGIC = bytes([FORMAT])  # the first byte of every file of b/, x/ and p/
+# A report's level -> its place in a group number ("": unknown): content/parse.py's
+# levels, in a fixed order (a test holds them to the parser's).
+LEVEL_SLOTS = ("", "镇", "乡", "街道", "县", "区", "市", "部门")
+EXTERNAL = 32768  # bytes: a record larger than this is a file of its own
+MAX_BUCKETS = 8192
+PARTS_SHIFT = 3  # eight buckets' part masks per file
 IDS_PER_FILE = 64
-MIN_BUCKETS, MAX_BUCKETS = 16, 1024
 _FNV_OFFSET, _FNV_PRIME = 0x811C9DC5, 0x01000193
+_SMALL: tuple[bytes, ...] = ()  # varint(n) of small n, made below
 
+
+# --- numbering ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Numbering:
+    years: tuple[int, ...]  # the years present, ascending (group year 0 is "unknown")
+    slot_bits: int
+    numbers: dict[str, int]  # report id -> number
+
+    def group(self, number: int) -> int:
+        return number >> self.slot_bits
+
+
+def numbering(reports: Iterable[tuple[str, int | None, str | None]]) -> Numbering:
+    """Numbers for (id, year, level) triples (see the module's docstring)."""
+    reports = sorted(reports)
+    years = tuple(sorted({y for _, y, _ in reports if y is not None}))
+    rank = {y: i + 1 for i, y in enumerate(years)}
+    slots = len(LEVEL_SLOTS)
+    groups: dict[int, list[str]] = {}
+    for report_id, year, level in reports:
+        level_slot = LEVEL_SLOTS.index(level) if level in LEVEL_SLOTS else 0
+        groups.setdefault(rank.get(year, 0) * slots + level_slot, []).append(report_id)
+    largest = max((len(ids) for ids in groups.values()), default=1)
+    slot_bits = max(4, (largest + largest // 4).bit_length())
+    size, numbers = 1 << slot_bits, {}
+    for group, ids in groups.items():
+        taken: set[int] = set()
+        for report_id in ids:  # in id order: the slots are a function of the group's ids
+            slot = int.from_bytes(hashlib.sha256(report_id.encode("utf-8")).digest()[:8], "big") % size
+            while slot in taken:
+                slot = (slot + 1) % size
+            taken.add(slot)
+            numbers[report_id] = group << slot_bits | slot
+    return Numbering(years, slot_bits, numbers)
+
+
+def bucket_count(reports: int) -> int:
+    """Buckets of an archive: a power of two, about one per two reports, within bounds."""
+    count = 64
+    while count * 2 <= reports and count < MAX_BUCKETS:
+        count *= 2
+    return count
+
+
+def ids_count(reports: int) -> int:
+    count = 1
+    while count * IDS_PER_FILE < reports:
+        count *= 2
+    return count
+
+
+def fnv1a(data: bytes) -> int:
+    h = _FNV_OFFSET
+    for byte in data:
+        h = ((h ^ byte) * _FNV_PRIME) & 0xFFFFFFFF
+    return h
+
+
+def bucket_of(key: str, buckets: int) -> int:
+    return fnv1a(key.encode("utf-8")) % buckets
+
+
+def buckets_of(keys: list[bytes], buckets: int) -> np.ndarray:
+    """bucket_of for many UTF-8 keys at once (FNV-1a over a matrix of their bytes)."""
+    if not keys:
+        return np.zeros(0, dtype=np.int64)
+    lengths = np.array([len(k) for k in keys], dtype=np.int64)
+    matrix = np.zeros((len(keys), int(lengths.max())), dtype=np.uint64)
+    flat = np.frombuffer(b"".join(keys), dtype=np.uint8)
+    rows = np.repeat(np.arange(len(keys)), lengths)
+    cols = np.arange(len(flat)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    matrix[rows, cols] = flat
+    h = np.full(len(keys), _FNV_OFFSET, dtype=np.uint64)
+    for col in range(matrix.shape[1]):
+        live = lengths > col
+        h = np.where(live, ((h ^ matrix[:, col]) * np.uint64(_FNV_PRIME)) & np.uint64(0xFFFFFFFF), h)
+    return (h % np.uint64(buckets)).astype(np.int64)
+
+
+def bucket_path(bucket: int) -> str:
+    return f"b/{bucket:x}.bin"
+
+
+def external_path(bucket: int, k: int) -> str:
+    return f"x/{bucket:x}-{k}.bin"
+
+
+def parts_path(group: int) -> str:
+    return f"p/{group:x}.bin"
+
+
+def ids_path(k: int) -> str:
+    return f"i/{k:x}.json"
+
+
+# --- encoding ------------------------------------------------------------------------------
 
 def varint(n: int) -> bytes:
+    if n < len(_SMALL):
+        return _SMALL[n]
     out = bytearray()
     while n >= 0x80:
         out.append((n & 0x7F) | 0x80)
@@ -58,183 +177,14 @@ def varint(n: int) -> bytes:
     return bytes(out)
 
 
-def bucket_count(reports: int) -> int:
-    """Buckets of a shard: about one per report, a power of two, within bounds."""
-    count = MIN_BUCKETS
-    while count < reports and count < MAX_BUCKETS:
-        count *= 2
-    return count
+_SMALL = tuple(varint(n) for n in range(1 << 14))
 
 
-def fnv1a(text: str) -> int:
-    h = _FNV_OFFSET
-    for byte in text.encode("utf-8"):
-        h = ((h ^ byte) * _FNV_PRIME) & 0xFFFFFFFF
-    return h
-
-
-def bucket_of(token: str, buckets: int) -> int:
-    return fnv1a(token) % buckets
-
-
-def bucket_name(number: int) -> str:
-    return f"{number:03x}.bin"
-
-
-def ids_name(number: int) -> str:
-    return f"ids-{number}.json"
-
-
-def file_names(reports: int) -> list[str]:
-    """The names of a shard's files, sorted: they follow from its number of reports."""
-    return sorted(["docs.bin", *map(ids_name, range(-(-reports // IDS_PER_FILE))),
-                   *map(bucket_name, range(bucket_count(reports)))])
-
-
-@dataclass(frozen=True, slots=True)
-class Document:
-    """One report as the index sees it: its id, filter values, the length of its title's
-    stream, and its stream as numbers into a vocabulary (-1 at gaps)."""
-
-    id: str
-    year: str
-    place: str
-    level: str
-    title_length: int
-    numbers: np.ndarray  # int32
-
-
-def document(id: str, title: str, text: str, filters: tuple[str, str, str],
-             vocabulary: dict[str, int], known: dict[int, int]) -> Document:
-    """Stream a report; tokens new to `vocabulary` are added to it. `known`: the shard's
-    numbers of stream codes (see code_numbers), kept across its documents."""
-    codes, others = stream_codes(normalize(title + "\n" + text))
-    numbers = code_numbers(codes, others, known, partial(_number, vocabulary))
-    title_length = len(stream(normalize(title)))
-    return Document(id, *filters, title_length, numbers)
-
-
-def _number(vocabulary: dict[str, int], token: str | None) -> int:
-    return -1 if token is None else vocabulary.setdefault(token, len(vocabulary))
-
-
-def shard_files(documents: Iterable[Document], vocabulary: dict[str, int]) -> dict[str, bytes]:
-    """The files of one shard (see file_names), by name inside the shard.
-
-    Vectorised: the streams become arrays of (token rank, document, position), sorted by
-    rank (bucket, then token) and encoded in one pass: no Python object per position.
-    Tokens of `vocabulary` that no document uses are left out. Arrays are 32-bit (a
-    shard's positions and tokens are far fewer than 2**31): half the memory traffic."""
-    documents = list(documents)
-    buckets = bucket_count(len(documents))
-    # Occurrences as (token number, document, position), in three parts: the streams; the
-    # CHAR key of each position whose token starts with a Han character; each report's
-    # FILTER keys at position 0. Each part is in (document, position) order.
-    numbers = np.concatenate([np.zeros(0, dtype=np.int32)] + [d.numbers for d in documents]).astype(np.int32)
-    lengths = np.array([len(d.numbers) for d in documents], dtype=np.int64)
-    doc = np.repeat(np.arange(len(documents), dtype=np.int32), lengths)
-    position = np.arange(len(numbers), dtype=np.int32) - np.repeat((np.cumsum(lengths) - lengths).astype(np.int32),
-                                                                   lengths)
-    filters = [(n, vocabulary.setdefault(f"{FILTER}{name}={value}", len(vocabulary)))
-               for n, d in enumerate(documents) for name, value in zip(FILTERS, (d.year, d.place, d.level)) if value]
-    starting = [(n, CHAR + t[0]) for t, n in vocabulary.items() if t[0] not in (CHAR, FILTER) and is_han(t[0])]
-    starting = [(n, vocabulary.setdefault(key, len(vocabulary))) for n, key in starting]
-    char_of = np.full(len(vocabulary) + 1, -1, dtype=np.int32)  # token number -> its CHAR key's (the last slot: gaps)
-    if starting:
-        char_of[[n for n, _ in starting]] = [k for _, k in starting]
-    tokens = np.concatenate([numbers, char_of[numbers], np.array([k for _, k in filters], dtype=np.int32)])
-    doc = np.concatenate([doc, doc, np.array([n for n, _ in filters], dtype=np.int32)])
-    position = np.concatenate([position, position, np.zeros(len(filters), dtype=np.int32)])
-    del numbers  # here and below, arrays are let go as soon as they are used (see _postings)
-    keep = tokens >= 0
-    tokens, doc, position = tokens[keep], doc[keep], position[keep]
-    del keep
-    token_of = {n: t for t, n in vocabulary.items()}
-    present = np.flatnonzero(np.bincount(tokens, minlength=len(vocabulary))).tolist()
-    used = sorted((bucket_of(t, buckets), t.encode("utf-8"), n) for n, t in zip(present, map(token_of.get, present)))
-    rank = np.empty(len(vocabulary), dtype=np.int32)
-    rank[[n for _, _, n in used]] = np.arange(len(used), dtype=np.int32)
-    ranked = rank[tokens]
-    del tokens
-    order = stable_order(ranked)  # within a token: by document, then position
-    ranked, doc, position = ranked[order], doc[order], position[order]
-    del order
-    data, starts, counts = _postings(ranked, doc, position, len(used))
-    del ranked, doc, position
-
-    sizes, counts, starts = np.diff(starts).tolist(), counts.tolist(), starts.tolist()
-    entries = [b"".join((varint(len(encoded)), encoded, varint(count), varint(size)))
-               for (_, encoded, _), count, size in zip(used, counts, sizes)]
-    files: dict[str, bytes] = {}
-    first = 0
-    for number in range(buckets):
-        last = first
-        while last < len(used) and used[last][0] == number:
-            last += 1
-        files[bucket_name(number)] = b"".join((varint(last - first), *entries[first:last],
-                                               data[starts[first]:starts[last]]))
-        first = last
-    files["docs.bin"] = b"".join([varint(len(documents)), *(varint(len(d.numbers)) + varint(d.title_length)
-                                                             for d in documents)])
-    for start in range(0, len(documents), IDS_PER_FILE):
-        files[ids_name(start // IDS_PER_FILE)] = _json([d.id for d in documents[start:start + IDS_PER_FILE]])
-    return files
-
-
-def stable_order(keys: np.ndarray) -> np.ndarray:
-    """np.argsort(keys, kind="stable") for keys in [0, 2**32), in one or two passes over
-    16-bit digits: numpy sorts 16-bit keys by radix, six times faster than int64 keys."""
-    if not len(keys) or int(keys.max()) < 1 << 16:
-        return np.argsort(keys.astype(np.uint16), kind="stable")
-    order = np.argsort((keys & 0xFFFF).astype(np.uint16), kind="stable")
-    return order[np.argsort((keys[order] >> 16).astype(np.uint16), kind="stable")]
-
-
-def _postings(tokens: np.ndarray, doc: np.ndarray, position: np.ndarray, vocabulary: int
-              ) -> tuple[bytes, np.ndarray, np.ndarray]:
-    """Every token's postings, encoded back to back (occurrences sorted by token rank,
-    document, position); for each rank the byte offset of its postings (plus the end) and
-    its number of documents. Arrays are 32-bit and masks replace index arrays where they
-    can: memory a process touches for the first time costs it a page fault per 4 KiB,
-    which took more time than the arithmetic here."""
-    n = len(tokens)
-    new_token = np.ones(n, dtype=bool)
-    np.not_equal(tokens[1:], tokens[:-1], out=new_token[1:])
-    new_pair = new_token.copy()  # a new (token, document) pair
-    new_pair[1:] |= doc[1:] != doc[:-1]
-    pair_at = np.flatnonzero(new_pair).astype(np.int32)
-    # The values in file order: per pair, the document delta and the number of
-    # positions, then one position delta per occurrence.
-    position_delta = position.copy()
-    np.subtract(position[1:], position[:-1], out=position_delta[1:], where=~new_pair[1:])
-    pair_doc = doc[pair_at]
-    doc_delta = pair_doc.copy()
-    np.subtract(pair_doc[1:], pair_doc[:-1], out=doc_delta[1:], where=~new_token[pair_at[1:]])
-    slot = np.cumsum(new_pair, dtype=np.int32)
-    slot *= 2
-    slot += np.arange(n, dtype=np.int32)  # where each occurrence's position delta goes
-    values = np.empty(n + 2 * len(pair_at), dtype=np.int32)
-    values[slot] = position_delta
-    del position_delta
-    pair_slot = slot[pair_at]
-    values[pair_slot - 2] = doc_delta
-    values[pair_slot - 1] = np.diff(np.append(pair_at, n))
-    del pair_slot, doc_delta, pair_doc
-    token_at = np.flatnonzero(new_token)
-    first = slot[token_at] - 2  # the value that starts each token's postings
-    del slot
-    encoded, offsets = _varints(values)
-    starts = np.zeros(vocabulary + 1, dtype=np.int64)
-    starts[tokens[token_at]] = offsets[first]
-    starts[vocabulary] = len(encoded)
-    counts = np.bincount(tokens[pair_at], minlength=vocabulary)
-    return encoded, starts, counts
-
-
-def _varints(values: np.ndarray) -> tuple[bytes, np.ndarray]:
+def varints(values: np.ndarray) -> tuple[bytes, np.ndarray]:
     """Non-negative values as varints back to back, and the byte offset of each: each
     value's bytes are a row of a matrix, and the rows' used bytes are taken in order."""
-    size = np.ones(len(values), dtype=np.uint8)  # bytes per value
+    values = np.asarray(values, dtype=np.int64)
+    size = np.ones(len(values), dtype=np.int64)  # bytes per value
     width, top = 1, int(values.max(initial=0))
     while top >> (7 * width):
         size += values >= (1 << (7 * width))
@@ -243,33 +193,61 @@ def _varints(values: np.ndarray) -> tuple[bytes, np.ndarray]:
     for byte in range(width):  # 7 bits a byte, the high bit set when another byte follows
         rows[:, byte] = (values >> (7 * byte)) & 0x7F
         if byte + 1 < width:
-            rows[:, byte] |= (size > byte + 1).view(np.uint8) << 7
-    used = np.arange(width, dtype=np.uint8) < size[:, None]
-    offsets = np.cumsum(size, dtype=np.int64)
-    offsets -= size
+            rows[:, byte] |= (size > byte + 1).astype(np.uint8) << 7
+    used = np.arange(width) < size[:, None]
+    offsets = np.cumsum(size) - size
     return rows[used].tobytes(), offsets
 
 
-def meta_json(shards: list[tuple[str, list[tuple[str, str, str]]]]) -> bytes:
-    """meta.json from (shard name, each report's FILTERS values) pairs."""
-    filters: dict[str, dict[str, int]] = {name: {} for name in FILTERS}
-    listed, total = [], 0
-    for name, values in shards:
-        listed.append({"name": name, "reports": len(values), "buckets": bucket_count(len(values))})
-        total += len(values)
-        for doc in values:
-            for key, value in zip(FILTERS, doc):
-                if value:
-                    filters[key][value] = filters[key].get(value, 0) + 1
-    return _json({"format": FORMAT, "reports": total, "shards": listed,
-                  "filters": {k: dict(sorted(v.items())) for k, v in filters.items()}})
+def decode_varints(data: bytes) -> np.ndarray:
+    """Varints back to back as an int64 array (the inverse of `varints`)."""
+    raw = np.frombuffer(data, dtype=np.uint8).astype(np.int64)
+    if not len(raw):
+        return raw
+    last = raw < 0x80  # the last byte of each value
+    index = np.cumsum(np.append(0, last[:-1]))  # which value each byte belongs to
+    within = np.arange(len(raw)) - np.flatnonzero(np.append(True, last[:-1]))[index]
+    out = np.zeros(int(index[-1]) + 1, dtype=np.int64)
+    np.add.at(out, index, (raw & 0x7F) << (7 * within))
+    return out
 
 
-class _Reader:
-    """Varints and bytes read one after another from a file's data."""
+def meta_json(reports: int, numbers: Numbering, group_counts: dict[int, int], buckets: int,
+              regions: bool) -> bytes:
+    return _json({"format": FORMAT, "reports": reports, "slot_bits": numbers.slot_bits,
+                  "years": list(numbers.years), "levels": list(LEVEL_SLOTS),
+                  "groups": {str(g): n for g, n in sorted(group_counts.items())}, "buckets": buckets,
+                  "ids": ids_count(reports), "parts_shift": PARTS_SHIFT, "regions": regions,
+                  "ranking": ranking.js_constants()})
 
-    def __init__(self, data: bytes):
-        self.data, self.at = data, 0
+
+def regions_file(regions: dict[int, str]) -> bytes:
+    """regions.bin from number -> region name."""
+    names = sorted(set(regions.values()))
+    index = {name: i for i, name in enumerate(names)}
+    out = [varint(len(names))]
+    for name in names:
+        data = name.encode("utf-8")
+        out += [varint(len(data)), data]
+    out.append(varint(len(regions)))
+    previous = 0
+    for number in sorted(regions):
+        out += [varint(number - previous), varint(index[regions[number]])]
+        previous = number
+    return b"".join(out)
+
+
+def _json(value) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode("utf-8")
+
+
+# --- decoding (what search.js does; for tests and tools) ---------------------------------------
+
+class Reader:
+    """Varints and bytes read one after another."""
+
+    def __init__(self, data: bytes, at: int = 0):
+        self.data, self.at = data, at
 
     def varint(self) -> int:
         value = shift = 0
@@ -285,45 +263,113 @@ class _Reader:
         self.at += size
         return self.data[self.at - size:self.at]
 
-    def done(self) -> bool:
-        return self.at == len(self.data)
+
+@dataclass(frozen=True)
+class Entry:
+    key: str
+    documents: int
+    size: int
+    external: int  # 0: the record follows in the bucket, k + 1: in external_path(bucket, k)
+    record: bytes | None  # when it follows
 
 
-def decode_docs(data: bytes) -> list[tuple[int, int]]:
-    """docs.bin as (stream length, title length) per report (what search.js reads; used
-    by tests)."""
-    reader = _Reader(data)
-    docs = [(reader.varint(), reader.varint()) for _ in range(reader.varint())]
-    if not reader.done():
-        raise ValueError("bytes after the last report")
-    return docs
+def _body(data: bytes) -> bytes:
+    if data[:1] != MAGIC:
+        raise ValueError("not a file of this format")
+    return data[1:]
 
 
-def decode_bucket(data: bytes) -> dict[str, list[tuple[int, list[int]]]]:
-    """The postings in a bucket file (what search.js reads; used by tests)."""
-    reader = _Reader(data)
-    read = reader.varint
-    directory = []
-    for _ in range(read()):
-        token = reader.bytes(read()).decode("utf-8")
-        directory.append((token, read(), read()))
-    out: dict[str, list[tuple[int, list[int]]]] = {}
-    for token, documents, size in directory:
-        end, docs, number = reader.at + size, [], 0
-        for _ in range(documents):
-            number += read()
-            at, position = [], 0
-            for _ in range(read()):
-                position += read()
-                at.append(position)
-            docs.append((number, at))
-        if reader.at != end:
-            raise ValueError(f"the postings of {token!r} do not end where the directory says")
-        out[token] = docs
-    if not reader.done():
-        raise ValueError("bytes after the last postings")
+def decode_external(data: bytes) -> bytes:
+    """The record in an x/ file."""
+    return _body(data)
+
+
+def decode_bucket(data: bytes) -> list[Entry]:
+    data = _body(data)
+    reader = Reader(data)
+    heads = []
+    for _ in range(reader.varint()):
+        key = reader.bytes(reader.varint()).decode("utf-8")
+        heads.append((key, reader.varint(), reader.varint(), reader.varint()))
+    entries = []
+    for key, documents, size, external in heads:
+        entries.append(Entry(key, documents, size, external, None if external else reader.bytes(size)))
+    if reader.at != len(data):
+        raise ValueError("bytes after the last record")
+    return entries
+
+
+def decode_doc_record(record: bytes, documents: int) -> list[tuple[int, int, bool]]:
+    """A doc-level record as (number, weight code, in the title) per document."""
+    reader, out, number = Reader(record), [], 0
+    for _ in range(documents):
+        value = reader.varint()
+        number += value >> 4
+        out.append((number, value & 15))
+    bits = np.unpackbits(np.frombuffer(reader.bytes((documents + 7) // 8), np.uint8), bitorder="little")
+    if reader.at != len(record):
+        raise ValueError("bytes after the title bits")
+    return [(n, code, bool(bits[i])) for i, (n, code) in enumerate(out)]
+
+
+def decode_pos_record(record: bytes, documents: int) -> list[tuple[int, int, list[tuple[int, int, int]]]]:
+    """A positional record as (number, length class, [(region, line, offset)]) per document."""
+    reader, out, number = Reader(record), [], 0
+    for _ in range(documents):
+        head = reader.varint()
+        number += head >> 2
+        norm = reader.bytes(1)[0] if head & 2 else 0
+        count = reader.varint() + 2 if head & 1 else 1
+        out.append((number, norm, decode_occurrences(reader, count)))
+    if reader.at != len(record):
+        raise ValueError("bytes after the last document")
     return out
 
 
-def _json(value) -> bytes:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode("utf-8")
+def decode_occurrences(reader: Reader, count: int) -> list[tuple[int, int, int]]:
+    occurrences, place, offset = [], None, 0
+    for _ in range(count):
+        head = reader.varint()
+        here = (head & 7, head >> 3)
+        step = reader.varint()
+        offset = offset + step if here == place else step
+        place = here
+        occurrences.append((*here, offset))
+    return occurrences
+
+
+def pack_masks(masks: np.ndarray) -> bytes:
+    """Part masks (0..31) as five bits each, least significant first."""
+    bits = ((np.asarray(masks, dtype=np.uint8)[:, None] >> np.arange(5, dtype=np.uint8)) & 1).reshape(-1)
+    return np.packbits(bits, bitorder="little").tobytes()
+
+
+def unpack_masks(data: bytes, documents: int) -> list[int]:
+    bits = np.unpackbits(np.frombuffer(data, np.uint8), count=5 * documents, bitorder="little").reshape(-1, 5)
+    return (bits.astype(np.int64) << np.arange(5)).sum(axis=1).tolist()
+
+
+def decode_parts(data: bytes) -> dict[tuple[int, int], list[int]]:
+    """p/<group>.bin as (bucket & mask, place in directory) -> one part mask per document."""
+    data = _body(data)
+    reader = Reader(data)
+    heads = [(reader.varint(), reader.varint(), reader.varint()) for _ in range(reader.varint())]
+    out = {(b, k): unpack_masks(reader.bytes((5 * n + 7) // 8), n) for b, k, n in heads}
+    if reader.at != len(data):
+        raise ValueError("bytes after the last masks")
+    return out
+
+
+def decode_regions(data: bytes) -> dict[int, str]:
+    reader = Reader(data)
+    names = [reader.bytes(reader.varint()).decode("utf-8") for _ in range(reader.varint())]
+    out, number = {}, 0
+    for _ in range(reader.varint()):
+        number += reader.varint()
+        out[number] = names[reader.varint()]
+    return out
+
+
+def sort_keys(keys: Sequence[str]) -> list[str]:
+    """Keys in directory order (str order is UTF-8 byte order)."""
+    return sorted(keys)

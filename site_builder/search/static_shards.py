@@ -1,22 +1,30 @@
-"""Static search for the published site: the index files of static_index.py, in shards,
-and the traditional -> simplified character map the browser applies to queries.
+"""Building the static search index (the files of static_format.py) in the build's
+worker pool, incrementally: an edit rebuilds one shard of reports and rewrites only the
+buckets whose bytes changed.
 
-static/search.js streams a query the way tokenizer.py does and matches it against the
-postings of the stream, so the static search finds what the Whoosh index finds.
+Two stages, both in worker processes:
 
-Each shard's files are built in a work folder outside the output (kept between builds
-when the caller gives one, so an unchanged shard is not built again) and published from
-there (see "shards" below).
+- per shard (the reports whose numbers share their top bits: a range of numbers): the
+  keys of its reports (search/analysis.py), cut into one segment per bucket, with each
+  segment's digest. The shard keeps its reports' prepared texts too, so an edit reads
+  and normalises the edited report only. A shard whose reports did not change is not
+  built again.
+- per range of buckets: each bucket whose segments changed is merged from them (in
+  number order, so a record is its shards' pieces end to end) into its files. The
+  other buckets keep their files.
+
+Everything is kept in a work folder outside the output (the state's static-search
+folder), and published from there: only the files whose digest changed are written to
+the output. Nothing in it is read with pickle.
 """
 from __future__ import annotations
 
-import dataclasses
-import fcntl
 import hashlib
 import json
 import os
 import shutil
 import tempfile
+import fcntl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,18 +34,22 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import static_format as static_index
+from . import analysis
+from . import static_format as fmt
+from .documents import ReportOf, fingerprint, full_report
 from .query import MAX_QUERY_CHARS, MAX_QUERY_TERMS
+from ..model import Entry, Page, Report, Site
 from ..text.chars import HAN_JS
 from ..text.normalize import char_map
 from ..text.stream import TOKENIZER_VERSION
-from .documents import ReportOf, fingerprint, full_report
-from ..model import Entry, Page, Report, Site
 
-BUNDLE_DIR = "search/index"  # <out_dir>/search/index/<shard>/: each shard's files
-META_PATH = "search/index/meta.json"  # the shards, report counts and filter values
-CHAR_MAP_PATH = "search/t2s.js"  # <out_dir>/search/t2s.js: the character map
+BUNDLE_DIR = "search/index"  # <out_dir>/search/index/: the index's files
+META_PATH = "search/index/meta.json"
+CHAR_MAP_PATH = "search/t2s.js"  # the character map and the query limits, for search.js
 SEARCH_FILES = (BUNDLE_DIR + "/", CHAR_MAP_PATH)  # the prefixes of the index's output paths
+SHARD_REPORTS = 2000  # a shard's reports, at most (one report has a shard of its own: no limit)
+RANGES = 64  # bucket ranges: jobs of the second stage
+_VERSION = f"static-index {fmt.FORMAT} {TOKENIZER_VERSION} 4"
 
 
 def write_static_search(site: Site, out_dir: Path, report_of: ReportOf | None = None,
@@ -58,41 +70,57 @@ def write_static_search(site: Site, out_dir: Path, report_of: ReportOf | None = 
                 target.write_bytes(page.produce())
 
 
-# --- shards ------------------------------------------------------------------------------
-#
-# The reports are split into shards by a hash of their id, each with its own folder of
-# index files; search.js reads the buckets a query needs from every shard. A change
-# rebuilds its shard only (in a few hundred milliseconds: the files are a function of the
-# shard's reports). The shard count is a power of two chosen from the number of reports
-# alone, so the same archive always gives the same shards.
+# --- the plan of an index ------------------------------------------------------------------
 
-SHARD_SIZE = 1000  # reports per shard, at most about (a shard count doubles past it)
+@dataclass(frozen=True)
+class Layout:
+    """What follows from the list of reports alone: their numbers, the shards, the
+    bucket count."""
 
 
-def shard_count(reports: int) -> int:
-    count = 1
-    while count * SHARD_SIZE < reports:
-        count *= 2
-    return count
+    numbers: fmt.Numbering
+    shard_bits: int
+    buckets: int
+    shards: dict[int, tuple[Entry, ...]]  # shard -> its entries by number
+
+    @property
+    def reports(self) -> int:
+        return len(self.numbers.numbers)
 
 
-def shards(site: Site) -> dict[str, tuple[Entry, ...]]:
-    """Shard name -> its entries (in site order), for every shard that has any."""
-    count = shard_count(len(site.entries))
-    width = len(f"{count - 1:x}")
-    groups: dict[str, list[Entry]] = {f"{i:0{width}x}": [] for i in range(count)}
+def layout(site: Site) -> Layout:
+    numbers = fmt.numbering((e.id, e.report.year, e.report.level) for e in site.entries)
+    shard_bits = _shard_bits(list(numbers.numbers.values()), numbers.slot_bits)
+    shards: dict[int, list[Entry]] = {}
     for entry in site.entries:
-        number = int(hashlib.sha256(entry.id.encode("utf-8")).hexdigest()[:8], 16) % count
-        groups[f"{number:0{width}x}"].append(entry)
-    return {name: tuple(entries) for name, entries in groups.items() if entries}
+        shards.setdefault(numbers.numbers[entry.id] >> shard_bits, []).append(entry)
+    ordered = {s: tuple(sorted(entries, key=lambda e: numbers.numbers[e.id])) for s, entries in sorted(shards.items())}
+    return Layout(numbers, shard_bits, fmt.bucket_count(len(site.entries)), ordered)
 
 
-@dataclass(frozen=True, slots=True)
-class Bundle:
-    shard: str
-    path: Path  # the shard's built files
-    digest: str  # of the entries they were built from
-    entries: tuple[Entry, ...]
+def _shard_bits(numbers: list[int], slot_bits: int) -> int:
+    """A shard is the reports whose numbers agree but in the low `shard_bits` bits: the
+    most bits (eight groups at most) that leave no shard more than SHARD_REPORTS reports.
+    A function of the numbers alone; it changes, and every shard with it, only when the
+    largest shard doubles or halves."""
+    array = np.array(numbers, dtype=np.int64)
+    bits = slot_bits + 3
+    while bits > 0 and len(array) and np.unique(array >> bits, return_counts=True)[1].max() > SHARD_REPORTS:
+        bits -= 1
+    return bits
+
+
+def _shard_name(shard: int) -> str:
+    return f"{shard:x}"
+
+
+def shard_digest(lay: Layout, shard: int) -> str:
+    """What a shard's segments are made from: each report's number and parse-cache key
+    (which stands for all of it: see documents.fingerprint), and the bucket count."""
+    whole = hashlib.sha256(f"{_VERSION} {lay.buckets}".encode())
+    for entry in lay.shards[shard]:
+        whole.update(f"{entry.id} {lay.numbers.numbers[entry.id]} {fingerprint(entry)}\n".encode())
+    return whole.hexdigest()
 
 
 @contextmanager
@@ -100,23 +128,31 @@ def static_search_later(site: Site, work: Path, pool, store_path: Path | None = 
                         report_of: ReportOf | None = None) -> Iterator[Iterator]:
     """The static search files of `site` as Pages, an iterator to chain after the site's
     pages: the shards whose reports changed are built in the pool's workers (from the
-    reports stored at `store_path`, or `report_of`) while the site renders, and the
-    iterator waits for them when it is reached. Holds the work folder's lock throughout."""
+    reports stored at `store_path`, or `report_of`) while the site renders, the changed
+    buckets when the iterator is reached, which waits for them. Holds the work folder's
+    lock throughout."""
     work = Path(work)
     if report_of is None and store_path is not None:
         from ..content.stage import report_at
 
         report_of = partial(report_at, store_path)
-    with _work_lock(work, wait=True):
-        groups = shards(site)
-        _keep_only(work / "bundles", {f"{name}{suffix}" for name in groups for suffix in ("", ".digest", ".streams")})
-        bundles = _bundles(work, groups)
-        futures = [pool.submit(_build_shard, _job(b, report_of)) for b in bundles if not _ready(b)]
+    with _work_lock(work):
+        lay = layout(site)
+        _reset_if_other(work, lay)
+        names = {_shard_name(s) for s in lay.shards}
+        _keep_only(work / "shards", {f"{n}{suffix}" for n in names for suffix in (".json", ".seg", ".idx.npz",
+                                                                                   ".prep.npz")})
+        digests = {s: shard_digest(lay, s) for s in lay.shards}
+        futures = [pool.submit(_build_shard, _shard_job(work, lay, s, digests[s], report_of))
+                   for s in lay.shards if _stamp(work, s) != digests[s]]
 
-        def pages() -> Iterator:
+        def pages() -> Iterator[Page]:
+            for future in list(futures):
+                future.result()
+            futures.extend(pool.submit(_merge_buckets, job) for job in _merge_jobs(work, lay))
             for future in futures:
                 future.result()
-            yield from _bundle_pages(bundles)
+            yield from _pages(work, lay, site)
         try:
             yield pages()
         finally:
@@ -127,131 +163,442 @@ def static_search_later(site: Site, work: Path, pool, store_path: Path | None = 
                     future.exception()  # waited for: the folder is not left half written
 
 
-def _bundles(work: Path, groups: dict[str, tuple[Entry, ...]]) -> tuple[Bundle, ...]:
-    return tuple(Bundle(name, work / "bundles" / name, entries_digest(entries), entries)
-                 for name, entries in groups.items())
+# --- stage 1: shards -------------------------------------------------------------------------
+
+def _shard_job(work: Path, lay: Layout, shard: int, digest: str, report_of):
+    docs = tuple((e.id, lay.numbers.numbers[e.id], fingerprint(e),
+                  e.report if isinstance(e.report, Report) else e.report.key) for e in lay.shards[shard])
+    return str(work), _shard_name(shard), docs, lay.buckets, digest, report_of
 
 
-class Doc(NamedTuple):
-    """What a shard's files take of one entry: a worker process is sent these, not the
-    entries (the pool's feeder thread pickled a shard's 600 summaries while the build's
-    main thread wanted the interpreter)."""
-
-    id: str
-    fingerprint: str  # indexing.fingerprint
-    filters: tuple[str, str, str]  # see _filter_values
-    report: Report | str  # the parse-cache key of its full report (or, in tests, the Report)
-
-
-def _job(bundle: Bundle, report_of: ReportOf | None) -> tuple[Bundle, tuple[Doc, ...], ReportOf | None]:
-    """A job for _build_shard: the bundle without its entries, and their Docs."""
-    docs = tuple(Doc(e.id, fingerprint(e), _filter_values(e),
-                     e.report if isinstance(e.report, Report) else e.report.key) for e in bundle.entries)
-    return dataclasses.replace(bundle, entries=()), docs, report_of
-
-
-def _build_shard(job: tuple[Bundle, tuple[Doc, ...], ReportOf | None]) -> None:
-    """Build a shard's files; reports streamed by an earlier build of the shard are taken
-    from its stream cache (<work>/bundles/<shard>.streams), so an edit streams one report,
-    and only the files whose bytes changed are written again (an edit changes a few of
-    the shard's buckets). The stamp, which lists the files' digests, is removed first and
-    written last: a shard without one is rebuilt from scratch."""
-    bundle, docs, report_of = job
-    before = _read_stamp(bundle)
-    _stamp(bundle).unlink(missing_ok=True)
-    streams = bundle.path.with_name(bundle.shard + ".streams")
-    vocabulary, cached = _read_streams(streams)
-    numbered: dict[int, int] = {}  # code -> number, see static_index.document
-    documents, kept = [], {}
-    for doc in docs:
-        known = cached.get(doc.id)
-        if known is not None and known[0] == doc.fingerprint:
-            document = static_index.Document(doc.id, *doc.filters, *known[1:])
-        else:
-            r = full_report(doc.report, report_of)
-            document = static_index.document(doc.id, r.title, r.text, doc.filters, vocabulary, numbered)
-        documents.append(document)
-        kept[doc.id] = (doc.fingerprint, document.title_length, document.numbers)
-    files = static_index.shard_files(documents, vocabulary)
-    _write_streams(streams, vocabulary, kept)
-    digests = {name: hashlib.sha256(data).hexdigest() for name, data in files.items()}
-    held = before["files"] if before is not None and bundle.path.is_dir() else {}
-    if not held:
-        shutil.rmtree(bundle.path, ignore_errors=True)
-        bundle.path.mkdir(parents=True)
-    for name in sorted(held.keys() - files.keys()):
-        (bundle.path / name).unlink(missing_ok=True)
-    for name, data in files.items():
-        if held.get(name) != digests[name]:
-            (bundle.path / name).write_bytes(data)
-    _stamp(bundle).write_text(json.dumps({"digest": bundle.digest, "files": digests}, sort_keys=True),
-                              encoding="utf-8")
+def _build_shard(job) -> None:
+    """A shard's segments (see _segments) and its prepared texts. The stamp is removed
+    first and written last: a shard without one is built again."""
+    work, name, docs, buckets, digest, report_of = job
+    folder = Path(work) / "shards"
+    (folder / f"{name}.json").unlink(missing_ok=True)
+    cached = _read_prepared(folder / f"{name}.prep.npz")
+    prepared = []
+    for doc_id, _, fp, report in docs:
+        known = cached.get(doc_id)
+        if known is None or known[0] != fp:
+            known = (fp, analysis.prepare(full_report(report, report_of)))
+        prepared.append((doc_id, known))
+    _write_prepared(folder / f"{name}.prep.npz", prepared)
+    found = analysis.analyse([p for _, (_, p) in prepared])
+    numbers = np.array([number for _, number, _, _ in docs], dtype=np.int64)
+    segments = _segments(found, numbers, buckets)
+    blob = fmt.MAGIC + b"".join(data for _, data in segments)  # a first byte no pickle has
+    sizes = np.array([len(data) for _, data in segments], dtype=np.int64)
+    _atomic(folder / f"{name}.seg", blob)
+    index = {"bucket": np.array([b for b, _ in segments], dtype=np.int64), "offset": np.cumsum(sizes) - sizes + 1,
+             "size": sizes, "digest": np.array([_digest64(data) for _, data in segments], dtype=np.uint64)}
+    tmp = folder / f"{name}.idx.tmp.npz"
+    np.savez(tmp, **index)
+    os.replace(tmp, folder / f"{name}.idx.npz")
+    _atomic(folder / f"{name}.json", json.dumps({"digest": digest}).encode())
 
 
-_STREAMS_FORMAT = f"streams 3 {TOKENIZER_VERSION}"
+def _stamp(work: Path, shard: int) -> str | None:
+    try:
+        return json.loads((work / "shards" / f"{_shard_name(shard)}.json").read_text(encoding="utf-8"))["digest"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
-def _read_streams(path: Path) -> tuple[dict[str, int], dict[str, tuple]]:
-    """(vocabulary, id -> (fingerprint, title length, numbers)); empty when unreadable.
-    The file is a numpy archive read without pickle: one array of every document's numbers
-    end to end, and a JSON header with the vocabulary and each document's slice."""
+_PREPARED_FORMAT = f"prepared 1 {TOKENIZER_VERSION}"
+
+
+def _read_prepared(path: Path) -> dict[str, tuple[str, analysis.Prepared]]:
+    """id -> (fingerprint, Prepared); empty when unreadable. A numpy archive read without
+    pickle: the texts as one UTF-8 array, the regions as one array, a JSON header."""
     try:
         with np.load(path, allow_pickle=False) as stored:
             head = json.loads(bytes(stored["head"]).decode("utf-8"))
-            numbers = stored["numbers"]
-        if head["format"] != _STREAMS_FORMAT:
-            return {}, {}
-        docs, at = {}, 0
-        for doc_id, fp, title, length in head["docs"]:
-            docs[doc_id] = (fp, title, numbers[at:at + length])
-            at += length
-        return head["vocabulary"], docs
-    except (OSError, ValueError, KeyError, TypeError):
-        return {}, {}
+            text = bytes(stored["text"]).decode("utf-8")
+            regions = stored["regions"].tolist()
+        if head["format"] != _PREPARED_FORMAT:
+            return {}
+        out, at, line = {}, 0, 0
+        for doc_id, fp, chars, lines in head["docs"]:
+            out[doc_id] = (fp, analysis.Prepared(text[at:at + chars], tuple(regions[line:line + lines])))
+            at += chars
+            line += lines
+        return out
+    except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError):
+        return {}
 
 
-def _write_streams(path: Path, vocabulary: dict[str, int], docs: dict[str, tuple]) -> None:
-    """Store the shard's streams; a vocabulary grown to twice the tokens in use is
-    renumbered first."""
-    numbers = np.concatenate([np.zeros(0, dtype=np.int32)] + [d[2] for d in docs.values()])
-    used = np.flatnonzero(np.bincount(numbers + 1, minlength=len(vocabulary) + 1)[1:])  # + 1: gaps are -1
-    if len(vocabulary) > 2 * len(used):
-        renumber = np.full(len(vocabulary) + 1, -1, dtype=np.int32)  # the last slot: gaps (-1)
-        renumber[used] = np.arange(len(used), dtype=np.int32)
-        token_of = {n: t for t, n in vocabulary.items()}
-        vocabulary = {token_of[n]: i for i, n in enumerate(used.tolist())}
-        docs = {k: (fp, title, renumber[numbers]) for k, (fp, title, numbers) in docs.items()}
-    head = {"format": _STREAMS_FORMAT, "vocabulary": vocabulary,
-            "docs": [[doc_id, fp, title, len(numbers)] for doc_id, (fp, title, numbers) in docs.items()]}
+def _write_prepared(path: Path, prepared: list[tuple[str, tuple[str, analysis.Prepared]]]) -> None:
+    head = {"format": _PREPARED_FORMAT,
+            "docs": [[doc_id, fp, len(p.text), len(p.regions)] for doc_id, (fp, p) in prepared]}
+    text = "".join(p.text for _, (_, p) in prepared).encode("utf-8")
+    regions = np.array([r for _, (_, p) in prepared for r in p.regions], dtype=np.int8)
     tmp = path.with_name(path.name + ".tmp.npz")
     np.savez(tmp, head=np.frombuffer(json.dumps(head, ensure_ascii=False).encode("utf-8"), dtype=np.uint8),
-             numbers=np.concatenate([np.zeros(0, dtype=np.int32)] + [d[2].astype(np.int32) for d in docs.values()]))
+             text=np.frombuffer(text, dtype=np.uint8), regions=regions)
     os.replace(tmp, path)
 
 
-def _filter_values(entry: Entry) -> tuple[str, str, str]:
-    """The values of static_index.FILTERS (year, place, level), "" when unknown."""
-    r = entry.report
-    return (str(r.year) if r.year is not None else "", r.place or "", r.level or "")
+# A segment: the keys of one bucket in one shard, in directory order, each as
+#   varint(bytes) key varint(documents) varint(first number) varint(last number)
+#   varint(bytes) record  [doc-level: varint(bytes) title bits varint(bytes) part masks]
+# where the record is the key's record of static_format.py for the shard's reports, its
+# first number counted from 0 (merging makes it a difference from the shard before);
+# part masks are empty when the key is in no mandated part in this shard.
+
+class _Chunks(NamedTuple):
+    """One byte string per key, all in one array: key k's is data[start[k]:start[k] + size[k]]."""
+
+    data: np.ndarray  # uint8
+    start: np.ndarray
+    size: np.ndarray
 
 
-def _ready(bundle: Bundle) -> bool:
-    """The bundle was built from the entries its digest describes."""
-    stamp = _read_stamp(bundle)
-    return stamp is not None and stamp["digest"] == bundle.digest and bundle.path.is_dir()
+def _chunks(data: bytes | np.ndarray, offsets: np.ndarray) -> _Chunks:
+    """Chunks from bytes and the offsets where each key's starts (plus the end)."""
+    offsets = np.asarray(offsets, dtype=np.int64)
+    return _Chunks(np.frombuffer(data, np.uint8) if isinstance(data, bytes) else data, offsets[:-1],
+                   np.diff(offsets))
 
 
-def _stamp(bundle: Bundle) -> Path:
-    return bundle.path.with_name(bundle.shard + ".digest")
+def _numbers(values: np.ndarray) -> _Chunks:
+    """Each value as a varint."""
+    data, offsets = fmt.varints(values)
+    return _chunks(data, np.append(offsets, len(data)))
 
 
-def _read_stamp(bundle: Bundle) -> dict | None:
-    """{"digest": of the entries the shard was built from, "files": name -> sha256}."""
-    try:
-        stamp = json.loads(_stamp(bundle).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+def _assemble(columns: list[_Chunks], order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each key's chunks of every column in turn, keys in `order`: the bytes and where
+    each key's start (plus the end). No Python call per key."""
+    sizes = np.stack([c.size[order] for c in columns])  # column x key
+    total = sizes.sum(axis=0)
+    key_start = np.cumsum(total) - total
+    out = np.empty(int(total.sum()), dtype=np.uint8)
+    before = np.zeros(len(order), dtype=np.int64)
+    for column, size in zip(columns, sizes):
+        rel = np.arange(int(size.sum())) - np.repeat(np.cumsum(size) - size, size)
+        out[np.repeat(key_start + before, size) + rel] = column.data[np.repeat(column.start[order], size) + rel]
+        before += size
+    return out, np.append(key_start, len(out))
+
+
+def _segments(found: analysis.Analysis, numbers: np.ndarray, buckets: int) -> list[tuple[int, bytes]]:
+    """(bucket, segment) for each bucket the shard has keys in, by bucket: every key's
+    entry (see above) in directory order."""
+    names, columns = [], []
+    for part in (_doc_columns(found, numbers), _pos_columns(found, numbers)):
+        if part is not None:
+            names += part[0]
+            columns.append(part[1])
+    if not names:
+        return []
+    width = max(len(c) for c in columns)
+    empty = lambda n: _Chunks(np.zeros(0, np.uint8), np.zeros(n, np.int64), np.zeros(n, np.int64))
+    merged = []
+    for i in range(width):  # the columns of all keys, positional keys without the last ones
+        pieces = [c[i] if i < len(c) else empty(len(c[0].size)) for c in columns]
+        base = np.cumsum([0] + [len(p.data) for p in pieces])
+        merged.append(_Chunks(np.concatenate([p.data for p in pieces]),
+                              np.concatenate([p.start + b for p, b in zip(pieces, base)]),
+                              np.concatenate([p.size for p in pieces])))
+    encoded = [name.encode("utf-8") for name in names]
+    bucket = fmt.buckets_of(encoded, buckets)
+    order = np.array(sorted(range(len(names)), key=lambda k: (int(bucket[k]), encoded[k])), dtype=np.int64)
+    data, at = _assemble(merged, order)
+    ordered = bucket[order]
+    bounds = np.flatnonzero(np.append(True, ordered[1:] != ordered[:-1])).tolist() + [len(order)]
+    blob = data.tobytes()
+    return [(int(ordered[a]), blob[at[a]:at[b]]) for a, b in zip(bounds, bounds[1:])]
+
+
+def _key_columns(names: list[str]) -> tuple[_Chunks, _Chunks]:
+    encoded = [name.encode("utf-8") for name in names]
+    lengths = np.array([len(e) for e in encoded], dtype=np.int64)
+    return _numbers(lengths), _chunks(b"".join(encoded), np.append(np.cumsum(lengths) - lengths, lengths.sum()))
+
+
+def _doc_columns(found: analysis.Analysis, numbers: np.ndarray):
+    """The doc-level keys' names and entry columns."""
+    if not len(found.post_key):
         return None
-    return stamp if isinstance(stamp, dict) and isinstance(stamp.get("files"), dict) else None
+    key, number = found.post_key, numbers[found.post_doc]  # sorted by key, then document
+    starts = np.flatnonzero(np.append(True, key[1:] != key[:-1]))
+    ends = np.append(starts[1:], len(key))
+    delta = number.copy()
+    delta[1:] -= number[:-1]
+    delta[starts] = number[starts]  # a key's first number is counted from 0
+    data, offset = fmt.varints(delta << 4 | found.codes())
+    offset = np.append(offset, len(data))
+    record = _chunks(data, offset[np.append(starts, len(key))])
+    masks = found.post_parts.astype(np.uint8)
+    has_parts = np.maximum.reduceat(masks, starts) > 0
+    title = _bits_by_key(found.post_title.astype(np.uint8)[:, None], starts, ends)
+    parts = _bits_by_key((masks[:, None] >> np.arange(5, dtype=np.uint8)) & 1, starts, ends)
+    parts = parts._replace(size=np.where(has_parts, parts.size, 0))
+    names = [found.doc_keys[k] for k in key[starts].tolist()]
+    klen, kbytes = _key_columns(names)
+    return names, [klen, kbytes, _numbers(ends - starts), _numbers(number[starts]), _numbers(number[ends - 1]),
+                   _numbers(record.size), record, _numbers(title.size), title, _numbers(parts.size), parts]
+
+
+def _bits_by_key(bits: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> _Chunks:
+    """Each key's rows of `bits` (one row of bits per posting) packed least significant
+    first, each key's from a byte of its own."""
+    width = bits.shape[1]
+    nbytes = (width * (ends - starts) + 7) // 8
+    byte_at = np.cumsum(nbytes) - nbytes
+    flat = np.zeros(int(nbytes.sum()) * 8, dtype=np.uint8)
+    row = np.arange(len(bits)) - np.repeat(starts, ends - starts)
+    place = np.repeat(byte_at * 8, ends - starts) + row * width
+    flat[(place[:, None] + np.arange(width)).reshape(-1)] = bits.reshape(-1)
+    return _Chunks(np.packbits(flat, bitorder="little"), byte_at, nbytes)
+
+
+def _pos_columns(found: analysis.Analysis, numbers: np.ndarray):
+    """The positional keys' names and entry columns."""
+    if not len(found.occ_key):
+        return None
+    first, counts, occurrence = found.positional()
+    key, doc = found.occ_key[first], found.occ_doc[first]
+    number = numbers[doc]
+    new_key = np.append(True, key[1:] != key[:-1])
+    delta = number.copy()
+    delta[1:] -= number[:-1]
+    delta[new_key] = number[new_key]  # a key's first number is counted from 0
+    norm = found.norm[doc]
+    has_norm, several = (norm > 0).astype(np.int64), (counts > 1).astype(np.int64)
+    # per posting: its head, its class if not 0, its count - 2 if several, its occurrences' values
+    size = 1 + has_norm + several + 2 * counts
+    start = np.cumsum(size) - size
+    values = np.empty(int(size.sum()), dtype=np.int64)
+    values[start] = delta << 2 | has_norm << 1 | several
+    values[(start + 1)[has_norm == 1]] = norm[has_norm == 1]
+    values[(start + 1 + has_norm)[several == 1]] = counts[several == 1] - 2
+    body = np.repeat(start + 1 + has_norm + several, 2 * counts) + np.arange(2 * int(counts.sum())) \
+        - np.repeat(np.cumsum(2 * counts) - 2 * counts, 2 * counts)
+    values[body] = occurrence
+    data, offsets = fmt.varints(values)
+    offsets = np.append(offsets, len(data))
+    key_at = np.flatnonzero(new_key)
+    bounds = np.append(key_at, len(key))
+    record = _chunks(data, offsets[np.append(start, len(values))[bounds]])
+    names = [found.pos_keys[k] for k in key[key_at].tolist()]
+    klen, kbytes = _key_columns(names)
+    return names, [klen, kbytes, _numbers(np.diff(bounds)), _numbers(number[key_at]), _numbers(number[bounds[1:] - 1]),
+                   _numbers(record.size), record]
+
+
+# --- stage 2: buckets --------------------------------------------------------------------------
+#
+# Buckets are merged in groups of 2**PARTS_SHIFT, the buckets of one part-mask file: a
+# group whose segments changed is merged again whole, and each of its files written
+# only if its bytes changed.
+
+def _merge_jobs(work: Path, lay: Layout) -> list[tuple]:
+    """A job per range of groups with a group whose segments changed: the work folder,
+    the shards' names, and for each group to merge, the (shard, offset, size, digest)
+    pieces of each of its buckets."""
+    names = [_shard_name(s) for s in lay.shards]
+    pieces: dict[int, list[tuple[int, int, int, int]]] = {}
+    for i, name in enumerate(names):
+        with np.load(work / "shards" / f"{name}.idx.npz", allow_pickle=False) as index:
+            for b, offset, size, digest in zip(index["bucket"].tolist(), index["offset"].tolist(),
+                                               index["size"].tolist(), index["digest"].tolist()):
+                pieces.setdefault(b, []).append((i, offset, size, digest))
+    size = 1 << fmt.PARTS_SHIFT
+    groups = lay.buckets >> fmt.PARTS_SHIFT
+    per_job = max(1, -(-groups // RANGES))
+    jobs = []
+    for first in range(0, groups, per_job):
+        todo = {}
+        for group in range(first, min(groups, first + per_job)):
+            buckets = range(group * size, min(lay.buckets, (group + 1) * size))
+            digest = _inputs_digest(names, [(b, p) for b in buckets for p in pieces.get(b, [])])
+            stamp = _read_json(work / "merged" / f"{group:x}.json")
+            if stamp.get("inputs") == digest and all((work / "out" / f).is_file() for f in stamp.get("files", {})):
+                continue
+            todo[group] = (digest, {b: pieces.get(b, []) for b in buckets})
+        if todo:
+            jobs.append((str(work), names, todo, fmt.EXTERNAL))
+    return jobs
+
+
+def _inputs_digest(names: list[str], pieces) -> str:
+    whole = hashlib.sha256(_VERSION.encode())
+    for bucket, (i, _, size, digest) in pieces:
+        whole.update(f"{bucket} {names[i]} {size} {digest}\n".encode())
+    return whole.hexdigest()
+
+
+def _merge_buckets(job) -> None:
+    """Merge the buckets of each group of the job, write their files (bucket, external
+    records, part masks) where their bytes changed, remove those no longer made, and
+    write each group's stamp last."""
+    work, names, todo, external = job
+    work = Path(work)
+    handles: dict[int, object] = {}
+    try:
+        for group, (digest, buckets) in sorted(todo.items()):
+            stamp_path = work / "merged" / f"{group:x}.json"
+            old = _read_json(stamp_path).get("files", {})
+            stamp_path.unlink(missing_ok=True)
+            files: dict[str, str] = {}
+            masks = []
+            for bucket, pieces in sorted(buckets.items()):
+                merged = _merge(_read_pieces(work, names, pieces, handles))
+                files.update(_write_bucket(work, bucket, merged, external))
+                masks += [(bucket & ((1 << fmt.PARTS_SHIFT) - 1), k, item.documents, item.parts)
+                          for k, item in enumerate(merged) if item.parts]
+            if masks:
+                path = fmt.parts_path(group)
+                files[path] = _write_out(work, path, b"".join(
+                    [fmt.varint(len(masks))] + [fmt.varint(b) + fmt.varint(k) + fmt.varint(n) for b, k, n, _ in masks]
+                    + [m for *_, m in masks]))
+            for stale in set(old) - set(files):
+                (work / "out" / stale).unlink(missing_ok=True)
+            _atomic(stamp_path, json.dumps({"inputs": digest, "files": files}, sort_keys=True).encode())
+    finally:
+        for handle in handles.values():
+            handle.close()
+
+
+def _read_pieces(work: Path, names: list[str], pieces, handles) -> list[bytes]:
+    out = []
+    for i, offset, size, _ in pieces:
+        if i not in handles:
+            handles[i] = open(work / "shards" / f"{names[i]}.seg", "rb")
+        handles[i].seek(offset)
+        out.append(handles[i].read(size))
+    return out
+
+
+class Merged(NamedTuple):
+    key: str
+    documents: int
+    record: bytes  # static_format.py's record
+    parts: bytes  # one part mask per document, b"" when in no part
+
+
+def _merge(segments: list[bytes]) -> list[Merged]:
+    """The keys of a bucket's segments (in shard order), in directory order: each key's
+    pieces end to end."""
+    found: dict[bytes, list[tuple]] = {}
+    for segment in segments:
+        reader = fmt.Reader(segment)
+        while reader.at < len(segment):
+            key = reader.bytes(reader.varint())
+            documents, first, last = reader.varint(), reader.varint(), reader.varint()
+            record = reader.bytes(reader.varint())
+            if key[:1] != analysis.TRIPLE.encode():
+                title = reader.bytes(reader.varint())
+                parts = reader.bytes(reader.varint())
+            else:
+                title = parts = None
+            found.setdefault(key, []).append((documents, first, last, record, title, parts))
+    merged = []
+    for key in sorted(found):
+        pieces = found[key]
+        if len(pieces) == 1:  # in one shard: its piece is the record (numbers counted from 0)
+            documents, _, _, record, title, parts = pieces[0]
+            merged.append(Merged(key.decode("utf-8"), documents, record + (title or b""), parts or b""))
+            continue
+        shift = 2 if key[:1] == analysis.TRIPLE.encode() else 4
+        records, previous = [], 0
+        for documents, first, last, record, _, _ in pieces:
+            reader = fmt.Reader(record)
+            head = reader.varint()
+            low = head & ((1 << shift) - 1)
+            records += [fmt.varint((first - previous) << shift | low), record[reader.at:]]
+            previous = last
+        documents = sum(p[0] for p in pieces)
+        if pieces[0][4] is None:
+            merged.append(Merged(key.decode("utf-8"), documents, b"".join(records), b""))
+            continue
+        bits = np.concatenate([np.unpackbits(np.frombuffer(p[4], np.uint8), count=p[0], bitorder="little")
+                               for p in pieces])
+        title = np.packbits(bits, bitorder="little").tobytes()
+        parts = b""
+        if any(p[5] for p in pieces):
+            parts = fmt.pack_masks(np.concatenate([
+                np.array(fmt.unpack_masks(p[5], p[0]) if p[5] else [0] * p[0], dtype=np.uint8) for p in pieces]))
+        merged.append(Merged(key.decode("utf-8"), documents, b"".join(records) + title, parts))
+    return merged
+
+
+def _write_bucket(work: Path, bucket: int, merged, external_size: int) -> dict[str, str]:
+    """Write b/<bucket>.bin and its external records; their paths -> digests."""
+    heads, inline, files, external = [fmt.varint(len(merged))], [], {}, 0
+    for key, documents, record, _ in merged:
+        encoded = key.encode("utf-8")
+        where = 0
+        if len(record) > external_size:
+            path = fmt.external_path(bucket, external)
+            files[path] = _write_out(work, path, record)
+            external += 1
+            where = external
+        else:
+            inline.append(record)
+        heads += [fmt.varint(len(encoded)), encoded, fmt.varint(documents), fmt.varint(len(record)), fmt.varint(where)]
+    files[fmt.bucket_path(bucket)] = _write_out(work, fmt.bucket_path(bucket), b"".join(heads + inline))
+    return files
+
+
+def _write_out(work: Path, path: str, data: bytes) -> str:
+    """Write a file of b/, x/ or p/ (after its first byte, the format: see static_format)
+    unless it holds these bytes; its digest."""
+    data = fmt.MAGIC + data
+    target = work / "out" / path
+    digest = hashlib.sha256(data).hexdigest()
+    try:
+        if target.stat().st_size == len(data) and hashlib.sha256(target.read_bytes()).hexdigest() == digest:
+            return digest
+    except OSError:
+        pass
+    target.parent.mkdir(parents=True, exist_ok=True)
+    _atomic(target, data)
+    return digest
+
+
+# --- pages ----------------------------------------------------------------------------------
+
+def _pages(work: Path, lay: Layout, site: Site) -> list[Page]:
+    """The index's output files: the buckets' (from the stamps of stage 2, so only the
+    files whose digest changed are read), the report ids, regions, meta and the map."""
+    pages: list[Page] = []
+    for group in range(lay.buckets >> fmt.PARTS_SHIFT):
+        files = _read_json(work / "merged" / f"{group:x}.json")["files"]
+        for path, digest in sorted(files.items()):
+            pages.append(Page(f"{BUNDLE_DIR}/{path}", digest, partial((work / "out" / path).read_bytes)))
+    numbers = lay.numbers.numbers
+    ids: dict[int, dict[str, str]] = {}
+    count = fmt.ids_count(lay.reports)
+    for report_id, number in numbers.items():
+        ids.setdefault(number % count, {})[str(number)] = report_id
+    regions = {numbers[e.id]: e.report.region for e in site.entries if e.report.region}
+    groups: dict[int, int] = {}
+    for number in numbers.values():
+        groups[lay.numbers.group(number)] = groups.get(lay.numbers.group(number), 0) + 1
+    made = [(f"{BUNDLE_DIR}/{fmt.ids_path(k)}", fmt._json(v)) for k, v in sorted(ids.items())]
+    made += [(f"{BUNDLE_DIR}/regions.bin", fmt.regions_file(regions)),
+             (META_PATH, fmt.meta_json(lay.reports, lay.numbers, groups, lay.buckets, bool(regions))),
+             (CHAR_MAP_PATH, char_map_js().encode("utf-8"))]
+    for path, data in made:
+        pages.append(Page(path, hashlib.sha256(data).hexdigest(), lambda data=data: data))
+    return pages
+
+
+# --- the work folder ----------------------------------------------------------------------
+
+def _reset_if_other(work: Path, lay: Layout) -> None:
+    """Start the work folder afresh when it was made by another version of this code or
+    for another bucket count (every bucket then moves)."""
+    mark = work / "layout.json"
+    wanted = {"version": _VERSION, "buckets": lay.buckets, "external": fmt.EXTERNAL}
+    if _read_json(mark) != wanted:
+        for name in ("shards", "merged", "out"):
+            shutil.rmtree(work / name, ignore_errors=True)
+        _atomic(mark, json.dumps(wanted).encode())
 
 
 def _keep_only(folder: Path, names: set[str]) -> None:
@@ -260,49 +607,40 @@ def _keep_only(folder: Path, names: set[str]) -> None:
         shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
 
 
-def _bundle_pages(bundles: tuple[Bundle, ...]) -> list[Page]:
-    """Each shard's files, then meta.json and the character map. A file's fingerprint is
-    its digest (from the shard's stamp): only the files that changed are read."""
-    pages: list[Page] = []
-    for bundle in bundles:
-        digests = _read_stamp(bundle)["files"]
-        for name in static_index.file_names(len(bundle.entries)):
-            pages.append(Page(f"{BUNDLE_DIR}/{bundle.shard}/{name}", digests[name], (bundle.path / name).read_bytes))
-    meta = static_index.meta_json([(b.shard, [_filter_values(e) for e in b.entries]) for b in bundles])
-    for rel, data in ((META_PATH, meta), (CHAR_MAP_PATH, char_map_js().encode("utf-8"))):
-        pages.append(Page(rel, hashlib.sha256(data).hexdigest(), lambda data=data: data))
-    return pages
+def _read_json(path: Path) -> dict:
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
-def entries_digest(entries: tuple[Entry, ...]) -> str:
-    """A digest of what a shard's files are built from: each entry's id and parse-cache
-    key, which stands for all of its report (see indexing.fingerprint: the same, without a
-    hash per entry, computed for every report on every build)."""
-    whole = hashlib.sha256(f"static-index {static_index.FORMAT} {TOKENIZER_VERSION}".encode())
-    for entry in entries:
-        key = getattr(entry.report, "key", None)
-        whole.update(f"{entry.id} {fingerprint(entry) if key is None else key}\n".encode())
-    return whole.hexdigest()
+def _atomic(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def _digest64(data: bytes) -> int:
+    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little")
 
 
 @contextmanager
-def _work_lock(work: Path, wait: bool) -> Iterator[bool]:
-    """An flock on the work folder: one bundle build at a time, across processes too."""
+def _work_lock(work: Path) -> Iterator[None]:
+    """An flock on the work folder: one index build at a time, across processes too."""
     work.mkdir(parents=True, exist_ok=True)
     with open(work / ".lock", "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
-        except BlockingIOError:
-            yield False
-            return
-        try:
-            yield True
+            yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def char_map_js() -> str:
-    """The traditional -> simplified map as two strings of equal length (in code points)."""
+    """The traditional -> simplified map as two strings of equal length (in code points),
+    with the query limits."""
     pairs = sorted(char_map().items())
     source = "".join(k for k, _ in pairs)
     target = "".join(v for _, v in pairs)

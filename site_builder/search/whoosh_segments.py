@@ -1,14 +1,11 @@
-"""Writing the Whoosh index in bulk: whole segments at a time, several in parallel.
+"""Writing the Whoosh index in bulk, whole segments at a time, several in parallel, and
+reading its keys back as arrays.
 
-Whoosh's own writer sends every posting through a sorting pool and reads each
-document's field length back from disk for it; on this archive (about 2,000 postings
-per report) that cost about 30 ms per report. Here a segment is written in Whoosh's
-own format (codec W3) without its writer: the token lists of the word-analysed fields
-are gathered as arrays, sorted by term once with numpy, and cut into the codec's
-posting blocks (about 3.5 ms per report); ids and keywords go through the codec's
-field writer. The files are the ones Whoosh reads, the posting blocks pickled with a
-newer protocol (see BLOCK_PICKLE); a test checks that both writers give the same
-postings and term statistics.
+Whoosh's own writer sends every posting through a sorting pool (about 30 ms per report
+here). A segment is written in Whoosh's own format (codec W3) without it: the stored
+fields and columns through the codec's per-document writer, the keys of
+search/analysis.py (fields `keys` and `triples`, see whoosh_index.py) as the codec's
+posting blocks cut from arrays. Blocks are pickled with protocol 4 (see BLOCK_PICKLE).
 
 An update is: write new segments (one per chunk of documents, each in its own process
 when there are many), mark replaced and removed documents deleted in the old segments,
@@ -16,7 +13,8 @@ then commit a new table of contents under the index's write lock. Segments that 
 small and numerous, or mostly deleted, are rewritten into the new ones, so an index that
 sees one edit at a time keeps a handful of segments.
 
-This module knows Whoosh, not reports: documents are dicts of field values.
+`KeySource` reads a key's postings from every segment as arrays (for search/engine.py),
+block by block: no Python call per posting.
 """
 from __future__ import annotations
 
@@ -25,20 +23,17 @@ import zlib
 from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from pickle import dumps
 
 import numpy as np
 from whoosh.codec import default_codec
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermInfo
-from whoosh.formats import Frequency, Positions
 from whoosh.index import TOC, LockError, clean_files
 from whoosh.reading import SegmentReader
-from whoosh.system import pack_int, pack_long, pack_uint, pack_ushort
-from whoosh.util.numeric import byte_to_length, length_to_byte
+from whoosh.system import pack_int, pack_long, pack_ushort
+from whoosh.util.numeric import length_to_byte
 
-from .static_format import stable_order
-from ..text.stream import code_numbers
+from .static_format import decode_varints, varint, varints
 
 SMALL_SEGMENT = 256  # documents: a segment below this is "small"
 MAX_SMALL_SEGMENTS = 8  # more small segments than this: rewrite them into one
@@ -94,26 +89,17 @@ def segments_to_rewrite(ix, deleting: Iterable[Located]) -> set[int]:
 
 # --- writing -----------------------------------------------------------------------------
 
-def _words(field):
-    """How the field's postings can be written in bulk: its analyser's `codes(value)`
-    (tokenizer.stream_codes, or a list of tokens) or else `words(value)` (a list of
-    tokens, None for a gap that takes a position), when its format's values are
-    positions or a frequency; else None."""
-    if field.analyzer is None or type(field.format) not in (Positions, Frequency):
-        return None
-    return getattr(field.analyzer, "codes", None) or getattr(field.analyzer, "words", None)
+def write_segment(ix, documents: list[dict], keys):
+    """Write `documents` (dicts of stored and column field values) and their keys (a
+    search/analysis.Analysis of the same reports, in the same order) as one new segment
+    of `ix`, which is not yet part of the index; return it (picklable) for `commit`."""
+    from .whoosh_index import DOC_FIELD, POS_FIELD
 
-
-def write_segment(ix, documents: Iterable[dict]):
-    """Write `documents` (dicts of field name -> value) as one new segment of `ix`, which
-    is not yet part of the index; return it (picklable) for `commit`."""
     schema = TOC.read(ix.storage, ix.indexname).schema
     codec = default_codec()
     segment = codec.new_segment(ix.storage, ix.indexname)
     perdoc = codec.per_document_writer(ix.storage, segment)
-    bulk: dict[str, _Occurrences] = {}
     postings: dict[str, dict[bytes, list]] = {}
-    count = 0
     for docnum, document in enumerate(documents):
         perdoc.start_doc(docnum)
         for name in sorted(document):
@@ -121,31 +107,24 @@ def write_segment(ix, documents: Iterable[dict]):
             if value is None:
                 continue
             field = schema[name]
-            length = 0
-            words = _words(field) if field.indexed else None
-            if words is not None:
-                length = bulk.setdefault(name, _Occurrences()).add(docnum, words(value), field.scorable)
-            elif field.indexed:
+            if field.indexed:
                 terms = postings.setdefault(name, {})
-                items = list(field.index(value))  # ids and keywords: a few terms
-                if field.scorable:
-                    length = sum(freq for _, freq, _, _ in items)
-                stored_length = byte_to_length(length_to_byte(length)) if length else 0
-                for btext, _, weight, vbytes in items:
-                    terms.setdefault(btext, []).append((docnum, weight, vbytes, stored_length))
-            perdoc.add_field(name, field, value if field.stored else None, length)
+                for btext, _, weight, vbytes in field.index(value):  # ids: one term each
+                    terms.setdefault(btext, []).append((docnum, weight, vbytes, 0))
+            perdoc.add_field(name, field, value if field.stored else None, 0)
             if field.column_type is not None:
                 perdoc.add_column_value(name, field.column_type, field.to_column_value(value))
         perdoc.finish_doc()
-        count = docnum + 1
     perdoc.close()
     fields = codec.field_writer(ix.storage, segment)
-    for name in sorted(postings.keys() | bulk.keys()):
+    for name in sorted(postings.keys() | {DOC_FIELD, POS_FIELD}):
         fields.start_field(name, schema[name])
-        if name in bulk:
-            _write_bulk(fields, schema[name].format, bulk.pop(name), codec)
+        if name == DOC_FIELD:
+            _write_doc_keys(fields, keys, codec)
+        elif name == POS_FIELD:
+            _write_pos_keys(fields, keys, codec)
         else:
-            terms = postings.pop(name)  # freed as soon as they are written
+            terms = postings.pop(name)
             for btext in sorted(terms):
                 fields.start_term(btext)
                 for docnum, weight, vbytes, length in terms[btext]:
@@ -153,146 +132,200 @@ def write_segment(ix, documents: Iterable[dict]):
                 fields.finish_term()
         fields.finish_field()
     fields.close()
-    segment.set_doc_count(count)
+    segment.set_doc_count(len(documents))
     return segment
 
 
-# --- postings in bulk ----------------------------------------------------------------------
-# Whoosh's W3 codec writes a term's postings in blocks of `blocklimit`: a block is a
-# pickled (document id deltas, weights, values) tuple, compressed, after a pickled tuple
-# of the block's statistics; the term's TermInfo row points at its first block. Here the
-# occurrences of a whole segment are sorted once with numpy, and each block's pieces are
-# cut from arrays, with no Python call per posting but the positions' encoding.
-# Whoosh pickles a block with protocol 2, where every bytes value is a call to
-# _codecs.encode; its reader takes any protocol, and protocol 4 stores bytes as bytes:
-# blocks half the size, pickled six times and compressed twice as fast, read 2.5x faster.
+# Whoosh's W3 codec writes a term's postings in blocks: a block is a pickled (document id
+# deltas, weights, values) tuple, compressed, after a pickled tuple of the block's
+# statistics; the term's TermInfo row points at its first block. Whoosh pickles a block
+# with protocol 2, where every bytes value is a call to _codecs.encode; its reader takes
+# any protocol, and protocol 4 stores bytes as bytes (blocks half the size, read 2.5x
+# faster). A block here holds up to BLOCK postings: fewer blocks to read per key.
 BLOCK_PICKLE = 4
+BLOCK = 1024
 
 
-class _Vocabulary(dict):
-    """Term -> number, in order of first appearance; a gap (None) is 0."""
-
-    def __init__(self):
-        super().__init__({None: 0})
-
-    def __missing__(self, term):
-        self[term] = number = len(self)
-        return number
-
-
-class _Occurrences:
-    """Where each term of one field occurs in the segment's documents, gathered one
-    document at a time (term numbers and positions as arrays)."""
-
-    def __init__(self):
-        self.vocabulary = _Vocabulary()
-        self.known: dict[int, int] = {}  # stream code -> number (see tokenizer.code_numbers)
-        self.terms: list[np.ndarray] = []
-        self.positions: list[np.ndarray] = []
-        self.docs: list[int] = []
-        self.counts: list[int] = []
-        self.lengths: list[int] = []  # the posting's length: the stored field length
-
-    def add(self, docnum: int, words, scorable: bool) -> int:
-        """Add one document's words (a list of tokens, or tokenizer.stream_codes' codes and
-        texts); return the field length (tokens) when `scorable`."""
-        if isinstance(words, tuple):
-            numbers = code_numbers(*words, self.known, self.vocabulary.__getitem__)
-        else:
-            words = words if isinstance(words, list) else list(words)
-            numbers = np.fromiter(map(self.vocabulary.__getitem__, words), np.int32, len(words))
-        at = np.flatnonzero(numbers).astype(np.int32)
-        if not len(at):
-            return 0
-        self.terms.append(numbers[at])
-        self.positions.append(at)
-        self.docs.append(docnum)
-        self.counts.append(len(at))
-        length = len(at) if scorable else 0
-        self.lengths.append(byte_to_length(length_to_byte(length)) if length else 0)
-        return length
-
-
-def _write_bulk(fields, fmt, found: _Occurrences, codec) -> None:
-    """Write one field's postings (its field already started in `fields`, a W3FieldWriter):
-    the blocks and term rows Whoosh's own postings writer makes of the same postings,
-    blocks pickled with BLOCK_PICKLE."""
-    if not found.docs:
+def _write_doc_keys(fields, keys, codec) -> None:
+    """The doc-level keys: per posting the weight code | in title << 4 | parts << 5 as
+    its weight, its count in the body as its frequency."""
+    if not len(keys.post_key):
         return
-    names = sorted(t for t in found.vocabulary if t is not None)  # str order is UTF-8 order
-    rank = np.zeros(len(found.vocabulary), np.int32)
-    rank[np.fromiter(map(found.vocabulary.__getitem__, names), np.int32, len(names))] = np.arange(len(names))
-    counts = np.array(found.counts)
-    key = rank[np.concatenate(found.terms)]
-    order = stable_order(key)  # by term; document and position order is kept
-    key = key[order]
-    doc = np.repeat(np.array(found.docs, np.int64), counts)[order]
-    position = np.concatenate(found.positions).astype(np.int64)[order]
-    length = np.repeat(np.array(found.lengths, np.int64), counts)[order]
-    del found, order, counts
-    # postings: runs of one (term, document)
-    n = len(key)
-    new = np.ones(n, dtype=bool)
-    new[1:] = (key[1:] != key[:-1]) | (doc[1:] != doc[:-1])
-    starts = np.flatnonzero(new)
-    freq = np.diff(np.append(starts, n))
-    term_of = key[starts]
-    term_starts = np.flatnonzero(np.append(True, term_of[1:] != term_of[:-1]))
-    term_bounds = np.append(term_starts, len(starts)).tolist()
-    weight = freq * fmt.field_boost
-    values = _values(fmt, position, starts, freq)
-    del position, key
-    post_doc = doc[starts]
-    delta = post_doc.copy()
-    delta[1:] -= post_doc[:-1]
-    ids, deltas = post_doc.tolist(), delta.tolist()
-    weights, lengths = weight.astype(np.float32).tolist(), length[starts].tolist()
-    sums = np.add.reduceat(weight.astype(np.float32).astype(np.float64), term_starts).tolist()
-    limit, comp = codec._blocklimit, codec._compression
+    key = keys.post_key
+    bounds = np.flatnonzero(np.append(True, key[1:] != key[:-1])).tolist() + [len(key)]
+    names = [keys.doc_keys[int(key[a])] for a in bounds[:-1]]
+    weights = (keys.codes() | keys.post_title << 4 | keys.post_parts << 5).astype(np.float32)
+    packed = keys.post_tf.astype(">u4").tobytes()
+    _write_terms(fields, names, bounds, keys.post_doc, weights, lambda s, e: packed[4 * s:4 * e], codec)
+
+
+def _write_pos_keys(fields, keys, codec) -> None:
+    """The positional keys: per posting (key, document) the report's length class as its
+    weight, varint(occurrences) and the occurrences' values (static_format.py) as its
+    value."""
+    if not len(keys.occ_key):
+        return
+    first, counts, occurrence = keys.positional()
+    data, at = varints(occurrence)
+    at = np.append(at, len(data)).tolist()
+    bounds_occ = (2 * np.append(first, len(keys.occ_key))).tolist()
+    encoded = [varint(c) + data[at[a]:at[b]] for c, a, b in zip(counts.tolist(), bounds_occ, bounds_occ[1:])]
+    pkey, pdoc = keys.occ_key[first], keys.occ_doc[first]
+    bounds = np.flatnonzero(np.append(True, pkey[1:] != pkey[:-1])).tolist() + [len(first)]
+    names = [keys.pos_keys[int(pkey[a])] for a in bounds[:-1]]
+    weights = keys.norm[pdoc].astype(np.float32)
+    _write_terms(fields, names, bounds, pdoc, weights, lambda s, e: tuple(encoded[s:e]), codec)
+
+
+def _write_terms(fields, names: list[str], bounds: list[int], docs: np.ndarray, weights: np.ndarray, values,
+                 codec) -> None:
+    """Write the terms `names` (in UTF-8 order), term k's postings being bounds[k]:bounds[k + 1]
+    of `docs`, `weights`, `values(s, e)`: the blocks and term rows of Whoosh's own postings
+    writer."""
+    order = sorted(range(len(names)), key=names.__getitem__)
+    ids = docs.tolist()
+    delta = docs.copy()
+    delta[1:] -= docs[:-1]
+    deltas = delta.tolist()
+    w = weights.tolist()
+    comp = codec._compression
     postfile, tindex, prefix = fields._postfile, fields._tindex, pack_ushort(fields._fieldid)
-    for number, (a, b) in enumerate(zip(term_bounds, term_bounds[1:])):
+    length = length_to_byte(0)
+    for k in order:
+        a, b = bounds[k], bounds[k + 1]
         offset = postfile.tell()
         pieces = [WHOOSH3_HEADER_MAGIC]
-        for s in range(a, b, limit):
-            e = min(s + limit, b)
-            w = weights[s:e]
-            mini = None if w.count(1.0) == len(w) else w[0] if w.count(w[0]) == len(w) else tuple(w)
-            data = zlib.compress(dumps(((ids[s],) + tuple(deltas[s + 1:e]), mini, values(s, e)), BLOCK_PICKLE),
-                                 comp)
-            info = dumps((e - s, ids[e - 1], max(w), comp, length_to_byte(min(lengths[s:e])),
-                          length_to_byte(max(lengths[s:e]))), 2)
+        for s in range(a, b, BLOCK):
+            e = min(s + BLOCK, b)
+            block = w[s:e]
+            mini = None if block.count(1.0) == len(block) else block[0] if block.count(block[0]) == len(block) \
+                else tuple(block)
+            data = zlib.compress(dumps(((ids[s],) + tuple(deltas[s + 1:e]), mini, values(s, e)), BLOCK_PICKLE), comp)
+            info = dumps((e - s, ids[e - 1], max(block), comp, length, length), 2)
             size = len(info) + len(data)
             pieces += [pack_int(-size if e == b else size), info, data]
         postfile.write(b"".join(pieces))
-        info = W3TermInfo._struct.pack(False, sums[number], b - a, length_to_byte(min(lengths[a:b])),
-                                       length_to_byte(max(lengths[a:b])), max(weights[a:b]), ids[a], ids[b - 1])
-        tindex.add(prefix + names[number].encode("utf-8"),
-                   info + pack_long(offset) + pack_int(postfile.tell() - offset))
+        info = W3TermInfo._struct.pack(False, float(sum(w[a:b])), b - a, length, length, max(w[a:b]), ids[a],
+                                       ids[b - 1])
+        tindex.add(prefix + names[k].encode("utf-8"), info + pack_long(offset) + pack_int(postfile.tell() - offset))
 
 
-def _values(fmt, position: np.ndarray, starts: np.ndarray, freq: np.ndarray):
-    """values(s, e): the block value of postings s..e: for positions, a tuple of each
-    posting's encoded positions (Positions.encode); for a frequency, the packed counts."""
-    if type(fmt) is Frequency:
-        packed = freq.astype(">u4").tobytes()
-        return lambda s, e: packed[4 * s:4 * e]
-    delta = position.copy()
-    delta[1:] -= position[:-1]
-    delta[starts] = position[starts]  # a posting's first position is absolute
-    deltas = delta.tolist()
-    single = _Single()
-    encoded = [single[deltas[s]] if f == 1 else pack_uint(f) + dumps(deltas[s:s + f], 2)
-               for s, f in zip(starts.tolist(), freq.tolist())]
-    return lambda s, e: tuple(encoded[s:e])
+# --- reading -------------------------------------------------------------------------------
+
+class KeySource:
+    """The keys of an index (a Whoosh reader of all its segments) for search/engine.py:
+    a key's postings from every segment, deleted documents left out, as arrays; document
+    numbers are the reader's (segment offset + docnum)."""
+
+    def __init__(self, reader):
+        self.reader = reader
+        self.leaves = list(reader.leaf_readers())
+        self.reports = reader.doc_count()
+
+    def columns(self, names) -> dict[str, np.ndarray]:
+        """Each named column (an ID field) as an array of strings by document number."""
+        out = {}
+        for name in names:
+            values: list[str] = []
+            for leaf, _ in self.leaves:
+                column = leaf.column_reader(name)
+                values += [v.decode("utf-8") if isinstance(v, bytes) else v for v in column]
+            out[name] = np.array(values, dtype=object) if values else np.zeros(0, dtype=object)
+        return out
+
+    def _postings(self, fieldname: str, key: str, with_values: bool):
+        """(document numbers, weights, values or None) of a term in every segment."""
+        text = key.encode("utf-8")
+        docs, weights, values = [], [], []
+        for leaf, base in self.leaves:
+            if (fieldname, text) not in leaf._terms:
+                continue
+            matcher = leaf._terms.matcher(fieldname, text, leaf.schema[fieldname].format)
+            leaf_docs, leaf_weights, leaf_values = [], [], []
+            while True:
+                matcher._read_data()
+                ids, block_weights, block_values = matcher._data
+                count = matcher._blocklength
+                leaf_docs.append(np.cumsum(np.array(ids, dtype=np.int64)))
+                if block_weights is None:
+                    leaf_weights.append(np.ones(count))
+                elif isinstance(block_weights, float):
+                    leaf_weights.append(np.full(count, block_weights))
+                else:
+                    leaf_weights.append(np.array(block_weights, dtype=np.float64))
+                if with_values:
+                    leaf_values += block_values
+                if matcher._lastblock:
+                    break
+                matcher._goto(matcher._nextoffset)
+            found, found_weights = np.concatenate(leaf_docs), np.concatenate(leaf_weights)
+            deleted = leaf.deleted_docs_set
+            if deleted:
+                keep = ~np.isin(found, np.fromiter(deleted, np.int64, len(deleted)))
+                found, found_weights = found[keep], found_weights[keep]
+                if with_values:
+                    leaf_values = [v for v, k in zip(leaf_values, keep.tolist()) if k]
+            docs.append(found + base)
+            weights.append(found_weights)
+            values += leaf_values
+        if not docs:
+            return None
+        return np.concatenate(docs), np.concatenate(weights).astype(np.int64), values
+
+    def doc_record(self, key: str):
+        from .engine import DocRecord
+
+        found = self._postings("keys", key, False)
+        if found is None:
+            return None
+        docs, weights, _ = found
+        return DocRecord(docs, weights & 15, (weights >> 4) & 1, weights >> 5)
+
+    def pos_record(self, key: str):
+        from .engine import PosRecord
+
+        found = self._postings("triples", key, True)
+        if found is None:
+            return None
+        docs, norms, encoded = found
+        values = decode_varints(b"".join(encoded))
+        first = np.zeros(len(encoded) + 1, dtype=np.int64)
+        starts = np.empty(len(encoded), dtype=np.int64)
+        at = 0
+        for k in range(len(encoded)):  # a report's count, then two values per occurrence
+            count = int(values[at])
+            starts[k] = at + 1
+            first[k + 1] = first[k] + count
+            at += 1 + 2 * count
+        total = int(first[-1])
+        pairs = np.repeat(starts - 2 * first[:-1], np.diff(first)) + 2 * np.arange(total)
+        head, step = values[pairs], values[pairs + 1]
+        regions = head & 7
+        same = np.zeros(total, dtype=bool)  # on the occurrence before's line
+        same[1:] = head[1:] == head[:-1]
+        same[first[:-1][np.diff(first) > 0]] = False
+        offsets = _cumsum_by(step, first, restart=~same, start=step)
+        return PosRecord(docs, norms, first, head, offsets, regions)
 
 
-class _Single(dict):
-    """Positions.encode([p]) by p: most terms occur once in a report."""
-
-    def __missing__(self, p):
-        self[p] = value = pack_uint(1) + dumps([p], 2)
-        return value
-
+def _cumsum_by(values: np.ndarray, first: np.ndarray, restart: np.ndarray | None = None,
+               start: np.ndarray | None = None) -> np.ndarray:
+    """Running sums of `values` that start again at each report (first[k]) and, when
+    given, wherever `restart` is set, from `start` there."""
+    n = len(values)
+    if not n:
+        return values.copy()
+    begin = np.zeros(n, dtype=bool)
+    begin[first[:-1][np.diff(first) > 0]] = True
+    if restart is not None:
+        begin |= restart
+    base = values.copy()
+    if start is not None:
+        base[begin] = start[begin]
+    total = np.cumsum(base)
+    at = np.flatnonzero(begin)
+    offset = np.repeat(total[at] - base[at], np.diff(np.append(at, n)))
+    return total - offset
 
 @contextmanager
 def write_lock(ix):

@@ -2,8 +2,9 @@
 delete the removed ones, leave the rest alone.
 
 The index lives in the build's state folder (never in the published output). A report
-is re-indexed when its fingerprint (documents.fingerprint) changed; new documents go into
-new segments written by whoosh_segments, in chunks, in the build's worker pool.
+is re-indexed when its stamp (whoosh_index.stamp: its fingerprint and its number in the
+static index) changed; new documents go into new segments written by whoosh_segments, in
+chunks, in the build's worker pool.
 
 `updating_index` writes the segments while the caller publishes the site, and commits only
 if publishing succeeded: a failed build leaves the index as it was.
@@ -18,7 +19,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from .documents import SCHEMA_VERSION, ReportOf, fingerprint, full_report
+from .documents import SCHEMA_VERSION, ReportOf, full_report
 from ..model import Entry, Site
 
 if TYPE_CHECKING:
@@ -47,7 +48,7 @@ def update_index(site: Site, index_dir: Path, report_of: ReportOf | None = None)
     with search_writer.write_lock(ix):
         plan = _plan(ix, site)
         if plan.index or plan.delete:
-            segments = [_index_chunk(job) for job in _chunks(str(index_dir), list(plan.index), report_of, 1)]
+            segments = [_index_chunk(job) for job in _chunks(str(index_dir), plan, report_of, 1)]
             search_writer.commit(ix, plan.delete, plan.drop, segments)
     size = sum(p.stat().st_size for p in index_dir.iterdir() if p.is_file())
     return IndexStats(plan.added, plan.updated, len(plan.removed), plan.unchanged, plan.documents, size)
@@ -56,6 +57,7 @@ def update_index(site: Site, index_dir: Path, report_of: ReportOf | None = None)
 @dataclass(frozen=True, slots=True)
 class Plan:
     index: tuple[Entry, ...]  # entries to write into new segments, by id
+    numbers: dict[str, int]  # every entry's number in the static index
     delete: tuple[search_writer.Located, ...]  # documents to mark deleted
     drop: frozenset[int]  # segments to leave out (their live documents are in `index`)
     removed: tuple[str, ...]  # ids no longer in the site
@@ -102,8 +104,7 @@ def updating_index(site: Site, index_dir: Path, pool, store_path: Path | None = 
     ix = _open_or_create(index_dir)
     with search_writer.write_lock(ix):
         plan = _plan(ix, site)
-        futures = [pool.submit(_index_chunk, job) for job in _chunks(str(index_dir), list(plan.index), report_of,
-                                                                    pool.workers)]
+        futures = [pool.submit(_index_chunk, job) for job in _chunks(str(index_dir), plan, report_of, pool.workers)]
         commit = _Commit(ix, plan, futures)
         try:
             yield commit
@@ -117,10 +118,13 @@ def updating_index(site: Site, index_dir: Path, pool, store_path: Path | None = 
 
 def _plan(ix, site: Site) -> Plan:
     from . import whoosh_segments as search_writer
+    from .static_format import numbering
+    from .whoosh_index import stamp
 
     live = search_writer.live_documents(ix)
     wanted = {e.id: e for e in site.entries}
-    changed = [e for e in site.entries if e.id not in live or live[e.id].fingerprint != fingerprint(e)]
+    numbers = numbering((e.id, e.report.year, e.report.level) for e in site.entries).numbers
+    changed = [e for e in site.entries if e.id not in live or live[e.id].fingerprint != stamp(e, numbers[e.id])]
     removed = tuple(sorted(set(live) - set(wanted)))
     added = sum(1 for e in changed if e.id not in live)
     delete = [live[i] for i in removed] + [live[e.id] for e in changed if e.id in live]
@@ -128,29 +132,33 @@ def _plan(ix, site: Site) -> Plan:
     ids = {e.id for e in changed}
     # the live documents of dropped segments go into the new segments too
     changed += [wanted[i] for i, loc in live.items() if loc.segment in drop and i in wanted and i not in ids]
-    return Plan(tuple(sorted(changed, key=lambda e: e.id)), tuple(delete), frozenset(drop), removed,
+    return Plan(tuple(sorted(changed, key=lambda e: e.id)), numbers, tuple(delete), frozenset(drop), removed,
                 added, len(ids) - added, len(wanted))
 
 
-def _chunks(index_dir: str, entries: list[Entry], report_of: ReportOf, workers: int) -> list[tuple]:
+def _chunks(index_dir: str, plan: Plan, report_of: ReportOf, workers: int) -> list[tuple]:
     """One job per new segment: at least one per worker when there are many entries."""
+    entries = list(plan.index)
     if not entries:
         return []
     rounds = -(-len(entries) // (CHUNK_DOCUMENTS * workers))  # every worker writes one segment a round
     count = min(len(entries), rounds * workers)
     size = -(-len(entries) // count)
-    return [(index_dir, entries[i:i + size], report_of) for i in range(0, len(entries), size)]
+    return [(index_dir, [(e, plan.numbers[e.id]) for e in entries[i:i + size]], report_of)
+            for i in range(0, len(entries), size)]
 
 
 def _index_chunk(job):
     from whoosh import index as whoosh_index
 
+    from . import analysis
     from . import whoosh_segments as search_writer
     from .whoosh_index import document
 
     index_dir, entries, report_of = job
-    documents = (document(e, full_report(e.report, report_of)) for e in entries)
-    return search_writer.write_segment(whoosh_index.open_dir(index_dir), documents)
+    reports = [full_report(e.report, report_of) for e, _ in entries]
+    documents = [document(e, r, number) for (e, number), r in zip(entries, reports)]
+    return search_writer.write_segment(whoosh_index.open_dir(index_dir), documents, analysis.analyse(reports))
 
 
 def _open_or_create(index_dir: Path):

@@ -6,7 +6,9 @@
   Latin word starts with one more single-character token, so "2023年" can match "2023年度";
 - a run of digits, or of other letters, is one token;
 - a run of anything else (space, punctuation, control characters) is a gap: one
-  position with no token.
+  position with no token, except spaces and tabs between two Han characters, which are
+  read through: Word and PDF exports put spaces inside sentences ("根据 上级会议"), and
+  the phrase goes on (see `join_han`).
 
 A query term is streamed the same way, minus its covered tail, and matched as a phrase of
 consecutive tokens (see search/query.py): a query without a separator matches exactly the
@@ -23,7 +25,7 @@ from .chars import HAN as _HAN_CLASS
 from .chars import HAN_RANGES, is_han
 
 # Bump when the stream or the normalisation changes: every indexed document is rebuilt.
-TOKENIZER_VERSION = "1"
+TOKENIZER_VERSION = "2"
 
 _KIND_HAN, _KIND_DIGIT, _KIND_ALPHA, _KIND_GAP = "h", "d", "a", " "
 
@@ -52,6 +54,25 @@ _RUN_RE = re.compile(
 _GROUP_KIND = {"h": _KIND_HAN, "d": _KIND_DIGIT, "a": _KIND_ALPHA, "g": _KIND_GAP}
 
 
+# Horizontal white space (not line breaks) between two Han characters.
+_HAN_SPACE = re.compile(f"(?<=[{_HAN_CLASS}])" r"[^\S\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]+" f"(?=[{_HAN_CLASS}])")
+
+
+def join_han(normalized: str) -> str:
+    """The text the stream reads: without the spaces and tabs between Han characters."""
+    return _HAN_SPACE.sub("", normalized)
+
+
+def join_han_mapped(normalized: str) -> tuple[str, list[int]]:
+    """join_han, and for each character of the result its index in `normalized` (for
+    marking matches in the text as written)."""
+    kept = [True] * len(normalized)
+    for m in _HAN_SPACE.finditer(normalized):
+        kept[m.start():m.end()] = [False] * (m.end() - m.start())
+    origin = [i for i, k in enumerate(kept) if k]
+    return "".join(normalized[i] for i in origin), origin
+
+
 def runs(normalized: str) -> list[Run]:
     return [Run(_GROUP_KIND[m.lastgroup], m.group(), m.start()) for m in _RUN_RE.finditer(normalized)]
 
@@ -59,10 +80,10 @@ def runs(normalized: str) -> list[Run]:
 def stream(normalized: str) -> list[str | None]:
     """The token at each position of a normalised text; None marks a gap. Every report
     goes through here for both search indexes: one pass of the run pattern, no object
-    per run."""
+    per run (after join_han)."""
     tokens: list[str | None] = []
     previous = None
-    for match in _RUN_RE.finditer(normalized):
+    for match in _RUN_RE.finditer(join_han(normalized)):
         kind, text = match.lastgroup, match.group()
         if kind == "g":
             if tokens:
@@ -123,15 +144,18 @@ def _bmp_kinds():
     return kinds
 
 
-def stream_codes(normalized: str):
+def stream_codes(normalized: str, offsets: bool = False):
     """`stream(normalized)` as codes (an int64 array, see above) and the texts of its
-    digit and Latin tokens; `code_token` turns a code back into its token. Vectorised:
-    runs are where the kind of character changes, as _RUN_RE finds them."""
+    digit and Latin tokens; `code_token` turns a code back into its token. With
+    `offsets`, also where each position starts in join_han(normalized) (an int64 array).
+    Vectorised: runs are where the kind of character changes, as _RUN_RE finds them."""
     import numpy as np
 
+    normalized = join_han(normalized)
     n = len(normalized)
     if not n:
-        return np.zeros(0, dtype=np.int64), []
+        empty = np.zeros(0, dtype=np.int64)
+        return (empty, [], empty) if offsets else (empty, [])
     cps = np.frombuffer(normalized.encode("utf-32-le", "surrogatepass"), dtype="<u4").astype(np.int64)
     kind = _bmp_kinds()[np.minimum(cps, 0xFFFF)]
     astral = np.flatnonzero(cps > 0xFFFF)
@@ -169,7 +193,12 @@ def stream_codes(normalized: str):
     codes[offset[led]] = cps[starts[led]] << 21
     other = np.flatnonzero((run_kind == _DIGIT) | (run_kind == _ALPHA))
     codes[offset[other]] = -2 - np.arange(len(other))
-    return codes, [normalized[s:e] for s, e in zip(starts[other].tolist(), ends[other].tolist())]
+    texts = [normalized[s:e] for s, e in zip(starts[other].tolist(), ends[other].tolist())]
+    if not offsets:
+        return codes, texts
+    where = np.repeat(starts, count)  # a gap, digit or Latin position: its run's start
+    where[offset[run] + lead[run] + (han - starts[run])] = han  # a Han position: its character
+    return codes, texts, where
 
 
 def code_token(code: int, others: list[str]) -> str | None:

@@ -1,25 +1,30 @@
-/* Static full-text search over the index written by site-builder (search/index/, see
- * site_builder/static_index.py).
+/* Static full-text search over the index written by site-builder (search/index/; the
+ * format is written down in site_builder/search/static_format.py).
  *
- * The index holds the token stream of site_builder/tokenizer.py, so this file mirrors
- * that module: normalise the query (NFKC, lower case, traditional -> simplified with the
- * generated character map), split it into clauses at spaces and punctuation, turn each
- * clause into its tokens and match them as consecutive positions. Every clause must
- * match. Results are ranked by BM25; excerpts are cut from the reports' published
- * report.json. No request leaves this site.
+ * It mirrors the Python side line for line where the engines must agree:
+ * - the query: normalised (NFKC, lower case, traditional -> simplified with the generated
+ *   character map), split into clauses at spaces and punctuation (search/query.py);
+ * - each clause's tokens (text/stream.py) and how it is matched (search/plan.py): one
+ *   character, one token or two by a doc-level key, three tokens or more by the positions
+ *   of the triples that cover it;
+ * - the ranking (search/ranking.py): title matches first, then the clauses' idf times
+ *   their weight codes, then the place in the index.
+ * Every clause must match. A query costs a few requests per clause (a bucket, and a
+ * common key's own file), whatever the size of the archive. No request leaves this site.
  */
 (function () {
   "use strict";
 
-  var form = document.getElementById("search-form");
-  if (!form || !window.siteT2S) return;
-
   var MAP = window.siteT2S;
+  if (!MAP) return;
+
   var HAN = new RegExp("^" + MAP.han + "$", "u");
   var DIGIT = /^\p{Nd}$/u;
   var ALNUM = /^[\p{L}\p{N}]$/u;
+  var SPACE = /^[^\S\n\r\u000b\u000c\u001c-\u001e\u0085\u2028\u2029]$/u;
   var PAGE_SIZE = 10;
-  var root = form.getAttribute("data-root") || "";
+  var CHAR = "\u0000", WORD = "\u0001", PAIR = "\u0002", TRIPLE = "\u0003", SEPARATOR = "\u001f";
+  var TITLE = 0, PARTS = 5;
 
   var t2s = new Map();
   (function () {
@@ -51,7 +56,7 @@
     return out;
   }
 
-  /* tokenizer.stream for one clause (which has no gaps). */
+  /* text/stream.py's stream of one clause (which has no gaps). */
   function stream(part) {
     var tokens = [], previous = null;
     runs(part).forEach(function (run) {
@@ -66,9 +71,11 @@
     return tokens;
   }
 
-  /* tokenizer.parse_query */
+  /* search/query.py: parse (clauses, and the terms beyond the limit) */
   function parseQuery(query) {
-    var chars = Array.from(String(query)).slice(0, MAP.maxChars);
+    var chars = Array.from(String(query)).slice(0, MAP.maxChars * 4)
+      .map(function (ch) { return ch !== " " && /^[\p{C}\p{Z}]$/u.test(ch) ? " " : ch; })
+      .slice(0, MAP.maxChars);
     var normalized = normalize(chars.join(""));
     var parts = [], current = "";
     runs(normalized).forEach(function (run) {
@@ -76,8 +83,8 @@
       else current += run.chars.join("");
     });
     if (current) parts.push(current);
-    var clauses = [], seen = new Set();
-    for (var i = 0; i < parts.length && clauses.length < MAP.maxTerms; i++) {
+    var clauses = [], seen = new Set(), dropped = [];
+    for (var i = 0; i < parts.length; i++) {
       var part = parts[i], tokens = stream(part), clause;
       if (!tokens.length) continue;
       if (Array.from(part).length === 1 && HAN.test(part)) {
@@ -88,13 +95,44 @@
         clause = { text: part, tokens: tokens, char: false };
       }
       var key = clause.tokens.join(" ");
-      if (!seen.has(key)) { seen.add(key); clauses.push(clause); }
+      if (seen.has(key)) continue;
+      if (clauses.length >= MAP.maxTerms) { dropped.push(part); continue; }
+      seen.add(key);
+      clauses.push(clause);
     }
-    return clauses;
+    return { clauses: clauses, dropped: dropped };
   }
 
-  /* --- the index (site_builder/static_index.py describes the files) --------------- */
+  /* search/analysis.py key_text */
+  function bigram(token) {
+    var c = Array.from(token);
+    return c.length === 2 && HAN.test(c[0]) && HAN.test(c[1]);
+  }
+  function keyText(tokens) {
+    var out = tokens[0];
+    for (var i = 1; i < tokens.length; i++) {
+      var before = Array.from(tokens[i - 1]), token = Array.from(tokens[i]);
+      if (bigram(tokens[i - 1]) && bigram(tokens[i]) && before[1] === token[0]) out += token[1];
+      else out += SEPARATOR + tokens[i];
+    }
+    return out;
+  }
 
+  /* search/plan.py: a doc-level key, or the triples that cover the clause (offset, key) */
+  function plan(clause) {
+    var t = clause.tokens;
+    if (clause.char) return { key: CHAR + t[0] };
+    if (t.length === 1) return { key: WORD + t[0] };
+    if (t.length === 2) return { key: PAIR + keyText(t) };
+    var offsets = [];
+    for (var o = 0; o + 3 <= t.length; o += 3) offsets.push(o);
+    if (offsets[offsets.length - 1] !== t.length - 3) offsets.push(t.length - 3);
+    return { pieces: offsets.map(function (o) { return [o, TRIPLE + keyText(t.slice(o, o + 3))]; }) };
+  }
+
+  /* --- the index's files ------------------------------------------------------------ */
+
+  var root = "";
   var index = null;  // the promise of the opened index: opened once, however many callers
   function loadIndex() {
     if (!index) index = openIndex().catch(function (e) { index = null; throw e; });
@@ -127,237 +165,374 @@
     for (var i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i], 0x01000193) >>> 0;
     return h;
   }
-  var CHAR = "\u0000", FILTER = "\u0001", IDS_PER_FILE = 64;  // as in static_index.py
-  function bucketOf(token, buckets) {
-    return ("00" + (fnv1a(token) % buckets).toString(16)).slice(-3) + ".bin";
-  }
-  function postingsOf(ix, shard, key) {
-    return indexFile(ix, shard.name + "/" + bucketOf(key, shard.buckets), parseBucket)
-      .then(function (bucket) { return bucket.postings(key); });
-  }
 
-  /* Varints and bytes read one after another from a file (static_index._Reader). */
-  function reader(buffer) {
-    var data = new Uint8Array(buffer), r = { at: 0 };
+  /* Varints and bytes read one after another from a file. */
+  function reader(bytes, at) {
+    var r = { at: at || 0, data: bytes };
     r.varint = function () {
-      var value = 0, shift = 0, byte;
-      do { byte = data[r.at++]; value += (byte & 0x7f) * Math.pow(2, shift); shift += 7; } while (byte >= 0x80);
+      var value = 0, scale = 1, byte;
+      do { byte = bytes[r.at++]; value += (byte & 0x7f) * scale; scale *= 128; } while (byte >= 0x80);
       return value;
     };
-    r.text = function (size) { r.at += size; return decoder.decode(data.subarray(r.at - size, r.at)); };
+    r.text = function (size) { r.at += size; return decoder.decode(bytes.subarray(r.at - size, r.at)); };
     return r;
   }
 
-  /* A bucket file: its directory, and each token's postings decoded on first use:
-     postings(token) -> [[document, [positions]], ...] ([] for a token not there). */
+  /* A bucket: its directory, key -> {documents, size, external, at, place}. */
   function parseBucket(buffer) {
-    var r = reader(buffer), read = r.varint, directory = new Map(), entries = [];
-    for (var t = read(); t > 0; t--) entries.push([r.text(read()), read(), read()]);
-    entries.forEach(function (e) { directory.set(e[0], { docs: e[1], at: r.at, decoded: null }); r.at += e[2]; });
-    function postings(token) {
-      var entry = directory.get(token);
-      if (!entry) return [];
-      if (!entry.decoded) {
-        var docs = [], doc = 0;
-        r.at = entry.at;
-        for (var d = entry.docs; d > 0; d--) {
-          doc += read();
-          var positions = [], position = 0;
-          for (var p = read(); p > 0; p--) { position += read(); positions.push(position); }
-          docs.push([doc, positions]);
-        }
-        entry.decoded = docs;
+    var bytes = new Uint8Array(buffer), r = reader(bytes, 1), read = r.varint, keys = new Map(), heads = [];
+    for (var n = read(), k = 0; k < n; k++) {
+      var key = r.text(read());
+      heads.push([key, read(), read(), read(), k]);
+    }
+    heads.forEach(function (h) {
+      var entry = { documents: h[1], size: h[2], external: h[3], place: h[4], at: -1 };
+      if (!h[3]) { entry.at = r.at; r.at += h[2]; }
+      keys.set(h[0], entry);
+    });
+    return { bytes: bytes, keys: keys };
+  }
+
+  function bucketOf(ix, key) { return fnv1a(key) % ix.meta.buckets; }
+  function hex(n) { return n.toString(16); }
+
+  /* The record of a key: {key, bucket, place, documents, bytes}, or null when the archive
+     does not have the key. */
+  async function record(ix, key) {
+    var b = bucketOf(ix, key);
+    var bucket = await indexFile(ix, "b/" + hex(b) + ".bin", parseBucket);
+    var entry = bucket.keys.get(key);
+    if (!entry) return null;
+    var bytes = entry.external
+      ? new Uint8Array(await indexFile(ix, "x/" + hex(b) + "-" + (entry.external - 1) + ".bin",
+                                       function (buffer) { return buffer; })).subarray(1)
+      : bucket.bytes.subarray(entry.at, entry.at + entry.size);
+    return { key: key, bucket: b, place: entry.place, documents: entry.documents, bytes: bytes };
+  }
+
+  /* A doc-level record: numbers, weight codes, title flags (arrays by document). */
+  function decodeDoc(rec) {
+    var n = rec.documents, r = reader(rec.bytes), numbers = new Int32Array(n), codes = new Uint8Array(n);
+    var title = new Uint8Array(n), number = 0;
+    for (var i = 0; i < n; i++) {
+      var v = r.varint();
+      number += Math.floor(v / 16);
+      numbers[i] = number;
+      codes[i] = v % 16;
+    }
+    for (var j = 0; j < n; j++) title[j] = (rec.bytes[r.at + (j >> 3)] >> (j & 7)) & 1;
+    return { numbers: numbers, codes: codes, title: title, rec: rec };
+  }
+
+  /* A positional record: numbers, length classes, and each document's occurrences
+     (line, offset, region) from first[d] to first[d + 1]; a line is named by
+     line << 3 | region, as the record has it. */
+  function decodePos(rec) {
+    var n = rec.documents, r = reader(rec.bytes), numbers = new Int32Array(n), norms = new Uint8Array(n);
+    var first = new Int32Array(n + 1), lines = [], offsets = [], regions = [], number = 0;
+    for (var i = 0; i < n; i++) {
+      var v = r.varint();
+      number += Math.floor(v / 4);
+      numbers[i] = number;
+      norms[i] = v & 2 ? r.varint() : 0;
+      var count = v & 1 ? r.varint() + 2 : 1, place = -1, offset = 0;
+      first[i] = lines.length;
+      for (var k = 0; k < count; k++) {
+        var head = r.varint(), step = r.varint();
+        offset = head === place ? offset + step : step;
+        place = head;
+        lines.push(head); offsets.push(offset); regions.push(head & 7);
       }
-      return entry.decoded;
     }
-    return { postings: postings };
+    first[n] = lines.length;
+    return { numbers: numbers, norms: norms, first: first, lines: lines, offsets: offsets, regions: regions };
   }
 
-  /* docs.bin: the length of each report's stream and of its title's. */
-  function parseDocs(buffer) {
-    var read = reader(buffer).varint;
-    var count = read(), length = new Array(count), title = new Array(count);
-    for (var d = 0; d < count; d++) { length[d] = read(); title[d] = read(); }
-    return { length: length, title: title };
+  /* search/ranking.py */
+  function weightCode(tf, q, R) {
+    if (tf <= 0) return 0;
+    var w = tf * (R.k1 + 1) / (tf + R.k1 * (1 - R.b + R.b * R.r[q]));
+    return Math.max(1, Math.min(R.codes, Math.floor(w * R.codes / (R.k1 + 1) + 0.5)));
+  }
+  var LN2 = 0.6931471805599453;
+  function ln(x) {
+    var e = 0;
+    while (x >= 2) { x /= 2; e += 1; }
+    while (x < 1) { x *= 2; e -= 1; }
+    var z = (x - 1) / (x + 1), z2 = z * z, total = 0, term = z, k = 1;
+    for (var i = 0; i < 20; i++) { total += term / k; term *= z2; k += 2; }
+    return 2 * total + e * LN2;
+  }
+  function idf(reports, df) { return ln(1 + (reports - df + 0.5) / (df + 0.5)); }
+
+  /* A clause's matches: {numbers, codes, title, parts} by ascending number (parts: a
+     function giving the part masks, fetched only when a part filter asks). */
+  async function matchClause(ix, clause) {
+    var p = plan(clause);
+    if (p.key) {
+      var rec = await record(ix, p.key);
+      if (!rec) return empty();
+      var d = decodeDoc(rec);
+      return { numbers: d.numbers, codes: d.codes, title: d.title,
+               parts: function () { return partMasks(ix, rec); } };
+    }
+    var recs = await Promise.all(p.pieces.map(function (piece) { return record(ix, piece[1]); }));
+    if (recs.some(function (r) { return !r; })) return empty();
+    // the rarest piece first: its documents are the candidates
+    var pieces = recs.map(function (r, i) { return { offset: p.pieces[i][0], pos: decodePos(r) }; });
+    var lead = pieces[0], others = pieces.slice(1);
+    var at = others.map(function () { return 0; });
+    var numbers = [], codes = [], title = [], masks = [];
+    for (var d = 0; d < lead.pos.numbers.length; d++) {
+      var number = lead.pos.numbers[d], found = [], ok = true;
+      for (var k = 0; k < others.length && ok; k++) {
+        var o = others[k].pos;
+        while (at[k] < o.numbers.length && o.numbers[at[k]] < number) at[k]++;
+        if (at[k] === o.numbers.length || o.numbers[at[k]] !== number) { ok = false; break; }
+        var set = new Set();
+        for (var j = o.first[at[k]]; j < o.first[at[k] + 1]; j++) set.add(o.lines[j] * 2097152 + o.offsets[j]);
+        found.push(set);
+      }
+      if (!ok) continue;
+      var tf = 0, inTitle = 0, mask = 0, any = false;
+      for (var m = lead.pos.first[d]; m < lead.pos.first[d + 1]; m++) {
+        var line = lead.pos.lines[m], offset = lead.pos.offsets[m];
+        var all = found.every(function (set, i) { return set.has(line * 2097152 + offset + others[i].offset); });
+        if (!all) continue;
+        any = true;
+        var region = lead.pos.regions[m];
+        if (region === TITLE) inTitle = 1; else tf++;
+        if (region >= 1 && region <= PARTS) mask |= 1 << (region - 1);
+      }
+      if (!any) continue;
+      numbers.push(number);
+      codes.push(weightCode(tf, lead.pos.norms[d], ix.meta.ranking));
+      title.push(inTitle);
+      masks.push(mask);
+    }
+    return { numbers: Int32Array.from(numbers), codes: Uint8Array.from(codes), title: Uint8Array.from(title),
+             parts: function () { return Promise.resolve(Uint8Array.from(masks)); } };
+  }
+  function empty() {
+    return { numbers: new Int32Array(0), codes: new Uint8Array(0), title: new Uint8Array(0),
+             parts: function () { return Promise.resolve(new Uint8Array(0)); } };
   }
 
-  /* Where a clause matches in one shard: document -> [occurrences, in the title]. A
-     single Han character starts the token at each of its positions; anything else is a
-     phrase of consecutive tokens. */
-  async function matchClause(ix, shard, docs, clause) {
-    var found = new Map();
-    if (clause.char) {
-      (await postingsOf(ix, shard, CHAR + clause.tokens[0])).forEach(function (posting) {
-        count(found, docs, posting[0], posting[1]);
-      });
-      return found;
-    }
-    var needed = neededTokens(clause.tokens);
-    var lists = await Promise.all(needed.map(function (n) { return postingsOf(ix, shard, n[1]); }));
-    if (lists.some(function (l) { return !l.length; })) return found;
-    var rest = lists.slice(1).map(function (list) {
-      var byDoc = new Map();
-      list.forEach(function (posting) { byDoc.set(posting[0], new Set(posting[1])); });
-      return byDoc;
-    });
-    lists[0].forEach(function (posting) {
-      var doc = posting[0], sets = rest.map(function (byDoc) { return byDoc.get(doc); });
-      if (sets.some(function (s) { return !s; })) return;
-      var at = posting[1].filter(function (p) {
-        return sets.every(function (s, i) { return s.has(p + needed[i + 1][0]); });
-      });
-      if (at.length) count(found, docs, doc, at);
-    });
-    return found;
+  /* The part masks of a doc-level record's documents, from p/<bucket >> shift>.bin. */
+  async function partMasks(ix, rec) {
+    var shift = ix.meta.parts_shift;
+    var masks = await indexFile(ix, "p/" + hex(rec.bucket >> shift) + ".bin", parseParts);
+    return masks.get((rec.bucket & ((1 << shift) - 1)) + ":" + rec.place) || new Uint8Array(rec.documents);
   }
-  /* [offset, token] pairs a phrase must have. Of three bigrams in a row of one Han run
-     ("营商 商环 环境") the middle one is implied by its neighbours (its two characters are
-     theirs, and adjacent Han characters are one run), so every other one is left out:
-     half the files to fetch for a long phrase, the same matches. */
-  function neededTokens(tokens) {
-    function bigram(i) { var c = Array.from(tokens[i] || ""); return c.length === 2 && HAN.test(c[0]) && HAN.test(c[1]); }
-    function chained(i) { return Array.from(tokens[i - 1])[1] === Array.from(tokens[i])[0]; }
-    var out = [], skipped = false;
-    for (var i = 0; i < tokens.length; i++) {
-      var implied = !skipped && i > 0 && i < tokens.length - 1 && bigram(i - 1) && bigram(i) && bigram(i + 1)
-        && chained(i) && chained(i + 1) && out.length && out[out.length - 1][0] === i - 1;
-      if (implied) { skipped = true; continue; }
-      skipped = false;
-      out.push([i, tokens[i]]);
-    }
+  function parseParts(buffer) {
+    var bytes = new Uint8Array(buffer), r = reader(bytes, 1), heads = [], out = new Map();
+    for (var n = r.varint(), k = 0; k < n; k++) heads.push([r.varint(), r.varint(), r.varint()]);
+    heads.forEach(function (h) {
+      var masks = new Uint8Array(h[2]);
+      for (var i = 0; i < h[2] * 5; i++) if ((bytes[r.at + (i >> 3)] >> (i & 7)) & 1) masks[Math.floor(i / 5)] |= 1 << (i % 5);
+      out.set(h[0] + ":" + h[1], masks);
+      r.at += Math.ceil(h[2] * 5 / 8);
+    });
     return out;
   }
-  function count(found, docs, doc, positions) {
-    var seen = found.get(doc) || [0, 0], title = docs.title[doc];
-    seen[0] += positions.length;
-    positions.forEach(function (p) { if (p < title) seen[1]++; });
-    found.set(doc, seen);
+
+  /* regions.bin: number -> region name */
+  function parseRegions(buffer) {
+    var bytes = new Uint8Array(buffer), r = reader(bytes), names = [], out = new Map(), number = 0;
+    for (var n = r.varint(), k = 0; k < n; k++) names.push(r.text(r.varint()));
+    for (var m = r.varint(), j = 0; j < m; j++) { number += r.varint(); out.set(number, names[r.varint()]); }
+    return out;
+  }
+  function regionsOf(ix) {
+    if (!ix.meta.regions) return Promise.resolve(new Map());
+    return indexFile(ix, "regions.bin", parseRegions);
   }
 
-  /* All matching reports of one shard: for each clause, how many documents match it;
-     and the documents matching every clause and the filters, with their counts. */
-  async function searchShard(ix, shard, clauses, filters) {
-    var docs = await indexFile(ix, shard.name + "/docs.bin", parseDocs);
-    var wanted = await Promise.all(Object.keys(filters).map(function (k) {
-      return postingsOf(ix, shard, FILTER + k + "=" + filters[k]).then(function (postings) {
-        return new Set(postings.map(function (p) { return p[0]; }));
+  /* year and level of a number (static_format.numbering) */
+  function groupOf(ix, number) {
+    var group = Math.floor(number / Math.pow(2, ix.meta.slot_bits)), slots = ix.meta.levels.length;
+    var rank = Math.floor(group / slots);
+    return { group: group, year: rank ? String(ix.meta.years[rank - 1]) : "", level: ix.meta.levels[group % slots] };
+  }
+
+  /* Every matching report, ranked: [{number, title, score}], and the facet counts. */
+  async function searchAll(query, filters, part) {
+    var parsed = parseQuery(query), clauses = parsed.clauses;
+    var result = { clauses: clauses, dropped: parsed.dropped, results: [], facets: {} };
+    if (!clauses.length) return result;
+    var ix = await loadIndex();
+    var matches = await Promise.all(clauses.map(function (c) { return matchClause(ix, c); }));
+    var idfs = matches.map(function (m) { return idf(ix.meta.reports, m.numbers.length); });
+    // documents matching every clause: walk the smallest list, look the others up
+    var order = matches.map(function (_, i) { return i; })
+      .sort(function (a, b) { return matches[a].numbers.length - matches[b].numbers.length; });
+    var smallest = matches[order[0]], at = matches.map(function () { return 0; }), rows = [];
+    for (var d = 0; d < smallest.numbers.length; d++) {
+      var number = smallest.numbers[d], where = [], ok = true;
+      for (var c = 0; c < matches.length && ok; c++) {
+        var list = matches[c].numbers;
+        while (at[c] < list.length && list[at[c]] < number) at[c]++;
+        if (at[c] === list.length || list[at[c]] !== number) ok = false;
+        where.push(at[c]);
+      }
+      if (ok) rows.push({ number: number, where: where });
+    }
+    var regions = filters.region ? await regionsOf(ix) : null;
+    rows = rows.filter(function (row) {
+      var g = groupOf(ix, row.number);
+      if (filters.year && g.year !== filters.year) return false;
+      if (filters.level && g.level !== filters.level) return false;
+      if (regions && regions.get(row.number) !== filters.region) return false;
+      return true;
+    });
+    if (part) {
+      var masks = await Promise.all(matches.map(function (m) { return m.parts(); }));
+      rows = rows.filter(function (row) {
+        return row.where.every(function (i, c) { return (masks[c][i] >> (part - 1)) & 1; });
       });
-    }));
-    var matches = await Promise.all(clauses.map(function (c) { return matchClause(ix, shard, docs, c); }));
-    var hits = [];
-    matches[0].forEach(function (first, doc) {
-      var counts = matches.map(function (m) { return m.get(doc); });
-      if (counts.some(function (c) { return !c; })) return;
-      if (wanted.some(function (docsWith) { return !docsWith.has(doc); })) return;
-      hits.push({ shard: shard, doc: doc, length: docs.length[doc], counts: counts });
+    }
+    rows.forEach(function (row) {
+      var inTitle = 0, score = 0;
+      row.where.forEach(function (i, c) {
+        inTitle += matches[c].title[i];
+        score += idfs[c] * matches[c].codes[i] / ix.meta.ranking.codes;
+      });
+      row.titles = inTitle;
+      row.score = score;
     });
-    var length = docs.length.reduce(function (a, b) { return a + b; }, 0);
-    return { df: matches.map(function (m) { return m.size; }), hits: hits, length: length };
+    rows.sort(function (x, y) {
+      return y.titles - x.titles || y.score - x.score || y.number - x.number;
+    });
+    result.results = rows;
+    result.facets = facets(ix, rows);
+    result.ix = ix;
+    return result;
   }
 
-  /* BM25 over the clauses (a match in the title counts three times), best first, then
-     in index order (shard, report): the same order on every run. */
-  function rank(meta, shards) {
-    var total = meta.reports, k1 = 1.2, b = 0.75;
-    var average = shards.reduce(function (a, s) { return a + s.length; }, 0) / Math.max(total, 1);
-    var df = shards[0].df.map(function (_, c) {
-      return shards.reduce(function (a, s) { return a + s.df[c]; }, 0);
+  function facets(ix, rows) {
+    var year = new Map(), level = new Map();
+    rows.forEach(function (row) {
+      var g = groupOf(ix, row.number);
+      if (g.year) year.set(g.year, (year.get(g.year) || 0) + 1);
+      if (g.level) level.set(g.level, (level.get(g.level) || 0) + 1);
     });
-    var idf = df.map(function (n) { return Math.log(1 + (total - n + 0.5) / (n + 0.5)); });
-    var hits = [];
-    shards.forEach(function (s) { hits.push.apply(hits, s.hits); });
-    hits.forEach(function (hit) {
-      hit.score = hit.counts.reduce(function (score, c, i) {
-        var tf = c[0] + 2 * c[1];
-        return score + idf[i] * tf * (k1 + 1) / (tf + k1 * (1 - b + b * hit.length / (average || 1)));
-      }, 0);
-    });
-    var order = new Map(meta.shards.map(function (s, i) { return [s.name, i]; }));
-    return hits.sort(function (x, y) {
-      return y.score - x.score || order.get(x.shard.name) - order.get(y.shard.name) || x.doc - y.doc;
-    });
+    return { year: year, level: level };
   }
 
-  /* The ids of hits (what links and report.json need), from the shards' ids files. */
-  async function idsOf(hits) {
-    var ix = await loadIndex();
-    return Promise.all(hits.map(function (hit) {
-      var name = hit.shard.name + "/ids-" + Math.floor(hit.doc / IDS_PER_FILE) + ".json";
-      return indexFile(ix, name).then(function (ids) { return ids[hit.doc % IDS_PER_FILE]; });
+  /* The ids of results (what links and report.json need), from the ids files. */
+  async function idsOf(ix, rows) {
+    return Promise.all(rows.map(function (row) {
+      return indexFile(ix, "i/" + hex(row.number % ix.meta.ids) + ".json")
+        .then(function (ids) { return ids[String(row.number)]; });
     }));
   }
 
-  /* All matching reports ({shard, doc, score}), best first. */
-  async function searchAll(query, filters) {
-    var clauses = parseQuery(query);
-    if (!clauses.length) return { clauses: clauses, results: [] };
-    var ix = await loadIndex();
-    if (!ix.meta.shards.length) return { clauses: clauses, results: [] };  // an archive without reports
-    var wanted = {};
-    Object.keys(filters || {}).forEach(function (k) {
-      if (filters[k] && Object.prototype.hasOwnProperty.call(ix.meta.filters, k)) wanted[k] = String(filters[k]);
-    });
-    var shards = await Promise.all(ix.meta.shards.map(function (s) { return searchShard(ix, s, clauses, wanted); }));
-    return { clauses: clauses, results: rank(ix.meta, shards) };
-  }
+  /* --- excerpts: cut from the report's text (reports/<id>/report.json) --------------- */
 
-  /* --- excerpts: cut from the report's text (reports/<id>/report.json) ------------- */
+  var EXCERPT_BEFORE = 24, EXCERPT_CHARS = 100, RUN_BACK = 8;
 
-  var EXCERPT_BEFORE = 20, EXCERPT_CHARS = 90;
-
-  /* The text normalised character by character, and where each character came from. */
+  /* The text normalised character by character and with the spaces between Han
+     characters left out (join_han), and where each character came from. */
   function normalizeMapped(text) {
-    var out = "", origin = [], offset = 0;
-    for (var ch of text) {
-      var n = normalize(ch);
-      for (var i = 0; i < n.length; i++) origin.push(offset);
-      out += n;
-      offset += ch.length;
+    var chars = Array.from(text), out = [], origin = [], offset = 0, starts = [];
+    chars.forEach(function (ch) { starts.push(offset); offset += ch.length; });
+    starts.push(offset);
+    for (var i = 0; i < chars.length; i++) {
+      if (SPACE.test(chars[i])) {
+        var j = i;
+        while (j < chars.length && SPACE.test(chars[j])) j++;
+        var before = out.length ? out[out.length - 1] : "", after = j < chars.length ? normalize(chars[j]) : "";
+        if (before && after && HAN.test(before) && HAN.test(Array.from(after)[0])) { i = j - 1; continue; }
+      }
+      var n = Array.from(normalize(chars[i]));
+      for (var k = 0; k < n.length; k++) { out.push(n[k]); origin.push(starts[i]); }
     }
     origin.push(offset);
-    return { text: out, origin: origin };
+    return { chars: out, text: out.join(""), origin: origin, ends: starts };
   }
 
-  /* Where a clause's text occurs: a digit or Latin run in it matches whole runs only. */
-  function occurrences(normalized, term) {
-    var found = [], from = 0, first = kind(Array.from(term)[0]), last = kind(Array.from(term).pop());
-    for (;;) {
-      var at = normalized.indexOf(term, from);
-      if (at < 0) return found;
-      from = at + 1;
-      var before = at > 0 ? kind(normalized.charAt(at - 1)) : " ";
-      var after = kind(normalized.charAt(at + term.length) || " ");
+  /* Where a clause's text occurs (as indexes into the mapped characters): a digit or
+     Latin run at its edge matches whole runs only. */
+  function occurrences(mapped, term) {
+    var needle = Array.from(term), found = [], chars = mapped.chars;
+    var first = kind(needle[0]), last = kind(needle[needle.length - 1]);
+    for (var at = 0; at + needle.length <= chars.length; at++) {
+      var k = 0;
+      while (k < needle.length && chars[at + k] === needle[k]) k++;
+      if (k < needle.length) continue;
+      var before = at > 0 ? kind(chars[at - 1]) : " ";
+      var after = at + needle.length < chars.length ? kind(chars[at + needle.length]) : " ";
       if ((first === "d" || first === "a") && before === first) continue;
       if ((last === "d" || last === "a") && after === last) continue;
-      found.push([at, at + term.length]);
+      found.push([at, at + needle.length]);
     }
+    return found;
   }
 
-  /* Pieces of text ({text, marked}) around the first match in `text`, every clause's
-     matches marked; the text's beginning when nothing matches in it. */
-  function excerpt(text, clauses) {
+  var SENTENCE_END = /[。！？；!?;\n]/;
+
+  /* Pieces of `text` ({text, marked}) around its first match, every clause's matches
+     marked; from `whole` the whole text. The excerpt starts after the end of a sentence
+     when one is near before the match, never inside a digit or Latin run. */
+  function excerpt(text, clauses, whole) {
     var mapped = normalizeMapped(text), marks = [];
-    clauses.forEach(function (c) { marks.push.apply(marks, occurrences(mapped.text, c.text)); });
+    clauses.forEach(function (c) { marks.push.apply(marks, occurrences(mapped, c.text)); });
     marks.sort(function (x, y) { return x[0] - y[0] || y[1] - x[1]; });
-    var start = marks.length ? Math.max(0, marks[0][0] - EXCERPT_BEFORE) : 0;
-    var end = Math.min(mapped.text.length, start + EXCERPT_CHARS);
+    var n = mapped.chars.length, start = 0, end = n;
+    if (!whole) {
+      if (marks.length) {
+        var m = marks[0][0];
+        start = Math.max(0, m - EXCERPT_BEFORE);
+        for (var i = m - 1; i >= start; i--) if (SENTENCE_END.test(mapped.chars[i])) { start = i + 1; break; }
+        var k0 = kind(mapped.chars[start]);
+        if (start > 0 && start < m && (k0 === "d" || k0 === "a")) {
+          // inside a number or word: from its start when near, else after its end
+          var runStart = start, runEnd = start;
+          while (runStart > 0 && kind(mapped.chars[runStart - 1]) === k0) runStart--;
+          while (runEnd < m && kind(mapped.chars[runEnd]) === k0) runEnd++;
+          start = start - runStart <= RUN_BACK ? runStart : runEnd;
+        }
+        while (start < m && /\s/.test(mapped.chars[start])) start++;
+      }
+      end = Math.min(n, start + EXCERPT_CHARS);
+    }
     var pieces = [], at = start;
     function emit(from, to, marked) {
       if (to <= from) return;
-      var piece = text.slice(mapped.origin[from], mapped.origin[to]).replace(/\s+/g, " ");
+      var piece = text.slice(mapped.origin[from], to < n ? mapped.origin[to] : text.length).replace(/\s+/g, " ");
       var last = pieces[pieces.length - 1];
       if (last && last.marked === marked) last.text += piece; else pieces.push({ text: piece, marked: marked });
     }
-    marks.forEach(function (m) {
-      if (m[1] <= at || m[0] >= end) return;
-      emit(at, Math.max(at, m[0]), false);
-      emit(Math.max(at, m[0]), Math.min(m[1], end), true);
-      at = Math.min(m[1], end);
+    marks.forEach(function (mk) {
+      if (mk[1] <= at || mk[0] >= end) return;
+      emit(at, Math.max(at, mk[0]), false);
+      emit(Math.max(at, mk[0]), Math.min(mk[1], end), true);
+      at = Math.min(mk[1], end);
     });
     emit(at, end, false);
     if (start > 0) pieces.unshift({ text: "…", marked: false });
-    if (end < mapped.text.length) pieces.push({ text: "…", marked: false });
-    return pieces;
+    if (end < n) pieces.push({ text: "…", marked: false });
+    return { pieces: pieces, found: marks.length > 0 };
+  }
+
+  /* The text in the original's script where it can be had: a traditional report's lines
+     as they were before the cleaner converted them (its "t2s" changes), when the line is
+     unchanged since and of the same length. {text, original: whether any line is}. */
+  function originalScript(data) {
+    var text = data.text || "";
+    if (data.script !== "traditional") return { text: text, original: false };
+    var before = new Map();
+    (data.changes || []).forEach(function (c) {
+      if (c.kind === "t2s" && Array.from(c.before).length === Array.from(c.after).length) before.set(c.after, c.before);
+    });
+    var any = false;
+    var lines = text.split("\n").map(function (line) {
+      var was = before.get(line);
+      if (was === undefined) return line;
+      any = true;
+      return was;
+    });
+    return { text: lines.join("\n"), original: any };
   }
 
   function reportData(id) {
@@ -366,116 +541,219 @@
     });
   }
 
+  /* --- the page -------------------------------------------------------------------------- */
+
   function el(name, attrs, text) {
     var node = document.createElement(name);
     Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
     if (text != null) node.textContent = text;
     return node;
   }
-
-  var input = form.querySelector("input[name=q]");
-  var selects = Array.prototype.slice.call(form.querySelectorAll("select[data-filter]"));
-  var status = document.getElementById("search-status");
-  var list = document.getElementById("search-results");
-  var more = document.getElementById("search-more");
-  var current = { results: [], clauses: [], shown: 0, token: 0 };
-
-  function filterValues() {
-    var out = {};
-    selects.forEach(function (s) { if (s.value) out[s.getAttribute("data-filter")] = s.value; });
-    return out;
+  function fill(node, pieces) {
+    pieces.forEach(function (p) { node.appendChild(p.marked ? el("mark", {}, p.text) : document.createTextNode(p.text)); });
+    return node;
   }
 
-  async function fillFilters() {
-    var all = (await loadIndex()).meta.filters;
-    selects.forEach(function (select) {
-      var name = select.getAttribute("data-filter"), wanted = select.getAttribute("data-value") || "";
-      var values = Object.keys(all[name] || {}).sort(function (a, b) {
+  var form = document.getElementById("search-form");
+  var current = { results: [], clauses: [], shown: 0, token: 0, ix: null };
+
+  function setUp() {
+    root = form.getAttribute("data-root") || "";
+    var input = form.querySelector("input[name=q]");
+    var selects = Array.prototype.slice.call(form.querySelectorAll("select[data-filter]"));
+    var partSelect = form.querySelector("select[name=part]");
+    var status = document.getElementById("search-status");
+    var notice = document.getElementById("search-notice");
+    var list = document.getElementById("search-results");
+    var more = document.getElementById("search-more");
+    var facetBox = document.getElementById("search-facets");
+
+    function filterValues() {
+      var out = {};
+      selects.forEach(function (s) { if (s.value) out[s.getAttribute("data-filter")] = s.value; });
+      return out;
+    }
+
+    function optionsFor(select, counts, wanted) {
+      var name = select.getAttribute("data-filter");
+      while (select.options.length > 1) select.remove(1);
+      var values = Array.from(counts.keys()).sort(function (a, b) {
         return name === "year" ? b.localeCompare(a) : a.localeCompare(b, "zh-CN");
       });
+      if (wanted && !counts.has(wanted)) values.unshift(wanted);
       values.forEach(function (v) {
-        var option = el("option", { value: v }, v + "（" + all[name][v] + "）");
+        var option = el("option", { value: v }, counts.has(v) ? v + "（" + counts.get(v) + "）" : v);
         if (v === wanted) option.selected = true;
         select.appendChild(option);
       });
-    });
-  }
+    }
 
-  async function renderMore() {
-    var token = current.token;
-    var slice = current.results.slice(current.shown, current.shown + PAGE_SIZE);
-    var ids = await idsOf(slice);
-    var data = await Promise.all(ids.map(reportData));
-    if (token !== current.token) return;
-    data.forEach(function (d, i) {
-      var id = ids[i];
-      var item = el("li", { "class": "search-result", "data-id": id });
-      var heading = el("h2", { "class": "search-result-title" });
-      heading.appendChild(el("a", { href: root + "reports/" + encodeURIComponent(id) + "/" }, d.title || id));
-      item.appendChild(heading);
-      var facts = [d.place, d.year ? d.year + "年" : "", d.level].filter(Boolean).join(" · ");
-      if (facts) item.appendChild(el("p", { "class": "search-result-meta" }, facts));
-      var snippet = el("p", { "class": "search-result-snippet" });
-      excerpt(d.text || "", current.clauses).forEach(function (p) {
-        snippet.appendChild(p.marked ? el("mark", {}, p.text) : document.createTextNode(p.text));
+    async function fillFilters() {
+      var ix = await loadIndex(), year = new Map(), level = new Map();
+      Object.keys(ix.meta.groups).forEach(function (g) {
+        var info = groupOf(ix, Number(g) * Math.pow(2, ix.meta.slot_bits)), n = ix.meta.groups[g];
+        if (info.year) year.set(info.year, (year.get(info.year) || 0) + n);
+        if (info.level) level.set(info.level, (level.get(info.level) || 0) + n);
       });
-      item.appendChild(snippet);
-      list.appendChild(item);
+      selects.forEach(function (select) {
+        var name = select.getAttribute("data-filter"), wanted = select.getAttribute("data-value") || "";
+        if (name === "year") optionsFor(select, year, wanted);
+        else if (name === "level") optionsFor(select, level, wanted);
+        else if (name === "region") {
+          select.disabled = !ix.meta.regions;
+          if (wanted) optionsFor(select, new Map(), wanted);
+        }
+      });
+      if (partSelect) partSelect.value = partSelect.getAttribute("data-value") || "";
+    }
+
+    /* Facet counts of the results: links that set the filter. Regions are counted
+       once their table has come. */
+    function showFacets(found, token) {
+      facetBox.textContent = "";
+      if (!found.results.length) { facetBox.hidden = true; return; }
+      facetBox.hidden = false;
+      facetBox.appendChild(el("h2", {}, "筛选"));
+      function group(label, name, counts, order) {
+        if (!counts.size) return;
+        var values = Array.from(counts.entries()).sort(order || function (a, b) { return b[1] - a[1] || a[0].localeCompare(b[0], "zh-CN"); });
+        facetBox.appendChild(el("h3", {}, label));
+        var ul = el("ul", { "data-facet": name });
+        values.slice(0, 12).forEach(function (kv) {
+          var li = el("li"), a = el("a", { href: "#", "data-value": kv[0] }, kv[0] + "（" + kv[1] + "）");
+          a.addEventListener("click", function (event) {
+            event.preventDefault();
+            var select = form.querySelector("select[data-filter=" + name + "]");
+            if (!select) return;
+            if (!Array.from(select.options).some(function (o) { return o.value === kv[0]; })) select.appendChild(el("option", { value: kv[0] }, kv[0]));
+            select.value = kv[0];
+            run(true);
+          });
+          li.appendChild(a);
+          ul.appendChild(li);
+        });
+        facetBox.appendChild(ul);
+      }
+      group("年度", "year", found.facets.year, function (a, b) { return b[0].localeCompare(a[0]); });
+      group("层级", "level", found.facets.level);
+      regionsOf(found.ix).then(function (regions) {
+        if (token !== current.token) return;
+        var counts = new Map();
+        found.results.forEach(function (row) {
+          var name = regions.get(row.number);
+          if (name) counts.set(name, (counts.get(name) || 0) + 1);
+        });
+        group("所属地区", "region", counts);
+        var select = form.querySelector("select[data-filter=region]");
+        if (select && counts.size) optionsFor(select, counts, select.value || select.getAttribute("data-value") || "");
+      }, function () { /* the counts by region stay away */ });
+    }
+
+    async function renderMore() {
+      var token = current.token;
+      var slice = current.results.slice(current.shown, current.shown + PAGE_SIZE);
+      var ids = await idsOf(current.ix, slice);
+      var data = await Promise.all(ids.map(reportData));
+      if (token !== current.token) return;
+      var marks = current.clauses.map(function (c) { return c.text; }).join(" ");
+      data.forEach(function (d, i) {
+        var id = ids[i];
+        var item = el("li", { "class": "search-result", "data-id": id });
+        var heading = el("h2", { "class": "search-result-title" });
+        var href = root + "reports/" + encodeURIComponent(id) + "/?hl=" + encodeURIComponent(marks);
+        heading.appendChild(fill(el("a", { href: href }), excerpt(d.title || id, current.clauses, true).pieces));
+        item.appendChild(heading);
+        var facts = [d.place, d.year ? d.year + "年" : "", d.level].filter(Boolean).join(" · ");
+        if (facts) item.appendChild(el("p", { "class": "search-result-meta" }, facts));
+        var source = originalScript(d), cut = excerpt(source.text, current.clauses, false);
+        var snippet = fill(el("p", { "class": "search-result-snippet" }), cut.pieces);
+        item.appendChild(snippet);
+        var notes = [];
+        if (!cut.found) notes.push("仅标题含检索词");
+        if (d.script === "traditional") notes.push(source.original ? "摘录为原文繁体" : "摘录为简体（原文为繁体）");
+        if (notes.length) item.appendChild(el("p", { "class": "search-result-meta" }, notes.join("；")));
+        list.appendChild(item);
+      });
+      current.shown += slice.length;
+      more.hidden = current.shown >= current.results.length;
+    }
+
+    async function run(pushState) {
+      var query = input.value;
+      var filters = filterValues();
+      var part = partSelect && partSelect.value ? Number(partSelect.value) : 0;
+      var token = ++current.token;
+      list.textContent = "";
+      notice.textContent = "";
+      more.hidden = true;
+      if (pushState) {
+        var params = new URLSearchParams();
+        if (query) params.set("q", query);
+        Object.keys(filters).forEach(function (k) { params.set(k, filters[k]); });
+        if (part) params.set("part", String(part));
+        history.replaceState(null, "", "?" + params.toString());
+      }
+      var parsed = parseQuery(query);
+      if (parsed.dropped.length) {
+        notice.textContent = "检索词最多 " + MAP.maxTerms + " 个，以下词未参与检索：" + parsed.dropped.join("、");
+      }
+      if (!parsed.clauses.length) {
+        status.textContent = query.trim() ? "请输入可检索的文字（汉字、数字或字母）。" : "";
+        facetBox.hidden = true;
+        return;
+      }
+      status.textContent = "正在检索…";
+      var found;
+      try {
+        found = await searchAll(query, filters, part);
+      } catch (err) {
+        if (token === current.token) status.textContent = "检索暂不可用。";
+        return;
+      }
+      if (token !== current.token) return;
+      current.results = found.results;
+      current.clauses = found.clauses;
+      current.ix = found.ix;
+      current.shown = 0;
+      status.textContent = found.results.length ? "共找到 " + found.results.length + " 篇报告。"
+        : "没有找到包含“" + query.trim() + "”的报告。";
+      showFacets(found, token);
+      await renderMore();
+      document.body.setAttribute("data-search-done", String(token));
+    }
+
+    form.addEventListener("submit", function (event) { event.preventDefault(); run(true); });
+    more.addEventListener("click", function () { renderMore(); });
+
+    var params = new URLSearchParams(location.search);
+    input.value = params.get("q") || "";
+    selects.forEach(function (s) { s.setAttribute("data-value", params.get(s.getAttribute("data-filter")) || ""); });
+    if (partSelect) partSelect.setAttribute("data-value", params.get("part") || "");
+    fillFilters().then(function () { if (input.value) run(false); }, function () {
+      status.textContent = "检索索引未能加载。";
     });
-    current.shown += slice.length;
-    more.hidden = current.shown >= current.results.length;
   }
 
-  async function run(pushState) {
-    var query = input.value;
-    var filters = filterValues();
-    var token = ++current.token;
-    list.textContent = "";
-    more.hidden = true;
-    if (pushState) {
-      var params = new URLSearchParams();
-      if (query) params.set("q", query);
-      Object.keys(filters).forEach(function (k) { params.set(k, filters[k]); });
-      history.replaceState(null, "", "?" + params.toString());
-    }
-    if (!parseQuery(query).length) {
-      status.textContent = query.trim() ? "请输入可检索的文字（汉字、数字或字母）。" : "";
-      return;
-    }
-    status.textContent = "正在检索…";
-    var found;
-    try {
-      found = await searchAll(query, filters);
-    } catch (err) {
-      if (token === current.token) status.textContent = "检索暂不可用。";
-      return;
-    }
-    if (token !== current.token) return;
-    current.results = found.results;
-    current.clauses = found.clauses;
-    current.shown = 0;
-    status.textContent = found.results.length ? "共找到 " + found.results.length + " 篇报告。" : "没有找到包含“" + query.trim() + "”的报告。";
-    await renderMore();
-    document.body.setAttribute("data-search-done", String(token));
-  }
-
-  form.addEventListener("submit", function (event) { event.preventDefault(); run(true); });
-  more.addEventListener("click", function () { renderMore(); });
-
-  var params = new URLSearchParams(location.search);
-  input.value = params.get("q") || "";
-  selects.forEach(function (s) { s.setAttribute("data-value", params.get(s.getAttribute("data-filter")) || ""); });
-  fillFilters().then(function () { if (input.value) run(false); }, function () {
-    status.textContent = "检索索引未能加载。";
-  });
+  if (form) setUp();
 
   // For tests and other scripts: every matching report id, best first; an excerpt.
   window.siteSearch = {
-    parseQuery: parseQuery,
-    ids: async function (query, filters) {
-      return idsOf((await searchAll(query, filters || {})).results);
+    parseQuery: function (q) { return parseQuery(q).clauses; },
+    parse: parseQuery,
+    plan: plan,
+    ids: async function (query, filters, part) {
+      var found = await searchAll(query, filters || {}, part || 0);
+      return found.results.length ? idsOf(found.ix, found.results) : [];
     },
-    excerpt: function (text, query) { return excerpt(text, parseQuery(query)); },
-    neededTokens: neededTokens
+    search: async function (query, filters, part) {
+      var found = await searchAll(query, filters || {}, part || 0);
+      var ids = found.results.length ? await idsOf(found.ix, found.results) : [];
+      return { ids: ids, dropped: found.dropped, scores: found.results.map(function (r) { return [r.titles, r.score]; }),
+               facets: { year: Object.fromEntries(found.facets.year || []), level: Object.fromEntries(found.facets.level || []) } };
+    },
+    excerpt: function (text, query, whole) { return excerpt(text, parseQuery(query).clauses, !!whole).pieces; },
+    originalScript: originalScript,
+    ln: ln,
+    weightCode: function (tf, q) { return loadIndex().then(function (ix) { return weightCode(tf, q, ix.meta.ranking); }); }
   };
 })();
