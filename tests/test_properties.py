@@ -228,7 +228,7 @@ def test_search_never_raises_and_highlights_round_trip(index, query, part, offse
 def test_snippet_is_a_window_of_the_text(text, query):
     pieces = query_.snippet(text, query_.parse_query(query))
     joined = "".join(t for t, _ in pieces).strip("…")
-    flat = re.sub(r"[\r\n\t]", " ", text)
+    flat = re.sub(r"\s+", " ", text)  # an excerpt shows each run of white space as one space
     assert joined in flat or joined.replace("…", "") in flat
 
 

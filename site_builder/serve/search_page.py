@@ -37,7 +37,7 @@ class Searchers:
         self._idle: list = []
         self._lock = threading.Lock()
         self._slots = threading.BoundedSemaphore(size)
-        self._values = weakref.WeakKeyDictionary()  # a cache: each searcher's filter values
+        self._values = weakref.WeakKeyDictionary()  # a cache: each index version's filter values
 
     @contextmanager
     def lend(self):
@@ -61,14 +61,15 @@ class Searchers:
                 self._idle.append(searcher)
 
     def filter_values(self, searcher) -> dict[str, list[str]]:
-        """The values each filter can take, once per searcher: a searcher reads one version
-        of the index (refreshing gives a new one), and a field may hold 40,000 places."""
+        """The values each filter can take, once per version of the index (a reader reads
+        one; refreshing a searcher gives it a new one): a field may hold 40,000 places."""
+        version = searcher.reader()  # a refreshed searcher has a new reader
         with self._lock:
-            values = self._values.get(searcher)
+            values = self._values.get(version)
         if values is None:
             values = _filter_values(searcher)
             with self._lock:
-                self._values[searcher] = values
+                self._values[version] = values
         return values
 
     def _open(self):
@@ -148,9 +149,15 @@ def _theme(folder: str):
 
 
 def _filter_values(searcher) -> dict[str, list[str]]:
-    reader = searcher.reader()
+    # The filter fields are columns, not terms (search/whoosh_segments.py): the values
+    # of every live document of every segment.
+    leaves = list(searcher.reader().leaf_readers())
     out = {}
     for name, _, _ in FILTER_FIELDS:
-        values = (v.decode("utf-8") if isinstance(v, bytes) else v for v in reader.lexicon(name))
+        values: set[str] = set()
+        for leaf, _ in leaves:
+            column = leaf.column_reader(name)
+            values.update(column[docnum] for docnum in leaf.all_doc_ids())
+        values = {v.decode("utf-8") if isinstance(v, bytes) else v for v in values}
         out[name] = sorted((v for v in values if v), reverse=(name == "year"))
     return out
