@@ -215,7 +215,7 @@ def evaluate_folder(folder: Path, show: int = 0) -> tuple[str, bool]:
             tally[name][0] += ok
             if not ok:
                 failures[name].append(f"{truth['file']}: got {got_value!r}, want {want!r}")
-    lines = [f"| measure | right | counted | % | target |", "|---|---|---|---|---|"]
+    lines = ["| measure | right | counted | % | target |", "|---|---|---|---|---|"]
     good = True
     for name, (right, counted) in tally.items():
         share = right / counted if counted else 1.0

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from browser_site import browser, built_site, page, site_url  # noqa: F401 - fixtures
 
-
-def test_a_result_opens_its_report_with_the_match_marked_and_in_view(page, site_url):  # noqa: F811
+def test_a_result_opens_its_report_with_the_match_marked_and_in_view(page, site_url):
     page.set_viewport_size({"width": 800, "height": 500})
     page.goto(site_url + "search/?q=" + quote("行政复议"))
     page.wait_for_selector("body[data-search-done]")
@@ -22,7 +20,7 @@ def test_a_result_opens_its_report_with_the_match_marked_and_in_view(page, site_
     assert 0 <= first["y"] <= 500  # scrolled to
 
 
-def test_the_report_page_marks_through_spaces_and_case(page, site_url):  # noqa: F811
+def test_the_report_page_marks_through_spaces_and_case(page, site_url):
     page.goto(site_url + "reports/yanpi-zhen-2024/?hl=" + quote("法治政府建设 xyz不存在"))
     page.wait_for_selector("html[data-search-marks]")
     marks = page.eval_on_selector_all("mark.search-hit", "ms => ms.map(m => m.textContent)")
@@ -33,7 +31,7 @@ def test_the_report_page_marks_through_spaces_and_case(page, site_url):  # noqa:
     assert page.query_selector("mark.search-hit") is None
 
 
-def test_the_published_search_shows_facets_and_filters_by_part(page, site_url):  # noqa: F811
+def test_the_published_search_shows_facets_and_filters_by_part(page, site_url):
     page.goto(site_url + "search/?q=" + quote("法治政府建设"))
     page.wait_for_selector("body[data-search-done]")
     facets = page.inner_text("#search-facets")

@@ -188,6 +188,17 @@ def test_cli_search_errors(output, tmp_path, capsys):
     assert json.loads(capsys.readouterr().out) == []
 
 
+def test_cli_search_names_a_filter_that_can_match_nothing(output, capsys):
+    assert main(["search", "--output", str(output), "--year", "abc", "复议"]) == 2
+    assert "--year abc: 年度应为四位数字" in capsys.readouterr().err
+    assert main(["search", "--output", str(output), "--place", "金石", "--level", "村", "复议"]) == 2
+    err = capsys.readouterr().err
+    assert "--place 金石: 检索索引中没有地区或部门为“金石”的报告；相近的有：金石镇" in err
+    assert "--level 村: 检索索引中没有层级为“村”的报告" in err
+    assert main(["search", "--output", str(output), "--year", "1999", "复议"]) == 2
+    assert "--year 1999" in capsys.readouterr().err
+
+
 def test_app_sees_a_rebuilt_index_without_restart(output, tmp_path):
     from search_fixtures import SPECS
 

@@ -25,7 +25,7 @@ from markupsafe import Markup, escape
 
 from ..config import SiteConfig
 from ..content.decode import DecodeError, decode_bytes
-from ..content.read import shown
+from ..content.read import shown as shown_text
 from ..model import CHANGE_KINDS, FLAGS, FORMAT_NAMES, PARTS, Entry, Page, Place, Report, Site, entry_inputs
 from ..site import catalogue, compliance, coverage, datasets, urls
 from . import theme
@@ -573,9 +573,9 @@ def _decoded(raw: bytes) -> str:
     """The original's text as shown on its page: characters that are never text are shown
     as their code points, never obeyed."""
     try:
-        return shown(decode_bytes(raw)[0])
+        return shown_text(decode_bytes(raw)[0])
     except DecodeError:
-        return shown(raw.decode("utf-8", "replace"))
+        return shown_text(raw.decode("utf-8", "replace"))
 
 
 def _count_kinds(changes) -> list[tuple[str, int]]:

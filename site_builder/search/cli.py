@@ -6,6 +6,7 @@ in the build's state folder (build.search_index_dir), outside the output.
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import sys
 from pathlib import Path
@@ -48,6 +49,12 @@ def run_search(args: argparse.Namespace) -> int:
     query = " ".join(args.query)
     filters = {"year": args.year, "place": args.place, "level": args.level}
     try:
+        problems = [p for name, value in filters.items() if value
+                    for p in _unknown(name, value.strip(), search_index.filter_values(index_dir, name))]
+        if problems:
+            for problem in problems:
+                print(problem, file=sys.stderr)
+            return 2
         results = search_index.search(index_dir, query, filters=filters, part=args.part,
                                       limit=None if args.all else args.limit)
     except Exception as exc:  # noqa: BLE001 - a damaged index: say so, never a traceback
@@ -80,3 +87,18 @@ def run_search(args: argparse.Namespace) -> int:
         script = "（原文繁体）" if hit.script == "original" else "（简体，原文为繁体）" if hit.original_script == "traditional" else ""
         print(f"   {hit.snippet_text()}{script}")
     return 0
+
+
+_OPTION_NAMES = {"year": "年度", "place": "地区或部门", "level": "层级"}
+
+
+def _unknown(name: str, value: str, known: list[str]) -> list[str]:
+    """Why filter `name`'s `value` can match nothing, with the nearest values the index
+    has: a mistyped filter would otherwise just find no report."""
+    if value in known:
+        return []
+    if name == "year" and not (value.isdigit() and len(value) == 4):
+        return [f"--year {value}: 年度应为四位数字，如 2023"]
+    near = [v for v in known if value in v or v in value][:5] or difflib.get_close_matches(value, known, n=5, cutoff=0.5)
+    hint = f"；相近的有：{'、'.join(near)}" if near else (f"；可选：{'、'.join(known[:10])}" if known else "")
+    return [f"--{name} {value}: 检索索引中没有{_OPTION_NAMES[name]}为“{value}”的报告{hint}"]

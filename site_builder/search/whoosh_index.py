@@ -208,6 +208,11 @@ def search(target, query: str, *, filters: dict | None = None, part: int | None 
     return _thread_searcher(Path(target)).search(query, parsed, filters or {}, part, limit, offset, facets)
 
 
+def filter_values(index_dir: Path, name: str) -> list[str]:
+    """The values filter field `name` takes in the index in `index_dir` (see _Searcher)."""
+    return _thread_searcher(index_dir).filter_values(name)
+
+
 _local = threading.local()
 
 
@@ -247,6 +252,16 @@ class _Searcher:
             self.ix = open_index(Path(self.ix.storage.folder))
             self._open()
         return self
+
+    def filter_values(self, name: str) -> list[str]:
+        """The values filter field `name` takes in the index's live documents, sorted (the
+        newest year first). The filter fields are columns, not terms (whoosh_segments.py)."""
+        values: set = set()
+        for leaf, _ in self.source.leaves:
+            column = leaf.column_reader(name)
+            values.update(column[docnum] for docnum in leaf.all_doc_ids())
+        names = {v.decode("utf-8") if isinstance(v, bytes) else v for v in values}
+        return sorted((v for v in names if v), reverse=(name == "year"))
 
     def close(self) -> None:
         self.searcher.close()

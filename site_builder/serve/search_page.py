@@ -67,7 +67,7 @@ class Searchers:
         with self._lock:
             values = self._values.get(version)
         if values is None:
-            values = _filter_values(searcher)
+            values = {name: searcher.filter_values(name) for name, _, _ in FILTER_FIELDS}
             with self._lock:
                 self._values[version] = values
         return values
@@ -148,16 +148,3 @@ def _theme(folder: str):
     return make_environment(folder)
 
 
-def _filter_values(searcher) -> dict[str, list[str]]:
-    # The filter fields are columns, not terms (search/whoosh_segments.py): the values
-    # of every live document of every segment.
-    leaves = list(searcher.reader().leaf_readers())
-    out = {}
-    for name, _, _ in FILTER_FIELDS:
-        values: set[str] = set()
-        for leaf, _ in leaves:
-            column = leaf.column_reader(name)
-            values.update(column[docnum] for docnum in leaf.all_doc_ids())
-        values = {v.decode("utf-8") if isinstance(v, bytes) else v for v in values}
-        out[name] = sorted((v for v in values if v), reverse=(name == "year"))
-    return out

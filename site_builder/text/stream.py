@@ -122,8 +122,8 @@ def _code_kind(ch: str) -> int:
 def _bmp_kinds():
     """The run kind (_GAP, ...) of every character of the BMP, as _RUN_RE classes them
     (surrogates: gaps, as they never reach a normalised text). Made with one pass of a
-    pattern per class over all of them (7 ms; a pass per character took 35 ms, which a
-    one-report rebuild paid twice)."""
+    pattern per class over all of them, not a test per character, as every process that
+    normalises text makes it once."""
     import numpy as np
 
     cps = np.arange(0x10000, dtype="<u4")
