@@ -1,20 +1,37 @@
-"""Search figures on generated archives: segmenter throughput, Whoosh index build time and
-size, query latency, static index build time and size, bytes a browser fetches per query.
+"""Search per query on a built archive: the static search in Chromium beside Pagefind on the
+same report pages, and the Whoosh index of the same build.
 
-    python bench/search.py [--sizes 1000,10000] [--seed 1] [--workdir DIR] [--no-browser]
+    python bench/search.py --sizes 10000,100000 --workdir DIR [--reuse] [--no-pagefind]
 
-For each size N: generate N reports (bench/generate.py), parse them (site_builder's parse
-cache), assemble the site, then measure. Prints one markdown section.
+For each size N: generate N reports (bench/generate.py, seed 1), build them with the
+command line (`site_builder.cli build`) into DIR/site-N, and index the report pages of that
+output with Pagefind (`python -m pagefind`, the `bench` extra), each timed. Then, per query:
+
+- static search: a fresh browser context loads search/, then the query is typed and
+  Enter pressed; counted are the requests and bytes of search/index/ (the index) and of
+  reports/*/report.json (the excerpts of the 10 results shown), the time from Enter to
+  the first result on screen and to the last excerpt, and whether the first ten results
+  are Whoosh's, in the same order;
+- Pagefind: a page that imports the bundle, then times search() and data() of the first
+  ten results; its requests and bytes are counted the same way;
+- Whoosh: the median of 7 searches (10 hits and facets) on a searcher kept open.
+
+The files are served on loopback by a server that gzips JSON, JavaScript, HTML and .bin
+files when the browser accepts it, as a static host does; bytes are counted as sent on
+the wire (Pagefind's files are gzipped by Pagefind itself and sent as they are). Prints
+one markdown table per size.
 """
 from __future__ import annotations
 
 import argparse
 import functools
+import gzip
 import http.server
+import io
 import json
 import statistics
+import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -35,227 +52,234 @@ QUERIES = [
     ("one character", "镇", {}),
     ("digits + Han", "2023年", {}),
     ("two terms", "执法 培训", {}),
-    ("with a filter", "营商环境", {"year": "2023"}),
+    ("with a filter (2023)", "营商环境", {"year": "2023"}),
     ("no match", "不存在的词语组合", {}),
 ]
+COMPRESSED = {".json", ".bin", ".js", ".html", ".css"}
+PAGEFIND_PAGE = """<!DOCTYPE html><meta charset="utf-8"><title>pagefind</title>
+<script type="module">
+window.pagefindSearch = async function (query) {
+  const pf = await import("./pagefind/pagefind.js");
+  await pf.init();
+  const start = performance.now();
+  const found = await pf.search(query);
+  const first = performance.now();
+  await Promise.all(found.results.slice(0, 10).map(r => r.data()));
+  return {count: found.results.length, first: first - start, done: performance.now() - start};
+};
+window.pagefindReady = async function () {
+  const pf = await import("./pagefind/pagefind.js");
+  await pf.init();
+  await pf.preload("x");
+};
+</script>"""
 
 
-def mib(n: int) -> str:
-    return f"{n / 1048576:.1f} MiB"
-
-
-def folder_size(path: Path) -> tuple[int, int]:
-    files = [p for p in path.rglob("*") if p.is_file()]
-    return sum(p.stat().st_size for p in files), len(files)
-
-
-def prepare(n: int, seed: int, work: Path):
-    from site_builder.content import stage as parse_cache
-    from site_builder.site.assemble import assemble_site
-    from site_builder.content.read import find_report_paths
-
-    content = work / f"content-{n}"
-    if not content.exists():
-        generate.generate(content, n, seed)
-    cache = work / f"parse-{n}"
-    rels, _, _ = find_report_paths(content)
-    summaries, _ = parse_cache.parse_files(content, rels, cache)
-    site, _ = assemble_site(summaries)
-    return site, functools.partial(parse_cache.load_report, cache)
-
-
-def segmenter_throughput(texts: list[str]) -> dict:
-    import jieba
-    import rjieba
-
-    from site_builder.text import normalize as normalize_
-
-    from site_builder.text import stream as stream_
-
-    jieba.setLogLevel(60)
-    jieba.initialize()
-    rj = rjieba.Jieba()
-    rj.cut("预热")
-    chars = sum(len(t) for t in texts)
-    out = {}
-    for name, cut in (("jieba", lambda t: jieba.lcut(t, HMM=False)), ("rjieba", lambda t: rj.cut(t, False))):
-        start = time.perf_counter()
-        for t in texts:
-            cut(t)
-        out[name] = chars / (time.perf_counter() - start)
-    sample = texts[: min(len(texts), 200)]
-    out["same_tokens"] = sum(jieba.lcut(t, HMM=False) == rj.cut(t, False) for t in sample) / len(sample)
-    start = time.perf_counter()
-    for t in texts:
-        stream_.stream(normalize_.normalize(t))
-    out["stream"] = chars / (time.perf_counter() - start)
-    out["chars"] = chars
-    return out
-
-
-def whoosh_figures(site, report_of, work: Path, n: int) -> dict:
-    from dataclasses import replace
-
-    from site_builder.search import whoosh_index as si
-    from site_builder.search.whoosh_update import update_index
-
-    index_dir = work / f"whoosh-{n}"
-    if index_dir.exists():
-        import shutil
-
-        shutil.rmtree(index_dir)
-    start = time.perf_counter()
-    stats = update_index(site, index_dir, report_of)
-    cold = time.perf_counter() - start
-    start = time.perf_counter()
-    update_index(site, index_dir, report_of)
-    noop = time.perf_counter() - start
-    # One report edited: its summary gets a new key (as a changed file would).
-    first = site.entries[0]
-    edited = replace(site, entries=(replace(first, report=replace(first.report, key=first.report.key + "x")),)
-                     + site.entries[1:])
-    start = time.perf_counter()
-    update_index(edited, index_dir, lambda key: report_of(key[:-1]) if key.endswith("x") else report_of(key))
-    one = time.perf_counter() - start
-    ix = si.open_searcher(index_dir)  # reused across queries, as the WSGI app does
-    latencies = {}
-    for label, query, filters in QUERIES:
-        si.search(ix, query, filters=filters, limit=10, facets=True)  # warm
-        runs = []
-        for _ in range(7):
-            t = time.perf_counter()
-            res = si.search(ix, query, filters=filters, limit=10, facets=True)
-            runs.append(time.perf_counter() - t)
-        latencies[label] = (query, statistics.median(runs), res.total)
-    return {"cold": cold, "noop": noop, "one": one, "bytes": stats.bytes, "docs": stats.documents,
-            "latency": latencies}
-
-
-class _Counting(http.server.SimpleHTTPRequestHandler):
-    sent: dict = {}
+class Counting(http.server.SimpleHTTPRequestHandler):
+    """Serves a folder, gzipping text and .bin files for a browser that accepts it, and
+    counts each request's path and the bytes sent for it."""
+    lock = threading.Lock()
+    sent: list = []  # (path, bytes on the wire)
+    gzipped: dict = {}
 
     def log_message(self, *args):
         pass
 
+    def end_headers(self):
+        self.send_header("Cache-Control", "max-age=3600")
+        super().end_headers()
+
+    def send_head(self):
+        path = Path(self.translate_path(self.path))
+        if path.is_dir():
+            path = path / "index.html"
+        wants = "gzip" in self.headers.get("Accept-Encoding", "")
+        if not (wants and path.suffix in COMPRESSED and path.is_file()):
+            return super().send_head()
+        body = Counting.gzipped.get(path)
+        if body is None:
+            body = Counting.gzipped[path] = gzip.compress(path.read_bytes(), 6, mtime=0)
+        self.send_response(200)
+        self.send_header("Content-Type", self.guess_type(str(path)))
+        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        return io.BytesIO(body)
+
     def copyfile(self, source, outputfile):
         data = source.read()
         outputfile.write(data)
-        _Counting.sent[self.path] = _Counting.sent.get(self.path, 0) + len(data)
+        with Counting.lock:
+            Counting.sent.append((self.path.split("?")[0], len(data)))
+
+    @classmethod
+    def take(cls) -> list:
+        with cls.lock:
+            sent, cls.sent = cls.sent, []
+        return sent
 
 
-def static_figures(site, report_of, work: Path, n: int, browser: bool) -> dict:
-    import shutil
-
-    from site_builder.search import static_shards as static_search
-    from site_builder.config import SiteConfig
-    from site_builder.render.pages import make_environment
-    from site_builder.render.theme import STATIC_DIR
-
-    out = work / f"static-{n}"
-    index_work = work / f"static-work-{n}"
-    for path in (out, index_work):
-        if path.exists():
-            shutil.rmtree(path)
-    start = time.perf_counter()
-    static_search.write_static_search(site, out, report_of, index_work)
-    cold = time.perf_counter() - start
-    start = time.perf_counter()
-    static_search.write_static_search(site, work / f"static-{n}-again", report_of, index_work)
-    noop = time.perf_counter() - start
-    size, files = folder_size(out / static_search.BUNDLE_DIR)
-    result = {"cold": cold, "noop": noop, "bytes": size, "files": files}
-    if not browser:
-        return result
-    env = make_environment()
-    (out / "search").mkdir(exist_ok=True)
-    (out / "search" / "index.html").write_text(
-        env.get_template("search.html").render(config=SiteConfig(), root="../", page_url="search/"), encoding="utf-8")
-    shutil.copytree(STATIC_DIR, out / "static", dirs_exist_ok=True)
-    for entry in site.entries:  # the data the results show (published by a build as reports/<id>/report.json)
-        (out / "reports" / entry.id).mkdir(parents=True, exist_ok=True)
-        (out / "reports" / entry.id / "report.json").write_text(json.dumps(
-            {"id": entry.id, **report_of(entry.report.key).to_json()}, ensure_ascii=False), encoding="utf-8")
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Counting, directory=str(out)))
+def serve(folder: Path):
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Counting, directory=str(folder)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_address[1]}/"
-    from playwright.sync_api import sync_playwright
+    return server, f"http://127.0.0.1:{server.server_address[1]}/"
 
-    fetched = {}
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"])
+
+def timed(args: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(args, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def prepare(n: int, seed: int, work: Path, reuse: bool, pagefind: bool) -> dict:
+    content, site, bundle = work / f"content-{n}", work / f"site-{n}", work / f"pagefind-{n}"
+    if not content.exists():
+        generate.generate(content, n, seed)
+    figures = {}
+    if not (reuse and (site / "index.html").exists()):
+        figures["build"] = timed([sys.executable, "-m", "site_builder.cli", "build", "--content", str(content),
+                                  "--output", str(site), "--allow-shrink"])
+    if pagefind and not (reuse and (bundle / "pagefind" / "pagefind.js").exists()):
+        figures["pagefind"] = timed([sys.executable, "-m", "pagefind", "--site", str(site),
+                                     "--glob", "reports/*/index.html", "--root-selector", "main",
+                                     "--output-path", str(bundle / "pagefind")])
+    if pagefind:
+        (bundle / "index.html").write_text(PAGEFIND_PAGE, encoding="utf-8")
+    return figures
+
+
+def whoosh_latency(site: Path) -> dict:
+    from site_builder.search import whoosh_index
+    from site_builder.state import WHOOSH, state_dir
+
+    index_dir = state_dir(site) / WHOOSH
+    out = {}
+    for label, query, filters in QUERIES:
+        whoosh_index.search(index_dir, query, filters=filters, limit=10, facets=True)  # warm
+        runs = []
+        for _ in range(7):
+            start = time.perf_counter()
+            results = whoosh_index.search(index_dir, query, filters=filters, limit=10, facets=True)
+            runs.append(time.perf_counter() - start)
+        out[label] = (statistics.median(runs), results.total, [h.id for h in results.hits])
+    return out
+
+
+def tally(sent: list, prefix: str) -> tuple[int, int]:
+    picked = [size for path, size in sent if path.startswith(prefix)]
+    return len(picked), sum(picked)
+
+
+def static_queries(browser, site: Path) -> dict:
+    server, base = serve(site)
+    out = {}
+    try:
         for label, query, filters in QUERIES:
-            context = b.new_context()  # a fresh cache for every query
+            context = browser.new_context()  # a fresh cache for every query
             page = context.new_page()
-            _Counting.sent = {}
             page.goto(base + "search/")
             page.wait_for_function("document.querySelectorAll('#search-level option').length > 1")
-            page.wait_for_timeout(200)
-            startup = sum(v for k, v in _Counting.sent.items() if k.startswith("/search/index/"))
-            _Counting.sent = {}
+            page.wait_for_load_state("networkidle")
+            startup = tally(Counting.take(), "/search/index/")
             for name, value in filters.items():
                 page.select_option(f"#search-{name}", value)
             page.fill("#search-q", query)
-            t = time.perf_counter()
+            start = time.perf_counter()
             page.press("#search-q", "Enter")
-            page.wait_for_selector("body[data-search-done]")
-            elapsed = time.perf_counter() - t
-            sent = sum(v for k, v in _Counting.sent.items() if k.startswith("/search/index/"))
-            shown = sum(v for k, v in _Counting.sent.items() if k.startswith("/reports/"))
-            fetched[label] = (startup, sent, shown, elapsed)
+            page.wait_for_function("document.querySelector('#search-results li') ||"
+                                   " document.body.hasAttribute('data-search-done')", polling="raf")
+            first = time.perf_counter() - start
+            page.wait_for_selector("body[data-search-done]", state="attached")
+            done = time.perf_counter() - start
+            page.wait_for_load_state("networkidle")  # the region facet's table, if any
+            sent = Counting.take()
+            ids = page.eval_on_selector_all(".search-result", "els => els.map(e => e.dataset.id)")
+            status = page.inner_text("#search-status")
+            out[label] = {"startup": startup, "index": tally(sent, "/search/index/"),
+                          "excerpts": tally(sent, "/reports/"), "first": first, "done": done,
+                          "ids": ids, "status": status}
             context.close()
-        b.close()
-    server.shutdown()
-    result["fetched"] = fetched
-    return result
+    finally:
+        server.shutdown()
+    return out
+
+
+def pagefind_queries(browser, bundle: Path) -> dict:
+    server, base = serve(bundle)
+    out = {}
+    try:
+        for label, query, filters in QUERIES:
+            if filters:  # the report pages carry no Pagefind filter attributes
+                continue
+            context = browser.new_context()
+            page = context.new_page()
+            page.goto(base)
+            page.wait_for_function("window.pagefindReady !== undefined")
+            page.evaluate("pagefindReady()")
+            page.wait_for_load_state("networkidle")
+            startup = tally(Counting.take(), "/pagefind/")
+            result = page.evaluate("q => pagefindSearch(q)", query)
+            sent = Counting.take()
+            out[label] = {"startup": startup, "sent": tally(sent, "/pagefind/"), **result}
+            context.close()
+    finally:
+        server.shutdown()
+    return out
+
+
+def kib(n: int) -> str:
+    return f"{n / 1024:,.0f}"
+
+
+def table(n: int, figures: dict, whoosh: dict, static: dict, pagefind: dict) -> str:
+    lines = [f"### {n:,} reports", ""]
+    if "build" in figures:
+        lines.append(f"- cold build (site, static index, Whoosh index): {figures['build']:.0f} s")
+    if "pagefind" in figures:
+        lines.append(f"- Pagefind indexing the same report pages: {figures['pagefind']:.0f} s")
+    s0 = next(iter(static.values()))["startup"]
+    lines.append(f"- static search start-up (meta.json): {s0[0]} request(s), {kib(s0[1])} KiB")
+    if pagefind:
+        p0 = next(iter(pagefind.values()))["startup"]
+        lines.append(f"- Pagefind start-up (entry, wasm, filters): {p0[0]} requests, {kib(p0[1])} KiB")
+    lines += ["", "| query | | matches: static / Whoosh / Pagefind | static: index requests, KiB | "
+                  "static: excerpts requests, KiB | static: first result / all shown | "
+                  "top 10 = Whoosh's | Pagefind: requests, KiB | Pagefind: search / +10 results | "
+                  "Whoosh (median) |",
+              "|---|---|---:|---:|---:|---:|:-:|---:|---:|---:|"]
+    for label, query, _ in QUERIES:
+        st, (latency, total, ids) = static[label], whoosh[label]
+        found = "".join(ch for ch in st["status"] if ch.isdigit()) or "0"
+        pf = pagefind.get(label)
+        row = [label, f"`{query}`", f"{int(found):,} / {total:,} / " + (f"{pf['count']:,}" if pf else "—"),
+               f"{st['index'][0]}, {kib(st['index'][1])}", f"{st['excerpts'][0]}, {kib(st['excerpts'][1])}",
+               f"{st['first'] * 1000:.0f} / {st['done'] * 1000:.0f} ms", "yes" if st["ids"] == ids else "**no**",
+               f"{pf['sent'][0]}, {kib(pf['sent'][1])}" if pf else "—",
+               f"{pf['first']:.0f} / {pf['done']:.0f} ms" if pf else "—", f"{latency * 1000:.0f} ms"]
+        lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines) + "\n"
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--workdir", type=Path)
-    parser.add_argument("--no-browser", action="store_true")
+    parser.add_argument("--workdir", type=Path, required=True)
+    parser.add_argument("--reuse", action="store_true", help="keep builds and bundles already in --workdir")
+    parser.add_argument("--no-pagefind", action="store_true")
     args = parser.parse_args(argv)
-    work = args.workdir or Path(tempfile.mkdtemp(prefix="search-bench-"))
-    work.mkdir(parents=True, exist_ok=True)
-    lines = []
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    from playwright.sync_api import sync_playwright
+
     for n in (int(s) for s in args.sizes.split(",")):
-        site, report_of = prepare(n, args.seed, work)
-        texts = [report_of(e.report.key).text for e in site.entries]
-        seg = segmenter_throughput(texts)
-        wh = whoosh_figures(site, report_of, work, n)
-        st = static_figures(site, report_of, work, n, not args.no_browser)
-        lines += [
-            f"### {len(site.entries)} reports ({seg['chars'] / 1e6:.1f} M characters of cleaned text)",
-            "",
-            f"- Segmenter, words without HMM: jieba {seg['jieba'] / 1e6:.2f} M chars/s, rjieba "
-            f"{seg['rjieba'] / 1e6:.2f} M chars/s ({seg['rjieba'] / seg['jieba']:.0f}×), same tokens on "
-            f"{seg['same_tokens']:.0%} of sampled reports; token stream (normalise + bigrams) "
-            f"{seg['stream'] / 1e6:.2f} M chars/s.",
-            f"- Whoosh: cold build {wh['cold']:.1f} s, no-op update {wh['noop']:.2f} s, one report changed "
-            f"{wh['one']:.2f} s; index {mib(wh['bytes'])} for {wh['docs']} documents.",
-            f"- Static index: cold build {st['cold']:.1f} s, unchanged rebuild {st['noop']:.2f} s; "
-            f"{mib(st['bytes'])} in {st['files']} files.",
-            "",
-            "| query | | matches | Whoosh latency (median, 10 hits + facets) |"
-            + (" static: index KiB fetched | static: report.json KiB (10 shown) | static: time to results |"
-               if "fetched" in st else ""),
-            "|---|---|---:|---:|" + ("---:|---:|---:|" if "fetched" in st else ""),
-        ]
-        for label, query, _ in QUERIES:
-            q, lat, total = wh["latency"][label]
-            row = f"| {label} | `{q}` | {total} | {lat * 1000:.1f} ms |"
-            if "fetched" in st:
-                startup, sent, shown, elapsed = st["fetched"][label]
-                row += f" {sent / 1024:.0f} | {shown / 1024:.0f} | {elapsed * 1000:.0f} ms |"
-            lines.append(row)
-        if "fetched" in st:
-            startup = st["fetched"][QUERIES[0][0]][0]
-            lines += ["", f"Static search page start-up (meta.json: shards and filter values): "
-                          f"{startup / 1024:.0f} KiB, once per visit."]
-        lines.append("")
-        print("\n".join(lines), flush=True)  # each size as soon as it is measured
-        lines = []
+        figures = prepare(n, args.seed, args.workdir, args.reuse, not args.no_pagefind)
+        whoosh = whoosh_latency(args.workdir / f"site-{n}")
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"])
+            static = static_queries(browser, args.workdir / f"site-{n}")
+            pagefind = {} if args.no_pagefind else pagefind_queries(browser, args.workdir / f"pagefind-{n}")
+            browser.close()
+        print(table(n, figures, whoosh, static, pagefind), flush=True)
     return 0
 
 

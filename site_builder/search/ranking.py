@@ -16,9 +16,10 @@ For each query clause c and report d:
 
 Reports are ordered by the number of clauses in their title (title matches first), then
 by the sum over the clauses of idf(c) * code(c, d) / 15, then by their number in the
-static index, highest first (static_format.numbering: the newest year first). The weight code is stored in the static index and computed the same way by
-the other engines; `ln` uses only + - * /, which IEEE 754 rounds the same everywhere
-(Math.log and the C library's log may differ in the last bit).
+static index, highest first (static_format.numbering: the newest year first). The weight
+code is stored in the static index and computed the same way by the other engines; `ln`
+uses only + - * /, which IEEE 754 rounds the same everywhere (Math.log and the C
+library's log may differ in the last bit).
 """
 from __future__ import annotations
 

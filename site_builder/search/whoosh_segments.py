@@ -3,9 +3,10 @@ reading its keys back as arrays.
 
 Whoosh's own writer sends every posting through a sorting pool, one at a time, which
 costs more than the rest of a build per report. A segment is written in Whoosh's own
-format (codec W3) without it: the stored fields and columns through the codec's per-document writer, the keys of
-search/analysis.py (fields `keys` and `triples`, see whoosh_index.py) as the codec's
-posting blocks cut from arrays. Blocks are pickled with protocol 4 (see BLOCK_PICKLE).
+format (codec W3) without it: the stored fields and columns through the codec's
+per-document writer, the keys of search/analysis.py (fields `keys` and `triples`, see
+whoosh_index.py) as the codec's posting blocks cut from arrays. Blocks are pickled with
+protocol 4 (see BLOCK_PICKLE).
 
 An update is: write new segments (one per chunk of documents, each in its own process
 when there are many), mark replaced and removed documents deleted in the old segments,
