@@ -28,13 +28,13 @@ from . import engine
 from .analysis import searchable_lines
 from .query import Clause, Parsed, original_script, parse, snippet
 from .documents import fingerprint
+from .whoosh_segments import DOC_FIELD, POS_FIELD, KeySource
 from ..model import Entry, Report
 
 FILTER_FIELDS = ("year", "place", "level", "region")
 FACET_FIELDS = ("year", "place", "level", "region")
 PART_NUMBERS = (1, 2, 3, 4, 5)
 CACHE_QUERIES = 256  # results kept per searcher
-DOC_FIELD, POS_FIELD = "keys", "triples"
 
 
 def report_url(entry_id: str) -> str:
@@ -239,10 +239,8 @@ class _Searcher:
         self._open()
 
     def _open(self) -> None:
-        from . import whoosh_segments
-
         self.searcher = self.ix.searcher()
-        self.source = whoosh_segments.KeySource(self.searcher.reader())
+        self.source = KeySource(self.searcher.reader())
         self.columns = self.source.columns(("number", *FACET_FIELDS))
         self.cache: OrderedDict = OrderedDict()
 

@@ -36,6 +36,8 @@ from whoosh.util.numeric import length_to_byte
 
 from .static_format import decode_varints, varint, varints
 
+DOC_FIELD, POS_FIELD = "keys", "triples"  # the index's fields of doc-level and positional keys
+
 SMALL_SEGMENT = 256  # documents: a segment below this is "small"
 MAX_SMALL_SEGMENTS = 8  # more small segments than this: rewrite them into one
 MAX_DELETED_SHARE = 0.5  # a segment with more deleted documents than this is rewritten
@@ -94,8 +96,6 @@ def write_segment(ix, documents: list[dict], keys):
     """Write `documents` (dicts of stored and column field values) and their keys (a
     search/analysis.Analysis of the same reports, in the same order) as one new segment
     of `ix`, which is not yet part of the index; return it (picklable) for `commit`."""
-    from .whoosh_index import DOC_FIELD, POS_FIELD
-
     schema = TOC.read(ix.storage, ix.indexname).schema
     codec = default_codec()
     segment = codec.new_segment(ix.storage, ix.indexname)
