@@ -429,6 +429,10 @@
 
   /* --- excerpts: cut from the report's text (reports/<id>/report.json) --------------- */
 
+  /* One collator for every sort of names: String.localeCompare with a locale makes a
+     collator per call, and a region facet sorts thousands of names. */
+  var zhCompare = new Intl.Collator("zh-CN").compare;
+
   var EXCERPT_BEFORE = 24, EXCERPT_CHARS = 100, RUN_BACK = 8;
 
   /* The text normalised character by character and with the spaces between Han
@@ -576,16 +580,18 @@
 
     function optionsFor(select, counts, wanted) {
       var name = select.getAttribute("data-filter");
-      while (select.options.length > 1) select.remove(1);
+      select.length = 1;
       var values = Array.from(counts.keys()).sort(function (a, b) {
-        return name === "year" ? b.localeCompare(a) : a.localeCompare(b, "zh-CN");
+        return name === "year" ? zhCompare(b, a) : zhCompare(a, b);
       });
       if (wanted && !counts.has(wanted)) values.unshift(wanted);
+      var options = document.createDocumentFragment();  // one insertion: a region list has thousands
       values.forEach(function (v) {
         var option = el("option", { value: v }, counts.has(v) ? v + "（" + counts.get(v) + "）" : v);
         if (v === wanted) option.selected = true;
-        select.appendChild(option);
+        options.appendChild(option);
       });
+      select.appendChild(options);
     }
 
     async function fillFilters() {
@@ -607,6 +613,28 @@
       if (partSelect) partSelect.value = partSelect.getAttribute("data-value") || "";
     }
 
+    /* The region filter's options: thousands of them cost the browser more than the
+       search, so they are made when the list is first used, with the chosen one now. */
+    var pendingRegions = null;  // the listener that fills them for the latest results
+    function regionOptionsLater(select, counts, wanted) {
+      if (pendingRegions) pendingRegions();
+      var chosen = new Map();
+      if (wanted && counts.has(wanted)) chosen.set(wanted, counts.get(wanted));
+      optionsFor(select, chosen, wanted);
+      function forget() {
+        select.removeEventListener("focus", fill);
+        select.removeEventListener("pointerdown", fill);
+        pendingRegions = null;
+      }
+      function fill() {
+        forget();
+        optionsFor(select, counts, select.value);
+      }
+      select.addEventListener("focus", fill);
+      select.addEventListener("pointerdown", fill);
+      pendingRegions = forget;
+    }
+
     /* Facet counts of the results: links that set the filter. Regions are counted
        once their table has come. */
     function showFacets(found, token) {
@@ -616,7 +644,7 @@
       facetBox.appendChild(el("h2", {}, "筛选"));
       function group(label, name, counts, order) {
         if (!counts.size) return;
-        var values = Array.from(counts.entries()).sort(order || function (a, b) { return b[1] - a[1] || a[0].localeCompare(b[0], "zh-CN"); });
+        var values = Array.from(counts.entries()).sort(order || function (a, b) { return b[1] - a[1] || zhCompare(a[0], b[0]); });
         facetBox.appendChild(el("h3", {}, label));
         var ul = el("ul", { "data-facet": name });
         values.slice(0, 12).forEach(function (kv) {
@@ -634,7 +662,7 @@
         });
         facetBox.appendChild(ul);
       }
-      group("年度", "year", found.facets.year, function (a, b) { return b[0].localeCompare(a[0]); });
+      group("年度", "year", found.facets.year, function (a, b) { return zhCompare(b[0], a[0]); });
       group("层级", "level", found.facets.level);
       regionsOf(found.ix).then(function (regions) {
         if (token !== current.token) return;
@@ -645,7 +673,7 @@
         });
         group("所属地区", "region", counts);
         var select = form.querySelector("select[data-filter=region]");
-        if (select && counts.size) optionsFor(select, counts, select.value || select.getAttribute("data-value") || "");
+        if (select && counts.size) regionOptionsLater(select, counts, select.value || select.getAttribute("data-value") || "");
       }, function () { /* the counts by region stay away */ });
     }
 
