@@ -1,8 +1,8 @@
 """Writing the Whoosh index in bulk, whole segments at a time, several in parallel, and
 reading its keys back as arrays.
 
-Whoosh's own writer sends every posting through a sorting pool, one at a time, which
-costs more than the rest of a build per report. A segment is written in Whoosh's own
+Whoosh's own writer sends every posting through a sorting pool, one Python call per
+posting. A segment is written in Whoosh's own
 format (codec W3) without it: the stored fields and columns through the codec's
 per-document writer, the keys of search/analysis.py (fields `keys` and `triples`, see
 whoosh_index.py) as the codec's posting blocks cut from arrays. Blocks are pickled with

@@ -427,11 +427,11 @@
     }));
   }
 
-  /* --- excerpts: cut from the report's text (reports/<id>/report.json) --------------- */
-
   /* One collator for every sort of names: String.localeCompare with a locale makes a
      collator per call, and a region facet sorts thousands of names. */
   var zhCompare = new Intl.Collator("zh-CN").compare;
+
+  /* --- excerpts: cut from the report's text (reports/<id>/report.json) --------------- */
 
   var EXCERPT_BEFORE = 24, EXCERPT_CHARS = 100, RUN_BACK = 8;
 
