@@ -8,16 +8,20 @@ command line (`site_builder.cli build`) into DIR/site-N, and index the report pa
 output with Pagefind (`python -m pagefind`, the `bench` extra), each timed. Then, per query:
 
 - static search: a fresh browser context loads search/, then the query is typed and
-  Enter pressed; counted are the requests and bytes of search/index/ (the index) and of
-  reports/*/report.json (the excerpts of the 10 results shown), the time from Enter to
-  the first result on screen and to the last excerpt, and whether the first ten results
-  are Whoosh's, in the same order;
+  Enter pressed; counted are the requests and bytes of the query (search/index/ but the
+  ids: buckets, records, and the part masks or region names when a filter or the region
+  counts ask) and of the 10 results shown (their ids from search/index/i/ and their
+  texts, reports/*/report.json, for the excerpts), the time from Enter to the first
+  result on screen and to the last excerpt, and whether the first ten results are
+  Whoosh's, in the same order;
 - Pagefind: a page that imports the bundle, then times search() and data() of the first
-  ten results; its requests and bytes are counted the same way;
+  ten results; counted the same way (the query: its index chunks and filters; the
+  results: their fragments);
 - Whoosh: the median of 7 searches (10 hits and facets) on a searcher kept open.
 
 The files are served on loopback by a server that gzips JSON, JavaScript, HTML and .bin
-files when the browser accepts it, as a static host does; bytes are counted as sent on
+files when the browser accepts it and keeps connections alive, as a static host does (in
+a process of its own, so that this one's browser driver does not slow it); bytes are counted as sent on
 the wire (Pagefind's files are gzipped by Pagefind itself and sent as they are). Prints
 one markdown table per size.
 """
@@ -29,6 +33,7 @@ import gzip
 import http.server
 import io
 import json
+import multiprocessing
 import statistics
 import subprocess
 import sys
@@ -77,7 +82,11 @@ window.pagefindReady = async function () {
 
 class Counting(http.server.SimpleHTTPRequestHandler):
     """Serves a folder, gzipping text and .bin files for a browser that accepts it, and
-    counts each request's path and the bytes sent for it."""
+    counts each request's path and the bytes sent for it. HTTP/1.1: connections are kept
+    alive, as a static host keeps them, and sent without Nagle's delay (headers and body
+    are separate writes)."""
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
     lock = threading.Lock()
     sent: list = []  # (path, bytes on the wire)
     gzipped: dict = {}
@@ -119,10 +128,34 @@ class Counting(http.server.SimpleHTTPRequestHandler):
         return sent
 
 
-def serve(folder: Path):
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Counting, directory=str(folder)))
+class Server:
+    """A Counting server on a loopback port, in a process of its own (in this one the
+    browser driver's event loop would hold the interpreter while a request waits); its
+    tally comes over a pipe."""
+
+    def __init__(self, folder: Path):
+        self._pipe, child = multiprocessing.Pipe()
+        self._process = multiprocessing.get_context("spawn").Process(target=_serve, args=(str(folder), child),
+                                                                     daemon=True)
+        self._process.start()
+        self.base = f"http://127.0.0.1:{self._pipe.recv()}/"
+
+    def take(self) -> list:
+        self._pipe.send("take")
+        return self._pipe.recv()
+
+    def close(self) -> None:
+        self._pipe.send("stop")
+        self._process.join(10)
+
+
+def _serve(folder: str, pipe) -> None:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Counting, directory=folder))
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_address[1]}/"
+    pipe.send(server.server_address[1])
+    while pipe.recv() == "take":
+        pipe.send(Counting.take())
+    server.shutdown()
 
 
 def timed(args: list[str]) -> float:
@@ -171,8 +204,8 @@ def tally(sent: list, prefix: str) -> tuple[int, int]:
 
 
 def static_queries(browser, site: Path) -> dict:
-    server, base = serve(site)
-    out = {}
+    server = Server(site)
+    base, out = server.base, {}
     try:
         for label, query, filters in QUERIES:
             context = browser.new_context()  # a fresh cache for every query
@@ -180,7 +213,7 @@ def static_queries(browser, site: Path) -> dict:
             page.goto(base + "search/")
             page.wait_for_function("document.querySelectorAll('#search-level option').length > 1")
             page.wait_for_load_state("networkidle")
-            startup = tally(Counting.take(), "/search/index/")
+            startup = tally(server.take(), "/search/index/")
             for name, value in filters.items():
                 page.select_option(f"#search-{name}", value)
             page.fill("#search-q", query)
@@ -192,21 +225,24 @@ def static_queries(browser, site: Path) -> dict:
             page.wait_for_selector("body[data-search-done]", state="attached")
             done = time.perf_counter() - start
             page.wait_for_load_state("networkidle")  # the region facet's table, if any
-            sent = Counting.take()
+            sent = server.take()
             ids = page.eval_on_selector_all(".search-result", "els => els.map(e => e.dataset.id)")
             status = page.inner_text("#search-status")
-            out[label] = {"startup": startup, "index": tally(sent, "/search/index/"),
-                          "excerpts": tally(sent, "/reports/"), "first": first, "done": done,
+            ids = tally(sent, "/search/index/i/")
+            index = tally(sent, "/search/index/")
+            texts = tally(sent, "/reports/")
+            out[label] = {"startup": startup, "query": (index[0] - ids[0], index[1] - ids[1]),
+                          "shown": (ids[0] + texts[0], ids[1] + texts[1]), "first": first, "done": done,
                           "ids": ids, "status": status}
             context.close()
     finally:
-        server.shutdown()
+        server.close()
     return out
 
 
 def pagefind_queries(browser, bundle: Path) -> dict:
-    server, base = serve(bundle)
-    out = {}
+    server = Server(bundle)
+    base, out = server.base, {}
     try:
         for label, query, filters in QUERIES:
             if filters:  # the report pages carry no Pagefind filter attributes
@@ -217,13 +253,15 @@ def pagefind_queries(browser, bundle: Path) -> dict:
             page.wait_for_function("window.pagefindReady !== undefined")
             page.evaluate("pagefindReady()")
             page.wait_for_load_state("networkidle")
-            startup = tally(Counting.take(), "/pagefind/")
+            startup = tally(server.take(), "/pagefind/")
             result = page.evaluate("q => pagefindSearch(q)", query)
-            sent = Counting.take()
-            out[label] = {"startup": startup, "sent": tally(sent, "/pagefind/"), **result}
+            sent = server.take()
+            fragments, everything = tally(sent, "/pagefind/fragment/"), tally(sent, "/pagefind/")
+            out[label] = {"startup": startup, "query": (everything[0] - fragments[0], everything[1] - fragments[1]),
+                          "shown": fragments, **result}
             context.close()
     finally:
-        server.shutdown()
+        server.close()
     return out
 
 
@@ -242,19 +280,20 @@ def table(n: int, figures: dict, whoosh: dict, static: dict, pagefind: dict) -> 
     if pagefind:
         p0 = next(iter(pagefind.values()))["startup"]
         lines.append(f"- Pagefind start-up (entry, wasm, filters): {p0[0]} requests, {kib(p0[1])} KiB")
-    lines += ["", "| query | | matches: static / Whoosh / Pagefind | static: index requests, KiB | "
-                  "static: excerpts requests, KiB | static: first result / all shown | "
-                  "top 10 = Whoosh's | Pagefind: requests, KiB | Pagefind: search / +10 results | "
-                  "Whoosh (median) |",
-              "|---|---|---:|---:|---:|---:|:-:|---:|---:|---:|"]
+    lines += ["", "| query | | matches: static / Whoosh / Pagefind | static: query requests, KiB | "
+                  "static: 10 results shown (ids, texts) requests, KiB | static: first result / all shown | "
+                  "top 10 = Whoosh's | Pagefind: query requests, KiB | Pagefind: 10 results requests, KiB | "
+                  "Pagefind: search / +10 results | Whoosh (median) |",
+              "|---|---|---:|---:|---:|---:|:-:|---:|---:|---:|---:|"]
     for label, query, _ in QUERIES:
         st, (latency, total, ids) = static[label], whoosh[label]
         found = "".join(ch for ch in st["status"] if ch.isdigit()) or "0"
         pf = pagefind.get(label)
+        pair = lambda sent: f"{sent[0]}, {kib(sent[1])}"
         row = [label, f"`{query}`", f"{int(found):,} / {total:,} / " + (f"{pf['count']:,}" if pf else "—"),
-               f"{st['index'][0]}, {kib(st['index'][1])}", f"{st['excerpts'][0]}, {kib(st['excerpts'][1])}",
+               pair(st["query"]), pair(st["shown"]),
                f"{st['first'] * 1000:.0f} / {st['done'] * 1000:.0f} ms", "yes" if st["ids"] == ids else "**no**",
-               f"{pf['sent'][0]}, {kib(pf['sent'][1])}" if pf else "—",
+               pair(pf["query"]) if pf else "—", pair(pf["shown"]) if pf else "—",
                f"{pf['first']:.0f} / {pf['done']:.0f} ms" if pf else "—", f"{latency * 1000:.0f} ms"]
         lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines) + "\n"

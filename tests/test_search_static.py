@@ -263,6 +263,26 @@ def test_query_filters_and_facets_in_the_address(page):
     assert page.input_value("#search-level") == "乡" and "level=%E4%B9%A1" in page.url
 
 
+def test_region_counts_come_when_asked_and_fill_the_region_list(page, whoosh_dir):
+    page.fill("#search-q", "枫桥经验")
+    page.press("#search-q", "Enter")
+    page.wait_for_selector("body[data-search-done]")
+    assert not any(url.endswith("/regions.bin") for url in page.requests)  # a query does not need it
+    assert page.query_selector("#search-facets [data-facet=region]") is None
+    page.click("#search-facets .search-facet-load")
+    page.wait_for_selector("#search-facets [data-facet=region]")
+    shown = page.eval_on_selector_all("#search-facets [data-facet=region] a", "as => as.map(a => a.textContent)")
+    counts = si.search(whoosh_dir, "枫桥经验", limit=1, facets=True).facets["region"]
+    assert shown == [f"{name}（{n}）" for name, n in sorted(counts, key=lambda kv: (-kv[1], kv[0]))][:12]
+    page.focus("#search-region")  # its options are made when the list is first used
+    options = page.eval_on_selector_all("#search-region option", "os => os.slice(1).map(o => o.value)")
+    assert sorted(options) == sorted(name for name, _ in counts)
+    page.select_option("#search-region", "白沙县")
+    page.press("#search-q", "Enter")
+    page.wait_for_function("document.querySelectorAll('#search-results li').length === 2")
+    assert page.query_selector("#search-facets [data-facet=region]")  # shown at once: the names are here
+
+
 def test_excerpts_show_the_text_as_written_with_the_matches_marked(page):
     def excerpt(text, query):
         pieces = page.evaluate("([t, q]) => window.siteSearch.excerpt(t, q)", [text, query])

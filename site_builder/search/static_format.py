@@ -64,7 +64,9 @@ LEVEL_SLOTS = ("", "镇", "乡", "街道", "县", "区", "市", "部门")
 EXTERNAL = 32768  # bytes: a record larger than this is a file of its own
 MAX_BUCKETS = 8192
 PARTS_SHIFT = 3  # eight buckets' part masks per file
-IDS_PER_FILE = 64
+# Ids a file, at most about: a page of results reads about one file per result whatever
+# their size, so larger files cost a few KiB and keep the file count down.
+IDS_PER_FILE = 256
 _FNV_OFFSET, _FNV_PRIME = 0x811C9DC5, 0x01000193
 _SMALL: tuple[bytes, ...] = ()  # varint(n) of small n, made below
 

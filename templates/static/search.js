@@ -354,76 +354,127 @@
     var rank = Math.floor(group / slots);
     return { group: group, year: rank ? String(ix.meta.years[rank - 1]) : "", level: ix.meta.levels[group % slots] };
   }
+  /* year and level of every group, by group, made once per index. */
+  function groupTable(ix) {
+    if (!ix.groups) {
+      var slots = ix.meta.levels.length, size = (ix.meta.years.length + 1) * slots;
+      ix.groups = { year: [], level: [], scale: Math.pow(2, ix.meta.slot_bits) };
+      for (var g = 0; g < size; g++) {
+        var info = groupOf(ix, g * ix.groups.scale);
+        ix.groups.year.push(info.year);
+        ix.groups.level.push(info.level);
+      }
+    }
+    return ix.groups;
+  }
 
-  /* Every matching report, ranked: [{number, title, score}], and the facet counts. */
+  /* Every matching report (see `ranked`) and the facet counts; in typed arrays, since a
+     common word matches most of the archive. */
   async function searchAll(query, filters, part) {
     var parsed = parseQuery(query), clauses = parsed.clauses;
-    var result = { clauses: clauses, dropped: parsed.dropped, results: [], facets: {} };
+    var result = { clauses: clauses, dropped: parsed.dropped,
+                   results: ranked(new Int32Array(0), new Uint8Array(0), new Float64Array(0)),
+                   facets: { year: new Map(), level: new Map() } };
     if (!clauses.length) return result;
-    var ix = await loadIndex();
+    var ix = await loadIndex(), groups = groupTable(ix);
     var matches = await Promise.all(clauses.map(function (c) { return matchClause(ix, c); }));
-    var idfs = matches.map(function (m) { return idf(ix.meta.reports, m.numbers.length); });
-    // documents matching every clause: walk the smallest list, look the others up
-    var order = matches.map(function (_, i) { return i; })
-      .sort(function (a, b) { return matches[a].numbers.length - matches[b].numbers.length; });
-    var smallest = matches[order[0]], at = matches.map(function () { return 0; }), rows = [];
-    for (var d = 0; d < smallest.numbers.length; d++) {
-      var number = smallest.numbers[d], where = [], ok = true;
-      for (var c = 0; c < matches.length && ok; c++) {
-        var list = matches[c].numbers;
-        while (at[c] < list.length && list[at[c]] < number) at[c]++;
-        if (at[c] === list.length || list[at[c]] !== number) ok = false;
-        where.push(at[c]);
-      }
-      if (ok) rows.push({ number: number, where: where });
-    }
     var regions = filters.region ? await regionsOf(ix) : null;
-    rows = rows.filter(function (row) {
-      var g = groupOf(ix, row.number);
-      if (filters.year && g.year !== filters.year) return false;
-      if (filters.level && g.level !== filters.level) return false;
-      if (regions && regions.get(row.number) !== filters.region) return false;
-      return true;
-    });
-    if (part) {
-      var masks = await Promise.all(matches.map(function (m) { return m.parts(); }));
-      rows = rows.filter(function (row) {
-        return row.where.every(function (i, c) { return (masks[c][i] >> (part - 1)) & 1; });
-      });
-    }
-    rows.forEach(function (row) {
+    var masks = part ? await Promise.all(matches.map(function (m) { return m.parts(); })) : null;
+    // documents matching every clause: walk the smallest list, look the others up
+    var n = matches.length, order = matches.map(function (_, i) { return i; })
+      .sort(function (a, b) { return matches[a].numbers.length - matches[b].numbers.length; });
+    var lead = matches[order[0]].numbers, at = new Int32Array(n), where = new Int32Array(n);
+    var numbers = new Int32Array(lead.length), titles = new Uint8Array(lead.length);
+    var scores = new Float64Array(lead.length), count = 0;
+    var idfs = matches.map(function (m) { return idf(ix.meta.reports, m.numbers.length); });
+    var codes = ix.meta.ranking.codes, bit = part ? 1 << (part - 1) : 0;
+    for (var d = 0; d < lead.length; d++) {
+      var number = lead[d], ok = true;
+      for (var c = 0; c < n && ok; c++) {
+        var list = matches[c].numbers, k = at[c];
+        while (k < list.length && list[k] < number) k++;
+        at[c] = k;
+        if (k === list.length || list[k] !== number || (bit && !(masks[c][k] & bit))) ok = false;
+        where[c] = k;
+      }
+      if (!ok) continue;
+      var group = Math.floor(number / groups.scale);
+      if (filters.year && groups.year[group] !== filters.year) continue;
+      if (filters.level && groups.level[group] !== filters.level) continue;
+      if (regions && regions.get(number) !== filters.region) continue;
       var inTitle = 0, score = 0;
-      row.where.forEach(function (i, c) {
-        inTitle += matches[c].title[i];
-        score += idfs[c] * matches[c].codes[i] / ix.meta.ranking.codes;
-      });
-      row.titles = inTitle;
-      row.score = score;
-    });
-    rows.sort(function (x, y) {
-      return y.titles - x.titles || y.score - x.score || y.number - x.number;
-    });
-    result.results = rows;
-    result.facets = facets(ix, rows);
+      for (var m = 0; m < n; m++) {
+        inTitle += matches[m].title[where[m]];
+        score += idfs[m] * matches[m].codes[where[m]] / codes;
+      }
+      numbers[count] = number;
+      titles[count] = inTitle;
+      scores[count] = score;
+      count++;
+    }
+    result.results = ranked(numbers.subarray(0, count), titles.subarray(0, count), scores.subarray(0, count));
+    result.facets = facets(groups, result.results.numbers);
     result.ix = ix;
     return result;
   }
 
-  function facets(ix, rows) {
-    var year = new Map(), level = new Map();
-    rows.forEach(function (row) {
-      var g = groupOf(ix, row.number);
-      if (g.year) year.set(g.year, (year.get(g.year) || 0) + 1);
-      if (g.level) level.set(g.level, (level.get(g.level) || 0) + 1);
+  /* The results, unordered, with top(k): the indexes of the k best, best first (more
+     clauses in the title, then the score, then the larger number). A page of results
+     needs only the best few of tens of thousands, so they are picked with a heap and
+     only those sorted; top(length) sorts them all. */
+  function ranked(numbers, titles, scores) {
+    function better(i, j) {  // > 0 when result i goes before result j
+      return titles[i] - titles[j] || scores[i] - scores[j] || numbers[i] - numbers[j];
+    }
+    function top(k) {
+      k = Math.min(k, numbers.length);
+      var heap = new Int32Array(k), size = 0;  // the k best so far, the worst at the root
+      function down(at) {
+        for (;;) {
+          var worst = at, l = 2 * at + 1, r = l + 1;
+          if (l < size && better(heap[worst], heap[l]) > 0) worst = l;
+          if (r < size && better(heap[worst], heap[r]) > 0) worst = r;
+          if (worst === at) return;
+          var t = heap[at]; heap[at] = heap[worst]; heap[worst] = t;
+          at = worst;
+        }
+      }
+      for (var i = 0; i < numbers.length && k; i++) {
+        if (size < k) {
+          var at = size++;
+          heap[at] = i;
+          while (at && better(heap[(at - 1) >> 1], heap[at]) > 0) {
+            var up = (at - 1) >> 1, t = heap[at]; heap[at] = heap[up]; heap[up] = t;
+            at = up;
+          }
+        } else if (better(i, heap[0]) > 0) {
+          heap[0] = i;
+          down(0);
+        }
+      }
+      return heap.sort(function (x, y) { return better(y, x); });
+    }
+    return { numbers: numbers, titles: titles, scores: scores, length: numbers.length, top: top };
+  }
+
+  function facets(groups, numbers) {
+    var byGroup = new Map(), year = new Map(), level = new Map();
+    for (var i = 0; i < numbers.length; i++) {
+      var g = Math.floor(numbers[i] / groups.scale);
+      byGroup.set(g, (byGroup.get(g) || 0) + 1);
+    }
+    byGroup.forEach(function (n, g) {
+      if (groups.year[g]) year.set(groups.year[g], (year.get(groups.year[g]) || 0) + n);
+      if (groups.level[g]) level.set(groups.level[g], (level.get(groups.level[g]) || 0) + n);
     });
     return { year: year, level: level };
   }
 
   /* The ids of results (what links and report.json need), from the ids files. */
-  async function idsOf(ix, rows) {
-    return Promise.all(rows.map(function (row) {
-      return indexFile(ix, "i/" + hex(row.number % ix.meta.ids) + ".json")
-        .then(function (ids) { return ids[String(row.number)]; });
+  async function idsOf(ix, numbers) {
+    return Promise.all(Array.from(numbers, function (number) {
+      return indexFile(ix, "i/" + hex(number % ix.meta.ids) + ".json")
+        .then(function (ids) { return ids[String(number)]; });
     }));
   }
 
@@ -435,6 +486,15 @@
 
   var EXCERPT_BEFORE = 24, EXCERPT_CHARS = 100, RUN_BACK = 8;
 
+  /* normalize() of one character, as code points: a report has a few thousand distinct
+     characters, and excerpts normalise ten reports character by character. */
+  var normalChars = new Map();
+  function normalChar(ch) {
+    var n = normalChars.get(ch);
+    if (n === undefined) normalChars.set(ch, n = Array.from(normalize(ch)));
+    return n;
+  }
+
   /* The text normalised character by character and with the spaces between Han
      characters left out (join_han), and where each character came from. */
   function normalizeMapped(text) {
@@ -445,10 +505,10 @@
       if (SPACE.test(chars[i])) {
         var j = i;
         while (j < chars.length && SPACE.test(chars[j])) j++;
-        var before = out.length ? out[out.length - 1] : "", after = j < chars.length ? normalize(chars[j]) : "";
-        if (before && after && HAN.test(before) && HAN.test(Array.from(after)[0])) { i = j - 1; continue; }
+        var before = out.length ? out[out.length - 1] : "", after = j < chars.length ? normalChar(chars[j]) : [];
+        if (before && after.length && HAN.test(before) && HAN.test(after[0])) { i = j - 1; continue; }
       }
-      var n = Array.from(normalize(chars[i]));
+      var n = normalChar(chars[i]);
       for (var k = 0; k < n.length; k++) { out.push(n[k]); origin.push(starts[i]); }
     }
     origin.push(offset);
@@ -559,7 +619,7 @@
   }
 
   var form = document.getElementById("search-form");
-  var current = { results: [], clauses: [], shown: 0, token: 0, ix: null };
+  var current = { results: null, clauses: [], shown: 0, token: 0, ix: null };
 
   function setUp() {
     root = form.getAttribute("data-root") || "";
@@ -635,51 +695,83 @@
       pendingRegions = forget;
     }
 
-    /* Facet counts of the results: links that set the filter. Regions are counted
-       once their table has come. */
+    /* A facet's counts, the twelve largest, as links that set its filter. */
+    function facetGroup(label, name, counts, order) {
+      if (!counts.size) return;
+      var values = Array.from(counts.entries()).sort(order || function (a, b) { return b[1] - a[1] || zhCompare(a[0], b[0]); });
+      facetBox.appendChild(el("h3", {}, label));
+      var ul = el("ul", { "data-facet": name });
+      values.slice(0, 12).forEach(function (kv) {
+        var li = el("li"), a = el("a", { href: "#", "data-value": kv[0] }, kv[0] + "（" + kv[1] + "）");
+        a.addEventListener("click", function (event) {
+          event.preventDefault();
+          var select = form.querySelector("select[data-filter=" + name + "]");
+          if (!select) return;
+          if (!Array.from(select.options).some(function (o) { return o.value === kv[0]; })) select.appendChild(el("option", { value: kv[0] }, kv[0]));
+          select.value = kv[0];
+          run(true);
+        });
+        li.appendChild(a);
+        ul.appendChild(li);
+      });
+      facetBox.appendChild(ul);
+    }
+
+    /* Facet counts of the results: year and level from the numbers, regions on demand. */
     function showFacets(found, token) {
       facetBox.textContent = "";
+      countRegions = null;
       if (!found.results.length) { facetBox.hidden = true; return; }
       facetBox.hidden = false;
       facetBox.appendChild(el("h2", {}, "筛选"));
-      function group(label, name, counts, order) {
-        if (!counts.size) return;
-        var values = Array.from(counts.entries()).sort(order || function (a, b) { return b[1] - a[1] || zhCompare(a[0], b[0]); });
-        facetBox.appendChild(el("h3", {}, label));
-        var ul = el("ul", { "data-facet": name });
-        values.slice(0, 12).forEach(function (kv) {
-          var li = el("li"), a = el("a", { href: "#", "data-value": kv[0] }, kv[0] + "（" + kv[1] + "）");
-          a.addEventListener("click", function (event) {
-            event.preventDefault();
-            var select = form.querySelector("select[data-filter=" + name + "]");
-            if (!select) return;
-            if (!Array.from(select.options).some(function (o) { return o.value === kv[0]; })) select.appendChild(el("option", { value: kv[0] }, kv[0]));
-            select.value = kv[0];
-            run(true);
+      facetGroup("年度", "year", found.facets.year, function (a, b) { return zhCompare(b[0], a[0]); });
+      facetGroup("层级", "level", found.facets.level);
+      if (found.ix.meta.regions) regionFacet(found, token);
+    }
+
+    /* Counts by region need regions.bin, a name for every report (at 100,000 reports
+       the largest file a query could want), so it is fetched when the counts are asked
+       for or the region list is opened; once here, every later query shows them. */
+    var regionSelect = form.querySelector("select[data-filter=region]");
+    var countRegions = null;  // fetches and shows the counts of the latest results
+    function regionFacet(found, token) {
+      var heading = el("h3", {}, "所属地区");
+      var button = el("button", { type: "button", "class": "search-facet-load" }, "统计各地区篇数");
+      facetBox.appendChild(heading);
+      facetBox.appendChild(button);
+      function show() {
+        countRegions = null;
+        button.disabled = true;
+        regionsOf(found.ix).then(function (regions) {
+          if (token !== current.token) return;
+          var counts = new Map();
+          found.results.numbers.forEach(function (number) {
+            var name = regions.get(number);
+            if (name) counts.set(name, (counts.get(name) || 0) + 1);
           });
-          li.appendChild(a);
-          ul.appendChild(li);
-        });
-        facetBox.appendChild(ul);
+          heading.remove();
+          button.remove();
+          facetGroup("所属地区", "region", counts);
+          if (!regionSelect || !counts.size) return;
+          var wanted = regionSelect.value || regionSelect.getAttribute("data-value") || "";
+          if (document.activeElement === regionSelect) optionsFor(regionSelect, counts, wanted);
+          else regionOptionsLater(regionSelect, counts, wanted);
+        }, function () { button.disabled = false; countRegions = show; });
       }
-      group("年度", "year", found.facets.year, function (a, b) { return zhCompare(b[0], a[0]); });
-      group("层级", "level", found.facets.level);
-      regionsOf(found.ix).then(function (regions) {
-        if (token !== current.token) return;
-        var counts = new Map();
-        found.results.forEach(function (row) {
-          var name = regions.get(row.number);
-          if (name) counts.set(name, (counts.get(name) || 0) + 1);
-        });
-        group("所属地区", "region", counts);
-        var select = form.querySelector("select[data-filter=region]");
-        if (select && counts.size) regionOptionsLater(select, counts, select.value || select.getAttribute("data-value") || "");
-      }, function () { /* the counts by region stay away */ });
+      button.addEventListener("click", show);
+      countRegions = show;
+      if (found.ix.files.has("regions.bin")) show();
+    }
+    if (regionSelect) {
+      ["focus", "pointerdown"].forEach(function (type) {
+        regionSelect.addEventListener(type, function () { if (countRegions) countRegions(); });
+      });
     }
 
     async function renderMore() {
       var token = current.token;
-      var slice = current.results.slice(current.shown, current.shown + PAGE_SIZE);
+      var results = current.results, best = results.top(current.shown + PAGE_SIZE);
+      var slice = Array.from(best.subarray(current.shown), function (i) { return results.numbers[i]; });
       var ids = await idsOf(current.ix, slice);
       var data = await Promise.all(ids.map(reportData));
       if (token !== current.token) return;
@@ -771,12 +863,14 @@
     plan: plan,
     ids: async function (query, filters, part) {
       var found = await searchAll(query, filters || {}, part || 0);
-      return found.results.length ? idsOf(found.ix, found.results) : [];
+      var r = found.results;
+      return r.length ? idsOf(found.ix, Array.from(r.top(r.length), function (i) { return r.numbers[i]; })) : [];
     },
     search: async function (query, filters, part) {
       var found = await searchAll(query, filters || {}, part || 0);
-      var ids = found.results.length ? await idsOf(found.ix, found.results) : [];
-      return { ids: ids, dropped: found.dropped, scores: found.results.map(function (r) { return [r.titles, r.score]; }),
+      var r = found.results, best = Array.from(r.top(r.length));
+      var ids = r.length ? await idsOf(found.ix, best.map(function (i) { return r.numbers[i]; })) : [];
+      return { ids: ids, dropped: found.dropped, scores: best.map(function (i) { return [r.titles[i], r.scores[i]]; }),
                facets: { year: Object.fromEntries(found.facets.year || []), level: Object.fromEntries(found.facets.level || []) } };
     },
     excerpt: function (text, query, whole) { return excerpt(text, parseQuery(query).clauses, !!whole).pieces; },
