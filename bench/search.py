@@ -228,11 +228,11 @@ def static_queries(browser, site: Path) -> dict:
             sent = server.take()
             ids = page.eval_on_selector_all(".search-result", "els => els.map(e => e.dataset.id)")
             status = page.inner_text("#search-status")
-            ids = tally(sent, "/search/index/i/")
+            id_files = tally(sent, "/search/index/i/")
             index = tally(sent, "/search/index/")
             texts = tally(sent, "/reports/")
-            out[label] = {"startup": startup, "query": (index[0] - ids[0], index[1] - ids[1]),
-                          "shown": (ids[0] + texts[0], ids[1] + texts[1]), "first": first, "done": done,
+            out[label] = {"startup": startup, "query": (index[0] - id_files[0], index[1] - id_files[1]),
+                          "shown": (id_files[0] + texts[0], id_files[1] + texts[1]), "first": first, "done": done,
                           "ids": ids, "status": status}
             context.close()
     finally:
