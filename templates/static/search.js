@@ -454,7 +454,10 @@
       }
       return heap.sort(function (x, y) { return better(y, x); });
     }
-    return { numbers: numbers, titles: titles, scores: scores, length: numbers.length, top: top };
+    function best(k) {  // the numbers of the k best, best first
+      return Array.from(top(k), function (i) { return numbers[i]; });
+    }
+    return { numbers: numbers, titles: titles, scores: scores, length: numbers.length, top: top, best: best };
   }
 
   function facets(groups, numbers) {
@@ -770,8 +773,7 @@
 
     async function renderMore() {
       var token = current.token;
-      var results = current.results, best = results.top(current.shown + PAGE_SIZE);
-      var slice = Array.from(best.subarray(current.shown), function (i) { return results.numbers[i]; });
+      var slice = current.results.best(current.shown + PAGE_SIZE).slice(current.shown);
       var ids = await idsOf(current.ix, slice);
       var data = await Promise.all(ids.map(reportData));
       if (token !== current.token) return;
@@ -863,13 +865,12 @@
     plan: plan,
     ids: async function (query, filters, part) {
       var found = await searchAll(query, filters || {}, part || 0);
-      var r = found.results;
-      return r.length ? idsOf(found.ix, Array.from(r.top(r.length), function (i) { return r.numbers[i]; })) : [];
+      return found.results.length ? idsOf(found.ix, found.results.best(found.results.length)) : [];
     },
     search: async function (query, filters, part) {
       var found = await searchAll(query, filters || {}, part || 0);
       var r = found.results, best = Array.from(r.top(r.length));
-      var ids = r.length ? await idsOf(found.ix, best.map(function (i) { return r.numbers[i]; })) : [];
+      var ids = r.length ? await idsOf(found.ix, r.best(r.length)) : [];
       return { ids: ids, dropped: found.dropped, scores: best.map(function (i) { return [r.titles[i], r.scores[i]]; }),
                facets: { year: Object.fromEntries(found.facets.year || []), level: Object.fromEntries(found.facets.level || []) } };
     },
